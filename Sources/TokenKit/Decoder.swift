@@ -1,0 +1,71 @@
+import TokenKitCore
+
+/// Turns token byte strings back into text bytes (HF tokenizers' decoders). Tokens are bytes
+/// already, so the ByteLevel decoder has nothing to do; the others undo SentencePiece-style
+/// markers. Byte fallback yields raw bytes, never U+FFFD, so decoding is exact.
+public indirect enum Decoder: Sendable {
+    case byteLevel
+    case replace(pattern: [UInt8], content: [UInt8])
+    case byteFallback
+    case fuse
+    case strip(content: [UInt8], start: Int, stop: Int)
+    case metaspace(replacement: [UInt8], prependScheme: PreTokenizerPrepend)
+    case sequence([Decoder])
+
+    public typealias PreTokenizerPrepend = String
+
+    public func decode(_ tokens: [[UInt8]]) -> [[UInt8]] {
+        switch self {
+        case .byteLevel:
+            return tokens
+        case .replace(let pattern, let content):
+            return tokens.map { replaceAll($0, pattern, content) }
+        case .byteFallback:
+            return tokens.map { t in
+                if t.count == 6, t.starts(with: Array("<0x".utf8)), t[5] == UInt8(ascii: ">"),
+                   let v = UInt8(String(decoding: t[3..<5], as: UTF8.self), radix: 16) {
+                    return [v]
+                }
+                return t
+            }
+        case .fuse:
+            return [tokens.flatMap { $0 }]
+        case .strip(let content, let start, let stop):
+            return tokens.map { t in
+                var s = 0, e = t.count
+                for _ in 0..<start where e - s >= content.count && t[s..<(s + content.count)].elementsEqual(content) {
+                    s += content.count
+                }
+                for _ in 0..<stop where e - s >= content.count && t[(e - content.count)..<e].elementsEqual(content) {
+                    e -= content.count
+                }
+                return Array(t[s..<e])
+            }
+        case .metaspace(let replacement, let prepend):
+            return tokens.enumerated().map { i, t in
+                var r = replaceAll(t, replacement, [0x20])
+                if i == 0, prepend != "never", r.first == 0x20 { r.removeFirst() }
+                return r
+            }
+        case .sequence(let steps):
+            return steps.reduce(tokens) { $1.decode($0) }
+        }
+    }
+}
+
+func replaceAll(_ t: [UInt8], _ pattern: [UInt8], _ content: [UInt8]) -> [UInt8] {
+    guard !pattern.isEmpty, t.count >= pattern.count else { return t }
+    var out: [UInt8] = []
+    out.reserveCapacity(t.count)
+    var i = 0
+    while i < t.count {
+        if i + pattern.count <= t.count, t[i..<(i + pattern.count)].elementsEqual(pattern) {
+            out += content
+            i += pattern.count
+        } else {
+            out.append(t[i])
+            i += 1
+        }
+    }
+    return out
+}

@@ -1,0 +1,74 @@
+import TokenKitCore
+
+/// Encodes files or stdin chunk by chunk on several threads, handing results back in input order.
+/// Memory stays bounded by (threads × 2) chunks, whatever the input size.
+public struct EncodeDriver {
+    public let tokenizer: Tokenizer
+    public let policy: SpecialPolicy
+    public let threads: Int
+    /// Each line is its own document (without its line break).
+    public let lines: Bool
+    public var chunkSize = 1 << 20
+    var workspaces: [Tokenizer.Workspace] = []
+
+    public init(tokenizer: Tokenizer, policy: SpecialPolicy, threads: Int, lines: Bool) {
+        self.tokenizer = tokenizer
+        self.policy = policy
+        self.threads = threads
+        self.lines = lines
+    }
+
+    /// One encoded chunk: in whole-file mode one part of the file's ids, in lines mode the ids
+    /// of each complete line in it.
+    public struct Chunk {
+        public var documents: [[TokenID]]
+        public var bytes: Int
+        public var chars: Int
+    }
+
+    /// Encodes `path` ("-" for stdin), calling `emit` with each chunk in order.
+    public mutating func run(_ path: String, countChars: Bool = false, progress: (Int, Int?) -> Void = { _, _ in },
+                             emit: (Chunk) throws -> Void) throws {
+        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: lines, whole: !lines && !tokenizer.canChunk)
+        defer { reader.close() }
+        let size = reader.size
+        let batchSize = max(1, threads * 2)
+        let tok = tokenizer, policy = policy, lines = lines
+        var done = false
+        while !done {
+            var batch: [(bytes: [UInt8], offset: Int)] = []
+            while batch.count < batchSize, let c = try reader.next() { batch.append(c) }
+            if batch.count < batchSize { done = true }
+            if batch.isEmpty { break }
+            let results = try parallelMap(count: batch.count, threads: threads, states: &workspaces,
+                                          makeState: { Tokenizer.Workspace() }) { i, ws -> Chunk in
+                let (bytes, offset) = batch[i]
+                return try bytes.withUnsafeBufferPointer { p in
+                    let chars = countChars ? UTF8Scan.scalarCount(p) : 0
+                    if !lines {
+                        var ids: [TokenID] = []
+                        ids.reserveCapacity(p.count / 3)
+                        try tok.encode(p, policy: policy, at: .init(offset: offset, atStart: offset == 0), workspace: ws, into: &ids)
+                        return Chunk(documents: [ids], bytes: p.count, chars: chars)
+                    }
+                    var docs: [[TokenID]] = []
+                    var s = 0
+                    while s < p.count {
+                        var e = s
+                        while e < p.count, p[e] != 0x0A { e += 1 }
+                        var end = e
+                        if end > s, p[end - 1] == 0x0D { end -= 1 }
+                        var ids: [TokenID] = []
+                        try tok.encode(UnsafeBufferPointer(rebasing: p[s..<end]), policy: policy,
+                                       at: .init(offset: offset + s, atStart: true), workspace: ws, into: &ids)
+                        docs.append(ids)
+                        s = e + 1
+                    }
+                    return Chunk(documents: docs, bytes: p.count, chars: chars)
+                }
+            }
+            for r in results { try emit(r) }
+            progress(reader.bytesRead, size)
+        }
+    }
+}

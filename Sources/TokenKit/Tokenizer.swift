@@ -1,0 +1,256 @@
+import TokenKitCore
+import TokenKitModels
+import TokenKitText
+
+/// A loaded tokenizer: normalizer → pre-tokenizer → model → decoder, plus added/special tokens,
+/// as in HF tokenizers. Immutable and shared across threads; per-thread state lives in a
+/// `Tokenizer.Workspace`.
+public final class Tokenizer: @unchecked Sendable {
+    public enum Format: String, Sendable {
+        case tiktoken
+        case tokenizerJSON = "tokenizer.json"
+        case gpt2Files = "vocab.json+merges.txt"
+    }
+
+    public let name: String
+    public let format: Format
+    public let model: BPEModel
+    public let normalizer: Normalizer?
+    public let preTokenizer: PreTokenizer
+    public let decoder: Decoder?
+    public let addedTokens: [AddedToken]
+    /// Every id: the model's tokens and the added tokens.
+    public let vocab: TokenTable
+    /// The split pattern's name or regex, for `info` and conversion.
+    public let patternDescription: String
+    public let defaultPolicy: SpecialPolicy
+    /// Free-form facts for `info` (hash, recognised encoding …).
+    public var notes: [(String, String)] = []
+    /// The tokenizer.json sub-objects of a tokenizer loaded from one, written back by `convert`.
+    public var jsonParts: JSONParts?
+
+    let rawMatcher: AddedMatcher
+    let normalizedMatcher: AddedMatcher
+    let scanner: BuiltinPattern?
+
+    public init(name: String, format: Format, model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer,
+                decoder: Decoder?, addedTokens: [AddedToken], patternDescription: String,
+                defaultPolicy: SpecialPolicy) throws {
+        self.name = name
+        self.format = format
+        self.model = model
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.decoder = decoder
+        self.addedTokens = addedTokens
+        self.patternDescription = patternDescription
+        self.defaultPolicy = defaultPolicy
+        var entries: [([UInt8], TokenID)] = model.vocab.ids.map { (model.vocab.bytes($0), $0) }
+        for t in addedTokens where !model.vocab.contains(t.id) { entries.append((t.content, t.id)) }
+        do {
+            vocab = try TokenTable(entries)
+        } catch let e as TokenKitError {
+            throw TokenKitError.badInput("added tokens clash with the vocabulary: \(e.message)")
+        }
+        // Without a normalizer, "normalized" tokens are matched in the raw text too.
+        rawMatcher = AddedMatcher(addedTokens.filter { !$0.normalized || normalizer == nil })
+        normalizedMatcher = AddedMatcher(normalizer == nil ? [] : addedTokens.filter(\.normalized))
+        scanner = preTokenizer.scanner
+    }
+
+    /// Number of ids (one past the largest).
+    public var vocabSize: Int { vocab.count }
+
+    /// Whether cutting the input at line starts gives the same ids as encoding it whole,
+    /// which lets long inputs stream in bounded memory and spread over threads.
+    public var canChunk: Bool { normalizer?.isChunkSafe ?? true }
+
+    /// Per-thread mutable state: buffers, regex matchers.
+    public final class Workspace {
+        var text = TextWorkspace()
+        var scratch = BPEScratch()
+        var buf: [UInt8] = []
+        var pieces: [Range<Int>] = []
+        public init() {}
+    }
+
+    /// Where a chunk sits in its input.
+    public struct Position: Sendable {
+        /// Byte offset of the chunk in the input, for error messages.
+        public var offset: Int
+        /// The chunk starts the input (false for every later chunk).
+        public var atStart: Bool
+        public init(offset: Int = 0, atStart: Bool = true) {
+            self.offset = offset
+            self.atStart = atStart
+        }
+    }
+
+    /// Encodes a whole text.
+    public func encode(_ text: [UInt8], policy: SpecialPolicy? = nil) throws -> [TokenID] {
+        var out: [TokenID] = []
+        let ws = Workspace()
+        try text.withUnsafeBufferPointer { try encode($0, policy: policy ?? defaultPolicy, at: Position(), workspace: ws, into: &out) }
+        return out
+    }
+
+    public func encode(_ text: String, policy: SpecialPolicy? = nil) throws -> [TokenID] {
+        try encode(Array(text.utf8), policy: policy)
+    }
+
+    /// Encodes one chunk of an input, appending ids to `out`.
+    public func encode(_ p: UnsafeBufferPointer<UInt8>, policy: SpecialPolicy, at position: Position,
+                       workspace ws: Workspace, into out: inout [TokenID]) throws {
+        if !model.isByteLevel, let bad = UTF8Scan.firstInvalid(p) {
+            throw TokenKitError.badInput("invalid UTF-8 at byte offset \(position.offset + bad); this model needs valid text")
+        }
+        // 1. Added tokens matched in the raw text cut it into segments.
+        var last = 0
+        if !rawMatcher.isEmpty {
+            let found = rawMatcher.matches(p) { t in
+                !t.special || policy.allowed.contains(t) || policy.disallowed.contains(t)
+            }
+            for (range, token) in found {
+                if token.special, !policy.allowed.contains(token) {
+                    throw TokenKitError.badInput(
+                        "the text contains the special token \(token.text) at byte offset \(position.offset + range.lowerBound); "
+                            + "allow it with --allowed-special, or encode it as text with --disallowed-special none")
+                }
+                if range.lowerBound > last {
+                    try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<range.lowerBound]), first: position.atStart && last == 0,
+                                      continuation: !position.atStart && last == 0, policy: policy, ws, &out)
+                }
+                out.append(token.id)
+                last = range.upperBound
+            }
+        }
+        if last < p.count || p.isEmpty {
+            try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<p.count]), first: position.atStart && last == 0,
+                              continuation: !position.atStart && last == 0, policy: policy, ws, &out)
+        }
+    }
+
+    /// 2. Normalize, split on normalized added tokens, then pre-tokenize and encode.
+    private func encodeSegment(_ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, policy: SpecialPolicy,
+                               _ ws: Workspace, _ out: inout [TokenID]) throws {
+        guard let normalizer else {
+            encodeText(p, first: first, continuation: continuation, ws, &out)
+            return
+        }
+        let normalized = normalizer.apply(Array(p), continuation: continuation)
+        normalized.withUnsafeBufferPointer { q in
+            var last = 0
+            if !normalizedMatcher.isEmpty {
+                for (range, token) in normalizedMatcher.matches(q, where: { !$0.special || policy.allowed.contains($0) }) {
+                    if range.lowerBound > last {
+                        encodeText(UnsafeBufferPointer(rebasing: q[last..<range.lowerBound]), first: first && last == 0,
+                                   continuation: continuation && last == 0, ws, &out)
+                    }
+                    out.append(token.id)
+                    last = range.upperBound
+                }
+            }
+            if last < q.count {
+                encodeText(UnsafeBufferPointer(rebasing: q[last...]), first: first && last == 0,
+                           continuation: continuation && last == 0, ws, &out)
+            }
+        }
+    }
+
+    /// 3. Pre-tokenize and run the model on each piece.
+    @inline(__always)
+    private func encodeText(_ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, _ ws: Workspace,
+                            _ out: inout [TokenID]) {
+        if p.isEmpty { return }
+        if let scanner {
+            var s = 0
+            scanner.split(p) { e in
+                model.encode(UnsafeBufferPointer(rebasing: p[s..<e]), into: &out, scratch: &ws.scratch)
+                s = e
+            }
+            return
+        }
+        ws.buf.removeAll(keepingCapacity: true)
+        ws.buf.append(contentsOf: p)
+        ws.pieces.removeAll(keepingCapacity: true)
+        ws.pieces.append(0..<p.count)
+        preTokenizer.split(&ws.buf, &ws.pieces, first: first, continuation: continuation, workspace: ws.text)
+        ws.buf.withUnsafeBufferPointer { b in
+            for r in ws.pieces { model.encode(UnsafeBufferPointer(rebasing: b[r]), into: &out, scratch: &ws.scratch) }
+        }
+    }
+
+    // MARK: Decoding
+
+    /// Checks that every id exists.
+    public func validate(_ ids: [TokenID]) throws {
+        for (i, id) in ids.enumerated() where !vocab.contains(id) {
+            throw TokenKitError.badInput("id \(id) at position \(i) is not in the vocabulary (ids 0..<\(vocab.count))")
+        }
+    }
+
+    /// The exact bytes of `ids`.
+    public func decode(_ ids: [TokenID], skipSpecial: Bool = false) throws -> [UInt8] {
+        try validate(ids)
+        let specials = skipSpecial ? Set(addedTokens.filter(\.special).map(\.id)) : []
+        let kept = skipSpecial ? ids.filter { !specials.contains($0) } : ids
+        var out: [UInt8] = []
+        guard let decoder, !isIdentityDecoder(decoder) else {
+            for id in kept { vocab.append(id, to: &out) }
+            return out
+        }
+        // Added tokens are literal text: only the model's tokens go through the decoder chain.
+        let addedIDs = Set(addedTokens.filter { !model.vocab.contains($0.id) || $0.special }.map(\.id))
+        var run: [[UInt8]] = []
+        func flush() {
+            for t in decoder.decode(run) { out += t }
+            run.removeAll()
+        }
+        for id in kept {
+            if addedIDs.contains(id) {
+                flush()
+                vocab.append(id, to: &out)
+            } else {
+                run.append(vocab.bytes(id))
+            }
+        }
+        flush()
+        return out
+    }
+
+    private func isIdentityDecoder(_ d: Decoder) -> Bool {
+        if case .byteLevel = d { return true }
+        return false
+    }
+
+    /// A model token as its vocabulary file spells it (byte alphabet for byte-level models).
+    public func modelPiece(_ id: TokenID) -> String {
+        let bytes = model.vocab.bytes(id)
+        return model.isByteLevel ? ByteLevelAlphabet.encode(bytes) : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A token as people read it in vocabulary files: GPT-2's byte alphabet for byte-level
+    /// models ("Ġthe"), the text itself otherwise.
+    public func piece(_ id: TokenID) -> String {
+        let bytes = vocab.bytes(id)
+        if addedTokens.contains(where: { $0.id == id }) || !model.isByteLevel {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return ByteLevelAlphabet.encode(bytes)
+    }
+}
+
+/// JSON text of the tokenizer.json parts tokenkit does not model itself, kept verbatim.
+public struct JSONParts: Sendable {
+    public var normalizer, preTokenizer, postProcessor, decoder: String
+    /// The model's options other than vocab and merges, as `"key": value` pairs.
+    public var modelOptions: String
+
+    public init(normalizer: String, preTokenizer: String, postProcessor: String, decoder: String, modelOptions: String) {
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.postProcessor = postProcessor
+        self.decoder = decoder
+        self.modelOptions = modelOptions
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import TokenKit
+import TokenKitCore
+
+struct Count: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Count tokens, bytes and characters per file and in total.",
+        discussion: """
+            Examples:
+              tokenkit count -m cl100k_base.tiktoken *.md
+              tokenkit count -m tokenizer.json --format json docs/*.txt
+              cat book.txt | tokenkit count -m o200k_base.tiktoken -
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var special: SpecialOptions
+    @OptionGroup var runOptions: RunOptions
+
+    @Option(help: "Output format: text, json or tsv.")
+    var format: DataFormat = .text
+
+    @Argument(help: "Input files; - or none for stdin.")
+    var files: [String] = []
+
+    struct Row {
+        var name: String
+        var tokens = 0, bytes = 0, chars = 0
+        var bytesPerToken: Double { tokens == 0 ? 0 : Double(bytes) / Double(tokens) }
+    }
+
+    mutating func run() throws {
+        let tok = try model.load()
+        var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: false)
+        var rows: [Row] = []
+        for path in files.isEmpty ? ["-"] : files {
+            var row = Row(name: path)
+            let progress = Progress(total: 0, label: "counting", quiet: runOptions.quiet)
+            do {
+                try driver.run(path, countChars: true, progress: { progress.update($0, of: $1) }) { chunk in
+                    row.tokens += chunk.documents.reduce(0) { $0 + $1.count }
+                    row.bytes += chunk.bytes
+                    row.chars += chunk.chars
+                }
+            } catch let e as TokenKitError {
+                throw e.inFile(path)
+            }
+            progress.finish()
+            rows.append(row)
+        }
+        var total = Row(name: "total")
+        for r in rows {
+            total.tokens += r.tokens
+            total.bytes += r.bytes
+            total.chars += r.chars
+        }
+        let out = try Output(path: nil)
+        switch format {
+        case .json:
+            func obj(_ r: Row) -> String {
+                "{\"tokens\": \(r.tokens), \"bytes\": \(r.bytes), \"chars\": \(r.chars), \"bytes_per_token\": \(fmt(r.bytesPerToken))}"
+            }
+            let files = rows.map { "    {\"file\": \(jsonQuote($0.name)), " + obj($0).dropFirst() }.joined(separator: ",\n")
+            try out.write("{\n  \"model\": \(jsonQuote(tok.name)),\n  \"files\": [\n\(files)\n  ],\n  \"total\": \(obj(total))\n}\n")
+        case .tsv:
+            try out.write("file\ttokens\tbytes\tchars\tbytes_per_token\n")
+            for r in rows + [total] { try out.write("\(r.name)\t\(r.tokens)\t\(r.bytes)\t\(r.chars)\t\(fmt(r.bytesPerToken))\n") }
+        case .text:
+            let width = max(5, (rows.map(\.name.count).max() ?? 0))
+            func line(_ cells: [String]) -> String {
+                cells[0].padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    + cells.dropFirst().map { String(repeating: " ", count: max(0, 12 - $0.count)) + $0 }.joined(separator: "  ") + "\n"
+            }
+            try out.write(line(["file", "tokens", "bytes", "chars", "bytes/token"]))
+            for r in rows { try out.write(line([r.name, "\(r.tokens)", "\(r.bytes)", "\(r.chars)", fmt(r.bytesPerToken)])) }
+            if rows.count > 1 { try out.write(line(["total", "\(total.tokens)", "\(total.bytes)", "\(total.chars)", fmt(total.bytesPerToken)])) }
+        }
+        try out.finish()
+    }
+}
+
+func fmt(_ x: Double, digits: Int = 4) -> String {
+    String(format: "%.\(digits)f", x)
+}

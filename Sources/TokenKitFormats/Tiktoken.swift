@@ -1,0 +1,132 @@
+import TokenKit
+import TokenKitCore
+import TokenKitModels
+import TokenKitText
+
+/// tiktoken rank files: one `base64(token bytes) rank` pair per line.
+public enum TiktokenFormat {
+    /// The OpenAI encodings, recognised by the SHA-256 of the rank file.
+    struct Known {
+        let name: String
+        let pattern: BuiltinPattern
+        let specials: [(String, TokenID)]
+    }
+
+    static let known: [String: Known] = [
+        "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930":
+            Known(name: "r50k_base", pattern: .r50k, specials: [("<|endoftext|>", 50256)]),
+        "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069":
+            Known(name: "p50k_base", pattern: .r50k, specials: [("<|endoftext|>", 50256)]),
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7":
+            Known(name: "cl100k_base", pattern: .cl100k, specials: [
+                ("<|endoftext|>", 100257), ("<|fim_prefix|>", 100258), ("<|fim_middle|>", 100259),
+                ("<|fim_suffix|>", 100260), ("<|endofprompt|>", 100276),
+            ]),
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d":
+            Known(name: "o200k_base", pattern: .o200k, specials: [("<|endoftext|>", 199999), ("<|endofprompt|>", 200018)]),
+    ]
+
+    /// Whether the content looks like a rank file (first line is `base64 integer`).
+    static func sniff(_ data: [UInt8]) -> Bool {
+        let line = data.prefix { $0 != 0x0A }.prefix(4096)
+        guard let space = line.firstIndex(of: 0x20) else { return false }
+        let digits = line[(space + 1)...].filter { $0 != 0x0D }
+        return !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            && line[..<space].allSatisfy { Base64.values[Int($0)] >= 0 || $0 == UInt8(ascii: "=") }
+    }
+
+    /// Parses ranks; errors name the line.
+    static func parseRanks(_ data: [UInt8]) throws -> TokenTable {
+        var entries: [([UInt8], TokenID)] = []
+        entries.reserveCapacity(data.count / 12)
+        try data.withUnsafeBufferPointer { p in
+            var lineStart = 0, lineNo = 0
+            while lineStart < p.count {
+                lineNo += 1
+                var end = lineStart
+                while end < p.count, p[end] != 0x0A { end += 1 }
+                var lineEnd = end
+                if lineEnd > lineStart, p[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                defer { lineStart = end + 1 }
+                if lineEnd == lineStart { continue }
+                var space = lineStart
+                while space < lineEnd, p[space] != 0x20 { space += 1 }
+                guard space < lineEnd,
+                      let bytes = Base64.decode(UnsafeBufferPointer(rebasing: p[lineStart..<space])) else {
+                    throw TokenKitError.badInput("line \(lineNo): expected `base64 rank`")
+                }
+                var rank: UInt64 = 0
+                var k = space + 1
+                if k == lineEnd { throw TokenKitError.badInput("line \(lineNo): missing rank") }
+                while k < lineEnd {
+                    let d = p[k]
+                    guard d >= 0x30, d <= 0x39, rank < UInt64(UInt32.max) else {
+                        throw TokenKitError.badInput("line \(lineNo): rank is not a 32-bit integer")
+                    }
+                    rank = rank * 10 + UInt64(d - 0x30)
+                    k += 1
+                }
+                guard rank < UInt64(UInt32.max) else { throw TokenKitError.badInput("line \(lineNo): rank too large") }
+                entries.append((bytes, TokenID(rank)))
+            }
+        }
+        if entries.isEmpty { throw TokenKitError.badInput("no ranks in the file") }
+        return try TokenTable(entries)
+    }
+
+    /// Loads a rank file. `pattern` (r50k, p50k, cl100k, o200k or a regex) overrides the pattern
+    /// of a recognised file and is needed for an unrecognised one; without it an unrecognised
+    /// file gets cl100k's pattern (as Llama 3 uses) when it has 100k+ ranks, else GPT-2's.
+    public static func load(_ data: [UInt8], name: String, pattern: String?) throws -> Tokenizer {
+        let hash = SHA256.hex(data)
+        let recognised = known[hash]
+        let ranks = try parseRanks(data)
+        let model = BPEModel.fromRanks(ranks)
+        let pre: PreTokenizer
+        let description: String
+        if let pattern {
+            (pre, description) = try preTokenizer(for: pattern)
+        } else if let recognised {
+            pre = .builtin(recognised.pattern)
+            description = recognised.pattern.rawValue
+        } else {
+            let guess: BuiltinPattern = ranks.tokenCount >= 100_000 ? .cl100k : .r50k
+            pre = .builtin(guess)
+            description = guess.rawValue + " (assumed; pass --pattern to choose)"
+        }
+        let specials = (recognised?.specials ?? []).map {
+            AddedToken(id: $0.1, content: Array($0.0.utf8), special: true)
+        }
+        let tok = try Tokenizer(name: name, format: .tiktoken, model: model, normalizer: nil, preTokenizer: pre,
+                                decoder: nil, addedTokens: specials, patternDescription: description,
+                                defaultPolicy: .tiktoken)
+        tok.notes.append(("sha256", hash))
+        if let recognised { tok.notes.append(("encoding", recognised.name)) }
+        return tok
+    }
+
+    /// `r50k|p50k|gpt2|cl100k|o200k` or a regex.
+    public static func preTokenizer(for pattern: String) throws -> (PreTokenizer, String) {
+        switch pattern {
+        case "r50k", "r50k_base", "p50k", "p50k_base", "gpt2": return (.builtin(.r50k), "r50k")
+        case "cl100k", "cl100k_base": return (.builtin(.cl100k), "cl100k")
+        case "o200k", "o200k_base": return (.builtin(.o200k), "o200k")
+        default:
+            if let b = BuiltinPattern.matching(regex: pattern) { return (.builtin(b), b.rawValue) }
+            return (.regex(try ICURegex(pattern), .isolated, invert: false), pattern)
+        }
+    }
+
+    /// The rank file of a byte-level BPE tokenizer: ids become ranks.
+    public static func write(_ tok: Tokenizer) throws -> [UInt8] {
+        guard tok.model.isByteLevel else {
+            throw TokenKitError.badInput("only byte-level BPE models can be written as tiktoken ranks")
+        }
+        var out: [UInt8] = []
+        for id in tok.model.vocab.ids {
+            out += Array(Base64.encode(tok.model.vocab.bytes(id)).utf8)
+            out += Array(" \(id)\n".utf8)
+        }
+        return out
+    }
+}

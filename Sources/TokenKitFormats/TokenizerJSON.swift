@@ -1,0 +1,383 @@
+import Foundation
+import TokenKit
+import TokenKitCore
+import TokenKitModels
+import TokenKitText
+
+/// A JSON value with its path, so every error names the field that is wrong.
+struct Field {
+    let value: Any?
+    let path: String
+
+    subscript(key: String) -> Field {
+        Field(value: (value as? [String: Any])?[key], path: path.isEmpty ? key : "\(path).\(key)")
+    }
+
+    var isNull: Bool { value == nil || value is NSNull }
+
+    func fail(_ what: String) -> TokenKitError { TokenKitError.badInput("field \(path): \(what)") }
+
+    func string() throws -> String {
+        guard let s = value as? String else { throw fail("expected a string") }
+        return s
+    }
+
+    func optionalString() throws -> String? { isNull ? nil : try string() }
+
+    func bool(default d: Bool) throws -> Bool {
+        if isNull { return d }
+        if let b = value as? Bool { return b }
+        guard let n = value as? NSNumber, n.intValue == 0 || n.intValue == 1 else {
+            throw fail("expected true or false")
+        }
+        return n.boolValue
+    }
+
+    func int() throws -> Int {
+        guard let n = value as? NSNumber, !(n is Bool), n.doubleValue == Double(n.intValue) else { throw fail("expected an integer") }
+        return n.intValue
+    }
+
+    func array() throws -> [Field] {
+        guard let a = value as? [Any] else { throw fail("expected an array") }
+        return a.enumerated().map { Field(value: $0.element, path: "\(path)[\($0.offset)]") }
+    }
+
+    func object() throws -> [String: Any] {
+        guard let o = value as? [String: Any] else { throw fail("expected an object") }
+        return o
+    }
+}
+
+/// HF tokenizers' `tokenizer.json`, tokenkit's native format.
+public enum TokenizerJSON {
+    static func parse(_ data: [UInt8]) throws -> Field {
+        do {
+            return Field(value: try JSONSerialization.jsonObject(with: Data(data), options: [.fragmentsAllowed]), path: "")
+        } catch {
+            let info = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw TokenKitError.badInput("not valid JSON: \(info)")
+        }
+    }
+
+    static func isTokenizerJSON(_ root: Field) -> Bool { !root["model"].isNull }
+
+    public static func load(_ data: [UInt8], name: String) throws -> Tokenizer {
+        try load(parse(data), name: name)
+    }
+
+    static func load(_ root: Field, name: String) throws -> Tokenizer {
+        let model = root["model"]
+        let type = try model["type"].optionalString() ?? (model["merges"].isNull ? "?" : "BPE")
+        guard type == "BPE" else {
+            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE tokenizer.json models")
+        }
+        let normalizer = try parseNormalizer(root["normalizer"])
+        let pre = try parsePreTokenizer(root["pre_tokenizer"])
+        let decoder = try parseDecoder(root["decoder"])
+        let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
+
+        // Vocabulary, as bytes.
+        guard let vocabObject = model["vocab"].value as? [String: Any] else { throw model["vocab"].fail("expected an object of token → id") }
+        var entries: [([UInt8], TokenID)] = []
+        entries.reserveCapacity(vocabObject.count)
+        var idOf: [String: TokenID] = [:]
+        idOf.reserveCapacity(vocabObject.count)
+        for (token, v) in vocabObject {
+            guard let n = v as? NSNumber, n.int64Value >= 0, n.int64Value < Int64(UInt32.max) else {
+                throw model["vocab"].fail("id of \(token.debugDescription) is not a non-negative integer")
+            }
+            let id = TokenID(n.int64Value)
+            let bytes = byteLevel ? (ByteLevelAlphabet.decode(token) ?? Array(token.utf8)) : Array(token.utf8)
+            entries.append((bytes, id))
+            idOf[token] = id
+        }
+        let vocab: TokenTable
+        do { vocab = try TokenTable(entries) } catch let e as TokenKitError { throw model["vocab"].fail(e.message) }
+
+        // Merges: "a b" strings (older files) or [a, b] pairs.
+        let prefix = try model["continuing_subword_prefix"].optionalString() ?? ""
+        var merges: [(TokenID, TokenID, TokenID)] = []
+        let mergeFields = model["merges"].isNull ? [] : try model["merges"].array()
+        merges.reserveCapacity(mergeFields.count)
+        for m in mergeFields {
+            let a: String, b: String
+            if let s = m.value as? String {
+                let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw m.fail("expected \"left right\"") }
+                a = String(parts[0]); b = String(parts[1])
+            } else if let pair = m.value as? [Any], pair.count == 2, let x = pair[0] as? String, let y = pair[1] as? String {
+                a = x; b = y
+            } else {
+                throw m.fail("expected \"left right\" or [left, right]")
+            }
+            let right = prefix.isEmpty || !b.hasPrefix(prefix) ? b : String(b.dropFirst(prefix.count))
+            guard let ia = idOf[a], let ib = idOf[b], let im = idOf[a + right] else {
+                throw m.fail("merge \(a.debugDescription) + \(b.debugDescription) uses a token that is not in the vocabulary")
+            }
+            merges.append((ia, ib, im))
+        }
+
+        let symbols: BPEModel.Symbols
+        if byteLevel {
+            symbols = .bytes
+        } else {
+            let unkName = try model["unk_token"].optionalString()
+            var unk: TokenID?
+            if let unkName {
+                guard let id = idOf[unkName] else { throw model["unk_token"].fail("\(unkName.debugDescription) is not in the vocabulary") }
+                unk = id
+            }
+            symbols = .characters(byteFallback: try model["byte_fallback"].bool(default: false), unk: unk,
+                                  fuseUnk: try model["fuse_unk"].bool(default: false))
+        }
+        let bpe = BPEModel(vocab: vocab, merges: merges, symbols: symbols,
+                           wholePieceFirst: try model["ignore_merges"].bool(default: false),
+                           continuingSubwordPrefix: Array(prefix.utf8),
+                           endOfWordSuffix: Array((try model["end_of_word_suffix"].optionalString() ?? "").utf8))
+
+        var added: [AddedToken] = []
+        if !root["added_tokens"].isNull {
+            for t in try root["added_tokens"].array() {
+                let id = try t["id"].int()
+                guard id >= 0, id < Int(UInt32.max) else { throw t["id"].fail("out of range") }
+                added.append(AddedToken(
+                    id: TokenID(id), content: Array(try t["content"].string().utf8), special: try t["special"].bool(default: false),
+                    singleWord: try t["single_word"].bool(default: false), lstrip: try t["lstrip"].bool(default: false),
+                    rstrip: try t["rstrip"].bool(default: false), normalized: try t["normalized"].bool(default: true)))
+            }
+        }
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: bpe, normalizer: normalizer, preTokenizer: pre,
+                                decoder: decoder, addedTokens: added, patternDescription: describe(pre),
+                                defaultPolicy: .huggingFace)
+        tok.jsonParts = JSONParts(
+            normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
+            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]),
+            modelOptions: try modelOptions(model))
+        return tok
+    }
+
+    static func mentionsByteLevel(_ v: Any?) -> Bool {
+        if let o = v as? [String: Any] {
+            if o["type"] as? String == "ByteLevel" { return true }
+            return o.values.contains { mentionsByteLevel($0) }
+        }
+        if let a = v as? [Any] { return a.contains { mentionsByteLevel($0) } }
+        return false
+    }
+
+    static func describe(_ pre: PreTokenizer) -> String {
+        switch pre {
+        case .none: return "none"
+        case .builtin(let b): return b.rawValue
+        case .regex(let re, _, _): return re.pattern
+        case .byteLevel(_, let useRegex): return useRegex ? "r50k (ByteLevel)" : "ByteLevel"
+        case .digits: return "Digits"
+        case .metaspace: return "Metaspace"
+        case .whitespaceSplit: return "WhitespaceSplit"
+        case .sequence(let s): return s.map(describe).joined(separator: " + ")
+        }
+    }
+
+    static func pattern(_ f: Field) throws -> (regex: String?, literal: String?) {
+        if let r = f["Regex"].value as? String { return (r, nil) }
+        if let s = f["String"].value as? String { return (nil, s) }
+        throw f.fail("expected {\"Regex\": …} or {\"String\": …}")
+    }
+
+    static func parseNormalizer(_ f: Field) throws -> Normalizer? {
+        if f.isNull { return nil }
+        let type = try f["type"].string()
+        switch type {
+        case "NFC": return .nfc
+        case "NFD": return .nfd
+        case "NFKC": return .nfkc
+        case "NFKD": return .nfkd
+        case "Lowercase": return .lowercase
+        case "Prepend": return .prepend(Array(try f["prepend"].string().utf8))
+        case "Strip": return .strip(left: try f["strip_left"].bool(default: true), right: try f["strip_right"].bool(default: true))
+        case "Replace":
+            let (regex, literal) = try pattern(f["pattern"])
+            let content = Array(try f["content"].string().utf8)
+            if let literal { return .replace(.literal(Array(literal.utf8)), content: content) }
+            do { return .replace(.regex(try ICURegex(regex!)), content: content) } catch let e as TokenKitError {
+                throw f["pattern"].fail(e.message)
+            }
+        case "Sequence":
+            return .sequence(try f["normalizers"].array().compactMap { try parseNormalizer($0) })
+        default:
+            throw f["type"].fail("unsupported normalizer \(type.debugDescription)")
+        }
+    }
+
+    static func parsePreTokenizer(_ f: Field) throws -> PreTokenizer {
+        if f.isNull { return .none }
+        let type = try f["type"].string()
+        switch type {
+        case "ByteLevel":
+            return .byteLevel(addPrefixSpace: try f["add_prefix_space"].bool(default: true),
+                              useRegex: try f["use_regex"].bool(default: true))
+        case "Split":
+            let (regex, literal) = try pattern(f["pattern"])
+            guard let behavior = SplitBehavior(rawValue: try f["behavior"].string()) else {
+                throw f["behavior"].fail("unknown split behavior")
+            }
+            let invert = try f["invert"].bool(default: false)
+            if let regex, behavior == .isolated, !invert, let b = BuiltinPattern.matching(regex: regex) { return .builtin(b) }
+            do {
+                let re = try ICURegex(regex ?? ICURegex.literal(literal!))
+                return .regex(re, behavior, invert: invert)
+            } catch let e as TokenKitError {
+                throw f["pattern"].fail(e.message)
+            }
+        case "Digits":
+            return .digits(individual: try f["individual_digits"].bool(default: false))
+        case "Metaspace":
+            let replacement = try f["replacement"].optionalString() ?? "\u{2581}"
+            var scheme = PreTokenizer.PrependScheme.always
+            if let s = try f["prepend_scheme"].optionalString() {
+                guard let p = PreTokenizer.PrependScheme(rawValue: s) else { throw f["prepend_scheme"].fail("unknown scheme") }
+                scheme = p
+            } else if !(try f["add_prefix_space"].bool(default: true)) {
+                scheme = .never
+            }
+            return .metaspace(replacement: Array(replacement.utf8), prepend: scheme, split: try f["split"].bool(default: true))
+        case "WhitespaceSplit":
+            return .whitespaceSplit
+        case "Whitespace":
+            return .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
+        case "Punctuation":
+            let behavior = SplitBehavior(rawValue: try f["behavior"].optionalString() ?? "Isolated") ?? .isolated
+            return .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), behavior, invert: false)
+        case "Sequence":
+            return .sequence(try f["pretokenizers"].array().map(parsePreTokenizer))
+        default:
+            throw f["type"].fail("unsupported pre-tokenizer \(type.debugDescription)")
+        }
+    }
+
+    static func parseDecoder(_ f: Field) throws -> Decoder? {
+        if f.isNull { return nil }
+        let type = try f["type"].string()
+        switch type {
+        case "ByteLevel": return .byteLevel
+        case "ByteFallback": return .byteFallback
+        case "Fuse": return .fuse
+        case "Replace":
+            let (regex, literal) = try pattern(f["pattern"])
+            guard let literal else { throw f["pattern"].fail("regex Replace decoders are not supported (\(regex!))") }
+            return .replace(pattern: Array(literal.utf8), content: Array(try f["content"].string().utf8))
+        case "Strip":
+            return .strip(content: Array(try f["content"].string().utf8), start: try f["start"].int(), stop: try f["stop"].int())
+        case "Metaspace":
+            var scheme = try f["prepend_scheme"].optionalString() ?? "always"
+            if f["prepend_scheme"].isNull, !(try f["add_prefix_space"].bool(default: true)) { scheme = "never" }
+            return .metaspace(replacement: Array((try f["replacement"].optionalString() ?? "\u{2581}").utf8), prependScheme: scheme)
+        case "Sequence":
+            return .sequence(try f["decoders"].array().compactMap { try parseDecoder($0) })
+        default:
+            throw f["type"].fail("unsupported decoder \(type.debugDescription)")
+        }
+    }
+
+    /// The original JSON text of a sub-object, kept so conversion writes it back unchanged.
+    static func fragment(_ f: Field) throws -> String {
+        if f.isNull { return "null" }
+        let data = try JSONSerialization.data(withJSONObject: f.value!, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func modelOptions(_ model: Field) throws -> String {
+        var parts: [String] = []
+        for key in ["dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix", "fuse_unk", "byte_fallback", "ignore_merges"] {
+            parts.append("\(jsonString(key)): \(try fragment(model[key]))")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    // MARK: Writing
+
+    /// Serializes any loaded BPE tokenizer as tokenizer.json that HF tokenizers loads with the
+    /// same ids. For rank-only (tiktoken) models, the merge list is recovered from the ranks.
+    public static func write(_ tok: Tokenizer) throws -> [UInt8] {
+        let parts = tok.jsonParts ?? defaultParts(tok)
+        let model = tok.model
+        let vocab = model.vocab
+        func show(_ id: TokenID) -> String { tok.modelPiece(id) }
+        var merges: [(TokenID, TokenID)] = []
+        if tok.format == .tiktoken {
+            merges = recoverMerges(model)
+        } else {
+            var ranked: [(Int, TokenID, TokenID)] = []
+            model.pairs.forEach { key, value in
+                ranked.append((Int(value >> 32), TokenID(truncatingIfNeeded: key >> 32), TokenID(truncatingIfNeeded: key)))
+            }
+            ranked.sort { $0.0 < $1.0 }
+            merges = ranked.map { ($0.1, $0.2) }
+        }
+        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
+        out += tok.addedTokens.map { t in
+            "\n    {\"id\": \(t.id), \"content\": \(jsonString(t.text)), \"single_word\": \(t.singleWord), "
+                + "\"lstrip\": \(t.lstrip), \"rstrip\": \(t.rstrip), \"normalized\": \(t.normalized), \"special\": \(t.special)}"
+        }.joined(separator: ",")
+        out += tok.addedTokens.isEmpty ? "],\n" : "\n  ],\n"
+        out += "  \"normalizer\": \(parts.normalizer),\n  \"pre_tokenizer\": \(parts.preTokenizer),\n"
+        out += "  \"post_processor\": \(parts.postProcessor),\n  \"decoder\": \(parts.decoder),\n"
+        out += "  \"model\": {\n    \"type\": \"BPE\", \(parts.modelOptions),\n    \"vocab\": {"
+        var first = true
+        for id in vocab.ids {
+            out += (first ? "\n      " : ",\n      ") + jsonString(show(id)) + ": \(id)"
+            first = false
+        }
+        out += "\n    },\n    \"merges\": ["
+        first = true
+        for (a, b) in merges {
+            out += (first ? "\n      [" : ",\n      [") + jsonString(show(a)) + ", " + jsonString(show(b)) + "]"
+            first = false
+        }
+        out += "\n    ]\n  }\n}\n"
+        return Array(out.utf8)
+    }
+
+    /// tokenizer.json parts for a model that did not come from tokenizer.json: a Split with the
+    /// pattern's regex then ByteLevel, and `ignore_merges` so whole-piece lookups match tiktoken.
+    static func defaultParts(_ tok: Tokenizer) -> JSONParts {
+        let regex: String
+        switch tok.preTokenizer {
+        case .builtin(let b): regex = b.regex
+        case .regex(let re, _, _): regex = re.pattern
+        default: regex = BuiltinPattern.r50k.regex
+        }
+        let split = "{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonString(regex))}, \"behavior\": \"Isolated\", \"invert\": false}"
+        let byteLevel = "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}"
+        return JSONParts(
+            normalizer: "null", preTokenizer: "{\"type\": \"Sequence\", \"pretokenizers\": [\(split), \(byteLevel)]}",
+            postProcessor: "null", decoder: byteLevel,
+            modelOptions: "\"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, "
+                + "\"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": \(tok.model.wholePieceFirst)")
+    }
+
+    /// The merge that makes each token of a rank-only vocabulary: BPE on the token's own bytes,
+    /// with only lower ranks allowed, must stop at exactly two parts. Merges come out in rank order.
+    public static func recoverMerges(_ model: BPEModel) -> [(TokenID, TokenID)] {
+        var merges: [(TokenID, TokenID)] = []
+        let vocab = model.vocab
+        for id in vocab.ids where vocab.length(id) >= 2 {
+            var parts: [TokenID] = vocab.bytes(id).compactMap { vocab.lookup([$0]) }
+            while parts.count > 2 {
+                var best = Int.max, at = -1
+                for i in 0..<(parts.count - 1) {
+                    if let r = model.mergeRank(parts[i], parts[i + 1]), r < Int(id), r < best {
+                        best = r
+                        at = i
+                    }
+                }
+                if at < 0 { break }
+                parts[at] = model.merged(parts[at], parts[at + 1])!
+                parts.remove(at: at + 1)
+            }
+            if parts.count == 2 { merges.append((parts[0], parts[1])) }
+        }
+        return merges
+    }
+}

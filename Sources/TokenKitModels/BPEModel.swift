@@ -1,0 +1,316 @@
+import TokenKitCore
+
+/// Byte pair encoding (Sennrich et al. 2016; byte-level as in GPT-2, Radford et al. 2019).
+///
+/// A piece starts as symbols (one per byte, or one per character for SentencePiece-style
+/// vocabularies) and the adjacent pair with the lowest merge rank is merged until no pair has a
+/// rank; ties go to the leftmost pair. This is both tiktoken's rule (rank of the concatenated
+/// bytes) and HF tokenizers' rule (rank of the pair in the merge list): the loaders express each
+/// as a table from (left id, right id) to (rank, merged id).
+public struct BPEModel: Sendable {
+    /// How a piece becomes initial symbols.
+    public enum Symbols: Sendable, Equatable {
+        /// One symbol per byte (GPT-2, tiktoken, Qwen, Llama 3 …).
+        case bytes
+        /// One symbol per UTF-8 character (SentencePiece BPE, Llama 2); characters missing from
+        /// the vocabulary become `<0xNN>` byte tokens when `byteFallback`, else `unk`.
+        case characters(byteFallback: Bool, unk: TokenID?, fuseUnk: Bool)
+    }
+
+    public let vocab: TokenTable
+    public let symbols: Symbols
+    /// (left << 32 | right) → (rank << 32 | merged id).
+    public let pairs: U64Map
+    /// Number of merges (the largest rank + 1).
+    public let mergeCount: Int
+    /// Look the whole piece up before merging (tiktoken, and HF `ignore_merges`).
+    public let wholePieceFirst: Bool
+    /// Single-byte token ids for `.bytes`, and `<0xNN>` fallback ids for `.characters`.
+    let byteIDs: [TokenID]
+    /// HF `continuing_subword_prefix` / `end_of_word_suffix` (rare for byte-level models).
+    public let continuingSubwordPrefix: [UInt8]
+    public let endOfWordSuffix: [UInt8]
+
+    public static let noID = TokenID.max
+
+    /// - Parameter merges: (left, right, merged) ids in rank order.
+    public init(vocab: TokenTable, merges: [(TokenID, TokenID, TokenID)], symbols: Symbols,
+                wholePieceFirst: Bool, continuingSubwordPrefix: [UInt8] = [], endOfWordSuffix: [UInt8] = []) {
+        var map = U64Map(capacity: merges.count)
+        for (rank, m) in merges.enumerated() {
+            let key = UInt64(m.0) << 32 | UInt64(m.1)
+            // The first occurrence wins, as HF keeps the lowest rank of a repeated merge.
+            if map.get(key) == nil { map.set(key, UInt64(rank) << 32 | UInt64(m.2)) }
+        }
+        self.init(vocab: vocab, pairs: map, mergeCount: merges.count, symbols: symbols,
+                  wholePieceFirst: wholePieceFirst, continuingSubwordPrefix: continuingSubwordPrefix,
+                  endOfWordSuffix: endOfWordSuffix)
+    }
+
+    public init(vocab: TokenTable, pairs: U64Map, mergeCount: Int, symbols: Symbols, wholePieceFirst: Bool,
+                continuingSubwordPrefix: [UInt8] = [], endOfWordSuffix: [UInt8] = []) {
+        self.vocab = vocab
+        self.pairs = pairs
+        self.mergeCount = mergeCount
+        self.symbols = symbols
+        self.wholePieceFirst = wholePieceFirst
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        self.endOfWordSuffix = endOfWordSuffix
+        var ids = [TokenID](repeating: BPEModel.noID, count: 256)
+        for b in 0..<256 {
+            switch symbols {
+            case .bytes:
+                ids[b] = vocab.lookup([UInt8(b)]) ?? BPEModel.noID
+            case .characters:
+                let name = Array("<0x\(hex2(UInt8(b)))>".utf8)
+                ids[b] = vocab.lookup(name) ?? BPEModel.noID
+            }
+        }
+        byteIDs = ids
+    }
+
+    /// A tiktoken-style model from ranks alone: every split of a token into two tokens is a
+    /// merge whose rank is the rank of the whole token, so merging follows tiktoken exactly.
+    public static func fromRanks(_ vocab: TokenTable) -> BPEModel {
+        var map = U64Map(capacity: vocab.tokenCount * 4)
+        var maxRank = 0
+        for id in vocab.ids where vocab.length(id) >= 2 {
+            let bytes = vocab.bytes(id)
+            bytes.withUnsafeBytes { raw in
+                for cut in 1..<raw.count {
+                    guard let a = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[..<cut])),
+                          let b = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[cut...])) else { continue }
+                    map.set(UInt64(a) << 32 | UInt64(b), UInt64(id) << 32 | UInt64(id))
+                }
+            }
+            maxRank = max(maxRank, Int(id) + 1)
+        }
+        return BPEModel(vocab: vocab, pairs: map, mergeCount: maxRank, symbols: .bytes, wholePieceFirst: true)
+    }
+
+    public var isByteLevel: Bool { symbols == .bytes }
+
+    @inline(__always)
+    func rank(_ a: TokenID, _ b: TokenID) -> (rank: UInt32, id: TokenID) {
+        guard let v = pairs.get(UInt64(a) << 32 | UInt64(b)) else { return (.max, 0) }
+        return (UInt32(truncatingIfNeeded: v >> 32), TokenID(truncatingIfNeeded: v))
+    }
+
+    /// Merged id of a pair, if the pair is a merge.
+    public func merged(_ a: TokenID, _ b: TokenID) -> TokenID? {
+        let r = rank(a, b)
+        return r.rank == .max ? nil : r.id
+    }
+
+    /// Merge rank of a pair, if any.
+    public func mergeRank(_ a: TokenID, _ b: TokenID) -> Int? {
+        let r = rank(a, b)
+        return r.rank == .max ? nil : Int(r.rank)
+    }
+
+    /// Encodes one pre-tokenized piece, appending ids to `out`.
+    /// Throws only for `.characters` models that meet invalid UTF-8 with no byte fallback.
+    public func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
+        if piece.isEmpty { return }
+        if wholePieceFirst, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty,
+           let id = vocab.lookup(UnsafeRawBufferPointer(piece)) {
+            out.append(id)
+            return
+        }
+        scratch.symbols.removeAll(keepingCapacity: true)
+        switch symbols {
+        case .bytes:
+            for b in piece {
+                let id = byteIDs[Int(b)]
+                if id != BPEModel.noID { scratch.symbols.append(id) }
+            }
+        case .characters(let byteFallback, let unk, let fuseUnk):
+            initialCharacters(piece, byteFallback: byteFallback, unk: unk, fuseUnk: fuseUnk, into: &scratch.symbols)
+        }
+        if scratch.symbols.count > 1 {
+            if scratch.symbols.count <= 48 {
+                mergeSmall(&scratch)
+            } else {
+                mergeLarge(&scratch)
+            }
+        }
+        out.append(contentsOf: scratch.symbols)
+    }
+
+    private func initialCharacters(_ piece: UnsafeBufferPointer<UInt8>, byteFallback: Bool, unk: TokenID?,
+                                   fuseUnk: Bool, into syms: inout [TokenID]) {
+        var i = 0
+        var lastWasUnk = false
+        let hasAffixes = !continuingSubwordPrefix.isEmpty || !endOfWordSuffix.isEmpty
+        var charBuf: [UInt8] = []
+        while i < piece.count {
+            let len = UTF8Scan.decode(piece, i).length
+            var found: TokenID?
+            if hasAffixes {
+                charBuf.removeAll(keepingCapacity: true)
+                if i > 0 { charBuf.append(contentsOf: continuingSubwordPrefix) }
+                charBuf.append(contentsOf: piece[i..<(i + len)])
+                if i + len == piece.count { charBuf.append(contentsOf: endOfWordSuffix) }
+                found = vocab.lookup(charBuf)
+            } else {
+                found = vocab.lookup(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(piece)[i..<(i + len)]))
+            }
+            if let id = found {
+                syms.append(id)
+                lastWasUnk = false
+            } else if byteFallback, (i..<(i + len)).allSatisfy({ byteIDs[Int(piece[$0])] != BPEModel.noID }) {
+                for k in i..<(i + len) { syms.append(byteIDs[Int(piece[k])]) }
+                lastWasUnk = false
+            } else if let unk {
+                if !(fuseUnk && lastWasUnk) { syms.append(unk) }
+                lastWasUnk = true
+            }
+            i += len
+        }
+    }
+
+    /// Linear-scan merging for short pieces: cache-friendly and allocation-free.
+    @inline(__always)
+    private func mergeSmall(_ scratch: inout BPEScratch) {
+        var n = scratch.symbols.count
+        if scratch.ranks.count < n { scratch.ranks = [UInt64](repeating: 0, count: max(n, 64)) }
+        scratch.symbols.withUnsafeMutableBufferPointer { s in
+            scratch.ranks.withUnsafeMutableBufferPointer { r in
+                // r[i] is (rank << 32 | merged id) of the pair (s[i], s[i+1]), or max.
+                @inline(__always) func pairValue(_ i: Int) -> UInt64 {
+                    pairs.get(UInt64(s[i]) << 32 | UInt64(s[i + 1])) ?? .max
+                }
+                for i in 0..<(n - 1) { r[i] = pairValue(i) }
+                while n > 1 {
+                    var best = UInt64.max, at = -1
+                    for i in 0..<(n - 1) where r[i] < best {
+                        best = r[i]
+                        at = i
+                    }
+                    if at < 0 { break }
+                    s[at] = TokenID(truncatingIfNeeded: best)
+                    // Close the gap left by s[at + 1].
+                    var k = at + 1
+                    while k < n - 1 {
+                        s[k] = s[k + 1]
+                        r[k] = r[k + 1]
+                        k += 1
+                    }
+                    n -= 1
+                    if at > 0 { r[at - 1] = pairValue(at - 1) }
+                    if at < n - 1 { r[at] = pairValue(at) }
+                }
+            }
+        }
+        scratch.symbols.removeLast(scratch.symbols.count - n)
+    }
+
+    /// Heap-based merging for long pieces: O(n log n), so a megabyte without a split point takes
+    /// milliseconds, not minutes. Stale heap entries are skipped when popped.
+    private func mergeLarge(_ scratch: inout BPEScratch) {
+        let n = scratch.symbols.count
+        scratch.prev.removeAll(keepingCapacity: true)
+        scratch.next.removeAll(keepingCapacity: true)
+        scratch.heap.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            scratch.prev.append(Int32(i - 1))
+            scratch.next.append(i + 1 < n ? Int32(i + 1) : -1)
+        }
+        // Heap entry: rank in the high 32 bits, position in the low 32 (leftmost wins ties).
+        for i in 0..<(n - 1) {
+            let r = rank(scratch.symbols[i], scratch.symbols[i + 1]).rank
+            if r != .max { scratch.heap.append(UInt64(r) << 32 | UInt64(i)) }
+        }
+        var heap = MinHeap(&scratch.heap)
+        while let top = heap.pop(&scratch.heap) {
+            let r = UInt32(top >> 32), i = Int(UInt32(truncatingIfNeeded: top))
+            let j = Int(scratch.next[i])
+            // A merged-away left symbol has prev == -2.
+            if scratch.prev[i] == -2 || j < 0 { continue }
+            let cur = rank(scratch.symbols[i], scratch.symbols[j])
+            if cur.rank != r { continue }
+            scratch.symbols[i] = cur.id
+            let k = Int(scratch.next[j])
+            scratch.next[i] = Int32(k)
+            if k >= 0 { scratch.prev[k] = Int32(i) }
+            scratch.prev[j] = -2
+            let p = Int(scratch.prev[i])
+            if p >= 0 {
+                let rp = rank(scratch.symbols[p], cur.id).rank
+                if rp != .max { heap.push(UInt64(rp) << 32 | UInt64(p), &scratch.heap) }
+            }
+            if k >= 0 {
+                let rn = rank(cur.id, scratch.symbols[k]).rank
+                if rn != .max { heap.push(UInt64(rn) << 32 | UInt64(i), &scratch.heap) }
+            }
+        }
+        var w = 0
+        var i = 0
+        while i >= 0 && i < n {
+            scratch.symbols[w] = scratch.symbols[i]
+            w += 1
+            i = Int(scratch.next[i])
+        }
+        scratch.symbols.removeLast(n - w)
+    }
+}
+
+/// Reusable buffers for one thread's encoding, so the hot path does not allocate.
+public struct BPEScratch {
+    public var symbols: [TokenID] = []
+    var ranks: [UInt64] = []
+    var prev: [Int32] = []
+    var next: [Int32] = []
+    var heap: [UInt64] = []
+    public init() {}
+}
+
+/// A binary min-heap over a caller-owned array.
+struct MinHeap {
+    init(_ a: inout [UInt64]) {
+        if a.count > 1 {
+            for i in stride(from: a.count / 2 - 1, through: 0, by: -1) { MinHeap.down(&a, i) }
+        }
+    }
+
+    static func down(_ a: inout [UInt64], _ i: Int) {
+        var i = i
+        let n = a.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n && a[l] < a[m] { m = l }
+            if r < n && a[r] < a[m] { m = r }
+            if m == i { return }
+            a.swapAt(i, m)
+            i = m
+        }
+    }
+
+    func push(_ v: UInt64, _ a: inout [UInt64]) {
+        a.append(v)
+        var i = a.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if a[p] <= a[i] { break }
+            a.swapAt(p, i)
+            i = p
+        }
+    }
+
+    func pop(_ a: inout [UInt64]) -> UInt64? {
+        guard let top = a.first else { return nil }
+        let last = a.removeLast()
+        if !a.isEmpty {
+            a[0] = last
+            MinHeap.down(&a, 0)
+        }
+        return top
+    }
+}
+
+@inline(__always)
+func hex2(_ b: UInt8) -> String {
+    let d = Array("0123456789ABCDEF".utf8)
+    return String(decoding: [d[Int(b >> 4)], d[Int(b & 15)]], as: UTF8.self)
+}

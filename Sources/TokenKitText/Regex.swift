@@ -1,0 +1,84 @@
+import CICU
+import TokenKitCore
+
+/// A regular expression run by ICU, for split patterns that have no hand-written scanner.
+///
+/// Patterns in tokenizer.json are written for Oniguruma (HF) or fancy-regex (tiktoken), where
+/// `\s` is Unicode White_Space and `$` is the end of the text. ICU's `\s` omits U+000B and U+0085
+/// and its `$` also matches before a final line break, so `translate` rewrites both.
+public final class ICURegex: @unchecked Sendable {
+    public let pattern: String
+    let compiled: OpaquePointer
+
+    public init(_ pattern: String) throws {
+        self.pattern = pattern
+        let translated = Array(ICURegex.translate(pattern).utf8)
+        var err = [CChar](repeating: 0, count: 256)
+        guard let re = translated.withUnsafeBufferPointer({ p in
+            p.withMemoryRebound(to: CChar.self) { tk_regex_open($0.baseAddress, $0.count, &err, 256) }
+        }) else {
+            let message = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw TokenKitError.badInput("invalid regex \(pattern.debugDescription): \(message)")
+        }
+        compiled = re
+    }
+
+    deinit { tk_regex_close(compiled) }
+
+    /// A matcher for one thread (ICU regex objects keep match state).
+    public func matcher() -> Matcher { Matcher(tk_regex_clone(compiled)!) }
+
+    public final class Matcher {
+        let re: OpaquePointer
+        init(_ re: OpaquePointer) { self.re = re }
+        deinit { tk_regex_close(re) }
+
+        /// Byte ranges of all matches in valid UTF-8 text.
+        public func matches(_ text: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+            if text.isEmpty { return [] }
+            var out: UnsafeMutablePointer<Int64>?
+            let n = tk_regex_find_all(re, text.baseAddress, text.count, &out)
+            guard n > 0, let out else {
+                if let out { tk_free(out) }
+                return []
+            }
+            defer { tk_free(out) }
+            return (0..<Int(n)).map { Int(out[2 * $0])..<Int(out[2 * $0 + 1]) }
+        }
+    }
+
+    /// Rewrites Rust/Oniguruma escapes into their ICU equivalents (see the type's comment).
+    public static func translate(_ pattern: String) -> String {
+        var out = ""
+        var inClass = 0
+        var chars = Array(pattern.unicodeScalars)[...]
+        while let c = chars.popFirst() {
+            if c == "\\", let next = chars.first {
+                chars.removeFirst()
+                switch next {
+                case "s": out += #"\p{White_Space}"#
+                case "S": out += #"\P{White_Space}"#
+                default: out.unicodeScalars.append(c); out.unicodeScalars.append(next)
+                }
+                continue
+            }
+            if c == "[" { inClass += 1 } else if c == "]", inClass > 0 { inClass -= 1 }
+            if c == "$", inClass == 0 { out += #"\z"#; continue }
+            out.unicodeScalars.append(c)
+        }
+        return out
+    }
+
+    /// ICU pattern for a literal string.
+    public static func literal(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.properties.isAlphabetic || u.properties.numericType != nil || u.value >= 0x80 {
+                out.unicodeScalars.append(u)
+            } else {
+                out += "\\x{\(String(u.value, radix: 16))}"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,255 @@
+import TokenKitCore
+
+/// Hand-written scanners that split text exactly as the OpenAI split regexes do (as run by
+/// tiktoken's fancy-regex), without a regex engine. Each scanner returns the end of the piece
+/// that starts at byte `i`; the alternatives are tried in the pattern's order.
+/// The property tests check them against the ICU regex on random and real text.
+///
+/// Performance notes: a regex engine spends most of tiktoken's time; these scanners decode each
+/// character once and look its class up in a table, with an ASCII fast path.
+public enum BuiltinPattern: String, CaseIterable, Sendable {
+    /// GPT-2 / r50k_base / p50k_base:
+    /// `'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s`
+    case r50k
+    /// cl100k_base: `'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+|`
+    /// ` ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`
+    case cl100k
+    /// o200k_base: cased letter runs with optional contraction suffix, 1–3 digits, punctuation
+    /// with trailing newlines or slashes, then the whitespace rules.
+    case o200k
+
+    /// The regex each scanner reproduces (tiktoken's spelling), for tokenizer.json output and
+    /// for the ICU cross-check.
+    public var regex: String {
+        switch self {
+        case .r50k:
+            return #"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"#
+        case .cl100k:
+            return #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+        case .o200k:
+            return [
+                #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
+                #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#,
+                #"\p{N}{1,3}"#,
+                #" ?[^\s\p{L}\p{N}]+[\r\n/]*"#,
+                #"\s*[\r\n]+"#,
+                #"\s+(?!\S)"#,
+                #"\s+"#,
+            ].joined(separator: "|")
+        }
+    }
+
+    /// The scanner whose behaviour equals `regex`, if there is one. The original GPT-2 spelling
+    /// is equivalent to r50k's (tiktoken rewrote it with possessive quantifiers for speed).
+    public static func matching(regex: String) -> BuiltinPattern? {
+        if let p = allCases.first(where: { $0.regex == regex }) { return p }
+        let gpt2 = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+        if regex == gpt2 { return .r50k }
+        let cl100kHF = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        if regex == cl100kHF { return .cl100k }
+        return nil
+    }
+
+    /// Calls `body` with the end offset of each piece of `p`, in order.
+    @inline(__always)
+    public func split(_ p: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Void) {
+        var i = 0
+        let n = p.count
+        switch self {
+        case .r50k: while i < n { i = scanR50k(p, i); body(i) }
+        case .cl100k: while i < n { i = scanCl100k(p, i); body(i) }
+        case .o200k: while i < n { i = scanO200k(p, i); body(i) }
+        }
+    }
+}
+
+private let L = CharClass.letter, N = CharClass.number, S = CharClass.space
+private let U = CharClass.upperish, W = CharClass.lowerish
+
+/// End of the run of characters that have any bit of `want`, starting at `j`.
+@inline(__always)
+private func run(_ p: UnsafeBufferPointer<UInt8>, _ j: Int, _ want: UInt8) -> Int {
+    var j = j
+    while j < p.count {
+        let (c, l) = classAt(p, j)
+        if c & want == 0 { break }
+        j += l
+    }
+    return j
+}
+
+/// End of the run of "other" characters (not letter, number or space) from `j`.
+@inline(__always)
+private func otherRun(_ p: UnsafeBufferPointer<UInt8>, _ j: Int) -> Int {
+    var j = j
+    while j < p.count {
+        let (c, l) = classAt(p, j)
+        if c & (L | N | S) != 0 { break }
+        j += l
+    }
+    return j
+}
+
+/// The whitespace rules shared by all three patterns, at a whitespace character `i`:
+/// `\s++$` (a run reaching the end), optionally `\s*[\r\n]` (up to the last newline in the run),
+/// `\s+(?!\S)` (all but the last character of a longer run), else one character
+/// (or the whole run, for o200k's trailing `\s+`, which is the same thing there).
+@inline(__always)
+private func whitespace(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, newlineRule: Bool, endFirst: Bool = true) -> Int {
+    let n = p.count
+    var j = i, last = i, count = 0, newlineEnd = -1
+    while j < n {
+        let (c, l) = classAt(p, j)
+        if c & S == 0 { break }
+        if newlineRule, p[j] == 0x0A || p[j] == 0x0D { newlineEnd = j + 1 }
+        last = j
+        j += l
+        count += 1
+    }
+    // cl100k tries `\s++$` before the newline rule; o200k has only the newline rule first.
+    if endFirst, j == n { return n }
+    if newlineEnd > 0 { return newlineEnd }
+    if j == n { return n }
+    if count >= 2 { return last }
+    return j
+}
+
+@inline(__always)
+private func lower(_ b: UInt8) -> UInt8 { b | 0x20 }
+
+/// `'(?i:[sdmt]|ll|ve|re)` (case-insensitive) or the case-sensitive r50k form, at `i` where p[i] is `'`.
+/// Unicode case folding makes `s` also match U+017F (ſ).
+@inline(__always)
+private func contraction(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, ignoreCase: Bool) -> Int? {
+    let n = p.count
+    guard i + 1 < n else { return nil }
+    let b1 = ignoreCase ? lower(p[i + 1]) : p[i + 1]
+    if b1 == UInt8(ascii: "s") || b1 == UInt8(ascii: "d") || b1 == UInt8(ascii: "m") || b1 == UInt8(ascii: "t") {
+        if !ignoreCase || p[i + 1] < 0x80 { return i + 2 }
+    }
+    if ignoreCase, p[i + 1] == 0xC5, i + 2 < n, p[i + 2] == 0xBF { return i + 3 }  // ſ
+    guard i + 2 < n else { return nil }
+    let b2 = ignoreCase ? lower(p[i + 2]) : p[i + 2]
+    if (b1 == UInt8(ascii: "l") && b2 == UInt8(ascii: "l")) || (b1 == UInt8(ascii: "v") && b2 == UInt8(ascii: "e"))
+        || (b1 == UInt8(ascii: "r") && b2 == UInt8(ascii: "e")) {
+        if !ignoreCase || (p[i + 1] < 0x80 && p[i + 2] < 0x80) { return i + 3 }
+    }
+    return nil
+}
+
+func scanR50k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+    let b = p[i]
+    if b == UInt8(ascii: "'"), let e = contraction(p, i, ignoreCase: false) { return e }
+    var (c, l) = classAt(p, i)
+    var start = i
+    if b == 0x20, i + 1 < p.count {
+        let next = classAt(p, i + 1)
+        if next.cls & S == 0 { (c, l) = next; start = i + 1 }
+    }
+    if c & L != 0 { return run(p, start + l, L) }
+    if c & N != 0 { return run(p, start + l, N) }
+    if c & S == 0 { return otherRun(p, start + l) }
+    return whitespace(p, i, newlineRule: false)
+}
+
+func scanCl100k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+    let n = p.count
+    let b = p[i]
+    if b == UInt8(ascii: "'"), let e = contraction(p, i, ignoreCase: true) { return e }
+    let (c, l) = classAt(p, i)
+    if c & L != 0 { return run(p, i + l, L) }
+    // [^\r\n\p{L}\p{N}]?+\p{L}++ with a one-character prefix.
+    if c & N == 0, b != 0x0A, b != 0x0D, i + l < n {
+        let (c1, l1) = classAt(p, i + l)
+        if c1 & L != 0 { return run(p, i + l + l1, L) }
+    }
+    if c & N != 0 {
+        var j = i + l, k = 1
+        while k < 3, j < n {
+            let (cj, lj) = classAt(p, j)
+            if cj & N == 0 { break }
+            j += lj
+            k += 1
+        }
+        return j
+    }
+    // ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
+    var start = -1
+    if c & S == 0 {
+        start = i + l
+    } else if b == 0x20, i + 1 < n {
+        let (c1, l1) = classAt(p, i + 1)
+        if c1 & (L | N | S) == 0 { start = i + 1 + l1 }
+    }
+    if start >= 0 {
+        var j = otherRun(p, start)
+        while j < n, p[j] == 0x0A || p[j] == 0x0D { j += 1 }
+        return j
+    }
+    return whitespace(p, i, newlineRule: true)
+}
+
+/// o200k's optional `(?i:'s|'t|'re|'ve|'m|'ll|'d)` suffix.
+@inline(__always)
+private func contractionSuffix(_ p: UnsafeBufferPointer<UInt8>, _ j: Int) -> Int {
+    if j < p.count, p[j] == UInt8(ascii: "'"), let e = contraction(p, j, ignoreCase: true) { return e }
+    return j
+}
+
+/// The two cased-word alternatives of o200k from `j` (after the optional prefix):
+/// A = `U* W+` and B = `U+ W*`, with the regex's backtracking worked out: A ends after the W-run
+/// that follows the U-run, or else after the last W character inside the U-run.
+@inline(__always)
+private func casedWord(_ p: UnsafeBufferPointer<UInt8>, _ j: Int, tryB: Bool) -> Int? {
+    let n = p.count
+    var k = j, lastW = -1
+    while k < n {
+        let (c, l) = classAt(p, k)
+        if c & U == 0 { break }
+        k += l
+        if c & W != 0 { lastW = k }
+    }
+    if k < n {
+        let (c, l) = classAt(p, k)
+        if c & W != 0 { return run(p, k + l, W) }
+    }
+    if lastW > 0 { return lastW }
+    if tryB, k > j { return k }
+    return nil
+}
+
+func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+    let n = p.count
+    let b = p[i]
+    let (c, l) = classAt(p, i)
+    let canPrefix = c & (L | N) == 0 && b != 0x0A && b != 0x0D && i + l < n
+    // A (with prefix, then without), then B (with prefix, then without).
+    if canPrefix, let e = casedWord(p, i + l, tryB: false) { return contractionSuffix(p, e) }
+    if let e = casedWord(p, i, tryB: false) { return contractionSuffix(p, e) }
+    if canPrefix, let e = casedWord(p, i + l, tryB: true) { return contractionSuffix(p, e) }
+    if let e = casedWord(p, i, tryB: true) { return contractionSuffix(p, e) }
+    if c & N != 0 {
+        var j = i + l, k = 1
+        while k < 3, j < n {
+            let (cj, lj) = classAt(p, j)
+            if cj & N == 0 { break }
+            j += lj
+            k += 1
+        }
+        return j
+    }
+    // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+    var start = -1
+    if c & (L | N | S) == 0 {
+        start = i + l
+    } else if b == 0x20, i + 1 < n {
+        let (c1, l1) = classAt(p, i + 1)
+        if c1 & (L | N | S) == 0 { start = i + 1 + l1 }
+    }
+    if start >= 0 {
+        var j = otherRun(p, start)
+        while j < n, p[j] == 0x0A || p[j] == 0x0D || p[j] == UInt8(ascii: "/") { j += 1 }
+        return j
+    }
+    return whitespace(p, i, newlineRule: true, endFirst: false)
+}

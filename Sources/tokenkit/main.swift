@@ -1,0 +1,3 @@
+import TokenKitCommands
+
+TokenKitCommand.main()
