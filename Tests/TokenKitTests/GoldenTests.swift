@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+
+/// Ids must equal those of the reference libraries (tiktoken, HF tokenizers), recorded by
+/// Scripts/make_goldens.py on Fixtures/text/golden.txt and edge cases.
+struct Golden: Decodable {
+    struct Case: Decodable {
+        let name: String
+        let text: String
+        let ids: [UInt32]
+    }
+    let model: String
+    let library: String
+    let cases: [Case]
+
+    static func load(_ name: String) throws -> Golden {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture("goldens/\(name).json")))
+        return try JSONDecoder().decode(Golden.self, from: data)
+    }
+}
+
+@Suite struct GoldenTests {
+    static let names = ["r50k", "p50k", "cl100k", "qwen2.5", "deepseek-coder", "llama2-spm"]
+
+    @Test(arguments: names)
+    func idsMatchReference(_ name: String) throws {
+        let golden = try Golden.load(name)
+        let tok = try Models.shared.get(golden.model)
+        // tiktoken goldens use encode_ordinary; HF goldens match added tokens as HF does.
+        let policy: SpecialPolicy = tok.format == .tiktoken ? .ordinary : .huggingFace
+        var failures = 0
+        for c in golden.cases {
+            let ids = try tok.encode(Array(c.text.utf8), policy: policy)
+            if ids != c.ids {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record("\(name) \(c.name) \(c.text.prefix(60).debugDescription): got \(ids.prefix(40)) want \(c.ids.prefix(40))")
+                }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(golden.cases.count) cases differ from \(golden.library)")
+    }
+
+    @Test(arguments: names)
+    func decodeGivesTextBack(_ name: String) throws {
+        let golden = try Golden.load(name)
+        let tok = try Models.shared.get(golden.model)
+        for c in golden.cases {
+            let bytes = try tok.decode(c.ids)
+            #expect(String(decoding: bytes, as: UTF8.self) == c.text || !tokIsLossless(tok), "\(name) \(c.name)")
+        }
+    }
+
+    /// SentencePiece-style models drop the dummy prefix space and normalize; byte-level ones
+    /// without a normalizer give back exactly the text.
+    func tokIsLossless(_ tok: Tokenizer) -> Bool { tok.model.isByteLevel && tok.normalizer == nil }
+}
