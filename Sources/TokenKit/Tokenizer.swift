@@ -48,7 +48,7 @@ public final class Tokenizer: @unchecked Sendable {
         var entries: [([UInt8], TokenID)] = model.vocab.ids.map { (model.vocab.bytes($0), $0) }
         for t in addedTokens where !model.vocab.contains(t.id) { entries.append((t.content, t.id)) }
         do {
-            vocab = try TokenTable(entries)
+            vocab = try TokenTable(entries, allowDuplicateBytes: true)
         } catch let e as TokenKitError {
             throw TokenKitError.badInput("added tokens clash with the vocabulary: \(e.message)")
         }

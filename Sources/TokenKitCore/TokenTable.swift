@@ -17,9 +17,10 @@ public struct TokenTable: Sendable {
 
     public init() {}
 
-    /// Builds a table from `(bytes, id)` pairs. Two tokens with the same bytes, or two with the
-    /// same id, are an error: the caller names the file.
-    public init<S: Sequence>(_ entries: S) throws where S.Element == ([UInt8], TokenID) {
+    /// Builds a table from `(bytes, id)` pairs. Two tokens with the same id are an error, and so
+    /// are two with the same bytes unless `allowDuplicateBytes` (then lookup finds the lower id):
+    /// the caller names the file.
+    public init<S: Sequence>(_ entries: S, allowDuplicateBytes: Bool = false) throws where S.Element == ([UInt8], TokenID) {
         var byID: [(TokenID, [UInt8])] = []
         for (b, id) in entries { byID.append((id, b)) }
         byID.sort { $0.0 < $1.0 }
@@ -36,10 +37,10 @@ public struct TokenTable: Sendable {
             next += 1
         }
         tokenCount = byID.count
-        try buildIndex()
+        try buildIndex(allowDuplicateBytes: allowDuplicateBytes)
     }
 
-    private mutating func buildIndex() throws {
+    private mutating func buildIndex(allowDuplicateBytes: Bool) throws {
         var size = 16
         while size < tokenCount * 2 { size <<= 1 }
         slots = Array(repeating: .max, count: size)
@@ -47,6 +48,7 @@ public struct TokenTable: Sendable {
         let mask = size - 1
         for id in 0..<present.count where present[id] {
             let found = withBytes(TokenID(id)) { lookup($0) }
+            if found != nil, allowDuplicateBytes { continue }
             if let other = found {
                 let shown = String(decoding: bytes(TokenID(id)), as: UTF8.self)
                 throw TokenKitError.badInput("ids \(other) and \(id) have the same bytes \(shown.debugDescription)")

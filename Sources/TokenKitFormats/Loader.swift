@@ -38,7 +38,7 @@ public enum TokenizerLoader {
         if first == UInt8(ascii: "{") {
             let root = try TokenizerJSON.parse(data)
             if TokenizerJSON.isTokenizerJSON(root) { return try TokenizerJSON.load(root, name: name) }
-            if let vocab = root.value as? [String: Any], vocab.values.allSatisfy({ $0 is NSNumber }) {
+            if case .object(let vocab)? = root.value, vocab.allSatisfy({ if case .number = $0.value { return true } else { return false } }) {
                 return try GPT2Files.load(vocab: vocab, path: path, name: name)
             }
             throw TokenKitError.badInput("JSON file is neither a tokenizer.json (no \"model\" field) nor a GPT-2 vocab.json")
@@ -53,36 +53,37 @@ public enum TokenizerLoader {
 
 /// GPT-2's original pair of files: `vocab.json` (token → id) and `merges.txt` beside it.
 enum GPT2Files {
-    static func load(vocab: [String: Any], path: String, name: String) throws -> Tokenizer {
+    static func load(vocab: [(key: [UInt8], value: JSON)], path: String, name: String) throws -> Tokenizer {
         let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let mergesPath = dir + "/merges.txt"
         guard fileExists(mergesPath) else {
             throw TokenKitError.badInput("a GPT-2 vocab.json needs merges.txt beside it (\(mergesPath) not found)")
         }
         var entries: [([UInt8], TokenID)] = []
-        var idOf: [String: TokenID] = [:]
+        var spellings: [([UInt8], TokenID)] = []
         for (token, v) in vocab {
-            guard let n = v as? NSNumber, n.int64Value >= 0, n.int64Value < Int64(UInt32.max) else {
-                throw TokenKitError.badInput("id of \(token.debugDescription) is not a non-negative integer")
+            guard case .number(_, let n?) = v, n >= 0, n < Int64(UInt32.max) else {
+                throw TokenKitError.badInput("id of \(String(decoding: token, as: UTF8.self).debugDescription) is not a non-negative integer")
             }
-            entries.append((ByteLevelAlphabet.decode(token) ?? Array(token.utf8), TokenID(n.int64Value)))
-            idOf[token] = TokenID(n.int64Value)
+            entries.append((ByteLevelAlphabet.decode(String(decoding: token, as: UTF8.self)) ?? token, TokenID(n)))
+            spellings.append((token, TokenID(n)))
         }
         let table = try TokenTable(entries)
+        let spelled = try TokenTable(spellings)
         var merges: [(TokenID, TokenID, TokenID)] = []
-        let text = String(decoding: try readFile(mergesPath), as: UTF8.self)
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let l = line.hasSuffix("\r") ? line.dropLast() : line
-            if l.isEmpty || (n == 0 && l.hasPrefix("#version")) { continue }
-            let parts = l.split(separator: " ")
-            guard parts.count == 2, let a = idOf[String(parts[0])], let b = idOf[String(parts[1])],
-                  let m = idOf[String(parts[0]) + String(parts[1])] else {
+        let text = try readFile(mergesPath)
+        for (n, line) in text.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let l = line.last == 0x0D ? line.dropLast() : line
+            if l.isEmpty || (n == 0 && l.starts(with: Array("#version".utf8))) { continue }
+            let parts = l.split(separator: 0x20)
+            guard parts.count == 2, let a = spelled.lookup(Array(parts[0])), let b = spelled.lookup(Array(parts[1])),
+                  let m = spelled.lookup(Array(parts[0] + parts[1])) else {
                 throw TokenKitError.badInput("line \(n + 1): not a merge of two vocabulary tokens", file: mergesPath)
             }
             merges.append((a, b, m))
         }
         let model = BPEModel(vocab: table, merges: merges, symbols: .bytes, wholePieceFirst: false)
-        let specials = ["<|endoftext|>"].compactMap { s in idOf[s].map { AddedToken(id: $0, content: Array(s.utf8), special: true) } }
+        let specials = ["<|endoftext|>"].compactMap { s in spelled.lookup(Array(s.utf8)).map { AddedToken(id: $0, content: Array(s.utf8), special: true) } }
         return try Tokenizer(name: name, format: .gpt2Files, model: model, normalizer: nil,
                              preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: true), decoder: .byteLevel,
                              addedTokens: specials, patternDescription: "r50k (GPT-2)", defaultPolicy: .huggingFace)

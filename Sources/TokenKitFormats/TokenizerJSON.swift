@@ -1,4 +1,3 @@
-import Foundation
 import TokenKit
 import TokenKitCore
 import TokenKitModels
@@ -6,45 +5,47 @@ import TokenKitText
 
 /// A JSON value with its path, so every error names the field that is wrong.
 struct Field {
-    let value: Any?
+    let value: JSON?
     let path: String
 
     subscript(key: String) -> Field {
-        Field(value: (value as? [String: Any])?[key], path: path.isEmpty ? key : "\(path).\(key)")
+        Field(value: value?[key], path: path.isEmpty ? key : "\(path).\(key)")
     }
 
-    var isNull: Bool { value == nil || value is NSNull }
+    var isNull: Bool {
+        if let value, case .null = value { return true }
+        return value == nil
+    }
 
     func fail(_ what: String) -> TokenKitError { TokenKitError.badInput("field \(path): \(what)") }
 
-    func string() throws -> String {
-        guard let s = value as? String else { throw fail("expected a string") }
-        return s
+    func bytes() throws -> [UInt8] {
+        guard case .string(let b) = value else { throw fail("expected a string") }
+        return b
     }
+
+    func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
 
     func optionalString() throws -> String? { isNull ? nil : try string() }
 
     func bool(default d: Bool) throws -> Bool {
         if isNull { return d }
-        if let b = value as? Bool { return b }
-        guard let n = value as? NSNumber, n.intValue == 0 || n.intValue == 1 else {
-            throw fail("expected true or false")
-        }
-        return n.boolValue
+        guard case .bool(let b) = value else { throw fail("expected true or false") }
+        return b
     }
 
     func int() throws -> Int {
-        guard let n = value as? NSNumber, !(n is Bool), n.doubleValue == Double(n.intValue) else { throw fail("expected an integer") }
-        return n.intValue
+        guard case .number(_, let i?) = value else { throw fail("expected an integer") }
+        return Int(i)
     }
 
     func array() throws -> [Field] {
-        guard let a = value as? [Any] else { throw fail("expected an array") }
+        guard case .array(let a) = value else { throw fail("expected an array") }
         return a.enumerated().map { Field(value: $0.element, path: "\(path)[\($0.offset)]") }
     }
 
-    func object() throws -> [String: Any] {
-        guard let o = value as? [String: Any] else { throw fail("expected an object") }
+    func pairs() throws -> [(key: [UInt8], value: JSON)] {
+        guard case .object(let o) = value else { throw fail("expected an object") }
         return o
     }
 }
@@ -52,12 +53,7 @@ struct Field {
 /// HF tokenizers' `tokenizer.json`, tokenkit's native format.
 public enum TokenizerJSON {
     static func parse(_ data: [UInt8]) throws -> Field {
-        do {
-            return Field(value: try JSONSerialization.jsonObject(with: Data(data), options: [.fragmentsAllowed]), path: "")
-        } catch {
-            let info = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw TokenKitError.badInput("not valid JSON: \(info)")
-        }
+        Field(value: try JSON.parse(data), path: "")
     }
 
     static func isTokenizerJSON(_ root: Field) -> Bool { !root["model"].isNull }
@@ -77,43 +73,43 @@ public enum TokenizerJSON {
         let decoder = try parseDecoder(root["decoder"])
         let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
 
-        // Vocabulary, as bytes.
-        guard let vocabObject = model["vocab"].value as? [String: Any] else { throw model["vocab"].fail("expected an object of token → id") }
+        // Vocabulary, as bytes. `spelled` indexes the file's own spelling, for the merges.
         var entries: [([UInt8], TokenID)] = []
-        entries.reserveCapacity(vocabObject.count)
-        var idOf: [String: TokenID] = [:]
-        idOf.reserveCapacity(vocabObject.count)
-        for (token, v) in vocabObject {
-            guard let n = v as? NSNumber, n.int64Value >= 0, n.int64Value < Int64(UInt32.max) else {
-                throw model["vocab"].fail("id of \(token.debugDescription) is not a non-negative integer")
+        var spellings: [([UInt8], TokenID)] = []
+        for (token, v) in try model["vocab"].pairs() {
+            guard case .number(_, let n?) = v, n >= 0, n < Int64(UInt32.max) else {
+                throw model["vocab"].fail("id of \(String(decoding: token, as: UTF8.self).debugDescription) is not a non-negative integer")
             }
-            let id = TokenID(n.int64Value)
-            let bytes = byteLevel ? (ByteLevelAlphabet.decode(token) ?? Array(token.utf8)) : Array(token.utf8)
-            entries.append((bytes, id))
-            idOf[token] = id
+            let id = TokenID(n)
+            let text = String(decoding: token, as: UTF8.self)
+            entries.append((byteLevel ? (ByteLevelAlphabet.decode(text) ?? token) : token, id))
+            spellings.append((token, id))
         }
-        let vocab: TokenTable
-        do { vocab = try TokenTable(entries) } catch let e as TokenKitError { throw model["vocab"].fail(e.message) }
+        let vocab: TokenTable, spelled: TokenTable
+        do {
+            vocab = try TokenTable(entries)
+            spelled = try TokenTable(spellings)
+        } catch let e as TokenKitError {
+            throw model["vocab"].fail(e.message)
+        }
 
         // Merges: "a b" strings (older files) or [a, b] pairs.
-        let prefix = try model["continuing_subword_prefix"].optionalString() ?? ""
+        let prefix = Array((try model["continuing_subword_prefix"].optionalString() ?? "").utf8)
         var merges: [(TokenID, TokenID, TokenID)] = []
         let mergeFields = model["merges"].isNull ? [] : try model["merges"].array()
         merges.reserveCapacity(mergeFields.count)
         for m in mergeFields {
-            let a: String, b: String
-            if let s = m.value as? String {
-                let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw m.fail("expected \"left right\"") }
-                a = String(parts[0]); b = String(parts[1])
-            } else if let pair = m.value as? [Any], pair.count == 2, let x = pair[0] as? String, let y = pair[1] as? String {
+            let a: [UInt8], b: [UInt8]
+            if case .string(let s)? = m.value, let space = s.firstIndex(of: 0x20) {
+                a = Array(s[..<space]); b = Array(s[(space + 1)...])
+            } else if case .array(let pair)? = m.value, pair.count == 2, case .string(let x) = pair[0], case .string(let y) = pair[1] {
                 a = x; b = y
             } else {
                 throw m.fail("expected \"left right\" or [left, right]")
             }
-            let right = prefix.isEmpty || !b.hasPrefix(prefix) ? b : String(b.dropFirst(prefix.count))
-            guard let ia = idOf[a], let ib = idOf[b], let im = idOf[a + right] else {
-                throw m.fail("merge \(a.debugDescription) + \(b.debugDescription) uses a token that is not in the vocabulary")
+            let right = prefix.isEmpty || !b.starts(with: prefix) ? b : Array(b.dropFirst(prefix.count))
+            guard let ia = spelled.lookup(a), let ib = spelled.lookup(b), let im = spelled.lookup(a + right) else {
+                throw m.fail("merge \(String(decoding: a, as: UTF8.self).debugDescription) + \(String(decoding: b, as: UTF8.self).debugDescription) uses a token that is not in the vocabulary")
             }
             merges.append((ia, ib, im))
         }
@@ -125,7 +121,7 @@ public enum TokenizerJSON {
             let unkName = try model["unk_token"].optionalString()
             var unk: TokenID?
             if let unkName {
-                guard let id = idOf[unkName] else { throw model["unk_token"].fail("\(unkName.debugDescription) is not in the vocabulary") }
+                guard let id = spelled.lookup(Array(unkName.utf8)) else { throw model["unk_token"].fail("\(unkName.debugDescription) is not in the vocabulary") }
                 unk = id
             }
             symbols = .characters(byteFallback: try model["byte_fallback"].bool(default: false), unk: unk,
@@ -133,7 +129,7 @@ public enum TokenizerJSON {
         }
         let bpe = BPEModel(vocab: vocab, merges: merges, symbols: symbols,
                            wholePieceFirst: try model["ignore_merges"].bool(default: false),
-                           continuingSubwordPrefix: Array(prefix.utf8),
+                           continuingSubwordPrefix: prefix,
                            endOfWordSuffix: Array((try model["end_of_word_suffix"].optionalString() ?? "").utf8))
 
         var added: [AddedToken] = []
@@ -142,7 +138,7 @@ public enum TokenizerJSON {
                 let id = try t["id"].int()
                 guard id >= 0, id < Int(UInt32.max) else { throw t["id"].fail("out of range") }
                 added.append(AddedToken(
-                    id: TokenID(id), content: Array(try t["content"].string().utf8), special: try t["special"].bool(default: false),
+                    id: TokenID(id), content: try t["content"].bytes(), special: try t["special"].bool(default: false),
                     singleWord: try t["single_word"].bool(default: false), lstrip: try t["lstrip"].bool(default: false),
                     rstrip: try t["rstrip"].bool(default: false), normalized: try t["normalized"].bool(default: true)))
             }
@@ -157,13 +153,14 @@ public enum TokenizerJSON {
         return tok
     }
 
-    static func mentionsByteLevel(_ v: Any?) -> Bool {
-        if let o = v as? [String: Any] {
-            if o["type"] as? String == "ByteLevel" { return true }
-            return o.values.contains { mentionsByteLevel($0) }
+    static func mentionsByteLevel(_ v: JSON?) -> Bool {
+        switch v {
+        case .object(let pairs)?:
+            if v?["type"]?.stringValue == "ByteLevel" { return true }
+            return pairs.contains { mentionsByteLevel($0.value) }
+        case .array(let a)?: return a.contains { mentionsByteLevel($0) }
+        default: return false
         }
-        if let a = v as? [Any] { return a.contains { mentionsByteLevel($0) } }
-        return false
     }
 
     static func describe(_ pre: PreTokenizer) -> String {
@@ -180,8 +177,8 @@ public enum TokenizerJSON {
     }
 
     static func pattern(_ f: Field) throws -> (regex: String?, literal: String?) {
-        if let r = f["Regex"].value as? String { return (r, nil) }
-        if let s = f["String"].value as? String { return (nil, s) }
+        if let r = f["Regex"].value?.stringValue { return (r, nil) }
+        if let s = f["String"].value?.stringValue { return (nil, s) }
         throw f.fail("expected {\"Regex\": …} or {\"String\": …}")
     }
 
@@ -282,9 +279,7 @@ public enum TokenizerJSON {
 
     /// The original JSON text of a sub-object, kept so conversion writes it back unchanged.
     static func fragment(_ f: Field) throws -> String {
-        if f.isNull { return "null" }
-        let data = try JSONSerialization.data(withJSONObject: f.value!, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        f.value?.serialized() ?? "null"
     }
 
     static func modelOptions(_ model: Field) throws -> String {
