@@ -319,9 +319,16 @@ public enum TokenizerJSON {
         out += "  \"normalizer\": \(parts.normalizer),\n  \"pre_tokenizer\": \(parts.preTokenizer),\n"
         out += "  \"post_processor\": \(parts.postProcessor),\n  \"decoder\": \(parts.decoder),\n"
         out += "  \"model\": {\n    \"type\": \"BPE\", \(parts.modelOptions),\n    \"vocab\": {"
+        var entries = vocab.ids.map { (show($0), $0) }
+        if tok.format != .tokenizerJSON {
+            // HF gives added tokens that are missing from the vocabulary the next free ids, not
+            // the ids they declare, so rank files' specials (e.g. cl100k's 100257) go in the vocab.
+            entries += tok.addedTokens.filter { !vocab.contains($0.id) }.map { ($0.text, $0.id) }
+            entries.sort { $0.1 < $1.1 }
+        }
         var first = true
-        for id in vocab.ids {
-            out += (first ? "\n      " : ",\n      ") + jsonString(show(id)) + ": \(id)"
+        for (text, id) in entries {
+            out += (first ? "\n      " : ",\n      ") + jsonString(text) + ": \(id)"
             first = false
         }
         out += "\n    },\n    \"merges\": ["
@@ -339,7 +346,7 @@ public enum TokenizerJSON {
     static func defaultParts(_ tok: Tokenizer) -> JSONParts {
         let regex: String
         switch tok.preTokenizer {
-        case .builtin(let b): regex = b.regex
+        case .builtin(let b): regex = b.hfRegex
         case .regex(let re, _, _): regex = re.pattern
         default: regex = BuiltinPattern.r50k.regex
         }

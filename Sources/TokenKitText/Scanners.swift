@@ -1,3 +1,4 @@
+import Foundation
 import TokenKitCore
 
 /// Hand-written scanners that split text exactly as the OpenAI split regexes do (as run by
@@ -39,15 +40,23 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         }
     }
 
+    /// The same split spelled for Oniguruma (HF tokenizers), which reads `{1,3}+` as a repeated
+    /// group rather than a possessive quantifier; used when writing tokenizer.json.
+    public var hfRegex: String {
+        switch self {
+        case .r50k: return #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+        // Not the "(?i:'s|…)|…|\s*[\r\n]+|\s+(?!\S)|\s+" form seen in many tokenizer.json files:
+        // without `\s++$` that one splits a trailing "\r\n " differently from tiktoken.
+        case .cl100k: return regex.replacingOccurrences(of: "{1,3}+", with: "{1,3}")
+        case .o200k: return regex
+        }
+    }
+
     /// The scanner whose behaviour equals `regex`, if there is one. The original GPT-2 spelling
     /// is equivalent to r50k's (tiktoken rewrote it with possessive quantifiers for speed).
     public static func matching(regex: String) -> BuiltinPattern? {
         if let p = allCases.first(where: { $0.regex == regex }) { return p }
-        let gpt2 = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
-        if regex == gpt2 { return .r50k }
-        let cl100kHF = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-        if regex == cl100kHF { return .cl100k }
-        return nil
+        return allCases.first { $0.hfRegex == regex }
     }
 
     /// Calls `body` with the end offset of each piece of `p`, in order.

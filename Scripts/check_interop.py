@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Interop checks against the reference libraries (run by Scripts/test).
+
+1. `tokenkit convert` turns each tiktoken fixture into tokenizer.json; HF `tokenizers` must load
+   it and give tiktoken's ids on every golden case.
+2. A tokenizer.json fixture converted by tokenkit must give the original's ids in HF `tokenizers`.
+3. `tokenkit encode` on the golden text must equal the goldens (the CLI end to end).
+Prints `N passed, N failed` and exits non-zero on any failure.
+"""
+import json, os, subprocess, sys, tempfile
+
+import tiktoken
+import tiktoken.load
+from tokenizers import Tokenizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIX = os.path.join(ROOT, "Fixtures")
+tokenkit = sys.argv[1]
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def golden(name):
+    with open(os.path.join(FIX, "goldens", name + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+R50K = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+CL100K = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+ENCODINGS = {
+    "r50k": ("r50k_base.tiktoken", R50K, {"<|endoftext|>": 50256}),
+    "p50k": ("p50k_base.tiktoken", R50K, {"<|endoftext|>": 50256}),
+    "cl100k": ("cl100k_base.tiktoken", CL100K, {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
+                                                "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}),
+}
+
+with tempfile.TemporaryDirectory() as tmp:
+    # 1. tiktoken -> tokenizer.json -> HF tokenizers, same ids as tiktoken (which, like HF,
+    #    is told to recognise the special tokens).
+    for name, (model, pattern, specials) in ENCODINGS.items():
+        path = os.path.join(FIX, "models", model)
+        enc = tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=tiktoken.load.load_tiktoken_bpe(path),
+                                special_tokens=specials)
+        out = os.path.join(tmp, name + ".json")
+        subprocess.run([tokenkit, "convert", path, "-o", out], check=True)
+        hf = Tokenizer.from_file(out)
+        g = golden(name)
+        bad = [c["name"] for c in g["cases"]
+               if hf.encode(c["text"], add_special_tokens=False).ids != enc.encode(c["text"], allowed_special="all")]
+        check(f"convert {model} -> tokenizer.json", not bad, f"{len(bad)} cases differ, e.g. {bad[:5]}")
+
+    # 2. tokenizer.json -> tokenkit convert -> HF tokenizers, same ids as the original.
+    for name, model in [("qwen2.5", "qwen2.5/tokenizer.json"), ("deepseek-coder", "deepseek-coder/tokenizer.json"),
+                        ("llama2-spm", "llama2-spm/tokenizer.json")]:
+        out = os.path.join(tmp, name + ".json")
+        subprocess.run([tokenkit, "convert", os.path.join(FIX, "models", model), "-o", out], check=True)
+        hf = Tokenizer.from_file(out)
+        g = golden(name)
+        bad = [c["name"] for c in g["cases"] if hf.encode(c["text"], add_special_tokens=False).ids != c["ids"]]
+        check(f"roundtrip {model}", not bad, f"{len(bad)} cases differ, e.g. {bad[:5]}")
+
+    # 3. The CLI end to end on the whole golden text.
+    for name in ["r50k", "cl100k", "qwen2.5", "llama2-spm"]:
+        g = golden(name)
+        whole = next(c for c in g["cases"] if c["name"] == "whole")
+        path = os.path.join(tmp, "whole.txt")
+        with open(path, "wb") as f:
+            f.write(whole["text"].encode("utf-8"))
+        for threads in ["1", "2"]:
+            args = [tokenkit, "encode", "-m", os.path.join(FIX, g["model"]), "--format", "json", "--threads", threads, path]
+            if name in ("r50k", "cl100k"):
+                args += ["--disallowed-special", "none"]
+            ids = json.loads(subprocess.run(args, check=True, capture_output=True).stdout)
+            check(f"cli encode {name} threads={threads}", ids == whole["ids"])
+
+print(f"interop: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
