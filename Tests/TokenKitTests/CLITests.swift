@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TokenKitCore
+
+/// The CLI end to end, through the built `tokenkit` binary beside the test bundle.
+@Suite struct CLITests {
+    static let binary: String = {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [dir.appendingPathComponent("tokenkit").path]
+        // The xctest bundle may sit one level deeper.
+        candidates.append(dir.deletingLastPathComponent().appendingPathComponent("tokenkit").path)
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }()
+
+    struct Run {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+        var out: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    func run(_ args: [String], stdin: [UInt8]? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLITests.binary)
+        p.arguments = args
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let stdin { inp.fileHandleForWriting.write(Data(stdin)) }
+        try inp.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: Array(o), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    let r50k = fixture("models/r50k_base.tiktoken")
+    let qwen = fixture("models/qwen2.5/tokenizer.json")
+
+    @Test func binaryExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: CLITests.binary), "build the tokenkit product first")
+    }
+
+    @Test func encodeStdinAndDecodeBack() throws {
+        let text = Array("Hello world, it's 2024!\n".utf8)
+        let enc = try run(["encode", "-m", r50k, "-"], stdin: text)
+        #expect(enc.status == 0)
+        #expect(enc.out == "15496 995 11 340 338 48609 0 198\n")
+        let dec = try run(["decode", "-m", r50k], stdin: enc.stdout)
+        #expect(dec.status == 0 && dec.stdout == text)
+    }
+
+    @Test func formats() throws {
+        let text = Array("Hello world".utf8)
+        #expect(try run(["encode", "-m", r50k, "--format", "json"], stdin: text).out == "[15496,995]\n")
+        #expect(try run(["encode", "-m", r50k, "--format", "pieces"], stdin: text).out == "Hello Ġworld\n")
+        #expect(try run(["encode", "-m", r50k, "--format", "jsonl", "--lines"], stdin: Array("a\nb\n".utf8)).out
+                == "{\"ids\": [64]}\n{\"ids\": [65]}\n")
+        let bin = try run(["encode", "-m", r50k, "--format", "bin"], stdin: text)
+        #expect(bin.stdout == [0x88, 0x3C, 0xE3, 0x03])  // 15496, 995 little-endian
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/ids.bin", bin.stdout)
+            #expect(try run(["decode", "-m", r50k, "--format", "bin", dir + "/ids.bin"]).stdout == text)
+        }
+        let jsonIn = try run(["decode", "-m", r50k], stdin: Array("[15496, 995]".utf8))
+        #expect(jsonIn.stdout == text)
+        let jsonl = try run(["decode", "-m", r50k, "--lines"], stdin: Array("{\"ids\": [64]}\n{\"ids\": [65]}\n".utf8))
+        #expect(jsonl.out == "a\nb\n")
+    }
+
+    @Test func countJSONShape() throws {
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/a.txt", Array("Hello world\n".utf8))
+            try writeFileAtomically(dir + "/b.txt", Array("héllo".utf8))
+            let r = try run(["count", "-m", r50k, "--format", "json", dir + "/a.txt", dir + "/b.txt"])
+            #expect(r.status == 0)
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout)) as! [String: Any]
+            let total = obj["total"] as! [String: Any]
+            #expect(total["bytes"] as? Int == 18 && total["chars"] as? Int == 17)
+            #expect((obj["files"] as! [[String: Any]]).count == 2)
+            #expect(total["tokens"] as? Int != nil && total["bytes_per_token"] as? Double != nil)
+            let tsv = try run(["count", "-m", r50k, "--format", "tsv", dir + "/a.txt"])
+            #expect(tsv.out.hasPrefix("file\ttokens\tbytes\tchars\tbytes_per_token\n"))
+        }
+    }
+
+    @Test func infoJSON() throws {
+        let r = try run(["info", qwen, "--format", "json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout)) as! [String: Any]
+        #expect(obj["vocab_size"] as? Int == 151665 && obj["format"] as? String == "tokenizer.json")
+    }
+
+    @Test func errorsAndExitCodes() throws {
+        let missing = try run(["encode", "-m", "/nonexistent/model.json", "-"], stdin: [])
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("tokenkit: error: /nonexistent/model.json: "))
+        let usage = try run(["encode", "--no-such-flag"])
+        #expect(usage.status == 2 && usage.stderr.contains("tokenkit: error:"))
+        let range = try run(["decode", "-m", r50k], stdin: Array("1 2 99999999".utf8))
+        #expect(range.status == 1 && range.stderr.contains("99999999"))
+        let special = try run(["encode", "-m", r50k], stdin: Array("a<|endoftext|>".utf8))
+        #expect(special.status == 1 && special.stderr.contains("special token"))
+        let allowed = try run(["encode", "-m", r50k, "--allowed-special", "all"], stdin: Array("a<|endoftext|>".utf8))
+        #expect(allowed.out == "64 50256\n")
+    }
+
+    @Test func failedRunLeavesNoOutputFile() throws {
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/in.txt", Array("ok <|endoftext|>".utf8))
+            let r = try run(["encode", "-m", r50k, "-o", dir + "/out.txt", dir + "/in.txt"])
+            #expect(r.status == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["in.txt"])
+        }
+    }
+
+    @Test func helpHasExamples() throws {
+        let r = try run(["encode", "--help"])
+        #expect(r.status == 0 && r.out.contains("Examples:"))
+    }
+}
