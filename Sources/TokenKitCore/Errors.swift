@@ -44,3 +44,10 @@ public struct TokenKitError: Error, CustomStringConvertible, Equatable {
         return message
     }
 }
+
+/// A text normalization defined outside TokenKitText (e.g. SentencePiece's precompiled
+/// character map), plugged into the normalizer pipeline.
+public protocol ByteNormalizer: Sendable {
+    /// Normalizes UTF-8 bytes (invalid sequences are passed through).
+    func normalize(_ text: [UInt8]) -> [UInt8]
+}

@@ -13,6 +13,8 @@ public indirect enum Normalizer: Sendable {
     /// Strip leading/trailing whitespace.
     case strip(left: Bool, right: Bool)
     case sequence([Normalizer])
+    /// A normalizer from another module (SentencePiece's precompiled map).
+    case custom(any ByteNormalizer)
 
     /// Whether normalizing chunks cut at line starts equals normalizing the whole text
     /// (stripping looks at the far ends of the text, so it is not).
@@ -41,6 +43,7 @@ public indirect enum Normalizer: Sendable {
         case .prepend(let content): return text.isEmpty || continuation ? text : content + text
         case .strip(let left, let right): return Normalizer.strip(text, left: left, right: right)
         case .sequence(let steps): return steps.reduce(text) { $1.apply($0, continuation: continuation) }
+        case .custom(let n): return n.normalize(text)
         }
     }
 
