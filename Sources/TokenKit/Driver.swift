@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitModels
 
 /// Encodes files or stdin chunk by chunk on several threads, handing results back in input order.
 /// Memory stays bounded by (threads × 2) chunks, whatever the input size.
@@ -9,7 +10,29 @@ public struct EncodeDriver {
     /// Each line is its own document (without its line break).
     public let lines: Bool
     public var chunkSize = 1 << 20
+    /// Stochastic encoding; nil for the deterministic ids.
+    public var sampling: Sampling?
     var workspaces: [Tokenizer.Workspace] = []
+
+    /// Seeded stochastic encoding. Every chunk draws from its own stream, derived from the seed,
+    /// the epoch and the chunk's index, so output depends on none of the thread count, the
+    /// batch size or scheduling. StochasTok's int(p · n) attempts are counted per document in
+    /// `--lines` mode and per chunk (about 1 MB, cut at fixed places) for whole files.
+    public struct Sampling: Sendable {
+        public var seed: UInt64
+        public var epoch = 0
+        public var dropout = 0.0
+        public var stochasTok: StochasTok?
+        public var stochasTokP = 0.1
+
+        public init(seed: UInt64, epoch: Int = 0, dropout: Double = 0, stochasTok: StochasTok? = nil, stochasTokP: Double = 0.1) {
+            self.seed = seed
+            self.epoch = epoch
+            self.dropout = dropout
+            self.stochasTok = stochasTok
+            self.stochasTokP = stochasTokP
+        }
+    }
 
     public init(tokenizer: Tokenizer, policy: SpecialPolicy, threads: Int, lines: Bool) {
         self.tokenizer = tokenizer
@@ -33,8 +56,9 @@ public struct EncodeDriver {
         defer { reader.close() }
         let size = reader.size
         let batchSize = max(1, threads * 2)
-        let tok = tokenizer, policy = policy, lines = lines
+        let tok = tokenizer, policy = policy, lines = lines, sampling = sampling
         var done = false
+        var chunkBase = 0
         while !done {
             var batch: [(bytes: [UInt8], offset: Int)] = []
             while batch.count < batchSize, let c = try reader.next() { batch.append(c) }
@@ -43,12 +67,23 @@ public struct EncodeDriver {
             let results = try parallelMap(count: batch.count, threads: threads, states: &workspaces,
                                           makeState: { Tokenizer.Workspace() }) { i, ws -> Chunk in
                 let (bytes, offset) = batch[i]
+                if let sampling {
+                    ws.dropout = sampling.dropout
+                    ws.rng = SplitMix64(seed: sampling.seed).derived(UInt64(sampling.epoch) << 40 | UInt64(chunkBase + i))
+                }
+                func finish(_ ids: inout [TokenID]) {
+                    guard let sampling, let table = sampling.stochasTok else { return }
+                    var rng = ws.rng
+                    table.expand(&ids, p: sampling.stochasTokP, using: &rng)
+                    ws.rng = rng
+                }
                 return try bytes.withUnsafeBufferPointer { p in
                     let chars = countChars ? UTF8Scan.scalarCount(p) : 0
                     if !lines {
                         var ids: [TokenID] = []
                         ids.reserveCapacity(p.count / 3)
                         try tok.encode(p, policy: policy, at: .init(offset: offset, atStart: offset == 0), workspace: ws, into: &ids)
+                        finish(&ids)
                         return Chunk(documents: [ids], bytes: p.count, chars: chars)
                     }
                     var docs: [[TokenID]] = []
@@ -61,12 +96,14 @@ public struct EncodeDriver {
                         var ids: [TokenID] = []
                         try tok.encode(UnsafeBufferPointer(rebasing: p[s..<end]), policy: policy,
                                        at: .init(offset: offset + s, atStart: true), workspace: ws, into: &ids)
+                        finish(&ids)
                         docs.append(ids)
                         s = e + 1
                     }
                     return Chunk(documents: docs, bytes: p.count, chars: chars)
                 }
             }
+            chunkBase += batch.count
             for r in results { try emit(r) }
             progress(reader.bytesRead, size)
         }

@@ -72,6 +72,31 @@ public final class Tokenizer: @unchecked Sendable {
         var buf: [UInt8] = []
         var pieces: [Range<Int>] = []
         public init() {}
+
+        /// BPE-dropout probability for encodes with this workspace (0 = deterministic).
+        public var dropout: Double {
+            get { scratch.dropout }
+            set { scratch.dropout = newValue }
+        }
+
+        /// The random stream used by dropout (and by the driver for StochasTok).
+        public var rng: SplitMix64 {
+            get { scratch.rng }
+            set { scratch.rng = newValue }
+        }
+    }
+
+    /// The StochasTok split table over the model's tokens; byte-fallback tokens (`<0xNN>`) are
+    /// left out since their spelling is not their bytes.
+    public func makeStochasTok() -> StochasTok {
+        var excluded = Set<TokenID>()
+        if !model.isByteLevel {
+            for id in model.vocab.ids where model.vocab.length(id) == 6 {
+                let b = model.vocab.bytes(id)
+                if b.starts(with: Array("<0x".utf8)), b[5] == UInt8(ascii: ">") { excluded.insert(id) }
+            }
+        }
+        return StochasTok(vocab: model.vocab, excluded: excluded)
     }
 
     /// Where a chunk sits in its input.

@@ -24,6 +24,10 @@ struct Encode: ParsableCommand {
               cat notes.txt | tokenkit encode -m tokenizer.json --format pieces -
               tokenkit encode -m tokenizer.json --lines --format jsonl corpus.txt -o corpus.jsonl
               tokenkit encode -m r50k_base.tiktoken --format bin -o train.bin corpus.txt
+              tokenkit encode -m tokenizer.json --stochastok 0.1 --seed 1 --epochs 3 --format bin -o train.bin corpus.txt
+
+            Stochastic encodings (StochasTok, BPE-dropout) are reproducible from --seed for any --threads;
+            with --format bin and -o, a JSON sidecar (OUT.json) gives the dtype, token count and seed.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -42,39 +46,113 @@ struct Encode: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of stdout.")
     var output: String?
 
+    @Option(help: "StochasTok: split tokens at random with this expand rate (the paper uses 0.1).")
+    var stochastok: Double?
+
+    @Option(help: "BPE-dropout probability (SentencePiece's variant: a skipped merge is discarded).")
+    var dropout: Double?
+
+    @Option(help: "Unigram sampling temperature (Unigram models).")
+    var alpha: Double?
+
+    @Option(help: "Unigram n-best sampling size (Unigram models).")
+    var nbest: Int?
+
+    @Option(help: "Seed for every stochastic option; the same seed gives the same output for any --threads.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Write this many independently sampled encodings (with -o: OUT.e0, OUT.e1 …).")
+    var epochs: Int = 1
+
     @Argument(help: "Input files; - or none for stdin.")
     var files: [String] = []
 
+    func validate() throws {
+        for (name, p) in [("--stochastok", stochastok), ("--dropout", dropout)] {
+            if let p, !(0...1).contains(p) { throw ValidationError("\(name) must be between 0 and 1") }
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        if epochs > 1 && stochastok == nil && dropout == nil && alpha == nil && nbest == nil {
+            throw ValidationError("--epochs needs a stochastic option (--stochastok, --dropout, --alpha or --nbest)")
+        }
+    }
+
+    var isStochastic: Bool { stochastok != nil || dropout != nil || alpha != nil || nbest != nil }
+
     mutating func run() throws {
         let tok = try model.load()
+        if alpha != nil || nbest != nil {
+            throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a BPE model (use --dropout or --stochastok)")
+        }
         let inputs = files.isEmpty ? ["-"] : files
-        let out = try Output(path: output)
-        let writer = try IDWriter(format: format, tokenizer: tok, dtype: dtype, out: out,
-                                  documents: lines || inputs.count > 1)
-        var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: lines)
-        for path in inputs {
-            let progress = Progress(total: 0, label: "encoding", quiet: runOptions.quiet)
-            var started = false
-            do {
-                try driver.run(path, progress: { progress.update($0, of: $1) }) { chunk in
-                    if lines {
-                        for d in chunk.documents { try writer.document(d, file: nil) }
-                    } else {
-                        if !started { try writer.begin(file: path); started = true }
-                        try writer.add(chunk.documents[0])
+        var sampling: EncodeDriver.Sampling?
+        if isStochastic {
+            sampling = EncodeDriver.Sampling(seed: seed, dropout: dropout ?? 0,
+                                             stochasTok: stochastok.map { _ in tok.makeStochasTok() }, stochasTokP: stochastok ?? 0.1)
+        }
+        for epoch in 0..<epochs {
+            sampling?.epoch = epoch
+            let path = output.map { epochs > 1 ? EncodeCommandSupport.epochPath($0, epoch) : $0 }
+            let out = try Output(path: path)
+            let writer = try IDWriter(format: format, tokenizer: tok, dtype: dtype, out: out,
+                                      documents: lines || inputs.count > 1)
+            var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: lines)
+            driver.sampling = sampling
+            var tokens = 0
+            for path in inputs {
+                let progress = Progress(total: 0, label: epochs > 1 ? "epoch \(epoch + 1)/\(epochs)" : "encoding", quiet: runOptions.quiet)
+                var started = false
+                do {
+                    try driver.run(path, progress: { progress.update($0, of: $1) }) { chunk in
+                        for d in chunk.documents { tokens += d.count }
+                        if lines {
+                            for d in chunk.documents { try writer.document(d, file: nil) }
+                        } else {
+                            if !started { try writer.begin(file: path); started = true }
+                            try writer.add(chunk.documents[0])
+                        }
                     }
+                } catch let e as TokenKitError {
+                    throw e.inFile(path)
                 }
-            } catch let e as TokenKitError {
-                throw e.inFile(path)
+                progress.finish()
+                if !lines {
+                    if !started { try writer.begin(file: path) }
+                    try writer.end()
+                }
             }
-            progress.finish()
-            if !lines {
-                if !started { try writer.begin(file: path) }
-                try writer.end()
+            try writer.close()
+            try out.finish()
+            if format == .bin, let path {
+                try writeFileAtomically(path + ".json", Array(sidecar(tok, tokens: tokens, wide: writer.wide, epoch: epoch, inputs: inputs).utf8))
             }
         }
-        try writer.close()
-        try out.finish()
+    }
+
+    /// The JSON written beside a `bin` file, so training code can memory-map it.
+    func sidecar(_ tok: Tokenizer, tokens: Int, wide: Bool, epoch: Int, inputs: [String]) -> String {
+        var fields = [
+            "\"tokenizer\": \(jsonQuote(tok.name))", "\"vocab_size\": \(tok.vocabSize)",
+            "\"dtype\": \"\(wide ? "uint32" : "uint16")\"", "\"byte_order\": \"little\"", "\"tokens\": \(tokens)",
+            "\"inputs\": [\(inputs.map(jsonQuote).joined(separator: ", "))]",
+        ]
+        if isStochastic {
+            fields += ["\"seed\": \(seed)", "\"epoch\": \(epoch)", "\"epochs\": \(epochs)"]
+            if let stochastok { fields.append("\"stochastok\": \(stochastok)") }
+            if let dropout { fields.append("\"dropout\": \(dropout)") }
+        }
+        return "{\n  " + fields.joined(separator: ",\n  ") + "\n}\n"
+    }
+}
+
+enum EncodeCommandSupport {
+    /// `train.bin` → `train.e3.bin` (the epoch goes before the extension).
+    static func epochPath(_ path: String, _ epoch: Int) -> String {
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        if let dot = path[slash...].lastIndex(of: "."), dot > slash {
+            return String(path[..<dot]) + ".e\(epoch)" + String(path[dot...])
+        }
+        return path + ".e\(epoch)"
     }
 }
 

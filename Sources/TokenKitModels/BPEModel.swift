@@ -110,9 +110,14 @@ public struct BPEModel: Sendable {
 
     /// Encodes one pre-tokenized piece, appending ids to `out`.
     /// Throws only for `.characters` models that meet invalid UTF-8 with no byte fallback.
+    ///
+    /// With `scratch.dropout > 0` this is BPE-dropout (Provilkov et al. 2020) in SentencePiece's
+    /// variant: whenever the best remaining merge comes up it is skipped with probability p, and a
+    /// skipped merge is discarded (it returns only if a later merge re-creates the pair).
     public func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
         if piece.isEmpty { return }
-        if wholePieceFirst, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty,
+        let dropout = scratch.dropout > 0
+        if !dropout, wholePieceFirst, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty,
            let id = vocab.lookup(UnsafeRawBufferPointer(piece)) {
             out.append(id)
             return
@@ -128,7 +133,9 @@ public struct BPEModel: Sendable {
             initialCharacters(piece, byteFallback: byteFallback, unk: unk, fuseUnk: fuseUnk, into: &scratch.symbols)
         }
         if scratch.symbols.count > 1 {
-            if scratch.symbols.count <= 48 {
+            if dropout {
+                mergeLarge(&scratch)
+            } else if scratch.symbols.count <= 48 {
                 mergeSmall(&scratch)
             } else {
                 mergeLarge(&scratch)
@@ -229,6 +236,7 @@ public struct BPEModel: Sendable {
             if scratch.prev[i] == -2 || j < 0 { continue }
             let cur = rank(scratch.symbols[i], scratch.symbols[j])
             if cur.rank != r { continue }
+            if scratch.dropout > 0, scratch.rng.nextUnit() < scratch.dropout { continue }
             scratch.symbols[i] = cur.id
             let k = Int(scratch.next[j])
             scratch.next[i] = Int32(k)
@@ -258,6 +266,9 @@ public struct BPEModel: Sendable {
 /// Reusable buffers for one thread's encoding, so the hot path does not allocate.
 public struct BPEScratch {
     public var symbols: [TokenID] = []
+    /// BPE-dropout probability (0 = deterministic) and its random stream.
+    public var dropout = 0.0
+    public var rng = SplitMix64(seed: 0)
     var ranks: [UInt64] = []
     var prev: [Int32] = []
     var next: [Int32] = []

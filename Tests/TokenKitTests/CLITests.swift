@@ -114,6 +114,31 @@ import TokenKitCore
         }
     }
 
+    @Test func stochasticEncodingWithEpochsAndSidecar() throws {
+        try withTempDir { dir in
+            let text = try readFile(fixture("text/golden.txt"))
+            try writeFileAtomically(dir + "/in.txt", text)
+            let base = ["encode", "-m", r50k, "--format", "bin", "--stochastok", "0.1", "--dropout", "0.1", "--seed", "3",
+                        "--disallowed-special", "none", dir + "/in.txt"]
+            #expect(try run(base + ["--epochs", "2", "-o", dir + "/train.bin", "--threads", "2"]).status == 0)
+            for e in 0..<2 {
+                let bin = try readFile(dir + "/train.e\(e).bin")
+                try writeFileAtomically(dir + "/x.bin", bin)
+                #expect(try run(["decode", "-m", r50k, "--format", "bin", dir + "/x.bin"]).stdout == text)
+                let meta = try JSONSerialization.jsonObject(with: Data(try readFile(dir + "/train.e\(e).bin.json"))) as! [String: Any]
+                #expect(meta["dtype"] as? String == "uint16" && meta["tokens"] as? Int == bin.count / 2 && meta["seed"] as? Int == 3)
+                #expect(meta["epoch"] as? Int == e && meta["vocab_size"] as? Int == 50257)
+            }
+            #expect(try readFile(dir + "/train.e0.bin") != (try readFile(dir + "/train.e1.bin")))
+            // Same seed, other thread count: same bytes.
+            let one = try run(base + ["--threads", "1"]).stdout
+            #expect(one == (try run(base + ["--threads", "2"]).stdout))
+            #expect(one == (try readFile(dir + "/train.e0.bin")))
+            #expect(try run(["encode", "-m", r50k, "--alpha", "0.1", "-"], stdin: []).status == 2)
+            #expect(try run(["encode", "-m", r50k, "--dropout", "1.5", "-"], stdin: []).status == 2)
+        }
+    }
+
     @Test func helpHasExamples() throws {
         let r = try run(["encode", "--help"])
         #expect(r.status == 0 && r.out.contains("Examples:"))

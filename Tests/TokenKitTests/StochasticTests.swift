@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import TokenKit
+import TokenKitCore
+import TokenKitModels
+
+/// StochasTok, BPE-dropout and seeds (issue 5).
+@Suite struct StochasticTests {
+    /// a=0, b=1, ab=2, with the single merge a+b.
+    func tinyModel() throws -> BPEModel {
+        let entries: [([UInt8], TokenID)] = [([UInt8(ascii: "a")], 0), ([UInt8(ascii: "b")], 1), (Array("ab".utf8), 2)]
+        let vocab = try TokenTable(entries)
+        return BPEModel(vocab: vocab, merges: [(0, 1, 2)], symbols: .bytes, wholePieceFirst: false)
+    }
+
+    /// The paper's procedure written plainly (array insertion), as the reference: the Fenwick-tree
+    /// version must give identical output for the same random stream.
+    func naiveExpand(_ ids: [TokenID], table: StochasTok, p: Double, rng: inout SplitMix64) -> [TokenID] {
+        var seq = ids
+        for _ in 0..<Int(p * Double(ids.count)) {
+            let k = Int(rng.next() % UInt64(seq.count))
+            let count = table.splitCount(seq[k])
+            if count == 0 { continue }
+            let (a, b) = table.splits(seq[k])[Int(rng.next() % UInt64(count))]
+            seq[k] = a
+            seq.insert(b, at: k + 1)
+        }
+        return seq
+    }
+
+    @Test func splitTableListsEverySplit() throws {
+        let tok = try Models.shared.get("models/r50k_base.tiktoken")
+        let table = tok.makeStochasTok()
+        let hello = try tok.encode(" hello")[0]
+        let splits = table.splits(hello).map { String(decoding: tok.vocab.bytes($0.0) + [0x7C] + tok.vocab.bytes($0.1), as: UTF8.self) }
+        #expect(Set(splits) == [" |hello", " h|ello", " he|llo", " hel|lo", " hell|o"])
+        // Single bytes cannot be split.
+        #expect(table.splitCount(try tok.encode("a")[0]) == 0)
+    }
+
+    @Test func expandMatchesTheReferenceProcedure() throws {
+        let tok = try Models.shared.get("models/cl100k_base.tiktoken")
+        let table = tok.makeStochasTok()
+        let ids = try tok.encode(Array(try readFile(fixture("text/golden.txt"))), policy: .ordinary)
+        for seed in 0..<5 as Range<UInt64> {
+            var r1 = SplitMix64(seed: seed), r2 = SplitMix64(seed: seed)
+            var fast = ids
+            table.expand(&fast, p: 0.3, using: &r1)
+            #expect(fast == naiveExpand(ids, table: table, p: 0.3, rng: &r2))
+        }
+    }
+
+    @Test(arguments: [0.05, 0.1, 0.5])
+    func decodeOfStochasticEncodingIsTheText(_ p: Double) throws {
+        for model in ["models/cl100k_base.tiktoken", "models/llama2-spm/tokenizer.json"] {
+            let tok = try Models.shared.get(model)
+            let table = tok.makeStochasTok()
+            var rng = SplitMix64(seed: 17)
+            for _ in 0..<100 {
+                let text = Array(randomText(&rng, length: Int(rng.next() % 60)).utf8)
+                let plain = try tok.encode(text, policy: .ordinary)
+                var ids = plain
+                table.expand(&ids, p: p, using: &rng)
+                #expect(try tok.decode(ids) == (try tok.decode(plain)))
+                #expect(ids.allSatisfy { tok.vocab.contains($0) })
+                // Dropout too.
+                let ws = Tokenizer.Workspace()
+                ws.dropout = p
+                ws.rng = SplitMix64(seed: rng.next())
+                var dropped: [TokenID] = []
+                try text.withUnsafeBufferPointer { try tok.encode($0, policy: .ordinary, at: .init(), workspace: ws, into: &dropped) }
+                #expect(try tok.decode(dropped) == (try tok.decode(plain)))
+            }
+        }
+    }
+
+    @Test func unsplittableTokensStayUnchanged() throws {
+        let tok = try Models.shared.get("models/r50k_base.tiktoken")
+        let table = tok.makeStochasTok()
+        let bytes = try tok.encode("a b c d e f g h") // single-letter tokens: " b" is splittable, "a" is not
+        var ids = [bytes[0]] + [bytes[0]] + [bytes[0]]
+        var rng = SplitMix64(seed: 1)
+        table.expand(&ids, p: 1.0, using: &rng)
+        #expect(ids == [bytes[0], bytes[0], bytes[0]])
+    }
+
+    /// With n copies of "ab" (split only as a+b), the expected number of successful splits after
+    /// k attempts follows from: with j splits done, an attempt succeeds with chance (n-j)/(n+j).
+    @Test func splitRateMatchesP() throws {
+        let model = try tinyModel()
+        let table = StochasTok(vocab: model.vocab)
+        let n = 400, p = 0.25, k = Int(p * Double(n))
+        var dist = [Double](repeating: 0, count: k + 1)
+        dist[0] = 1
+        for _ in 0..<k {
+            var next = [Double](repeating: 0, count: k + 1)
+            for j in 0...k where dist[j] > 0 {
+                let s = Double(n - j) / Double(n + j)
+                next[min(j + 1, k)] += dist[j] * s
+                next[j] += dist[j] * (1 - s)
+            }
+            dist = next
+        }
+        let mean = dist.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
+        let variance = dist.enumerated().reduce(0) { $0 + pow(Double($1.offset) - mean, 2) * $1.element }
+        var rng = SplitMix64(seed: 99)
+        let runs = 400
+        var total = 0.0
+        for _ in 0..<runs {
+            var ids = [TokenID](repeating: 2, count: n)
+            table.expand(&ids, p: p, using: &rng)
+            total += Double(ids.count - n)
+        }
+        let observed = total / Double(runs)
+        #expect(abs(observed - mean) < 4 * (variance / Double(runs)).squareRoot() + 1e-9, "observed \(observed), expected \(mean)")
+    }
+
+    /// "ab" has one merge: dropout leaves it unmerged with probability p.
+    @Test func dropoutRateMatchesP() throws {
+        let model = try tinyModel()
+        var scratch = BPEScratch()
+        scratch.dropout = 0.3
+        scratch.rng = SplitMix64(seed: 5)
+        let trials = 20000
+        var unmerged = 0
+        for _ in 0..<trials {
+            var out: [TokenID] = []
+            Array("ab".utf8).withUnsafeBufferPointer { model.encode($0, into: &out, scratch: &scratch) }
+            if out == [0, 1] { unmerged += 1 } else { #expect(out == [2]) }
+        }
+        let rate = Double(unmerged) / Double(trials)
+        let sigma = (0.3 * 0.7 / Double(trials)).squareRoot()
+        #expect(abs(rate - 0.3) < 4 * sigma, "rate \(rate)")
+    }
+
+    @Test func seedsReproduceAcrossThreadCounts() throws {
+        let tok = try Models.shared.get("models/cl100k_base.tiktoken")
+        let table = tok.makeStochasTok()
+        var big: [UInt8] = []
+        let text = try readFile(fixture("text/golden.txt"))
+        for _ in 0..<4 { big += text }
+        try withTempDir { dir in
+            let path = dir + "/in.txt"
+            try writeFileAtomically(path, big)
+            func run(threads: Int, seed: UInt64, epoch: Int = 0) throws -> [TokenID] {
+                var driver = EncodeDriver(tokenizer: tok, policy: .ordinary, threads: threads, lines: false)
+                driver.chunkSize = 2048
+                driver.sampling = .init(seed: seed, epoch: epoch, dropout: 0.1, stochasTok: table, stochasTokP: 0.1)
+                var ids: [TokenID] = []
+                try driver.run(path) { ids += $0.documents[0] }
+                return ids
+            }
+            let a = try run(threads: 1, seed: 7), b = try run(threads: 2, seed: 7), c = try run(threads: 3, seed: 7)
+            #expect(a == b && b == c)
+            #expect(try run(threads: 2, seed: 8) != a)
+            #expect(try run(threads: 2, seed: 7, epoch: 1) != a)
+            #expect(try tok.decode(a) == big)
+        }
+    }
+
+    @Test func splitTableForA200kVocabulary() throws {
+        // o200k-sized: the cl100k vocabulary twice over (distinct ids and bytes).
+        let tok = try Models.shared.get("models/cl100k_base.tiktoken")
+        var entries: [([UInt8], TokenID)] = []
+        for id in tok.model.vocab.ids {
+            entries.append((tok.model.vocab.bytes(id), id))
+            entries.append(([0xFF] + tok.model.vocab.bytes(id), id + 100_256))
+        }
+        let table = StochasTok(vocab: try TokenTable(entries))
+        #expect(table.offsets.count == 200_513)
+        #expect(table.splitCount(100_256 + (try tok.encode(" hello")[0])) >= 5)
+    }
+}
