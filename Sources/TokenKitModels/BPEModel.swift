@@ -133,9 +133,7 @@ public struct BPEModel: Sendable {
             initialCharacters(piece, byteFallback: byteFallback, unk: unk, fuseUnk: fuseUnk, into: &scratch.symbols)
         }
         if scratch.symbols.count > 1 {
-            if dropout {
-                mergeLarge(&scratch)
-            } else if scratch.symbols.count <= 48 {
+            if scratch.symbols.count <= 48 {
                 mergeSmall(&scratch)
             } else {
                 mergeLarge(&scratch)
@@ -195,6 +193,12 @@ public struct BPEModel: Sendable {
                         at = i
                     }
                     if at < 0 { break }
+                    // Dropout: the skipped pair is discarded until a neighbouring merge renews it,
+                    // exactly as a skipped heap entry in `mergeLarge`.
+                    if scratch.dropout > 0, scratch.rng.nextUnit() < scratch.dropout {
+                        r[at] = .max
+                        continue
+                    }
                     s[at] = TokenID(truncatingIfNeeded: best)
                     // Close the gap left by s[at + 1].
                     var k = at + 1

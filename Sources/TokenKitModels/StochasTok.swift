@@ -64,7 +64,11 @@ public struct StochasTok: Sendable {
             let j = i + (i & -i)
             if j <= n { tree[j] += tree[i] }
         }
-        var parts: [Int: [TokenID]] = [:]
+        // Parts of original token i form a list starting at node i; split parts append nodes.
+        var token = ids
+        var next = [Int32](repeating: -1, count: n)
+        token.reserveCapacity(n + attempts)
+        next.reserveCapacity(n + attempts)
         var total = n
         var topBit = 1
         while topBit * 2 <= n { topBit *= 2 }
@@ -73,34 +77,38 @@ public struct StochasTok: Sendable {
             var k = Int(rng.next() % UInt64(total))
             var pos = 0, bit = topBit
             while bit > 0 {
-                let next = pos + bit
-                if next <= n, Int(tree[next]) <= k {
-                    pos = next
-                    k -= Int(tree[next])
+                let step = pos + bit
+                if step <= n, Int(tree[step]) <= k {
+                    pos = step
+                    k -= Int(tree[step])
                 }
                 bit >>= 1
             }
-            let origin = pos  // 0-based original index; k indexes its parts
-            let token = parts[origin]?[k] ?? ids[origin]
-            let count = splitCount(token)
+            var node = pos  // walk to the k-th part of original token `pos`
+            while k > 0 { node = Int(next[node]); k -= 1 }
+            let count = splitCount(token[node])
             if count == 0 { continue }
-            let pair = pairs[Int(offsets[Int(token)]) + Int(rng.next() % UInt64(count))]
-            var list = parts[origin] ?? [ids[origin]]
-            list[k] = TokenID(truncatingIfNeeded: pair >> 32)
-            list.insert(TokenID(truncatingIfNeeded: pair), at: k + 1)
-            parts[origin] = list
+            let pair = pairs[Int(offsets[Int(token[node])]) + Int(rng.next() % UInt64(count))]
+            token[node] = TokenID(truncatingIfNeeded: pair >> 32)
+            token.append(TokenID(truncatingIfNeeded: pair))
+            next.append(next[node])
+            next[node] = Int32(token.count - 1)
             total += 1
-            var i = origin + 1
+            var i = pos + 1
             while i <= n {
                 tree[i] += 1
                 i += i & -i
             }
         }
-        if parts.isEmpty { return }
+        if total == n { return }
         var out: [TokenID] = []
         out.reserveCapacity(total)
         for i in 0..<n {
-            if let list = parts[i] { out += list } else { out.append(ids[i]) }
+            var node = i
+            while node >= 0 {
+                out.append(token[node])
+                node = Int(next[node])
+            }
         }
         ids = out
     }
