@@ -1,0 +1,226 @@
+import ArgumentParser
+import Foundation
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+import TokenKitModels
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a tokenizer.",
+        subcommands: [TrainBPE.self])
+}
+
+/// Where training text comes from and how it is cut into words.
+struct CorpusOptions: ParsableArguments {
+    @Option(help: "Pre-tokenizer: r50k, cl100k, o200k, whitespace, none or regex:PATTERN.")
+    var preTokenizer = "r50k"
+
+    @Option(help: "Normalizer: none, nfc, nfd, nfkc, nfkd or lowercase.")
+    var normalizer = "none"
+
+    @Option(help: "Split files into documents at this separator (escapes \\n, \\t, \\xNN allowed), e.g. '\\n\\n'. Default: a file is one document.")
+    var documentSeparator: String?
+
+    @Option(help: "Read JSONL: each line is a record whose string FIELD is one document.")
+    var field: String?
+
+    func pipeline() throws -> TrainingPipeline { try TrainingPipeline(preTokenizer: preTokenizer, normalizer: normalizer) }
+
+    func separator() throws -> [UInt8]? {
+        guard let s = documentSeparator else { return nil }
+        var out: [UInt8] = []
+        var chars = Array(s.utf8)[...]
+        while let c = chars.popFirst() {
+            guard c == UInt8(ascii: "\\"), let e = chars.popFirst() else { out.append(c); continue }
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "0"): out.append(0)
+            case UInt8(ascii: "x"):
+                guard chars.count >= 2, let v = UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16) else {
+                    throw TokenKitError.usage("--document-separator: \\x needs two hex digits")
+                }
+                out.append(v)
+                chars = chars.dropFirst(2)
+            default: out.append(e)
+            }
+        }
+        if out.isEmpty { throw TokenKitError.usage("--document-separator is empty") }
+        return out
+    }
+
+    func count(_ files: [String], threads: Int, quiet: Bool) throws -> WordCounts {
+        let p = try pipeline()
+        let reader = CorpusReader(normalizer: p.normalizer, preTokenizer: p.preTokenizer, separator: try separator(),
+                                  jsonField: field, threads: threads)
+        var all = WordCounts()
+        for file in files {
+            let progress = Progress(total: 0, label: "counting \(file)", quiet: quiet)
+            do {
+                let counts = try reader.countWords([file]) { progress.update($0, of: $1) }
+                if files.count == 1 { all = counts } else { all.merge(counts) }
+            } catch let e as TokenKitError {
+                throw e.inFile(file)
+            }
+            progress.finish()
+        }
+        return all
+    }
+}
+
+struct TrainBPE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bpe",
+        abstract: "Train a byte-level BPE tokenizer (tokenizer.json, optionally tiktoken ranks).",
+        discussion: """
+            Merges are written in training order. Ties between equally frequent pairs go to the pair with
+            the smaller left id, then the smaller right id, so the same input gives the same merges for
+            any --threads. Bytes are ids 0–255, merge i is id 256+i, special tokens come last.
+
+            Examples:
+              tokenkit train bpe --vocab-size 32000 -o tokenizer.json corpus.txt
+              tokenkit train bpe --vocab-size 8000 --pre-tokenizer cl100k --special-tokens '<|endoftext|>' -o tok.json *.txt
+              tokenkit train bpe --vocab-size 32000 --field text -o tok.json data.jsonl
+              tokenkit train bpe --vocab-size 32000 --from-counts all.counts -o tok.json
+            """)
+
+    @Option(help: "Vocabulary size: 256 bytes + merges + special tokens.")
+    var vocabSize = BPETrainer.Configuration.default.vocabSize
+
+    @Option(name: .shortAndLong, help: "Output tokenizer.json (written atomically).")
+    var output: String
+
+    @Option(help: "Also write tiktoken ranks to this file.")
+    var tiktoken: String?
+
+    @Option(help: "Stop when the best pair occurs fewer times than this.")
+    var minFrequency = BPETrainer.Configuration.default.minFrequency
+
+    @Option(help: "Longest token in bytes (0 = no limit).")
+    var maxTokenLength = BPETrainer.Configuration.default.maxTokenLength
+
+    @Option(help: "Comma-separated special tokens, added after the merges.")
+    var specialTokens: String?
+
+    @Option(parsing: .upToNextOption, help: "Train from word-count files (from count-words / merge-counts) instead of text.")
+    var fromCounts: [String] = []
+
+    @OptionGroup var corpus: CorpusOptions
+    @OptionGroup var runOptions: RunOptions
+
+    @Argument(help: "Training text files.")
+    var files: [String] = []
+
+    func validate() throws {
+        if files.isEmpty && fromCounts.isEmpty { throw ValidationError("give training files or --from-counts") }
+        if !files.isEmpty && !fromCounts.isEmpty { throw ValidationError("give training files or --from-counts, not both") }
+        if minFrequency < 1 { throw ValidationError("--min-frequency must be at least 1") }
+    }
+
+    mutating func run() throws {
+        let specials = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
+        var config = BPETrainer.Configuration()
+        config.vocabSize = vocabSize
+        config.minFrequency = minFrequency
+        config.maxTokenLength = maxTokenLength
+        config.specialTokens = specials
+        if vocabSize < 256 + specials.count {
+            throw TokenKitError.usage("--vocab-size \(vocabSize) is smaller than the 256 byte tokens plus \(specials.count) special tokens")
+        }
+        let pipeline = try corpus.pipeline()
+        let words: WordCounts
+        let start = Date()
+        if fromCounts.isEmpty {
+            words = try corpus.count(files, threads: runOptions.threads, quiet: runOptions.quiet)
+        } else {
+            words = try MergeCounts.sum(fromCounts, expecting: pipeline.settings)
+        }
+        if words.count == 0 {
+            throw TokenKitError.badInput("the corpus is empty: no text to train on", file: (files + fromCounts).first)
+        }
+        note("\(words.count) unique words counted in \(String(format: "%.1f", Date().timeIntervalSince(start))) s", quiet: runOptions.quiet)
+        let progress = Progress(total: 0, label: "merging", quiet: runOptions.quiet)
+        let result = try BPETrainer(config).train(words: words) { progress.update($0, of: $1) }
+        progress.finish()
+        if result.merges.count + 256 + specials.count < vocabSize {
+            note("stopped at \(result.merges.count) merges: no pair occurs \(minFrequency)+ times", quiet: runOptions.quiet)
+        }
+        let name = TokenizerLoader.displayName(output)
+        let tok = try pipeline.tokenizer(result, specials: specials, name: name)
+        try writeFileAtomically(output, try TokenizerJSON.write(tok))
+        if let tiktoken { try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok)) }
+    }
+}
+
+struct CountWords: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "count-words",
+        abstract: "Count pre-tokenized words into a compact file, for sharded training.",
+        discussion: """
+            Shards of a corpus can be counted on many machines, summed with merge-counts, and trained with
+            train bpe --from-counts. The settings (pre-tokenizer, normalizer) are stored in the file and
+            must match. With Spark: rdd.pipe("tokenkit count-words -o - -") per partition, or
+            Hadoop streaming with this command as the mapper; then merge-counts the outputs.
+
+            Examples:
+              tokenkit count-words -o shard1.counts part-0001.txt
+              cat part-*.txt | tokenkit count-words -o - -
+            """)
+
+    @Option(name: .shortAndLong, help: "Output word-count file (- for stdout).")
+    var output: String
+
+    @OptionGroup var corpus: CorpusOptions
+    @OptionGroup var runOptions: RunOptions
+
+    @Argument(help: "Text files; - for stdin.")
+    var files: [String] = ["-"]
+
+    mutating func run() throws {
+        let words = try corpus.count(files, threads: runOptions.threads, quiet: runOptions.quiet)
+        let bytes = WordCountFile.write(words, settings: try corpus.pipeline().settings)
+        let out = try Output(path: output)
+        try out.write(bytes)
+        try out.finish()
+    }
+}
+
+struct MergeCounts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge-counts",
+        abstract: "Sum word-count files made with the same settings.",
+        discussion: """
+            Example:
+              tokenkit merge-counts -o all.counts shard*.counts
+            """)
+
+    @Option(name: .shortAndLong, help: "Output word-count file (- for stdout).")
+    var output: String
+
+    @Argument(help: "Word-count files.")
+    var files: [String]
+
+    static func sum(_ files: [String], expecting: String? = nil) throws -> WordCounts {
+        var total = WordCounts()
+        var settings = expecting
+        for f in files {
+            let (counts, s) = try WordCountFile.read(f)
+            if let settings, s != settings {
+                throw TokenKitError.badInput("counted with \(s), but \(settings) is expected", file: f)
+            }
+            settings = s
+            total.merge(counts)
+        }
+        return total
+    }
+
+    mutating func run() throws {
+        guard let first = files.first else { throw TokenKitError.usage("give word-count files") }
+        let settings = try WordCountFile.read(first).1
+        let out = try Output(path: output)
+        try out.write(WordCountFile.write(try MergeCounts.sum(files), settings: settings))
+        try out.finish()
+    }
+}

@@ -1,0 +1,117 @@
+import TokenKitCore
+
+/// A read-only darts-clone double array (the trie format inside SentencePiece's precompiled
+/// character maps): 32-bit little-endian units where
+///   - bits 0–7 are the label of the edge into the unit (bit 31 set on value units),
+///   - bit 8 says the node has a leaf child (a key ends here),
+///   - bit 9 scales the offset (<<8) and bits 10–31 hold it; a child for byte `c` sits at
+///     `pos ^ offset ^ c`,
+///   - a value unit (the leaf) holds the value in bits 0–30.
+/// Every index is bounds-checked, so a corrupt array gives no match rather than a trap.
+struct DartsArray: Sendable {
+    let units: [UInt32]
+
+    @inline(__always) static func offset(_ u: UInt32) -> Int { Int((u >> 10) << ((u & (1 << 9)) >> 6)) }
+    @inline(__always) static func hasLeaf(_ u: UInt32) -> Bool { (u >> 8) & 1 == 1 }
+    @inline(__always) static func label(_ u: UInt32) -> UInt32 { u & ((1 << 31) | 0xFF) }
+    @inline(__always) static func value(_ u: UInt32) -> Int { Int(u & 0x7FFF_FFFF) }
+
+    /// The longest key that is a prefix of `text[start..<end]`: (length, value), or nil.
+    /// (SentencePiece takes the longest of the common-prefix-search results.)
+    @inline(__always)
+    func longestPrefix(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (length: Int, value: Int)? {
+        units.withUnsafeBufferPointer { u in
+            guard u.count > 0 else { return nil }
+            var best: (Int, Int)?
+            var node = DartsArray.offset(u[0])
+            var i = start
+            while i < end {
+                let c = Int(text[i])
+                node ^= c
+                guard node < u.count else { return best }
+                let unit = u[node]
+                if DartsArray.label(unit) != UInt32(c) { return best }
+                node ^= DartsArray.offset(unit)
+                if DartsArray.hasLeaf(unit) {
+                    guard node < u.count else { return best }
+                    best = (i - start + 1, DartsArray.value(u[node]))
+                }
+                i += 1
+            }
+            return best
+        }
+    }
+}
+
+/// SentencePiece's precompiled character map (`normalizer_spec.precompiled_charsmap`): a
+/// little-endian u32 size of the trie, the darts-clone trie over source byte strings, then
+/// NUL-terminated replacement strings that the trie values point into. Normalizing replaces
+/// the longest source string at each position with its replacement; a position where nothing
+/// matches copies one UTF-8 character.
+///
+/// As a `ByteNormalizer` (for tokenizer.json "Precompiled" normalizers), invalid UTF-8 is passed
+/// through byte by byte; `SentencePieceModel.normalize` replaces it with U+FFFD as spm does.
+public struct PrecompiledCharsMap: ByteNormalizer, Sendable {
+    let trie: DartsArray
+    let strings: [UInt8]
+    /// Replacement of each distinct value, resolved once: (start, length) into `strings`.
+    let blob: [UInt8]
+
+    public init(_ blob: [UInt8]) throws {
+        self.blob = blob
+        guard blob.count > 4 else {
+            throw TokenKitError.badInput("precompiled_charsmap: \(blob.count) bytes, too short for its header")
+        }
+        let size = Int(UInt32(blob[0]) | UInt32(blob[1]) << 8 | UInt32(blob[2]) << 16 | UInt32(blob[3]) << 24)
+        guard size <= blob.count - 4 else {
+            throw TokenKitError.badInput("precompiled_charsmap: trie size \(size) exceeds the blob (\(blob.count) bytes)")
+        }
+        guard size % 4 == 0 else {
+            throw TokenKitError.badInput("precompiled_charsmap: trie size \(size) is not a multiple of 4")
+        }
+        var units = [UInt32](repeating: 0, count: size / 4)
+        for k in 0..<units.count {
+            let o = 4 + 4 * k
+            units[k] = UInt32(blob[o]) | UInt32(blob[o + 1]) << 8 | UInt32(blob[o + 2]) << 16 | UInt32(blob[o + 3]) << 24
+        }
+        trie = DartsArray(units: units)
+        strings = Array(blob[(4 + size)...])
+    }
+
+    /// The replacement string at `value`: bytes up to the next NUL (or the end).
+    @inline(__always)
+    func replacement(_ value: Int) -> Range<Int> {
+        guard value < strings.count else { return strings.count..<strings.count }
+        var e = value
+        strings.withUnsafeBufferPointer { s in
+            while e < s.count && s[e] != 0 { e += 1 }
+        }
+        return value..<e
+    }
+
+    /// The longest rule at `start`: (source length, replacement range in `strings`).
+    @inline(__always)
+    func match(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (length: Int, replacement: Range<Int>)? {
+        guard let m = trie.longestPrefix(text, start, end) else { return nil }
+        return (m.length, replacement(m.value))
+    }
+
+    public func normalize(_ text: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + text.count / 8)
+        text.withUnsafeBufferPointer { t in
+            var i = 0
+            while i < t.count {
+                if let m = match(t, i, t.count) {
+                    out.append(contentsOf: strings[m.replacement])
+                    i += m.length
+                } else {
+                    let n = UTF8Scan.decode(t, i).length
+                    out.append(contentsOf: t[i..<(i + n)])
+                    i += n
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,183 @@
+import TokenKitCore
+
+/// Lookup structures derived from a model's pieces and specs.
+struct Compiled: Sendable {
+    /// NORMAL, USER_DEFINED and UNUSED pieces (spm's `pieces_`), and the rest (`reserved_id_map_`).
+    var normal: PieceTrie
+    var reserved: PieceTrie
+    /// USER_DEFINED pieces: matched before normalization and never split (spm's PrefixMatcher).
+    var userDefined: PieceTrie
+    var charsMap: PrecompiledCharsMap?
+    var unkID: Int?
+    var types: [UInt8]
+    var scores: [Float]
+    /// Id of each byte piece `<0xXX>` (the unknown id where missing), when byte fallback is on.
+    var byteIDs: [Int32]?
+    var unigram: UnigramModel
+    var modelType: SentencePieceModel.ModelType
+    // Normalizer settings.
+    var addDummyPrefix: Bool
+    var removeExtraWhitespaces: Bool
+    var escapeWhitespaces: Bool
+    var treatWhitespaceAsSuffix: Bool
+    var unkSurface: [UInt8]
+
+    init(pieces: [SentencePieceModel.Piece], trainerSpec: TrainerSpec, normalizerSpec: NormalizerSpec) {
+        var normalKeys: [([UInt8], Int32)] = []
+        var reservedKeys: [([UInt8], Int32)] = []
+        var userKeys: [([UInt8], Int32)] = []
+        var unk: Int?
+        normalKeys.reserveCapacity(pieces.count)
+        for (i, p) in pieces.enumerated() {
+            switch p.type {
+            case .normal, .unused: normalKeys.append((p.bytes, Int32(i)))
+            case .userDefined:
+                normalKeys.append((p.bytes, Int32(i)))
+                userKeys.append((p.bytes, Int32(i)))
+            case .unknown:
+                if unk == nil { unk = i }
+                reservedKeys.append((p.bytes, Int32(i)))
+            case .control, .byte: reservedKeys.append((p.bytes, Int32(i)))
+            }
+        }
+        normal = PieceTrie(normalKeys)
+        reserved = PieceTrie(reservedKeys)
+        userDefined = PieceTrie(userKeys)
+        unkID = unk
+        types = pieces.map { UInt8($0.type.rawValue) }
+        scores = pieces.map(\.score)
+        let blob = normalizerSpec.precompiledCharsmap
+        charsMap = blob.isEmpty ? nil : try? PrecompiledCharsMap(blob)
+        modelType = SentencePieceModel.ModelType(rawValue: trainerSpec.modelTypeRaw) ?? .unigram
+        addDummyPrefix = normalizerSpec.addDummyPrefix
+        removeExtraWhitespaces = normalizerSpec.removeExtraWhitespaces
+        escapeWhitespaces = normalizerSpec.escapeWhitespaces
+        treatWhitespaceAsSuffix = trainerSpec.treatWhitespaceAsSuffix
+        unkSurface = trainerSpec.unkSurface
+        var byteIDs: [Int32]?
+        if trainerSpec.byteFallback {
+            var b = [Int32](repeating: Int32(unk ?? -1), count: 256)
+            for (i, p) in pieces.enumerated() where p.type == .byte {
+                if let v = byteValue(p.bytes), b[Int(v)] == Int32(unk ?? -1) { b[Int(v)] = Int32(i) }
+            }
+            byteIDs = b
+        }
+        self.byteIDs = byteIDs
+        unigram = UnigramModel(trie: normal, types: types, scores: scores, unkID: unk, byteIDs: byteIDs)
+    }
+
+    /// spm's `PieceToId`.
+    func pieceToID(_ piece: UnsafeBufferPointer<UInt8>) -> Int {
+        if let id = reserved.lookup(piece) { return Int(id) }
+        if let id = normal.lookup(piece) { return Int(id) }
+        return unkID ?? -1
+    }
+
+    @inline(__always) func type(_ id: Int) -> SentencePieceModel.PieceType? {
+        id >= 0 && id < types.count ? SentencePieceModel.PieceType(rawValue: Int32(types[id])) : nil
+    }
+
+    // MARK: Normalizer (normalizer.cc)
+
+    static let space: [UInt8] = [0xE2, 0x96, 0x81]  // U+2581 ▁
+    static let replacementChar: [UInt8] = [0xEF, 0xBF, 0xBD]
+
+    /// spm's `NormalizePrefix`: the normalized form of the longest unit at `i` and the number
+    /// of input bytes it consumes. `body` gets the replacement as a buffer.
+    @inline(__always)
+    func normalizePrefix<R>(_ t: UnsafeBufferPointer<UInt8>, _ i: Int, _ strings: UnsafeBufferPointer<UInt8>,
+                            _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
+        if !userDefined.isEmpty, let m = userDefined.longestPrefix(t, i, t.count) {
+            return body(UnsafeBufferPointer(rebasing: t[i..<(i + m.length)]), m.length)
+        }
+        if let cm = charsMap, let m = cm.match(t, i, t.count) {
+            return body(UnsafeBufferPointer(rebasing: strings[m.replacement]), m.length)
+        }
+        let d = UTF8Scan.decode(t, i)
+        if !d.valid {
+            return Compiled.replacementChar.withUnsafeBufferPointer { body($0, 1) }
+        }
+        return body(UnsafeBufferPointer(rebasing: t[i..<(i + d.length)]), d.length)
+    }
+
+    func normalize(_ input: [UInt8]) -> [UInt8] {
+        let strings = charsMap?.strings ?? []
+        return input.withUnsafeBufferPointer { t in
+            strings.withUnsafeBufferPointer { s in normalize(t, s) }
+        }
+    }
+
+    func normalize(_ t: UnsafeBufferPointer<UInt8>, _ strings: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        let n = t.count
+        var i = 0
+        let space: UInt8 = 0x20
+        if removeExtraWhitespaces {
+            while i < n {
+                let c = normalizePrefix(t, i, strings) { p, c in p.count == 1 && p[0] == space ? c : 0 }
+                if c == 0 { break }
+                i += c
+            }
+        }
+        if i == n { return [] }
+        var out: [UInt8] = []
+        out.reserveCapacity((n - i) * 5 / 4 + 8)
+        let escape = escapeWhitespaces
+        func addSpace(_ out: inout [UInt8]) {
+            if escape { out.append(contentsOf: Compiled.space) } else { out.append(space) }
+        }
+        if !treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
+        var isPrevSpace = removeExtraWhitespaces
+        // Fast path: with no rules and no user-defined pieces, ASCII is copied as is.
+        let plain = charsMap == nil && userDefined.isEmpty
+        while i < n {
+            if plain && t[i] < 0x80 {
+                let b = t[i]
+                i += 1
+                if b == space {
+                    if isPrevSpace { continue }
+                    addSpace(&out)
+                    isPrevSpace = removeExtraWhitespaces
+                } else {
+                    out.append(b)
+                    isPrevSpace = false
+                }
+                continue
+            }
+            let consumed = normalizePrefix(t, i, strings) { p, consumed -> Int in
+                var s = 0
+                if isPrevSpace { while s < p.count && p[s] == space { s += 1 } }
+                if s < p.count {
+                    for k in s..<p.count {
+                        let b = p[k]
+                        if escape && b == space { out.append(contentsOf: Compiled.space) } else { out.append(b) }
+                    }
+                    isPrevSpace = p[p.count - 1] == space
+                }
+                return consumed
+            }
+            i += consumed
+            if !removeExtraWhitespaces { isPrevSpace = false }
+        }
+        if removeExtraWhitespaces {
+            if escape {
+                while out.count >= 3 && out[out.count - 3] == 0xE2 && out[out.count - 2] == 0x96 && out[out.count - 1] == 0x81 {
+                    out.removeLast(3)
+                }
+            } else {
+                while out.last == space { out.removeLast() }
+            }
+        }
+        if treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
+        return out
+    }
+}
+
+/// spm's `OneCharLen`: the length of a UTF-8 sequence from its first byte alone.
+@inline(__always)
+func oneCharLen(_ b: UInt8) -> Int {
+    // "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[b >> 4]
+    let hi = b >> 4
+    if hi < 12 { return 1 }
+    if hi < 14 { return 2 }
+    return hi == 14 ? 3 : 4
+}
