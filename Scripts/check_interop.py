@@ -81,5 +81,29 @@ with tempfile.TemporaryDirectory() as tmp:
             ids = json.loads(subprocess.run(args, check=True, capture_output=True).stdout)
             check(f"cli encode {name} threads={threads}", ids == whole["ids"])
 
+    # 4. A tokenizer trained by tokenkit loads in HF tokenizers (and its ranks in tiktoken) with
+    #    the ids tokenkit gives.
+    corpus = os.path.join(FIX, "text", "golden.txt")
+    for pre, pattern in [("r50k", R50K), ("cl100k", CL100K)]:
+        out, ranks = os.path.join(tmp, f"trained-{pre}.json"), os.path.join(tmp, f"trained-{pre}.tiktoken")
+        subprocess.run([tokenkit, "train", "bpe", "--vocab-size", "1000", "--pre-tokenizer", pre, "--special-tokens",
+                        "<|endoftext|>", "-q", "-o", out, "--tiktoken", ranks, corpus], check=True)
+        hf = Tokenizer.from_file(out)
+        enc = tiktoken.Encoding("t", pat_str=pattern, mergeable_ranks=tiktoken.load.load_tiktoken_bpe(ranks), special_tokens={})
+        bad = []
+        for c in golden("r50k")["cases"]:
+            path = os.path.join(tmp, "case.txt")
+            with open(path, "wb") as f:
+                f.write(c["text"].encode("utf-8"))
+            ours = json.loads(subprocess.run([tokenkit, "encode", "-m", out, "--format", "json", path], check=True,
+                                             capture_output=True).stdout)
+            if ours != hf.encode(c["text"], add_special_tokens=False).ids:
+                bad.append(c["name"])
+            elif "<|endoftext|>" not in c["text"] and ours != enc.encode_ordinary(c["text"]):
+                bad.append(c["name"] + " (tiktoken)")
+            if len(bad) > 5 or c["name"].startswith("line-3"):
+                break
+        check(f"trained {pre} tokenizer in HF tokenizers and tiktoken", not bad, f"differs on {bad}")
+
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import TokenKitCore
+import TokenKitSentencePiece
+
+/// Ids must equal those of the `sentencepiece` package, recorded by Scripts/make_spm_goldens.py.
+@Suite struct SPMGoldenTests {
+    @Test(arguments: goldenNames)
+    func idsMatchSentencePiece(_ name: String) throws {
+        let golden = try SPMGolden.load(name)
+        let model = try SPMModels.shared.get(golden.model)
+        var failures = 0
+        for c in golden.cases {
+            let ids = model.encode(Array(c.text.utf8))
+            if ids != c.ids {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record("\(name) \(c.name) \(c.text.prefix(60).debugDescription): got \(ids.prefix(40)) want \(c.ids.prefix(40))")
+                }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(golden.cases.count) cases differ from \(golden.library)")
+    }
+
+    @Test(arguments: goldenNames)
+    func decodeMatchesSentencePiece(_ name: String) throws {
+        let golden = try SPMGolden.load(name)
+        let model = try SPMModels.shared.get(golden.model)
+        var failures = 0
+        for c in golden.cases {
+            let text = try model.decode(c.ids)
+            let want = c.decoded ?? c.text
+            if text != Array(want.utf8) {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record("\(name) \(c.name): got \(String(decoding: text, as: UTF8.self).prefix(60).debugDescription) want \(want.prefix(60).debugDescription)")
+                }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(golden.cases.count) decodings differ from \(golden.library)")
+    }
+
+    @Test(arguments: goldenNames)
+    func nbestMatchesSentencePiece(_ name: String) throws {
+        let golden = try SPMGolden.load(name)
+        guard let nbest = golden.nbest else { return }
+        let model = try SPMModels.shared.get(golden.model)
+        for c in nbest {
+            let got = model.nbest(Array(c.text.utf8), count: c.n)
+            #expect(got == c.ids, "\(name) nbest \(c.n) of \(c.text.debugDescription)")
+        }
+    }
+
+    @Test(arguments: goldenNames)
+    func reserializedModelIsByteIdentical(_ name: String) throws {
+        let golden = try SPMGolden.load(name)
+        let bytes = try readBytes(golden.model)
+        let model = try SPMModels.shared.get(golden.model)
+        #expect(model.serialized() == bytes)
+    }
+}
