@@ -25,6 +25,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
+        .target(name: "TokenKitSentencePiece", dependencies: ["TokenKitCore"]),
+        .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.

@@ -75,7 +75,7 @@ struct PieceTrie: Sendable {
             if base >= used.count { used.append(contentsOf: repeatElement(false, count: base - used.count + 1)) }
             used[base] = true
             units[node].base = Int32(base)
-            for (k, c) in labels.enumerated() { units[base + c].check = Int32(node) }
+            for c in labels { units[base + c].check = Int32(node) }
             for (k, c) in labels.enumerated().reversed() {
                 stack.append((base + c, depth + 1, ranges[k].0, ranges[k].1))
             }
