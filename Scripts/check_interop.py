@@ -105,5 +105,15 @@ with tempfile.TemporaryDirectory() as tmp:
                 break
         check(f"trained {pre} tokenizer in HF tokenizers and tiktoken", not bad, f"differs on {bad}")
 
+    # 5. Character-level BPE with byte fallback, trained by tokenkit, in HF tokenizers.
+    out = os.path.join(tmp, "trained-chars.json")
+    subprocess.run([tokenkit, "train", "bpe", "--vocab-size", "1500", "--character-level", "--character-coverage", "0.98",
+                    "-q", "-o", out, corpus], check=True)
+    hf = Tokenizer.from_file(out)
+    whole = next(c for c in golden("r50k")["cases"] if c["name"] == "whole")
+    ours = json.loads(subprocess.run([tokenkit, "encode", "-m", out, "--format", "json", corpus], check=True,
+                                     capture_output=True).stdout)
+    check("trained character-level tokenizer in HF tokenizers", ours == hf.encode(whole["text"], add_special_tokens=False).ids)
+
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

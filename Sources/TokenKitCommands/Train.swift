@@ -104,6 +104,12 @@ struct TrainBPE: ParsableCommand {
     @Option(help: "Comma-separated special tokens, added after the merges.")
     var specialTokens: String?
 
+    @Flag(help: "Character-level BPE with byte fallback (SentencePiece style) instead of byte-level.")
+    var characterLevel = false
+
+    @Option(help: "Character-level: the share of character occurrences the alphabet covers; rarer characters become <0xNN> byte tokens.")
+    var characterCoverage = BPETrainer.Configuration.default.characterCoverage
+
     @Option(parsing: .upToNextOption, help: "Train from word-count files (from count-words / merge-counts) instead of text.")
     var fromCounts: [String] = []
 
@@ -117,6 +123,8 @@ struct TrainBPE: ParsableCommand {
         if files.isEmpty && fromCounts.isEmpty { throw ValidationError("give training files or --from-counts") }
         if !files.isEmpty && !fromCounts.isEmpty { throw ValidationError("give training files or --from-counts, not both") }
         if minFrequency < 1 { throw ValidationError("--min-frequency must be at least 1") }
+        if !(0...1).contains(characterCoverage) || characterCoverage == 0 { throw ValidationError("--character-coverage must be in (0, 1]") }
+        if characterLevel && tiktoken != nil { throw ValidationError("--tiktoken needs a byte-level model (drop --character-level)") }
     }
 
     mutating func run() throws {
@@ -126,6 +134,8 @@ struct TrainBPE: ParsableCommand {
         config.minFrequency = minFrequency
         config.maxTokenLength = maxTokenLength
         config.specialTokens = specials
+        config.characterLevel = characterLevel
+        config.characterCoverage = characterCoverage
         if vocabSize < 256 + specials.count {
             throw TokenKitError.usage("--vocab-size \(vocabSize) is smaller than the 256 byte tokens plus \(specials.count) special tokens")
         }
@@ -142,10 +152,15 @@ struct TrainBPE: ParsableCommand {
         }
         note("\(words.count) unique words counted in \(String(format: "%.1f", Date().timeIntervalSince(start))) s", quiet: runOptions.quiet)
         let progress = Progress(total: 0, label: "merging", quiet: runOptions.quiet)
-        let result = try BPETrainer(config).train(words: words) { progress.update($0, of: $1) }
+        let result: BPETrainer.Result
+        do {
+            result = try BPETrainer(config).train(words: words) { progress.update($0, of: $1) }
+        } catch let e as TokenKitError {
+            throw e.kind == .usage ? e : e.inFile((files + fromCounts).joined(separator: ", "))
+        }
         progress.finish()
-        if result.merges.count + 256 + specials.count < vocabSize {
-            note("stopped at \(result.merges.count) merges: no pair occurs \(minFrequency)+ times", quiet: runOptions.quiet)
+        if result.tokens.count + specials.count < vocabSize {
+            note("stopped at \(result.tokens.count + specials.count) tokens: no pair occurs \(minFrequency)+ times", quiet: runOptions.quiet)
         }
         let name = TokenizerLoader.displayName(output)
         let tok = try pipeline.tokenizer(result, specials: specials, name: name)

@@ -11,6 +11,8 @@ public struct TrainingPipeline: Sendable {
     public let normalizer: Normalizer?
     let preTokenizerJSON: String
     let normalizerJSON: String
+    /// The same split without the ByteLevel step, for character-level models.
+    let splitJSON: String
 
     /// - Parameters:
     ///   - preTokenizer: r50k | cl100k | o200k | whitespace | none | regex:PATTERN
@@ -19,9 +21,11 @@ public struct TrainingPipeline: Sendable {
         preTokenizerName = preTokenizer
         normalizerName = normalizer
         let byteLevel = "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}"
+        func splitOnly(_ regex: String) -> String {
+            "{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonString(regex))}, \"behavior\": \"Isolated\", \"invert\": false}"
+        }
         func split(_ regex: String) -> String {
-            "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonString(regex))}, "
-                + "\"behavior\": \"Isolated\", \"invert\": false}, \(byteLevel)]}"
+            "{\"type\": \"Sequence\", \"pretokenizers\": [\(splitOnly(regex)), \(byteLevel)]}"
         }
         switch preTokenizer {
         case "r50k", "gpt2", "p50k", "cl100k", "o200k":
@@ -29,12 +33,15 @@ public struct TrainingPipeline: Sendable {
             guard case .builtin(let b) = pre else { throw TokenKitError.usage("unknown pre-tokenizer \(preTokenizer)") }
             self.preTokenizer = pre
             preTokenizerJSON = split(b.hfRegex)
+            splitJSON = splitOnly(b.hfRegex)
         case "whitespace":
             self.preTokenizer = .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
             preTokenizerJSON = "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Whitespace\"}, \(byteLevel)]}"
+            splitJSON = "{\"type\": \"Whitespace\"}"
         case "none":
             self.preTokenizer = .none
             preTokenizerJSON = byteLevel
+            splitJSON = "null"
         default:
             guard preTokenizer.hasPrefix("regex:") else {
                 throw TokenKitError.usage("--pre-tokenizer must be r50k, cl100k, o200k, whitespace, none or regex:PATTERN")
@@ -43,6 +50,7 @@ public struct TrainingPipeline: Sendable {
             let (pre, _) = try TiktokenFormat.preTokenizer(for: pattern)
             self.preTokenizer = pre
             preTokenizerJSON = split(pattern)
+            splitJSON = splitOnly(pattern)
         }
         switch normalizer {
         case "none": self.normalizer = nil
@@ -60,25 +68,30 @@ public struct TrainingPipeline: Sendable {
     /// The settings line stored in word-count files.
     public var settings: String { "pre_tokenizer=\(preTokenizerName) normalizer=\(normalizerName)" }
 
-    /// A tokenizer from training output: bytes are ids 0–255, merge i makes id 256 + i, and the
-    /// special tokens follow.
+    /// A tokenizer from training output: bytes (or `<0xNN>` fallback tokens) are ids 0–255,
+    /// then the character alphabet (character mode), then merges; special tokens come last.
     public func tokenizer(_ result: BPETrainer.Result, specials: [String], name: String) throws -> Tokenizer {
         var entries: [([UInt8], TokenID)] = []
         for (id, bytes) in result.tokens.enumerated() { entries.append((bytes, TokenID(id))) }
         let vocab = try TokenTable(entries)
-        let merges = result.merges.enumerated().map { ($0.element.0, $0.element.1, TokenID(256 + $0.offset)) }
-        let model = BPEModel(vocab: vocab, merges: merges, symbols: .bytes, wholePieceFirst: false)
+        let characters = result.unmergeable > 0
+        let model = BPEModel(vocab: vocab, merges: result.merges,
+                             symbols: characters ? .characters(byteFallback: true, unk: nil, fuseUnk: false) : .bytes,
+                             wholePieceFirst: false)
         let added = specials.enumerated().map {
             AddedToken(id: TokenID(result.tokens.count + $0.offset), content: Array($0.element.utf8), special: true)
         }
+        let decoderJSON = characters
+            ? "{\"type\": \"Sequence\", \"decoders\": [{\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]}"
+            : "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
         let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: normalizer, preTokenizer: preTokenizer,
-                                decoder: .byteLevel, addedTokens: added, patternDescription: preTokenizerName,
-                                defaultPolicy: .huggingFace)
+                                decoder: characters ? .sequence([.byteFallback, .fuse]) : .byteLevel, addedTokens: added,
+                                patternDescription: preTokenizerName, defaultPolicy: .huggingFace)
         tok.jsonParts = JSONParts(
-            normalizer: normalizerJSON, preTokenizer: preTokenizerJSON, postProcessor: "null",
-            decoder: "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}",
+            normalizer: normalizerJSON, preTokenizer: characters ? splitJSON : preTokenizerJSON, postProcessor: "null",
+            decoder: decoderJSON,
             modelOptions: "\"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, "
-                + "\"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false")
+                + "\"fuse_unk\": false, \"byte_fallback\": \(characters), \"ignore_merges\": false")
         return tok
     }
 }

@@ -19,16 +19,26 @@ public struct BPETrainer {
         /// Longest token, in bytes (0 = no limit).
         public var maxTokenLength = 0
         public var specialTokens: [String] = []
+        /// Character-level BPE (SentencePiece style): symbols are characters, the rarest ones
+        /// (beyond `characterCoverage` of all character occurrences) fall back to `<0xNN>`
+        /// byte tokens, which never merge.
+        public var characterLevel = false
+        public var characterCoverage = 0.9995
 
         public static let `default` = Configuration()
         public init() {}
     }
 
     public struct Result: Sendable {
-        /// Merges in training order: (left, right); merge i makes token 256 + i.
-        public var merges: [(TokenID, TokenID)]
-        /// Bytes of every token, by id (bytes first, then merges).
+        /// Merges in training order: (left, right, merged). A merge usually makes the next new
+        /// id; when its bytes already exist (two pairs can spell the same string) it reuses that
+        /// id, as HF tokenizers does.
+        public var merges: [(TokenID, TokenID, TokenID)]
+        /// Bytes of every token, by id: 256 bytes (`<0xNN>` spellings in character mode), the
+        /// alphabet in character mode, then merges.
         public var tokens: [[UInt8]]
+        /// Number of leading byte tokens that never merge (256 in character mode, else 0).
+        public var unmergeable: Int
         /// Count of each merge's pair when it was chosen.
         public var counts: [Int64]
     }
@@ -39,13 +49,25 @@ public struct BPETrainer {
     /// Trains on unique words and their counts.
     /// - Parameter progress: called with (merges done, merges wanted) now and then.
     public func train(words: WordCounts, progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
-        let wanted = configuration.vocabSize - 256 - configuration.specialTokens.count
-        guard wanted >= 0 else {
+        let target = configuration.vocabSize - configuration.specialTokens.count
+        guard target >= 256 else {
             throw TokenKitError.usage("--vocab-size \(configuration.vocabSize) is smaller than the 256 byte tokens plus \(configuration.specialTokens.count) special tokens")
         }
         guard words.count > 0 else { throw TokenKitError.badInput("the corpus is empty: no words to train on") }
 
-        // 1. Words as symbol sequences in one flat array.
+        // 1. Words as symbol sequences in one flat array: bytes, or characters with byte fallback.
+        var tokens: [[UInt8]] = (0..<256).map { [UInt8($0)] }
+        var charIDs: TokenTable?
+        if configuration.characterLevel {
+            tokens = (0..<256).map { Array("<0x\(String(format2: UInt8($0)))>".utf8) }
+            let alphabet = try characterAlphabet(words)
+            guard tokens.count + alphabet.count <= target else {
+                throw TokenKitError.usage("--vocab-size \(configuration.vocabSize) cannot hold the 256 byte tokens and \(alphabet.count) characters; lower --character-coverage or raise --vocab-size")
+            }
+            charIDs = try TokenTable(alphabet.enumerated().map { ($0.element, TokenID(256 + $0.offset)) })
+            tokens += alphabet
+        }
+        let unmergeable = configuration.characterLevel ? 256 : 0
         let n = words.count
         var syms = [TokenID](repeating: 0, count: words.totalBytes)
         var start = [Int32](repeating: 0, count: n)
@@ -54,21 +76,38 @@ public struct BPETrainer {
         for w in 0..<n {
             start[w] = Int32(pos)
             words.withWord(w) { b in
-                for (k, byte) in b.enumerated() { syms[pos + k] = TokenID(byte) }
-                len[w] = Int32(b.count)
-                pos += b.count
+                if let charIDs {
+                    b.withMemoryRebound(to: UInt8.self) { p in
+                        var i = 0
+                        while i < p.count {
+                            let l = UTF8Scan.decode(p, i).length
+                            if let id = charIDs.lookup(UnsafeRawBufferPointer(rebasing: b[i..<(i + l)])) {
+                                syms[pos] = id
+                                pos += 1
+                            } else {
+                                for k in i..<(i + l) { syms[pos] = TokenID(p[k]); pos += 1 }
+                            }
+                            i += l
+                        }
+                    }
+                    len[w] = Int32(pos) - start[w]
+                } else {
+                    for (k, byte) in b.enumerated() { syms[pos + k] = TokenID(byte) }
+                    len[w] = Int32(b.count)
+                    pos += b.count
+                }
             }
         }
         let count = words.counts
 
         // 2. Pair counts, and for each token the words that hold it (a superset, cleaned lazily).
         var pairCounts = U64Map(capacity: 1 << 16)
-        var holders = [[Int32]](repeating: [], count: 256)
+        var holders = [[Int32]](repeating: [], count: tokens.count)
         for w in 0..<n {
             let s = Int(start[w]), l = Int(len[w])
             for k in 0..<l {
                 let t = syms[s + k]
-                if k + 1 < l {
+                if k + 1 < l, Int(t) >= unmergeable, Int(syms[s + k + 1]) >= unmergeable {
                     let key = UInt64(t) << 32 | UInt64(syms[s + k + 1])
                     pairCounts.set(key, (pairCounts.get(key) ?? 0) &+ UInt64(count[w]))
                 }
@@ -78,15 +117,15 @@ public struct BPETrainer {
         var heap = MaxHeap()
         pairCounts.forEach { key, c in heap.push(Int64(bitPattern: c), key) }
 
-        var merges: [(TokenID, TokenID)] = []
+        var merges: [(TokenID, TokenID, TokenID)] = []
         var mergeCounts: [Int64] = []
-        var tokens: [[UInt8]] = (0..<256).map { [UInt8($0)] }
-        merges.reserveCapacity(wanted)
+        var known: [[UInt8]: TokenID] = [:]
+        for (id, t) in tokens.enumerated() { known[t] = TokenID(id) }
         var deltas = U64Map(capacity: 1024)
         var touched: [UInt64] = []
 
         // 3. Merge.
-        while merges.count < wanted, let top = heap.pop() {
+        while tokens.count < target, let top = heap.pop() {
             let (c0, pair) = top
             let actual = Int64(bitPattern: pairCounts.get(pair) ?? 0)
             if actual != c0 {
@@ -99,11 +138,18 @@ public struct BPETrainer {
                 pairCounts.set(pair, 0)
                 continue
             }
-            let c = TokenID(tokens.count)
-            tokens.append(tokens[Int(a)] + tokens[Int(b)])
-            merges.append((a, b))
+            let bytes = tokens[Int(a)] + tokens[Int(b)]
+            let c: TokenID
+            if let existing = known[bytes] {
+                c = existing
+            } else {
+                c = TokenID(tokens.count)
+                tokens.append(bytes)
+                known[bytes] = c
+                holders.append([])
+            }
+            merges.append((a, b, c))
             mergeCounts.append(actual)
-            holders.append([])
 
             // Visit the words that hold the rarer of the two symbols.
             let via = holders[Int(a)].count <= holders[Int(b)].count ? Int(a) : Int(b)
@@ -146,7 +192,7 @@ public struct BPETrainer {
                     }
                 }
                 len[w] = Int32(write)
-                if merged { holders[Int(c)].append(w32) }
+                if merged, holders[Int(c)].last != w32 { holders[Int(c)].append(w32) }
                 if holdsVia { stillHolding.append(w32) }
             }
             holders[via] = stillHolding
@@ -161,10 +207,43 @@ public struct BPETrainer {
                 if d > 0, updated > 0 { heap.push(updated, key) }
             }
             touched.removeAll(keepingCapacity: true)
-            if merges.count % 256 == 0 { progress(merges.count, wanted) }
+            if merges.count % 256 == 0 { progress(tokens.count, target) }
         }
-        progress(merges.count, wanted)
-        return Result(merges: merges, tokens: tokens, counts: mergeCounts)
+        progress(tokens.count, target)
+        return Result(merges: merges, tokens: tokens, unmergeable: unmergeable, counts: mergeCounts)
+    }
+
+    /// The characters that cover `characterCoverage` of all character occurrences, most
+    /// frequent first (ties by bytes). Invalid UTF-8 is an error in character mode.
+    func characterAlphabet(_ words: WordCounts) throws -> [[UInt8]] {
+        var chars = WordCounts()
+        for w in 0..<words.count {
+            try words.withWord(w) { b in
+                try b.withMemoryRebound(to: UInt8.self) { p in
+                    if let bad = UTF8Scan.firstInvalid(p) {
+                        throw TokenKitError.badInput("invalid UTF-8 in character-level mode: word \(Array(p).prefix(16)) at byte \(bad)")
+                    }
+                    var i = 0
+                    while i < p.count {
+                        let l = UTF8Scan.decode(p, i).length
+                        chars.add(UnsafeRawBufferPointer(rebasing: b[i..<(i + l)]), words.counts[w])
+                        i += l
+                    }
+                }
+            }
+        }
+        let order = (0..<chars.count).sorted { x, y in
+            chars.counts[x] != chars.counts[y] ? chars.counts[x] > chars.counts[y] : chars.word(x).lexicographicallyPrecedes(chars.word(y))
+        }
+        let all = order.reduce(Int64(0)) { $0 + chars.counts[$1] }
+        var kept: [[UInt8]] = []
+        var covered: Int64 = 0
+        for k in order {
+            if Double(covered) >= configuration.characterCoverage * Double(all) { break }
+            kept.append(chars.word(k))
+            covered += chars.counts[k]
+        }
+        return kept
     }
 
     @inline(__always)
@@ -213,5 +292,13 @@ struct MaxHeap {
             }
         }
         return top
+    }
+}
+
+extension String {
+    /// Two uppercase hex digits.
+    init(format2 b: UInt8) {
+        let d = Array("0123456789ABCDEF".utf8)
+        self = String(decoding: [d[Int(b >> 4)], d[Int(b & 15)]], as: UTF8.self)
     }
 }

@@ -23,7 +23,7 @@ import TokenKitModels
         config.vocabSize = 256 + 3
         config.minFrequency = 1
         let r = try BPETrainer(config).train(words: w)
-        let made = r.merges.indices.map { String(decoding: r.tokens[256 + $0], as: UTF8.self) }
+        let made = r.merges.map { String(decoding: r.tokens[Int($0.2)], as: UTF8.self) }
         #expect(made == ["aa", "ab", "aaab"])
         #expect(r.counts == [4, 2, 2])
     }
@@ -49,7 +49,7 @@ import TokenKitModels
         // Reference: recount from scratch at every step.
         var seqs: [([TokenID], Int64)] = (0..<counts.count).map { w in (counts.word(w).map { TokenID($0) }, counts.counts[w]) }
         var next = TokenID(256)
-        for (a, b) in fast.merges {
+        for (a, b, _) in fast.merges {
             var pairCounts: [UInt64: Int64] = [:]
             for (s, c) in seqs where s.count > 1 {
                 for i in 0..<(s.count - 1) { pairCounts[UInt64(s[i]) << 32 | UInt64(s[i + 1]), default: 0] += c }
@@ -83,7 +83,7 @@ import TokenKitModels
                 let w = try CorpusReader(normalizer: nil, preTokenizer: p.preTokenizer, threads: threads).countWords(files)
                 var config = BPETrainer.Configuration()
                 config.vocabSize = 600
-                return try BPETrainer(config).train(words: w).merges.flatMap { [$0.0, $0.1] }
+                return try BPETrainer(config).train(words: w).merges.flatMap { [$0.0, $0.1, $0.2] }
             }
             let one = try merges([dir + "/c.txt"], threads: 1)
             #expect(one == (try merges([dir + "/c.txt"], threads: 2)))
@@ -96,7 +96,7 @@ import TokenKitModels
             total.merge(try WordCountFile.read(dir + "/b.counts").0)
             var config = BPETrainer.Configuration()
             config.vocabSize = 600
-            #expect(try BPETrainer(config).train(words: total).merges.flatMap { [$0.0, $0.1] } == one)
+            #expect(try BPETrainer(config).train(words: total).merges.flatMap { [$0.0, $0.1, $0.2] } == one)
         }
     }
 
@@ -150,6 +150,35 @@ import TokenKitModels
         #expect(ids.last == 699)
         #expect(try again.encode(text + Array("<|endoftext|>".utf8)) == ids)
         #expect(try tok.decode(tok.encode(text)) == Array(String(decoding: text, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8))
+    }
+
+    @Test func characterLevelWithByteFallback() throws {
+        let text = try readFile(fixture("text/golden.txt"))
+        let valid = Array(String(decoding: text, as: UTF8.self).utf8)
+        let p = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")
+        var w = WordCounts()
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/c.txt", valid)
+            w = try CorpusReader(normalizer: nil, preTokenizer: p.preTokenizer, threads: 1).countWords([dir + "/c.txt"])
+        }
+        var config = BPETrainer.Configuration()
+        config.vocabSize = 1200
+        config.characterLevel = true
+        config.characterCoverage = 0.98
+        let result = try BPETrainer(config).train(words: w)
+        #expect(result.unmergeable == 256 && result.tokens[65] == Array("<0x41>".utf8))
+        // No merge touches a byte-fallback token.
+        #expect(result.merges.allSatisfy { $0.0 >= 256 && $0.1 >= 256 })
+        let tok = try p.tokenizer(result, specials: [], name: "chars")
+        let ids = try tok.encode(valid)
+        #expect(ids.contains { $0 < 256 }, "rare characters fall back to bytes")
+        #expect(try tok.decode(ids) == valid)
+        let again = try TokenizerJSON.load(try TokenizerJSON.write(tok), name: "chars")
+        #expect(try again.encode(valid) == ids)
+        // Invalid UTF-8 is an error in character mode.
+        var bad = WordCounts()
+        bad.add([0x61, 0xFF, 0x62])
+        #expect(throws: TokenKitError.self) { try BPETrainer(config).train(words: bad) }
     }
 
     @Test func badTrainingInput() throws {
