@@ -21,12 +21,18 @@ let package = Package(
         .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels"]),
         .target(name: "TokenKitFormats", dependencies: ["TokenKit"]),
         .target(name: "TokenKitCommands", dependencies: [
-            "TokenKit", "TokenKitFormats",
+            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
         .target(name: "TokenKitSentencePiece", dependencies: ["TokenKitCore"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece"]),
+        .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["TokenKitAnalysis"]),
+        // COIN-OR CLP (Debian coinor-libclp-dev) behind our own C names, for the mixture LP.
+        .target(name: "CLP", linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]),
+        .target(name: "TokenKitMixture", dependencies: ["TokenKitCore", "TokenKit", "TokenKitFormats", "TokenKitModels", "CLP"]),
+        .testTarget(name: "MixtureTests", dependencies: ["TokenKitMixture", "TokenKit", "TokenKitFormats", "TokenKitModels"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.

@@ -107,20 +107,23 @@ public struct SentencePieceModel: Sendable {
             case 1:
                 let name = "pieces[\(pieces.count)]"
                 try r.expect(.lengthDelimited, wire, field: name, at: offset)
-                let range = try r.lengthDelimited(name)
+                let (range, overrun) = try r.nestedMessage(name)
                 pieces.append(try parsePiece(data, range, name))
+                if let e = overrun { throw e }
             case 2:
                 try r.expect(.lengthDelimited, wire, field: "trainer_spec", at: offset)
-                let range = try r.lengthDelimited("trainer_spec")
+                let (range, overrun) = try r.nestedMessage("trainer_spec")
                 var spec = TrainerSpec()
                 spec.raw = try RawMessage.parse(data, range: range, path: "trainer_spec", schema: TrainerSpec.schema)
+                if let e = overrun { throw e }
                 trainer = spec
             case 3, 5:
                 let name = number == 3 ? "normalizer_spec" : "denormalizer_spec"
                 try r.expect(.lengthDelimited, wire, field: name, at: offset)
-                let range = try r.lengthDelimited(name)
+                let (range, overrun) = try r.nestedMessage(name)
                 var spec = NormalizerSpec()
                 spec.raw = try RawMessage.parse(data, range: range, path: name, schema: NormalizerSpec.schema)
+                if let e = overrun { throw e }
                 if number == 3 { normalizer = spec } else { denormalizer = spec }
             case 4:
                 try r.expect(.lengthDelimited, wire, field: "self_test_data", at: offset)

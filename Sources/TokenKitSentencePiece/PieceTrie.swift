@@ -30,7 +30,19 @@ struct PieceTrie: Sendable {
 
         units.reserveCapacity(keys.count * 3)
         var used = [Bool](repeating: false, count: 1)  // bases taken (keeps bases distinct)
-        var firstFree = 1
+        // skip[i]: a slot ≥ i that may be free (path-compressed), so scans jump over full runs.
+        var skip: [Int32] = [1]
+        func findFree(_ i: Int) -> Int {
+            var r = i
+            while r < skip.count && Int(skip[r]) != r { r = Int(skip[r]) }
+            var k = i
+            while k < skip.count && Int(skip[k]) != k {
+                let nx = Int(skip[k])
+                skip[k] = Int32(r)
+                k = nx
+            }
+            return r
+        }
         // Work list: (node slot, depth, key range): keys[lo..<hi] share the node's prefix.
         var stack: [(Int, Int, Int, Int)] = [(0, 0, 0, keys.count)]
         var labels: [Int] = []
@@ -54,28 +66,35 @@ struct PieceTrie: Sendable {
                 i = j
             }
             // First fit: the smallest base whose slots for all labels are free.
-            while firstFree < units.count && units[firstFree].check >= 0 { firstFree += 1 }
-            var pos = max(firstFree, labels[0] + 1)
+            var pos = findFree(max(1, labels[0] + 1))
             var base = 0
             while true {
                 base = pos - labels[0]
                 var ok = base >= 1 && !(base < used.count && used[base])
                 if ok {
-                    for c in labels {
+                    for c in labels.dropFirst() {
                         let s = base + c
                         if s < units.count && units[s].check >= 0 { ok = false; break }
                     }
                 }
                 if ok { break }
-                pos += 1
-                while pos < units.count && units[pos].check >= 0 { pos += 1 }
+                pos = findFree(pos + 1)
             }
             let need = base + labels.last! + 1
-            if need > units.count { units.append(contentsOf: repeatElement(Unit(), count: need - units.count)) }
+            if need > units.count {
+                units.append(contentsOf: repeatElement(Unit(), count: need - units.count))
+            }
+            if need + 1 > skip.count {
+                let old = skip.count
+                skip.append(contentsOf: (old..<(need + 1)).map { Int32($0) })
+            }
             if base >= used.count { used.append(contentsOf: repeatElement(false, count: base - used.count + 1)) }
             used[base] = true
             units[node].base = Int32(base)
-            for c in labels { units[base + c].check = Int32(node) }
+            for c in labels {
+                units[base + c].check = Int32(node)
+                skip[base + c] = Int32(base + c + 1)
+            }
             for (k, c) in labels.enumerated().reversed() {
                 stack.append((base + c, depth + 1, ranges[k].0, ranges[k].1))
             }

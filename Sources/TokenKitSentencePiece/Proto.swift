@@ -88,14 +88,25 @@ struct ProtoReader {
 
     /// The range of a length-delimited payload (the length varint is read here).
     mutating func lengthDelimited(_ field: String) throws -> Range<Int> {
+        let (r, overrun) = try nestedMessage(field)
+        if let e = overrun { throw e }
+        return r
+    }
+
+    /// For a nested message: the payload range clipped to the data, and the error to throw if
+    /// the clipped payload parses cleanly (so a truncated file names the innermost field cut).
+    mutating func nestedMessage(_ field: String) throws -> (Range<Int>, TokenKitError?) {
         let start = pos
         let n = try varint(field)
         guard n <= UInt64(end - pos) else {
-            throw fail(field, "length \(n) runs past the end of its message (\(end - pos) bytes left)", at: start)
+            let e = fail(field, "length \(n) runs past the end of its message (\(end - pos) bytes left)", at: start)
+            let r = pos..<end
+            pos = end
+            return (r, e)
         }
         let r = pos..<(pos + Int(n))
         pos += Int(n)
-        return r
+        return (r, nil)
     }
 
     /// The next tag, or nil at the end of the message.
