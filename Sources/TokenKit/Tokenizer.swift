@@ -45,10 +45,14 @@ public final class Tokenizer: @unchecked Sendable {
         self.addedTokens = addedTokens
         self.patternDescription = patternDescription
         self.defaultPolicy = defaultPolicy
-        var entries: [([UInt8], TokenID)] = model.vocab.ids.map { (model.vocab.bytes($0), $0) }
-        for t in addedTokens where !model.vocab.contains(t.id) { entries.append((t.content, t.id)) }
+        let extra = addedTokens.filter { !model.vocab.contains($0.id) }.map { ($0.content, $0.id) }
         do {
-            vocab = try TokenTable(entries, allowDuplicateBytes: true)
+            if extra.allSatisfy({ Int($0.1) >= model.vocab.count }) {
+                vocab = try model.vocab.appending(extra)
+            } else {
+                let entries = model.vocab.ids.map { (model.vocab.bytes($0), $0) } + extra
+                vocab = try TokenTable(entries, allowDuplicateBytes: true)
+            }
         } catch let e as TokenKitError {
             throw TokenKitError.badInput("added tokens clash with the vocabulary: \(e.message)")
         }

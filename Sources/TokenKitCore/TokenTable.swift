@@ -22,8 +22,12 @@ public struct TokenTable: Sendable {
     /// the caller names the file.
     public init<S: Sequence>(_ entries: S, allowDuplicateBytes: Bool = false) throws where S.Element == ([UInt8], TokenID) {
         var byID: [(TokenID, [UInt8])] = []
-        for (b, id) in entries { byID.append((id, b)) }
-        byID.sort { $0.0 < $1.0 }
+        var sorted = true
+        for (b, id) in entries {
+            if let last = byID.last, last.0 > id { sorted = false }
+            byID.append((id, b))
+        }
+        if !sorted { byID.sort { $0.0 < $1.0 } }
         let maxID = Int(byID.last?.0 ?? 0)
         present = Array(repeating: false, count: byID.isEmpty ? 0 : maxID + 1)
         starts.reserveCapacity(maxID + 2)
@@ -57,6 +61,40 @@ public struct TokenTable: Sendable {
             while slots[i] != .max { i = (i + 1) & mask }
             slots[i] = UInt32(id)
         }
+    }
+
+    /// This table plus `entries` whose ids all lie past the end (added tokens), without
+    /// rebuilding: copies the arena and grows the index. Lookup keeps the existing token when
+    /// bytes repeat.
+    public func appending(_ entries: [([UInt8], TokenID)]) throws -> TokenTable {
+        let sorted = entries.sorted { $0.1 < $1.1 }
+        guard let first = sorted.first else { return self }
+        guard Int(first.1) >= count else {
+            throw TokenKitError.badInput("token id \(first.1) is already used")
+        }
+        var t = self
+        for (bytes, id) in sorted {
+            if Int(id) < t.count { throw TokenKitError.badInput("token id \(id) is used twice") }
+            while t.present.count < Int(id) {
+                t.starts.append(UInt32(t.arena.count))
+                t.present.append(false)
+            }
+            t.arena.append(contentsOf: bytes)
+            t.starts.append(UInt32(t.arena.count))
+            t.present.append(true)
+            t.tokenCount += 1
+        }
+        if t.tokenCount * 2 > t.slots.count {
+            try t.buildIndex(allowDuplicateBytes: true)
+        } else {
+            let mask = t.slots.count - 1
+            for (bytes, id) in sorted where t.lookup(bytes) == nil || t.lookup(bytes) == id {
+                var i = bytes.withUnsafeBytes { t.slot(hashBytes($0)) }
+                while t.slots[i] != .max { i = (i + 1) & mask }
+                t.slots[i] = id
+            }
+        }
+        return t
     }
 
     @inline(__always) @usableFromInline
