@@ -1,0 +1,250 @@
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+import TokenKitModels
+
+/// A tokenizer prepared for measuring: which ids are unknown or byte-fallback tokens and the text
+/// each id stands for.
+public final class MeasuredTokenizer: @unchecked Sendable {
+    public let tokenizer: Tokenizer
+    /// Display name (`TokenizerLoader.displayName`).
+    public let name: String
+    /// The model file.
+    public let path: String
+    /// How special-token text in the corpus is read: as ordinary text for tiktoken files (tiktoken's
+    /// `encode_ordinary`), as the tokenizer.json's added tokens otherwise (HF `encode` without
+    /// `add_special_tokens`). No BOS/EOS or other post-processor tokens are ever added.
+    public let policy: SpecialPolicy
+    /// The model's unknown token, if it has one.
+    public let unk: TokenID?
+    /// Ids that stand for part of a character: SentencePiece-style `<0xNN>` byte-fallback tokens,
+    /// and byte-level tokens whose bytes are not whole UTF-8 characters.
+    let fragment: [Bool]
+    /// Text of ids whose vocabulary spelling is not their text (`<0xNN>` → the byte, unk → U+FFFD).
+    let surface: [TokenID: [UInt8]]
+
+    public init(_ tokenizer: Tokenizer, path: String, name: String? = nil) {
+        self.tokenizer = tokenizer
+        self.path = path
+        self.name = name ?? tokenizer.name
+        policy = tokenizer.format == .tiktoken ? .ordinary : tokenizer.defaultPolicy
+        let vocab = tokenizer.vocab
+        var fragment = [Bool](repeating: false, count: vocab.count)
+        var surface: [TokenID: [UInt8]] = [:]
+        var unk: TokenID?
+        switch tokenizer.model.symbols {
+        case .bytes:
+            let added = Set(tokenizer.addedTokens.map(\.id))
+            for id in tokenizer.model.vocab.ids where !added.contains(id) {
+                fragment[Int(id)] = tokenizer.model.vocab.withBytes(id) { raw in
+                    UTF8Scan.firstInvalid(raw.bindMemory(to: UInt8.self)) != nil
+                }
+            }
+        case .characters(_, let u, _):
+            unk = u
+            for b in 0..<256 {
+                let name = Array("<0x\(hexByte(UInt8(b)))>".utf8)
+                if let id = tokenizer.model.vocab.lookup(name) {
+                    fragment[Int(id)] = true
+                    surface[id] = [UInt8(b)]
+                }
+            }
+            if let u { surface[u] = [0xEF, 0xBF, 0xBD] }
+        }
+        self.unk = unk
+        self.fragment = fragment
+        self.surface = surface
+    }
+
+    public var vocabSize: Int { tokenizer.vocabSize }
+
+    /// Loads tokenizer files in parallel (any format `TokenizerLoader` reads). Names are the display
+    /// names, or the paths where two display names clash. A file that cannot be loaded throws.
+    public static func load(_ paths: [String], pattern: String? = nil, threads: Int = 1) throws -> [MeasuredTokenizer] {
+        var states: [Int] = []
+        let options = TokenizerLoader.Options(pattern: pattern)
+        let loaded = try parallelMap(count: paths.count, threads: threads, states: &states, makeState: { 0 }) { i, _ in
+            try TokenizerLoader.load(paths[i], options: options)
+        }
+        let names = paths.map(TokenizerLoader.displayName)
+        return paths.indices.map { i in
+            MeasuredTokenizer(loaded[i], path: paths[i], name: names.filter { $0 == names[i] }.count > 1 ? paths[i] : names[i])
+        }
+    }
+}
+
+/// Rényi efficiency of a unigram distribution given by counts (Zouhar et al. 2023):
+/// H_α(p) / log2 |V| with H_α(p) = log2(Σ p^α) / (1 − α), and Shannon entropy for α = 1.
+public func renyiEfficiency(counts: [Int], alpha: Double, vocabularySize: Int) -> Double? {
+    let n = Double(counts.reduce(0, +))
+    guard n > 0, vocabularySize > 1 else { return nil }
+    var sum = 0.0
+    for c in counts where c > 0 {
+        let p = Double(c) / n
+        sum += alpha == 1 ? -p * log2(p) : pow(p, alpha)
+    }
+    return renyiEfficiency(sum: sum, alpha: alpha, vocabularySize: vocabularySize)
+}
+
+/// The efficiency from Σ p^α (or the Shannon entropy when α = 1).
+func renyiEfficiency(sum: Double, alpha: Double, vocabularySize: Int) -> Double? {
+    guard vocabularySize > 1, sum > 0 || alpha == 1 else { return nil }
+    let h = alpha == 1 ? sum : log2(sum) / (1 - alpha)
+    return h / log2(Double(vocabularySize))
+}
+
+func hexByte(_ b: UInt8) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
+}
+
+/// Per-language facts that do not depend on the tokenizer.
+public struct LanguageFacts: Sendable {
+    public var bytes = 0
+    public var chars = 0
+    /// Word ranges (flat start/end pairs in `CorpusLanguage.text`), nil for invalid UTF-8.
+    var wordRanges: [Int32]?
+    public var words: Int? { wordRanges.map { $0.count / 2 } }
+
+    public init(_ lang: CorpusLanguage) {
+        lang.text.withUnsafeBufferPointer { p in
+            for r in lang.lines {
+                bytes += r.count
+                chars += UTF8Scan.scalarCount(UnsafeBufferPointer(rebasing: p[r]))
+            }
+        }
+        wordRanges = lang.firstInvalidUTF8 == nil ? WordSegmenter.words(lang.text) : nil
+    }
+}
+
+/// Counts for one language under one tokenizer.
+public struct Measurement: Sendable {
+    public var tokens = 0
+    /// Tokens of each line.
+    public var lineTokens: [Int32] = []
+    public var unknown = 0
+    public var byteFallback = 0
+    /// Words of the text the tokens spell (the normalized text for tokenizers with a normalizer).
+    public var surfaceWords: Int?
+    /// Of those, the words that two or more tokens overlap.
+    public var continuedWords: Int?
+    /// Σ_w p(w)^α over the token unigram distribution, and the number of distinct ids seen.
+    public var renyiSum = 0.0
+    public var observedTypes = 0
+}
+
+/// Per-thread buffers for measuring.
+final class MeasureState {
+    var workspaces: [ObjectIdentifier: Tokenizer.Workspace] = [:]
+    var counts: [ObjectIdentifier: [Int32]] = [:]
+    var touched: [TokenID] = []
+    var ids: [TokenID] = []
+    var surface: [UInt8] = []
+    var starts: [Int32] = []
+
+    func workspace(_ t: Tokenizer) -> Tokenizer.Workspace {
+        if let w = workspaces[ObjectIdentifier(t)] { return w }
+        let w = Tokenizer.Workspace()
+        workspaces[ObjectIdentifier(t)] = w
+        return w
+    }
+}
+
+enum Measurer {
+    /// Encodes every line of `lang` by itself and counts. Errors name the line.
+    static func measure(_ lang: CorpusLanguage, facts: LanguageFacts, with mt: MeasuredTokenizer, alpha: Double,
+                        state st: MeasureState) throws -> Measurement {
+        let tok = mt.tokenizer
+        let ws = st.workspace(tok)
+        let key = ObjectIdentifier(tok)
+        var counts = st.counts[key] ?? [Int32](repeating: 0, count: max(tok.vocabSize, 1))
+        st.counts[key] = nil
+        defer {
+            for id in st.touched { counts[Int(id)] = 0 }
+            st.touched.removeAll(keepingCapacity: true)
+            st.counts[key] = counts
+        }
+        var m = Measurement()
+        m.lineTokens = [Int32](repeating: 0, count: lang.lineCount)
+        st.surface.removeAll(keepingCapacity: true)
+        st.starts.removeAll(keepingCapacity: true)
+        let fragment = mt.fragment, surface = mt.surface, unk = mt.unk ?? BPEModel.noID
+        let special = !surface.isEmpty
+        try lang.text.withUnsafeBufferPointer { p in
+            for (i, r) in lang.lines.enumerated() {
+                st.ids.removeAll(keepingCapacity: true)
+                do {
+                    try tok.encode(UnsafeBufferPointer(rebasing: p[r]), policy: mt.policy, at: Tokenizer.Position(offset: 0, atStart: true),
+                                   workspace: ws, into: &st.ids)
+                } catch let e as TokenKitError {
+                    throw TokenKitError.badInput("line \(i + 1): \(e.message)")
+                }
+                m.lineTokens[i] = Int32(st.ids.count)
+                m.tokens += st.ids.count
+                for id in st.ids {
+                    let k = Int(id)
+                    if k < counts.count {
+                        if counts[k] == 0 { st.touched.append(id) }
+                        counts[k] += 1
+                        if fragment[k] { m.byteFallback += 1 }
+                    }
+                    if id == unk { m.unknown += 1 }
+                    st.starts.append(Int32(st.surface.count))
+                    if special, let s = surface[id] { st.surface += s } else { tok.vocab.append(id, to: &st.surface) }
+                }
+                st.surface.append(0x0A)
+            }
+        }
+        // Rényi sum over the unigram distribution of ids.
+        if m.tokens > 0 {
+            let n = Double(m.tokens)
+            var sum = 0.0
+            for id in st.touched {
+                let p = Double(counts[Int(id)]) / n
+                sum += alpha == 1 ? -p * log2(p) : pow(p, alpha)
+            }
+            m.renyiSum = sum
+        }
+        m.observedTypes = st.touched.count
+        // Words the tokens split: on the original words when the tokens spell the text itself.
+        let words: [Int32]?
+        if st.surface == lang.text {
+            words = facts.wordRanges
+        } else if UTF8Scan.firstInvalid(st.surface) == nil {
+            words = WordSegmenter.words(st.surface)
+        } else {
+            words = nil
+        }
+        if let words {
+            m.surfaceWords = words.count / 2
+            m.continuedWords = continued(words: words, starts: st.starts, end: st.surface.count)
+        }
+        return m
+    }
+
+    /// Number of words that two or more tokens overlap. Token i spans starts[i]..<starts[i+1].
+    static func continued(words: [Int32], starts: [Int32], end: Int) -> Int {
+        var j = 0, result = 0
+        let n = starts.count
+        var w = 0
+        while w < words.count {
+            let s = words[w], e = words[w + 1]
+            w += 2
+            // First token whose end is after s.
+            while j < n, (j + 1 < n ? starts[j + 1] : Int32(end)) <= s { j += 1 }
+            var k = j, overlapping = 0
+            while k < n, starts[k] < e, overlapping < 2 {
+                if (k + 1 < n ? starts[k + 1] : Int32(end)) > starts[k] { overlapping += 1 }
+                k += 1
+            }
+            if overlapping >= 2 { result += 1 }
+        }
+        return result
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
