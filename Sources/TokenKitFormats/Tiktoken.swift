@@ -111,6 +111,8 @@ public enum TiktokenFormat {
         case "r50k", "r50k_base", "p50k", "p50k_base", "gpt2": return (.builtin(.r50k), "r50k")
         case "cl100k", "cl100k_base": return (.builtin(.cl100k), "cl100k")
         case "o200k", "o200k_base": return (.builtin(.o200k), "o200k")
+        case "llama3": return (.builtin(.llama3), "llama3")
+        case "qwen2": return (.builtin(.qwen2), "qwen2")
         default:
             if let b = BuiltinPattern.matching(regex: pattern) { return (.builtin(b), b.rawValue) }
             return (.regex(try ICURegex(pattern), .isolated, invert: false), pattern)

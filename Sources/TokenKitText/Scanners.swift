@@ -18,6 +18,11 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
     /// o200k_base: cased letter runs with optional contraction suffix, 1–3 digits, punctuation
     /// with trailing newlines or slashes, then the whitespace rules.
     case o200k
+    /// Llama 3's tokenizer.json spelling of cl100k, which lacks `\s++$`: a run of white space
+    /// at the very end that holds a newline splits after the newline.
+    case llama3
+    /// Qwen2's: llama3 with single digits.
+    case qwen2
 
     /// The regex each scanner reproduces (tiktoken's spelling), for tokenizer.json output and
     /// for the ICU cross-check.
@@ -37,6 +42,10 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
                 #"\s+(?!\S)"#,
                 #"\s+"#,
             ].joined(separator: "|")
+        case .llama3:
+            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .qwen2:
+            return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
         }
     }
 
@@ -48,7 +57,7 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         // Not the "(?i:'s|…)|…|\s*[\r\n]+|\s+(?!\S)|\s+" form seen in many tokenizer.json files:
         // without `\s++$` that one splits a trailing "\r\n " differently from tiktoken.
         case .cl100k: return regex.replacingOccurrences(of: "{1,3}+", with: "{1,3}")
-        case .o200k: return regex
+        case .o200k, .llama3, .qwen2: return regex
         }
     }
 
@@ -66,7 +75,9 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         let n = p.count
         switch self {
         case .r50k: while i < n { i = scanR50k(p, i); body(i) }
-        case .cl100k: while i < n { i = scanCl100k(p, i); body(i) }
+        case .cl100k: while i < n { i = scanCl100k(p, i, maxDigits: 3, endFirst: true); body(i) }
+        case .llama3: while i < n { i = scanCl100k(p, i, maxDigits: 3, endFirst: false); body(i) }
+        case .qwen2: while i < n { i = scanCl100k(p, i, maxDigits: 1, endFirst: false); body(i) }
         case .o200k: while i < n { i = scanO200k(p, i); body(i) }
         }
     }
@@ -161,7 +172,10 @@ func scanR50k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
     return whitespace(p, i, newlineRule: false)
 }
 
-func scanCl100k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+/// cl100k and its tokenizer.json relatives: `maxDigits` is the `\p{N}{1,n}` bound, `endFirst`
+/// whether `\s++$` comes before the newline rule.
+@inline(__always)
+func scanCl100k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, maxDigits: Int, endFirst: Bool) -> Int {
     let n = p.count
     let b = p[i]
     if b == UInt8(ascii: "'"), let e = contraction(p, i, ignoreCase: true) { return e }
@@ -174,7 +188,7 @@ func scanCl100k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
     }
     if c & N != 0 {
         var j = i + l, k = 1
-        while k < 3, j < n {
+        while k < maxDigits, j < n {
             let (cj, lj) = classAt(p, j)
             if cj & N == 0 { break }
             j += lj
@@ -195,7 +209,7 @@ func scanCl100k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
         while j < n, p[j] == 0x0A || p[j] == 0x0D { j += 1 }
         return j
     }
-    return whitespace(p, i, newlineRule: true)
+    return whitespace(p, i, newlineRule: true, endFirst: endFirst)
 }
 
 /// o200k's optional `(?i:'s|'t|'re|'ve|'m|'ll|'d)` suffix.
