@@ -1,0 +1,147 @@
+import Foundation
+import TokenKit
+import TokenKitCore
+
+/// BPE data-mixture inference (Hayase, Liu, Choi, Oh & Smith 2024, "Data Mixture Inference:
+/// What do BPE Tokenizers Reveal about their Training Data?", arXiv 2407.16607).
+///
+/// A BPE tokenizer's merge list is ordered by pair frequency in its training data. Given a
+/// sample of each candidate category, the pair counts each merge step would have seen in each
+/// category are replayed, and a linear program finds the mixture under which every merge was
+/// the most frequent pair at its step (with slacks). The result is a share per category.
+public struct MixtureInference {
+    public struct Configuration: Sendable {
+        /// Merges used (T); nil = all, at most `maxMerges`.
+        public var merges: Int?
+        public static let maxMerges = 30_000
+        /// Read at most this many bytes of each category file (cut at a line end).
+        public var sampleBytes: Int?
+        /// Units of counting; nil = detected from the vocabulary (`SampleUnits.detect`).
+        public var units: SampleUnits?
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        /// Rows added per merge step per sweep, and rows queued before a re-solve.
+        public var competitorsPerStep = 10
+        public var minRowsPerSolve = 100
+        /// A pair beats a merge when its mixture count exceeds the merge's by more than this
+        /// (in raw-count units).
+        public var tolerance = 1e-6
+        /// A category sample needs at least this many adjacent symbol pairs.
+        public var minimumPairs: Int64 = 1000
+
+        public static let `default` = Configuration()
+        public init() {}
+    }
+
+    public struct Category: Sendable {
+        public var name: String
+        public var path: String
+        public init(name: String, path: String) {
+            self.name = name
+            self.path = path
+        }
+    }
+
+    public struct Result: Sendable {
+        public var names: [String]
+        /// Shares of bytes: α_i · B_i / P_i, renormalized (the paper's conversion).
+        public var proportions: [Double]
+        /// The LP's α: shares of the categories' normalized pair counts.
+        public var pairShares: [Double]
+        public var objective: Double
+        public var constraints: Int
+        public var pairSlacks: Int
+        public var merges: Int
+        public var skippedMerges: Int
+        public var solves: Int
+        public var sweeps: Int
+        public var units: SampleUnits
+        public var sampleBytes: [Int]
+        public var samplePairs: [Int64]
+    }
+
+    /// Stages reported to `progress`: (stage, done, total).
+    public enum Stage: String, Sendable { case counting, merging, solving }
+
+    public let configuration: Configuration
+    public init(_ configuration: Configuration = .default) { self.configuration = configuration }
+
+    /// Counts each category file with the tokenizer's normalizer and pre-tokenizer.
+    public func readSamples(_ categories: [Category], tokenizer tok: Tokenizer, units: SampleUnits,
+                            progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> [CategorySample] {
+        var samples: [CategorySample] = []
+        for (k, c) in categories.enumerated() {
+            progress(.counting, k, categories.count)
+            do {
+                let text = try SampleReader.read(c.path, limit: configuration.sampleBytes)
+                let words = try SampleReader.countWords(text, normalizer: tok.normalizer, preTokenizer: tok.preTokenizer,
+                                                        units: units, threads: configuration.threads)
+                samples.append(CategorySample(name: c.name, path: c.path, bytes: text.count, words: words))
+            } catch let e as TokenKitError {
+                throw e.inFile(c.path)
+            }
+        }
+        progress(.counting, categories.count, categories.count)
+        return samples
+    }
+
+    /// Infers the mixture of `categories` behind `tokenizer`'s merges.
+    public func infer(tokenizer tok: Tokenizer, categories: [Category],
+                      progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
+        guard !categories.isEmpty else { throw TokenKitError.usage("give at least one --category NAME=PATH") }
+        let merges = try MergeList(tok)
+        let units = configuration.units ?? SampleUnits.detect(tok)
+        let samples = try readSamples(categories, tokenizer: tok, units: units, progress: progress)
+        return try infer(merges: merges, samples: samples, units: units, progress: progress)
+    }
+
+    /// Infers the mixture from samples already counted.
+    public func infer(merges: MergeList, samples: [CategorySample], units: SampleUnits,
+                      progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
+        let steps = min(configuration.merges ?? Configuration.maxMerges, merges.merges.count)
+        guard steps > 0 else { throw TokenKitError.usage("--merges must be at least 1") }
+
+        // Replay the merges on each category (in parallel).
+        var transcripts = [PairTranscript?](repeating: nil, count: samples.count)
+        let lock = NSLock()
+        var done = 0
+        progress(.merging, 0, samples.count)
+        let workers = max(1, min(configuration.threads, samples.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < samples.count {
+                let tr = PairTranscript.build(words: samples[i].words, merges: merges, steps: steps)
+                lock.lock()
+                transcripts[i] = tr
+                done += 1
+                lock.unlock()
+                i += workers
+            }
+        }
+        progress(.merging, samples.count, samples.count)
+        for (s, tr) in zip(samples, transcripts) where tr!.totalPairs < configuration.minimumPairs {
+            throw TokenKitError.badInput(
+                "too small to count: \(s.bytes) bytes give \(tr!.totalPairs) adjacent pairs after pre-tokenization "
+                    + "(at least \(configuration.minimumPairs) needed)", file: s.path)
+        }
+        let table = PairTable(transcripts.map { $0! }, merges: merges, steps: steps)
+        transcripts = []
+        let lp = try MixtureLP(table, tolerance: configuration.tolerance)
+        let sol = try lp.solveLazy(competitorsPerStep: configuration.competitorsPerStep,
+                                   minRowsPerSolve: configuration.minRowsPerSolve) { _, t, _ in progress(.solving, t, steps) }
+        return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units)
+    }
+
+    static func result(_ sol: LPSolution, samples: [CategorySample], table: PairTable, steps: Int,
+                       units: SampleUnits) -> Result {
+        let alpha = sol.alpha.map { max(0, $0) }
+        let sum = alpha.reduce(0, +)
+        let pairShares = alpha.map { sum > 0 ? $0 / sum : 0 }
+        var bytes = (0..<samples.count).map { pairShares[$0] * Double(samples[$0].bytes) / Double(table.totalPairs[$0]) }
+        let total = bytes.reduce(0, +)
+        if total > 0 { bytes = bytes.map { $0 / total } }
+        return Result(names: samples.map(\.name), proportions: bytes, pairShares: pairShares, objective: sol.objective,
+                      constraints: sol.constraints, pairSlacks: sol.pairSlacks, merges: steps,
+                      skippedMerges: sol.skippedSteps, solves: sol.solves, sweeps: sol.sweeps, units: units,
+                      sampleBytes: samples.map(\.bytes), samplePairs: table.totalPairs)
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+@testable import TokenKitMixture
+import TokenKitModels
+
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+func withTempDir<T>(_ body: (String) throws -> T) rethrows -> T {
+    let dir = NSTemporaryDirectory() + "tokenkit-mixture-test-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    return try body(dir)
+}
+
+/// Trains a byte-level BPE tokenizer (GPT-2 split) with tokenkit's trainer on one file.
+func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
+    let pipeline = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")
+    let words = try CorpusReader(normalizer: nil, preTokenizer: pipeline.preTokenizer, threads: 2).countWords([path])
+    var config = BPETrainer.Configuration()
+    config.vocabSize = 256 + merges
+    return try pipeline.tokenizer(try BPETrainer(config).train(words: words), specials: [], name: "test")
+}
+
+@Suite struct MixtureTests {
+    static let names = ["lang_de", "lang_fr", "lang_ru", "code_python", "en_fiction"]
+
+    func text(_ name: String) throws -> [UInt8] { try readFile(fixtures + "/mixture/\(name).txt") }
+
+    /// Trains on a known mixture of the first halves of the samples and infers it from the
+    /// second halves (disjoint text, as in the paper's controlled experiments).
+    @Test func recoversKnownMixture() throws {
+        let weights = [0.35, 0.1, 0.25, 0.2, 0.1]
+        try withTempDir { dir in
+            var train: [UInt8] = []
+            var bytes: [Int] = []
+            var cats: [MixtureInference.Category] = []
+            for (k, name) in MixtureTests.names.enumerated() {
+                let (pool, sample) = MixtureEvaluation.split(try text(name))
+                let part = MixtureEvaluation.take(Int(weights[k] * 600_000), from: pool)
+                bytes.append(part.count)
+                train += part
+                try writeFileAtomically("\(dir)/\(name).txt", sample)
+                cats.append(.init(name: name, path: "\(dir)/\(name).txt"))
+            }
+            try writeFileAtomically("\(dir)/train.txt", train)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 3000)
+            #expect(SampleUnits.detect(tok) == .documents)
+            let result = try MixtureInference().infer(tokenizer: tok, categories: cats)
+            let truth = bytes.map { Double($0) / Double(bytes.reduce(0, +)) }
+            let mse = MixtureEvaluation.mse(result.proportions, truth)
+            #expect(log10(mse) < -4, "truth \(truth), estimate \(result.proportions)")
+            #expect(abs(result.proportions.reduce(0, +) - 1) < 1e-9)
+            #expect(result.constraints > 0 && result.merges == 3000)
+        }
+    }
+
+    /// The same text for training and inference: the replayed pair counts are exactly the
+    /// trainer's, so the mixture comes back almost exactly.
+    @Test func sameTextGivesNearExactMixture() throws {
+        let weights = [0.5, 0.3, 0.2]
+        try withTempDir { dir in
+            var train: [UInt8] = []
+            var cats: [MixtureInference.Category] = []
+            var bytes: [Int] = []
+            for (k, name) in ["lang_de", "code_python", "en_fiction"].enumerated() {
+                let part = MixtureEvaluation.take(Int(weights[k] * 150_000), from: try text(name))
+                try writeFileAtomically("\(dir)/\(name).txt", part)
+                cats.append(.init(name: name, path: "\(dir)/\(name).txt"))
+                bytes.append(part.count)
+                train += part
+            }
+            try writeFileAtomically("\(dir)/train.txt", train)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 2000)
+            var config = MixtureInference.Configuration()
+            config.units = .documents
+            let result = try MixtureInference(config).infer(tokenizer: tok, categories: cats)
+            let truth = bytes.map { Double($0) / Double(bytes.reduce(0, +)) }
+            for (e, t) in zip(result.proportions, truth) { #expect(abs(e - t) < 0.01, "truth \(truth), estimate \(result.proportions)") }
+        }
+    }
+
+    /// Lazy row and column generation ends at the optimum of the full LP (every step × pair).
+    @Test func lazyGenerationReachesFullOptimum() throws {
+        try withTempDir { dir in
+            var train: [UInt8] = []
+            var samples: [CategorySample] = []
+            let tokText: [[UInt8]] = try ["lang_de", "lang_fr", "code_python"].map { Array(try text($0).prefix(4000)) }
+            for (k, t) in tokText.enumerated() { train += Array(t.prefix([3000, 1500, 2500][k])) }
+            try writeFileAtomically("\(dir)/train.txt", train)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 40)
+            let merges = try MergeList(tok)
+            for (k, t) in tokText.enumerated() {
+                let words = try SampleReader.countWords(Array(t.suffix(2500)), normalizer: nil, preTokenizer: tok.preTokenizer,
+                                                        units: .documents, threads: 1)
+                samples.append(CategorySample(name: "c\(k)", path: "c\(k)", bytes: 2500, words: words))
+            }
+            let table = PairTable(samples.map { PairTranscript.build(words: $0.words, merges: merges, steps: 40) },
+                                  merges: merges, steps: 40)
+            let full = try MixtureLP(table).solveFull()
+            // Small batches force many rounds and sweeps.
+            let lazy = try MixtureLP(table).solveLazy(competitorsPerStep: 2, minRowsPerSolve: 5)
+            #expect(lazy.sweeps >= 2)
+            #expect(lazy.constraints < full.constraints)
+            #expect(abs(lazy.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),
+                    "lazy \(lazy.objective) full \(full.objective)")
+            let fullResult = MixtureInference.result(full, samples: samples, table: table, steps: 40, units: .documents)
+            let lazyResult = MixtureInference.result(lazy, samples: samples, table: table, steps: 40, units: .documents)
+            #expect(MixtureEvaluation.mse(fullResult.proportions, lazyResult.proportions) < 1e-6,
+                    "full \(fullResult.proportions) lazy \(lazyResult.proportions)")
+        }
+    }
+
+    /// Pair counts replayed through the merges match a recount of the merged words.
+    @Test func transcriptMatchesRecount() throws {
+        let t = Array(try text("en_fiction").prefix(20000))
+        try withTempDir { dir in
+            try writeFileAtomically("\(dir)/t.txt", t)
+            let tok = try trainTokenizer("\(dir)/t.txt", merges: 300)
+            let merges = try MergeList(tok)
+            let words = try SampleReader.countWords(t, normalizer: nil, preTokenizer: tok.preTokenizer, units: .documents, threads: 1)
+            let tr = PairTranscript.build(words: words, merges: merges, steps: 300)
+            var counts: [UInt64: Int64] = [:]
+            for (k, c) in zip(tr.initialKeys, tr.initialCounts) { counts[k] = c }
+            for k in 0..<tr.keys.count { counts[tr.keys[k], default: 0] += tr.deltas[k] }
+            // Recount: encode every word with the tokenizer (same merges, all 300) and count pairs.
+            var recount: [UInt64: Int64] = [:]
+            for w in 0..<words.count {
+                let ids = try tok.encode(words.word(w))
+                for i in 0..<max(0, ids.count - 1) { recount[UInt64(ids[i]) << 32 | UInt64(ids[i + 1]), default: 0] += words.counts[w] }
+            }
+            #expect(counts.filter { $0.value != 0 } == recount)
+        }
+    }
+
+    /// tiktoken rank files: the merge order is rebuilt from the ranks.
+    @Test func tiktokenMergeOrder() throws {
+        let tok = try TokenizerLoader.load(fixtures + "/models/r50k_base.tiktoken")
+        let merges = try MergeList(tok)
+        #expect(merges.merges.count == 50_000)
+        #expect(merges.merges.map(\.2) == (256..<50_256).map { TokenID($0) })
+        #expect(tok.model.vocab.bytes(merges.merges[0].0) + tok.model.vocab.bytes(merges.merges[0].1) == Array(" t".utf8))
+    }
+
+    @Test func categoryTooSmall() throws {
+        try withTempDir { dir in
+            try writeFileAtomically("\(dir)/train.txt", Array(try text("lang_de").prefix(20000)))
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 50)
+            try writeFileAtomically("\(dir)/tiny.txt", Array("hello world\n".utf8))
+            let cats: [MixtureInference.Category] = [.init(name: "de", path: fixtures + "/mixture/lang_de.txt"),
+                                                     .init(name: "tiny", path: "\(dir)/tiny.txt")]
+            let error = #expect(throws: TokenKitError.self) { try MixtureInference().infer(tokenizer: tok, categories: cats) }
+            #expect(error?.file == "\(dir)/tiny.txt")
+            #expect(error?.message.contains("too small to count") == true)
+            #expect(error?.exitCode == 1)
+            let missing: [MixtureInference.Category] = [.init(name: "x", path: "\(dir)/missing.txt")]
+            let e2 = #expect(throws: TokenKitError.self) { try MixtureInference().infer(tokenizer: tok, categories: missing) }
+            #expect(e2?.file == "\(dir)/missing.txt")
+        }
+    }
+
+    @Test func tokenizerWithoutMerges() throws {
+        try withTempDir { dir in
+            try writeFileAtomically("\(dir)/train.txt", Array("abc abc\n".utf8))
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 0)
+            let error = #expect(throws: TokenKitError.self) {
+                try MixtureInference().infer(tokenizer: tok, categories: [.init(name: "de", path: fixtures + "/mixture/lang_de.txt")])
+            }
+            #expect(error?.message.contains("no merges") == true)
+        }
+    }
+
+    @Test func failedSolveIsReported() throws {
+        let lp = LinearProgram()
+        lp.addColumns(lower: [0], upper: [1], objective: [1])
+        var rows = LinearProgram.Rows()
+        rows.append(lower: 2, [(0, 1.0)])
+        lp.addRows(rows)
+        let error = #expect(throws: TokenKitError.self) { try lp.solve() }
+        #expect(error?.message.contains("infeasible") == true)
+    }
+
+    @Test func simplexSampling() {
+        var rng = SplitMix64(seed: 7)
+        for n in [2, 5, 10] {
+            let w = MixtureEvaluation.uniformSimplex(n, &rng)
+            #expect(w.count == n && w.allSatisfy { $0 >= 0 } && abs(w.reduce(0, +) - 1) < 1e-12)
+        }
+        let c = MixtureEvaluation.choose(5, of: 21, &rng)
+        #expect(Set(c).count == 5 && c.allSatisfy { $0 < 21 })
+    }
+}
