@@ -19,7 +19,7 @@ public indirect enum Decoder: Sendable {
         case .byteLevel:
             return tokens
         case .replace(let pattern, let content):
-            return tokens.map { replaceAll($0, pattern, content) }
+            return tokens.map { replacingAll($0, pattern, with: content) }
         case .byteFallback:
             return tokens.map { t in
                 if t.count == 6, t.starts(with: Array("<0x".utf8)), t[5] == UInt8(ascii: ">"),
@@ -43,7 +43,7 @@ public indirect enum Decoder: Sendable {
             }
         case .metaspace(let replacement, let prepend):
             return tokens.enumerated().map { i, t in
-                var r = replaceAll(t, replacement, [0x20])
+                var r = replacingAll(t, replacement, with: [0x20])
                 if i == 0, prepend != "never", r.first == 0x20 { r.removeFirst() }
                 return r
             }
@@ -51,21 +51,4 @@ public indirect enum Decoder: Sendable {
             return steps.reduce(tokens) { $1.decode($0) }
         }
     }
-}
-
-func replaceAll(_ t: [UInt8], _ pattern: [UInt8], _ content: [UInt8]) -> [UInt8] {
-    guard !pattern.isEmpty, t.count >= pattern.count else { return t }
-    var out: [UInt8] = []
-    out.reserveCapacity(t.count)
-    var i = 0
-    while i < t.count {
-        if i + pattern.count <= t.count, t[i..<(i + pattern.count)].elementsEqual(pattern) {
-            out += content
-            i += pattern.count
-        } else {
-            out.append(t[i])
-            i += 1
-        }
-    }
-    return out
 }

@@ -60,8 +60,8 @@ struct Count: ParsableCommand {
             func obj(_ r: Row) -> String {
                 "{\"tokens\": \(r.tokens), \"bytes\": \(r.bytes), \"chars\": \(r.chars), \"bytes_per_token\": \(fmt(r.bytesPerToken))}"
             }
-            let files = rows.map { "    {\"file\": \(jsonQuote($0.name)), " + obj($0).dropFirst() }.joined(separator: ",\n")
-            try out.write("{\n  \"model\": \(jsonQuote(tok.name)),\n  \"files\": [\n\(files)\n  ],\n  \"total\": \(obj(total))\n}\n")
+            let files = rows.map { "    {\"file\": \(jsonString($0.name)), " + obj($0).dropFirst() }.joined(separator: ",\n")
+            try out.write("{\n  \"model\": \(jsonString(tok.name)),\n  \"files\": [\n\(files)\n  ],\n  \"total\": \(obj(total))\n}\n")
         case .tsv:
             try out.write("file\ttokens\tbytes\tchars\tbytes_per_token\n")
             for r in rows + [total] { try out.write("\(r.name)\t\(r.tokens)\t\(r.bytes)\t\(r.chars)\t\(fmt(r.bytesPerToken))\n") }

@@ -132,7 +132,7 @@ struct Encode: ParsableCommand {
     /// The JSON written beside a `bin` file, so training code can memory-map it.
     func sidecar(_ tok: Tokenizer, tokens: Int, wide: Bool, epoch: Int, inputs: [String]) -> String {
         var fields = [
-            "\"tokenizer\": \(jsonQuote(tok.name))", "\"vocab_size\": \(tok.vocabSize)",
+            "\"tokenizer\": \(jsonString(tok.name))", "\"vocab_size\": \(tok.vocabSize)",
             "\"dtype\": \"\(wide ? "uint32" : "uint16")\"", "\"byte_order\": \"little\"", "\"tokens\": \(tokens)",
             "\"inputs\": [\(inputs.map(jsonQuote).joined(separator: ", "))]",
         ]
@@ -187,7 +187,7 @@ final class IDWriter {
     func begin(file: String?) throws {
         switch format {
         case .json: try out.write((many ? (count > 0 ? ",\n" : "\n") : "") + "[")
-        case .jsonl: try out.write(file.map { "{\"file\": \(jsonQuote($0)), \"ids\": [" } ?? "{\"ids\": [")
+        case .jsonl: try out.write(file.map { "{\"file\": \(jsonString($0)), \"ids\": [" } ?? "{\"ids\": [")
         default: break
         }
         first = true
@@ -261,18 +261,5 @@ func appendDecimal(_ v: UInt32, to s: inout [UInt8]) {
     }
 }
 
-func jsonQuote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
+/// Kept for commands written against the old name.
+func jsonQuote(_ s: String) -> String { jsonString(s) }

@@ -36,8 +36,8 @@ struct Info: ParsableCommand {
         switch format {
         case .json:
             let numeric: Set = ["vocab_size", "merges", "added_tokens"]
-            var parts = facts.map { k, v in "  \(jsonQuote(k)): " + (numeric.contains(k) ? v : (v == "true" || v == "false") ? v : jsonQuote(v)) }
-            let specials = tok.addedTokens.map { "{\"id\": \($0.id), \"content\": \(jsonQuote($0.text)), \"special\": \($0.special)}" }
+            var parts = facts.map { k, v in "  \(jsonString(k)): " + (numeric.contains(k) ? v : (v == "true" || v == "false") ? v : jsonString(v)) }
+            let specials = tok.addedTokens.map { "{\"id\": \($0.id), \"content\": \(jsonString($0.text)), \"special\": \($0.special)}" }
             parts.append("  \"special_tokens\": [" + specials.joined(separator: ", ") + "]")
             try out.write("{\n" + parts.joined(separator: ",\n") + "\n}\n")
         default:

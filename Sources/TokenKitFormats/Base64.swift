@@ -48,29 +48,3 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-/// JSON string literal for `s`.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 || u.value == 0x7F {
-                out += "\\u" + hex4(u.value)
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
-
-func hex4(_ v: UInt32) -> String {
-    let hex = String(v, radix: 16)
-    return String(repeating: "0", count: Swift.max(0, 4 - hex.count)) + hex
-}

@@ -91,21 +91,7 @@ public indirect enum Normalizer: Sendable {
     static func replace(_ text: [UInt8], _ pattern: ReplacePattern, _ content: [UInt8]) -> [UInt8] {
         switch pattern {
         case .literal(let needle):
-            guard !needle.isEmpty, text.count >= needle.count else { return text }
-            var out: [UInt8] = []
-            out.reserveCapacity(text.count)
-            var i = 0
-            let first = needle[0]
-            while i < text.count {
-                if text[i] == first, i + needle.count <= text.count, text[i..<(i + needle.count)].elementsEqual(needle) {
-                    out += content
-                    i += needle.count
-                } else {
-                    out.append(text[i])
-                    i += 1
-                }
-            }
-            return out
+            return replacingAll(text, needle, with: content)
         case .regex(let re):
             let m = re.matcher()
             return text.withUnsafeBufferPointer { p in

@@ -98,6 +98,19 @@ private func run(_ p: UnsafeBufferPointer<UInt8>, _ j: Int, _ want: UInt8) -> In
     return j
 }
 
+/// `\p{N}{1,n}`: after the first number at `j - 1`, up to `more` further numbers.
+@inline(__always)
+private func numberRun(_ p: UnsafeBufferPointer<UInt8>, _ j: Int, _ more: Int) -> Int {
+    var j = j, k = 0
+    while k < more, j < p.count {
+        let (c, l) = classAt(p, j)
+        if c & N == 0 { break }
+        j += l
+        k += 1
+    }
+    return j
+}
+
 /// End of the run of "other" characters (not letter, number or space) from `j`.
 @inline(__always)
 private func otherRun(_ p: UnsafeBufferPointer<UInt8>, _ j: Int) -> Int {
@@ -186,16 +199,7 @@ func scanCl100k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, maxDigits: Int, endFi
         let (c1, l1) = classAt(p, i + l)
         if c1 & L != 0 { return run(p, i + l + l1, L) }
     }
-    if c & N != 0 {
-        var j = i + l, k = 1
-        while k < maxDigits, j < n {
-            let (cj, lj) = classAt(p, j)
-            if cj & N == 0 { break }
-            j += lj
-            k += 1
-        }
-        return j
-    }
+    if c & N != 0 { return numberRun(p, i + l, maxDigits - 1) }
     // ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
     var start = -1
     if c & S == 0 {
@@ -251,16 +255,7 @@ func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
     if let e = casedWord(p, i, tryB: false) { return contractionSuffix(p, e) }
     if canPrefix, let e = casedWord(p, i + l, tryB: true) { return contractionSuffix(p, e) }
     if let e = casedWord(p, i, tryB: true) { return contractionSuffix(p, e) }
-    if c & N != 0 {
-        var j = i + l, k = 1
-        while k < 3, j < n {
-            let (cj, lj) = classAt(p, j)
-            if cj & N == 0 { break }
-            j += lj
-            k += 1
-        }
-        return j
-    }
+    if c & N != 0 { return numberRun(p, i + l, 2) }
     // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
     var start = -1
     if c & (L | N | S) == 0 {
