@@ -1,0 +1,566 @@
+import Dispatch
+import Foundation
+import TokenKitCore
+
+/// Trains a Unigram SentencePiece model the way SentencePiece's trainer does:
+///
+/// 1. Normalize each sentence (the configured normalizer, dummy prefix and ▁ escaping), drop
+///    sentences longer than `maxSentenceLength` bytes, split into words at ▁ and count them.
+/// 2. Keep the most frequent characters up to `characterCoverage` of all characters; the rest
+///    become U+2585 (and later unknown or byte fallback).
+/// 3. Seed pieces: every kept character, plus the substrings that are internal nodes of the
+///    suffix tree of all words (found with a suffix array and LCP intervals), ranked by
+///    frequency × length, up to `seedSentencepieceSize`; scores are log relative frequencies.
+/// 4. EM: `numSubIterations` rounds of an E-step (forward-backward expected counts over each
+///    word's lattice, split across `threads`) and an M-step with the Bayesian (digamma)
+///    update, dropping pieces expected fewer than 0.5 times.
+/// 5. Until at most 1.1 × the wanted pieces remain, prune: a piece's loss is how much the
+///    corpus likelihood drops when its occurrences are re-segmented into its second-best
+///    segmentation; keep the `shrinkingFactor` share with the highest loss (pieces that are
+///    not used or never their own best segmentation go first, single characters stay).
+/// 6. Finalize: all kept characters plus the highest-scoring pieces, sorted by score, after the
+///    meta pieces (unk, bos, eos, pad, control, user-defined, byte pieces).
+///
+/// Not done: `split_by_unicode_script` uses a coarse script table (Latin, Greek, Cyrillic,
+/// Armenian, Hebrew, Arabic, Indic, Thai, Hangul, Han+kana, …), and there is no
+/// treat_whitespace_as_suffix. The result is deterministic for a given input and
+/// configuration (threads do not change it).
+public struct UnigramTrainer: Sendable {
+    public struct Configuration: Sendable {
+        /// Pieces in the model, meta pieces included.
+        public var vocabSize = 8000
+        public var characterCoverage = 0.9995
+        public var seedSentencepieceSize = 1_000_000
+        public var shrinkingFactor = 0.75
+        public var numSubIterations = 2
+        /// In characters.
+        public var maxSentencepieceLength = 16
+        /// In bytes; longer sentences are skipped.
+        public var maxSentenceLength = 4192
+        public var splitByWhitespace = true
+        public var splitByUnicodeScript = true
+        public var splitByNumber = true
+        public var splitDigits = false
+        public var byteFallback = false
+        public var controlSymbols: [[UInt8]] = []
+        public var userDefinedSymbols: [[UInt8]] = []
+        public var unkID = 0
+        public var bosID = 1
+        public var eosID = 2
+        public var padID = -1
+        /// False: fewer pieces than `vocabSize` is not an error.
+        public var hardVocabLimit = true
+        /// The normalizer written into the model and applied to the training text. The default
+        /// is "identity" (no character map); pass another model's spec (e.g. its nmt_nfkc
+        /// charsmap) to train with that normalization.
+        public var normalizer: NormalizerSpec = {
+            var n = NormalizerSpec()
+            n.name = Array("identity".utf8)
+            n.addDummyPrefix = true
+            n.removeExtraWhitespaces = true
+            n.escapeWhitespaces = true
+            return n
+        }()
+        /// Threads for the E-step and pruning.
+        public var threads = 2
+
+        public init() {}
+
+        public static let `default` = Configuration()
+    }
+
+    public var configuration: Configuration
+
+    public init(_ configuration: Configuration = .default) { self.configuration = configuration }
+
+    static let unkChar: UInt32 = 0x2585
+    static let wsChar: UInt32 = 0x2581
+
+    /// Trains on `sentences` (one per element, UTF-8; invalid bytes become U+FFFD).
+    public func train(sentences: [[UInt8]]) throws -> SentencePieceModel {
+        let cfg = configuration
+        guard cfg.vocabSize > 0 else { throw TokenKitError.usage("vocabulary size must be positive") }
+        guard cfg.shrinkingFactor > 0 && cfg.shrinkingFactor < 1 else {
+            throw TokenKitError.usage("shrinking factor must be in (0, 1)")
+        }
+        // The normalizer alone (no pieces yet; user-defined symbols pass unnormalized).
+        var normSpec = cfg.normalizer
+        if !normSpec.precompiledCharsmap.isEmpty {
+            do { _ = try PrecompiledCharsMap(normSpec.precompiledCharsmap) } catch let e as TokenKitError {
+                throw TokenKitError.badInput("normalizer: \(e.message)")
+            }
+        }
+        normSpec.raw.remove(6)
+        let userPieces = cfg.userDefinedSymbols.map { SentencePieceModel.Piece(bytes: $0, score: 0, type: .userDefined) }
+        let normalizer = Compiled(pieces: userPieces, trainerSpec: TrainerSpec(), normalizerSpec: normSpec)
+
+        // 1. Words and their counts.
+        var wordCounts: [[UInt32]: Int] = [:]
+        for s in sentences where s.count <= cfg.maxSentenceLength {
+            let norm = normalizer.normalize(s)
+            let chars = decodeScalars(norm)
+            if chars.isEmpty { continue }
+            if cfg.splitByWhitespace {
+                var start = 0
+                for i in 1...chars.count where i == chars.count || chars[i] == UnigramTrainer.wsChar {
+                    wordCounts[Array(chars[start..<i]), default: 0] += 1
+                    start = i
+                }
+            } else {
+                wordCounts[chars, default: 0] += 1
+            }
+        }
+        // Deterministic order: by count, then by content.
+        var words = wordCounts.map { ($0.key, $0.value) }
+        words.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
+        guard !words.isEmpty else { throw TokenKitError.badInput("no training text") }
+
+        // 2. Character coverage.
+        var charCounts: [UInt32: Int] = [:]
+        var allChars = 0
+        for (w, c) in words {
+            for ch in w where ch != 0x20 && ch != 0 {
+                charCounts[ch, default: 0] += c
+                allChars += c
+            }
+        }
+        let sortedChars = charCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        var required: [UInt32: Int] = [:]
+        var requiredOrder: [UInt32] = []
+        var accumulated = 0
+        for (ch, c) in sortedChars {
+            if Double(accumulated) / Double(allChars) >= cfg.characterCoverage { break }
+            accumulated += c
+            required[ch] = c
+            requiredOrder.append(ch)
+        }
+        for i in words.indices {
+            for k in words[i].0.indices where required[words[i].0[k]] == nil { words[i].0[k] = UnigramTrainer.unkChar }
+        }
+
+        // 3. Seed pieces.
+        var seeds = makeSeeds(words, required: requiredOrder, requiredCounts: required)
+
+        // Meta pieces take ids; the rest is for trained pieces.
+        let meta = try metaPieces()
+        let wanted = cfg.vocabSize - meta.count
+        guard wanted > 0 else { throw TokenKitError.usage("vocabulary size \(cfg.vocabSize) leaves no room after \(meta.count) meta pieces") }
+        let desired = Int(Double(wanted) * 1.1)
+
+        let wordBytes = words.map { encodeScalars($0.0) }
+        let wordFreq = words.map { Double($0.1) }
+
+        // 4–5. EM and pruning.
+        while true {
+            for _ in 0..<max(1, cfg.numSubIterations) {
+                let model = trainingModel(seeds)
+                let expected = eStep(model, wordBytes, wordFreq, pieceCount: seeds.count)
+                seeds = mStep(seeds, expected)
+            }
+            if seeds.count <= desired { break }
+            let pruned = prune(seeds, wordBytes, wordFreq, desired: desired)
+            if pruned.count >= seeds.count { break }
+            seeds = pruned
+        }
+
+        // 6. Finalize.
+        var final: [[UInt8]: Float] = [:]
+        let minScore = seeds.map(\.1).min() ?? 0
+        var penalty: Float = 0
+        for ch in requiredOrder {
+            let b = encodeScalars([ch])
+            if let s = seeds.first(where: { $0.0 == b })?.1 {
+                final[b] = s
+            } else {
+                penalty += 0.0001
+                final[b] = minScore - penalty
+            }
+        }
+        let metaBytes = Set(meta.map(\.1.bytes))
+        for (p, s) in seeds.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }) {
+            if final.count >= wanted { break }
+            if final[p] == nil && !metaBytes.contains(p) { final[p] = s }
+        }
+        if final.count < wanted && cfg.hardVocabLimit {
+            throw TokenKitError.badInput("vocabulary size \(cfg.vocabSize) is too large: only \(final.count + meta.count) pieces can be made from this text (set hardVocabLimit = false for fewer)")
+        }
+        let trained = final.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
+        var pieces: [SentencePieceModel.Piece] = []
+        var metaByID: [Int: SentencePieceModel.Piece] = [:]
+        var floating: [SentencePieceModel.Piece] = []
+        for (id, p) in meta {
+            if let id { metaByID[id] = p } else { floating.append(p) }
+        }
+        var next = trained.makeIterator()
+        var fi = 0
+        let total = meta.count + trained.count
+        for id in 0..<total {
+            if let p = metaByID[id] {
+                pieces.append(p)
+            } else if fi < floating.count {
+                pieces.append(floating[fi])
+                fi += 1
+            } else if let (b, s) = next.next() {
+                pieces.append(SentencePieceModel.Piece(bytes: b, score: s, type: .normal))
+            }
+        }
+
+        var spec = TrainerSpec()
+        spec.modelTypeRaw = 1
+        spec.vocabSize = Int32(pieces.count)
+        spec.characterCoverage = Float(cfg.characterCoverage)
+        spec.seedSentencepieceSize = Int32(cfg.seedSentencepieceSize)
+        spec.shrinkingFactor = Float(cfg.shrinkingFactor)
+        spec.numSubIterations = Int32(cfg.numSubIterations)
+        spec.maxSentenceLength = Int32(cfg.maxSentenceLength)
+        spec.maxSentencepieceLength = Int32(cfg.maxSentencepieceLength)
+        spec.splitByUnicodeScript = cfg.splitByUnicodeScript
+        spec.splitByNumber = cfg.splitByNumber
+        spec.splitByWhitespace = cfg.splitByWhitespace
+        spec.splitDigits = cfg.splitDigits
+        spec.controlSymbols = cfg.controlSymbols
+        spec.userDefinedSymbols = cfg.userDefinedSymbols
+        spec.byteFallback = cfg.byteFallback
+        spec.hardVocabLimit = cfg.hardVocabLimit
+        spec.unkID = Int32(cfg.unkID)
+        spec.bosID = Int32(cfg.bosID)
+        spec.eosID = Int32(cfg.eosID)
+        spec.padID = Int32(cfg.padID)
+        let model = SentencePieceModel(pieces: pieces, trainerSpec: spec, normalizerSpec: cfg.normalizer)
+        try model.validate()
+        return model
+    }
+
+    /// The meta pieces: (fixed id or nil, piece). unk/bos/eos/pad at their ids (negative = none),
+    /// then control and user-defined symbols and the 256 byte pieces in the first free ids.
+    func metaPieces() throws -> [(Int?, SentencePieceModel.Piece)] {
+        let cfg = configuration
+        var out: [(Int?, SentencePieceModel.Piece)] = []
+        var ids = Set<Int>()
+        for (id, name, type) in [(cfg.unkID, "<unk>", SentencePieceModel.PieceType.unknown), (cfg.bosID, "<s>", .control),
+                                 (cfg.eosID, "</s>", .control), (cfg.padID, "<pad>", .control)] where id >= 0 {
+            guard ids.insert(id).inserted else { throw TokenKitError.usage("special piece ids must differ (\(name) has id \(id))") }
+            guard id < cfg.vocabSize else { throw TokenKitError.usage("\(name) id \(id) is not below the vocabulary size") }
+            out.append((id, SentencePieceModel.Piece(bytes: Array(name.utf8), score: 0, type: type)))
+        }
+        guard cfg.unkID >= 0 else { throw TokenKitError.usage("the unknown piece needs an id") }
+        for s in cfg.controlSymbols { out.append((nil, SentencePieceModel.Piece(bytes: s, score: 0, type: .control))) }
+        for s in cfg.userDefinedSymbols { out.append((nil, SentencePieceModel.Piece(bytes: s, score: 0, type: .userDefined))) }
+        if cfg.byteFallback {
+            for b in 0...255 { out.append((nil, SentencePieceModel.Piece(bytes: bytePieceName(UInt8(b)), score: 0, type: .byte))) }
+        }
+        return out
+    }
+
+    // MARK: Seeds
+
+    func makeSeeds(_ words: [([UInt32], Int)], required: [UInt32], requiredCounts: [UInt32: Int]) -> [([UInt8], Float)] {
+        let cfg = configuration
+        // All words, once each, separated by 0, as a dense alphabet.
+        var alphabet: [UInt32: Int32] = [0: 0]
+        var text: [Int32] = []
+        var scalars: [UInt32] = []
+        for (w, _) in words {
+            for ch in w {
+                let code: Int32
+                if let c = alphabet[ch] { code = c } else { code = Int32(alphabet.count); alphabet[ch] = code }
+                text.append(code)
+                scalars.append(ch)
+            }
+            text.append(0)
+            scalars.append(0)
+        }
+        let sa = SuffixArray.build(text, alphabet: alphabet.count)
+        let lcp = SuffixArray.lcp(text, sa)
+        var candidates: [(start: Int, len: Int, score: Int)] = []
+        SuffixArray.internalNodes(sa, lcp) { start, len, count in
+            if len <= 1 || len > cfg.maxSentencepieceLength { return }
+            let piece = scalars[start..<(start + len)]
+            if piece.contains(0) { return }
+            if !isValidPiece(piece) { return }
+            candidates.append((start, len, count * len))
+        }
+        // Highest score first; ties by content for determinism.
+        candidates.sort { a, b in
+            if a.score != b.score { return a.score > b.score }
+            return scalars[a.start..<(a.start + a.len)].lexicographicallyPrecedes(scalars[b.start..<(b.start + b.len)])
+        }
+        var seeds: [([UInt8], Double)] = []
+        var seen = Set<[UInt8]>()
+        for ch in required {
+            let b = encodeScalars([ch])
+            seeds.append((b, Double(requiredCounts[ch] ?? 1)))
+            seen.insert(b)
+        }
+        for c in candidates {
+            if seeds.count >= cfg.seedSentencepieceSize { break }
+            let b = encodeScalars(Array(scalars[c.start..<(c.start + c.len)]))
+            if seen.insert(b).inserted { seeds.append((b, Double(c.score))) }
+        }
+        let sum = seeds.reduce(0.0) { $0 + $1.1 }
+        let logSum = log(sum)
+        return seeds.map { ($0.0, Float(log($0.1) - logSum)) }
+    }
+
+    /// spm's IsValidSentencePiece for training candidates.
+    func isValidPiece(_ piece: ArraySlice<UInt32>) -> Bool {
+        let cfg = configuration
+        if piece.isEmpty || piece.count > cfg.maxSentencepieceLength { return false }
+        var prevScript = -1
+        var pos = 0
+        for c in piece {
+            defer { pos += 1 }
+            if c == UnigramTrainer.unkChar || c == 0 || c == 0x20 { return false }
+            if c == UnigramTrainer.wsChar {
+                if cfg.splitByWhitespace && pos > 0 { return false }
+                if !cfg.splitByWhitespace && pos > 0 && pos == piece.count - 1 { return false }
+                continue
+            }
+            let digit = isDigit(c)
+            if cfg.splitDigits && digit && piece.count > 1 { return false }
+            var s = script(c)
+            if !cfg.splitByNumber && digit { s = -1 }
+            if cfg.splitByUnicodeScript && s != -1 && prevScript != -1 && prevScript != s { return false }
+            prevScript = s
+        }
+        return true
+    }
+
+    // MARK: EM
+
+    func trainingModel(_ pieces: [([UInt8], Float)]) -> UnigramModel {
+        let keys = pieces.enumerated().map { ($0.element.0, Int32($0.offset)) }
+        return UnigramModel(trie: PieceTrie(keys), types: [UInt8](repeating: 1, count: pieces.count),
+                            scores: pieces.map(\.1), unkID: nil, byteIDs: nil)
+    }
+
+    /// Runs `body` over `threads` contiguous shards of 0..<n and returns the per-shard results
+    /// in shard order (so sums do not depend on scheduling).
+    func sharded<R>(_ n: Int, _ body: @escaping @Sendable (Range<Int>) -> R) -> [R] {
+        let shards = max(1, min(configuration.threads, n))
+        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: shards)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let box = ResultsBox(results)
+        DispatchQueue.concurrentPerform(iterations: shards) { k in
+            let lo = n * k / shards, hi = n * (k + 1) / shards
+            box.buffer[k] = body(lo..<hi)
+        }
+        return results.map { $0! }
+    }
+
+    func eStep(_ model: UnigramModel, _ words: [[UInt8]], _ freq: [Double], pieceCount: Int) -> [Double] {
+        let parts = sharded(words.count) { range -> [Double] in
+            var expected = [Double](repeating: 0, count: pieceCount)
+            for i in range {
+                words[i].withUnsafeBufferPointer { t in model.marginals(t, freq: freq[i], into: &expected) }
+            }
+            return expected
+        }
+        var total = [Double](repeating: 0, count: pieceCount)
+        for p in parts { for i in 0..<pieceCount { total[i] += p[i] } }
+        return total
+    }
+
+    func mStep(_ pieces: [([UInt8], Float)], _ expected: [Double]) -> [([UInt8], Float)] {
+        var kept: [([UInt8], Double)] = []
+        var sum = 0.0
+        for (i, p) in pieces.enumerated() where expected[i] >= 0.5 {
+            kept.append((p.0, expected[i]))
+            sum += expected[i]
+        }
+        let logSum = digamma(sum)
+        return kept.map { ($0.0, Float(digamma($0.1) - logSum)) }
+    }
+
+    func prune(_ pieces: [([UInt8], Float)], _ words: [[UInt8]], _ freq: [Double], desired: Int) -> [([UInt8], Float)] {
+        let model = trainingModel(pieces)
+        let n = pieces.count
+        // Second-best segmentation of each piece.
+        let alt = sharded(n) { range -> [(Bool, [Int32])] in
+            range.map { i in
+                pieces[i].0.withUnsafeBufferPointer { t -> (Bool, [Int32]) in
+                    let nb = model.nbestSegments(t, count: 2)
+                    if nb.count < 2 { return (true, []) }
+                    if nb[0].segments.count >= 2 { return (false, []) }
+                    return (true, nb[1].segments.map(\.2))
+                }
+            }
+        }.flatMap { $0 }
+        // Viterbi counts over the corpus and, per piece, the words using it.
+        let parts = sharded(words.count) { range -> ([Double], [Int: [Int32]]) in
+            var f = [Double](repeating: 0, count: n)
+            var inv: [Int: [Int32]] = [:]
+            for i in range {
+                words[i].withUnsafeBufferPointer { t in
+                    let L0 = model.lattice(t)
+                    var L = L0
+                    for node in L.viterbi() {
+                        let id = Int(L.id[Int(node)])
+                        if id < 0 { continue }
+                        f[id] += freq[i]
+                        inv[id, default: []].append(Int32(i))
+                    }
+                }
+            }
+            return (f, inv)
+        }
+        var f = [Double](repeating: 0, count: n)
+        var inverted = [[Int32]](repeating: [], count: n)
+        for (pf, inv) in parts {
+            for i in 0..<n { f[i] += pf[i] }
+            for (k, v) in inv { inverted[k].append(contentsOf: v) }
+        }
+        let sum = f.reduce(0, +)
+        let logSum = log(sum)
+        let vsum = freq.reduce(0, +)
+        var kept: [([UInt8], Float)] = []
+        var candidates: [(Int, Double)] = []
+        for i in 0..<n {
+            if f[i] == 0 || !alt[i].0 { continue }
+            if alt[i].1.isEmpty {
+                kept.append(pieces[i])
+                continue
+            }
+            var F = 0.0
+            for w in inverted[i] { F += freq[Int(w)] }
+            F /= vsum
+            let logProbSP = log(f[i]) - logSum
+            let logSumAlt = log(sum + f[i] * Double(alt[i].1.count - 1))
+            var logProbAlt = 0.0
+            for a in alt[i].1 { logProbAlt += log((a >= 0 ? f[Int(a)] : 0) + f[i]) - logSumAlt }
+            candidates.append((i, F * (logProbSP - logProbAlt)))
+        }
+        let prunedSize = max(desired, Int(configuration.shrinkingFactor * Double(n)))
+        candidates.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        for (i, _) in candidates {
+            if kept.count >= prunedSize { break }
+            kept.append(pieces[i])
+        }
+        return kept
+    }
+}
+
+final class ResultsBox<R>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<R?>
+    init(_ b: UnsafeMutableBufferPointer<R?>) { buffer = b }
+}
+
+/// ψ(x) by recurrence up to 7 and the asymptotic series (as SentencePiece computes it).
+func digamma(_ x0: Double) -> Double {
+    var x = x0
+    var result = 0.0
+    while x < 7 {
+        result -= 1 / x
+        x += 1
+    }
+    x -= 0.5
+    let xx = 1 / x
+    let xx2 = xx * xx
+    let xx4 = xx2 * xx2
+    result += log(x) + (1.0 / 24.0) * xx2 - (7.0 / 960.0) * xx4 + (31.0 / 8064.0) * xx4 * xx2 - (127.0 / 30720.0) * xx4 * xx4
+    return result
+}
+
+extension UnigramModel {
+    /// Adds `freq` × the marginal probability of each piece in `t`'s lattice to `expected`
+    /// (forward-backward, spm's PopulateMarginal); returns freq × log Z.
+    @discardableResult
+    func marginals(_ t: UnsafeBufferPointer<UInt8>, freq: Double, into expected: inout [Double]) -> Double {
+        if t.isEmpty { return 0 }
+        let L = lattice(t)
+        let count = L.pos.count
+        var alpha = [Float](repeating: 0, count: count)
+        var beta = [Float](repeating: 0, count: count)
+        let len = L.chars
+        for p in 0...len {
+            for r in L.beginNodes[p] {
+                var first = true
+                for l in L.endNodes[p] {
+                    let v = L.score[Int(l)] + alpha[Int(l)]
+                    alpha[Int(r)] = first ? v : logSumExp(alpha[Int(r)], v)
+                    first = false
+                }
+            }
+        }
+        for p in stride(from: len, through: 0, by: -1) {
+            for l in L.endNodes[p] {
+                var first = true
+                for r in L.beginNodes[p] {
+                    let v = L.score[Int(r)] + beta[Int(r)]
+                    beta[Int(l)] = first ? v : logSumExp(beta[Int(l)], v)
+                    first = false
+                }
+            }
+        }
+        let z = alpha[Int(Lattice.eos)]
+        for p in 0..<len {
+            for node in L.beginNodes[p] {
+                let id = L.id[Int(node)]
+                if id >= 0 {
+                    expected[Int(id)] += freq * exp(Double(alpha[Int(node)] + L.score[Int(node)] + beta[Int(node)] - z))
+                }
+            }
+        }
+        return freq * Double(z)
+    }
+}
+
+// MARK: Characters
+
+func decodeScalars(_ bytes: [UInt8]) -> [UInt32] {
+    var out: [UInt32] = []
+    out.reserveCapacity(bytes.count)
+    bytes.withUnsafeBufferPointer { p in
+        var i = 0
+        while i < p.count {
+            let d = UTF8Scan.decode(p, i)
+            out.append(d.valid ? d.scalar : 0xFFFD)
+            i += d.length
+        }
+    }
+    return out
+}
+
+func encodeScalars<C: Collection>(_ s: C) -> [UInt8] where C.Element == UInt32 {
+    var out: [UInt8] = []
+    for c in s {
+        switch c {
+        case 0..<0x80: out.append(UInt8(c))
+        case 0x80..<0x800: out += [UInt8(0xC0 | (c >> 6)), UInt8(0x80 | (c & 0x3F))]
+        case 0x800..<0x10000: out += [UInt8(0xE0 | (c >> 12)), UInt8(0x80 | ((c >> 6) & 0x3F)), UInt8(0x80 | (c & 0x3F))]
+        default:
+            out += [UInt8(0xF0 | (c >> 18)), UInt8(0x80 | ((c >> 12) & 0x3F)), UInt8(0x80 | ((c >> 6) & 0x3F)), UInt8(0x80 | (c & 0x3F))]
+        }
+    }
+    return out
+}
+
+func isDigit(_ c: UInt32) -> Bool {
+    (0x30...0x39).contains(c) || (0xFF10...0xFF19).contains(c)
+}
+
+/// A coarse Unicode script: 0 Common (digits, punctuation, symbols, spaces), 1 Latin,
+/// 2 Greek, 3 Cyrillic, 4 Armenian, 5 Hebrew, 6 Arabic, 7 Indic (Devanagari … Malayalam),
+/// 8 Thai/Lao, 9 Georgian, 10 Hangul, 11 Han with Hiragana/Katakana (as spm merges them),
+/// 12 other letters, by block.
+func script(_ c: UInt32) -> Int {
+    switch c {
+    case 0x41...0x5A, 0x61...0x7A, 0xAA, 0xBA, 0xC0...0xD6, 0xD8...0xF6, 0xF8...0x24F, 0x1E00...0x1EFF, 0xFF21...0xFF3A, 0xFF41...0xFF5A:
+        return 1
+    case 0x0300...0x036F: return -1  // combining marks join their base
+    case 0x0370...0x03FF, 0x1F00...0x1FFF: return 2
+    case 0x0400...0x052F: return 3
+    case 0x0530...0x058F: return 4
+    case 0x0590...0x05FF: return 5
+    case 0x0600...0x06FF, 0x0750...0x077F: return 6
+    case 0x0900...0x0DFF: return 7
+    case 0x0E00...0x0EFF: return 8
+    case 0x10A0...0x10FF: return 9
+    case 0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF: return 10
+    case 0x3040...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0xFF66...0xFF9F, 0x20000...0x2FFFF: return 11
+    case 0...0x7F, 0x80...0xBF, 0x2000...0x2BFF, 0x3000...0x303F, 0xFF00...0xFF20, 0xFF3B...0xFF40, 0xFF5B...0xFF65:
+        return 0
+    default: return 100 + Int(c >> 7)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TokenKitCore
+import TokenKitSentencePiece
+
+@Suite struct UnigramTrainerTests {
+    func botchanLines(_ n: Int) throws -> [[UInt8]] {
+        let text = try readBytes("sentencepiece/botchan.txt")
+        return Array(text.split(separator: UInt8(ascii: "\n")).prefix(n).map(Array.init))
+    }
+
+    @Test func trainsALoadableModel() throws {
+        var cfg = UnigramTrainer.Configuration.default
+        cfg.vocabSize = 300
+        let lines = try botchanLines(800)
+        let model = try UnigramTrainer(cfg).train(sentences: lines)
+        #expect(model.pieces.count == 300)
+        #expect(model.modelType == .unigram)
+        #expect(model.unkID == 0 && model.bosID == 1 && model.eosID == 2)
+        // Written and read back, it is the same model and encodes the same.
+        let reread = try SentencePieceModel.parse(model.serialized())
+        #expect(reread.pieces == model.pieces)
+        var tokens = 0, bytes = 0
+        for line in lines.prefix(100) {
+            let ids = model.encode(line)
+            #expect(reread.encode(line) == ids)
+            #expect(try model.decode(ids) == Array(String(decoding: line, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ").utf8) || line.contains(0xEF))
+            tokens += ids.count
+            bytes += line.count
+        }
+        #expect(Double(tokens) < 0.5 * Double(bytes))
+        // Scores are log probabilities, sorted after the meta pieces.
+        let scores = model.pieces.dropFirst(3).map(\.score)
+        #expect(scores.allSatisfy { $0 < 0 })
+        #expect(zip(scores, scores.dropFirst()).allSatisfy { $0 >= $1 })
+        if let out = ProcessInfo.processInfo.environment["SPM_TRAIN_OUT"] {
+            try Data(model.serialized()).write(to: URL(fileURLWithPath: out))
+        }
+    }
+
+    @Test func sameResultWithOneOrTwoThreads() throws {
+        var cfg = UnigramTrainer.Configuration.default
+        cfg.vocabSize = 200
+        let lines = try botchanLines(300)
+        cfg.threads = 1
+        let a = try UnigramTrainer(cfg).train(sentences: lines)
+        cfg.threads = 2
+        let b = try UnigramTrainer(cfg).train(sentences: lines)
+        #expect(a.pieces.map(\.bytes) == b.pieces.map(\.bytes))
+    }
+
+    @Test func byteFallbackAndSymbols() throws {
+        var cfg = UnigramTrainer.Configuration.default
+        cfg.vocabSize = 600
+        cfg.byteFallback = true
+        cfg.userDefinedSymbols = [Array("<sep>".utf8)]
+        cfg.controlSymbols = [Array("<cls>".utf8)]
+        let model = try UnigramTrainer(cfg).train(sentences: try botchanLines(500))
+        #expect(model.pieces[3].type == .control && model.pieces[4].type == .userDefined)
+        #expect(model.pieces[5].bytes == Array("<0x00>".utf8) && model.pieces[5].type == .byte)
+        let text = Array("Hello <sep> 漢字!".utf8)
+        let ids = model.encode(text)
+        #expect(ids.contains(4))
+        #expect(try model.decode(ids) == text)
+    }
+
+    @Test func seedsComeFromTheSuffixArray() throws {
+        // A tiny corpus: the frequent word must become one piece.
+        var cfg = UnigramTrainer.Configuration.default
+        cfg.vocabSize = 40
+        cfg.hardVocabLimit = false
+        let lines = (0..<50).map { i in Array("the tokenizer tokenizes \(i % 7) tokens".utf8) }
+        let model = try UnigramTrainer(cfg).train(sentences: lines)
+        let ids = model.encode(Array("tokenizer".utf8))
+        #expect(ids.count <= 2, "\(ids.map { String(decoding: model.pieces[Int($0)].bytes, as: UTF8.self) })")
+    }
+}
