@@ -2,34 +2,52 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitSentencePiece
 
-/// A tokenizer prepared for measuring: which ids are unknown or byte-fallback tokens and the text
-/// each id stands for.
+/// A tokenizer prepared for measuring: how it encodes a line, which ids are unknown or
+/// byte-fallback tokens, and the text each id stands for.
+///
+/// Anything `TokenizerLoader` reads, and SentencePiece `.model` files (encoded as `sp.encode`
+/// does: no BOS/EOS).
 public final class MeasuredTokenizer: @unchecked Sendable {
-    public let tokenizer: Tokenizer
+    enum Backend {
+        case tokenkit(Tokenizer)
+        case sentencePiece(SentencePieceModel)
+    }
+
+    let backend: Backend
     /// Display name (`TokenizerLoader.displayName`).
     public let name: String
     /// The model file.
     public let path: String
+    /// Number of ids.
+    public let vocabSize: Int
     /// How special-token text in the corpus is read: as ordinary text for tiktoken files (tiktoken's
     /// `encode_ordinary`), as the tokenizer.json's added tokens otherwise (HF `encode` without
     /// `add_special_tokens`). No BOS/EOS or other post-processor tokens are ever added.
     public let policy: SpecialPolicy
     /// The model's unknown token, if it has one.
     public let unk: TokenID?
-    /// Ids that stand for part of a character: SentencePiece-style `<0xNN>` byte-fallback tokens,
-    /// and byte-level tokens whose bytes are not whole UTF-8 characters.
+    /// Ids that stand for part of a character: `<0xNN>` byte-fallback tokens, and byte-level
+    /// tokens whose bytes are not whole UTF-8 characters.
     let fragment: [Bool]
-    /// Text of ids whose vocabulary spelling is not their text (`<0xNN>` → the byte, unk → U+FFFD).
+    /// Text of ids whose vocabulary spelling is not their text (`<0xNN>` → the byte, unk → U+FFFD,
+    /// SentencePiece control pieces → nothing).
     let surface: [TokenID: [UInt8]]
 
+    /// The tokenkit tokenizer, for models that are not SentencePiece `.model` files.
+    public var tokenizer: Tokenizer? {
+        if case .tokenkit(let t) = backend { return t }
+        return nil
+    }
+
     public init(_ tokenizer: Tokenizer, path: String, name: String? = nil) {
-        self.tokenizer = tokenizer
+        backend = .tokenkit(tokenizer)
         self.path = path
         self.name = name ?? tokenizer.name
+        vocabSize = tokenizer.vocabSize
         policy = tokenizer.format == .tiktoken ? .ordinary : tokenizer.defaultPolicy
-        let vocab = tokenizer.vocab
-        var fragment = [Bool](repeating: false, count: vocab.count)
+        var fragment = [Bool](repeating: false, count: tokenizer.vocab.count)
         var surface: [TokenID: [UInt8]] = [:]
         var unk: TokenID?
         switch tokenizer.model.symbols {
@@ -56,19 +74,69 @@ public final class MeasuredTokenizer: @unchecked Sendable {
         self.surface = surface
     }
 
-    public var vocabSize: Int { tokenizer.vocabSize }
+    public init(sentencePiece model: SentencePieceModel, path: String, name: String) {
+        backend = .sentencePiece(model)
+        self.path = path
+        self.name = name
+        vocabSize = model.count
+        policy = .ordinary
+        unk = model.unkID
+        var fragment = [Bool](repeating: false, count: model.count)
+        var surface: [TokenID: [UInt8]] = [:]
+        for (i, p) in model.pieces.enumerated() {
+            switch p.type {
+            case .byte:
+                fragment[i] = true
+                // "<0xNN>"
+                if p.bytes.count == 6, let b = UInt8(String(decoding: p.bytes[3..<5], as: UTF8.self), radix: 16) { surface[TokenID(i)] = [b] }
+            case .unknown: surface[TokenID(i)] = [0xEF, 0xBF, 0xBD]
+            case .control: surface[TokenID(i)] = []
+            default: break
+            }
+        }
+        self.fragment = fragment
+        self.surface = surface
+    }
 
-    /// Loads tokenizer files in parallel (any format `TokenizerLoader` reads). Names are the display
-    /// names, or the paths where two display names clash. A file that cannot be loaded throws.
+    /// Encodes one line (no newline), appending ids.
+    @inline(__always)
+    func encode(_ line: UnsafeBufferPointer<UInt8>, workspace: Tokenizer.Workspace, into ids: inout [TokenID]) throws {
+        switch backend {
+        case .tokenkit(let t):
+            try t.encode(line, policy: policy, at: Tokenizer.Position(offset: 0, atStart: true), workspace: workspace, into: &ids)
+        case .sentencePiece(let m):
+            ids += m.encode(Array(line))
+        }
+    }
+
+    /// Appends the text of a token as its vocabulary spells it.
+    @inline(__always)
+    func appendSpelling(_ id: TokenID, to out: inout [UInt8]) {
+        switch backend {
+        case .tokenkit(let t): t.vocab.append(id, to: &out)
+        case .sentencePiece(let m): if let p = m.piece(id) { out += p.bytes }
+        }
+    }
+
+    /// Loads tokenizer files in parallel: SentencePiece `.model` files, and every format
+    /// `TokenizerLoader` reads. Names are the display names, or the paths where two display names
+    /// clash. A file that cannot be loaded throws.
     public static func load(_ paths: [String], pattern: String? = nil, threads: Int = 1) throws -> [MeasuredTokenizer] {
         var states: [Int] = []
         let options = TokenizerLoader.Options(pattern: pattern)
-        let loaded = try parallelMap(count: paths.count, threads: threads, states: &states, makeState: { 0 }) { i, _ in
-            try TokenizerLoader.load(paths[i], options: options)
-        }
         let names = paths.map(TokenizerLoader.displayName)
-        return paths.indices.map { i in
-            MeasuredTokenizer(loaded[i], path: paths[i], name: names.filter { $0 == names[i] }.count > 1 ? paths[i] : names[i])
+        return try parallelMap(count: paths.count, threads: threads, states: &states, makeState: { 0 }) { i, _ in
+            let name = names.filter { $0 == names[i] }.count > 1 ? paths[i] : names[i]
+            let data = try readFile(paths[i])
+            // A SentencePiece ModelProto starts with field 1 (pieces), length-delimited: 0x0A.
+            if data.first == 0x0A {
+                do {
+                    return MeasuredTokenizer(sentencePiece: try SentencePieceModel.parse(data), path: paths[i], name: name)
+                } catch let e as TokenKitError {
+                    throw e.inFile(paths[i])
+                }
+            }
+            return MeasuredTokenizer(try TokenizerLoader.load(paths[i], options: options), path: paths[i], name: name)
         }
     }
 }
@@ -142,7 +210,7 @@ final class MeasureState {
     var surface: [UInt8] = []
     var starts: [Int32] = []
 
-    func workspace(_ t: Tokenizer) -> Tokenizer.Workspace {
+    func workspace(_ t: MeasuredTokenizer) -> Tokenizer.Workspace {
         if let w = workspaces[ObjectIdentifier(t)] { return w }
         let w = Tokenizer.Workspace()
         workspaces[ObjectIdentifier(t)] = w
@@ -154,10 +222,9 @@ enum Measurer {
     /// Encodes every line of `lang` by itself and counts. Errors name the line.
     static func measure(_ lang: CorpusLanguage, facts: LanguageFacts, with mt: MeasuredTokenizer, alpha: Double,
                         state st: MeasureState) throws -> Measurement {
-        let tok = mt.tokenizer
-        let ws = st.workspace(tok)
-        let key = ObjectIdentifier(tok)
-        var counts = st.counts[key] ?? [Int32](repeating: 0, count: max(tok.vocabSize, 1))
+        let ws = st.workspace(mt)
+        let key = ObjectIdentifier(mt)
+        var counts = st.counts[key] ?? [Int32](repeating: 0, count: max(mt.vocabSize, 1))
         st.counts[key] = nil
         defer {
             for id in st.touched { counts[Int(id)] = 0 }
@@ -174,8 +241,7 @@ enum Measurer {
             for (i, r) in lang.lines.enumerated() {
                 st.ids.removeAll(keepingCapacity: true)
                 do {
-                    try tok.encode(UnsafeBufferPointer(rebasing: p[r]), policy: mt.policy, at: Tokenizer.Position(offset: 0, atStart: true),
-                                   workspace: ws, into: &st.ids)
+                    try mt.encode(UnsafeBufferPointer(rebasing: p[r]), workspace: ws, into: &st.ids)
                 } catch let e as TokenKitError {
                     throw TokenKitError.badInput("line \(i + 1): \(e.message)")
                 }
@@ -190,7 +256,7 @@ enum Measurer {
                     }
                     if id == unk { m.unknown += 1 }
                     st.starts.append(Int32(st.surface.count))
-                    if special, let s = surface[id] { st.surface += s } else { tok.vocab.append(id, to: &st.surface) }
+                    if special, let s = surface[id] { st.surface += s } else { mt.appendSpelling(id, to: &st.surface) }
                 }
                 st.surface.append(0x0A)
             }
