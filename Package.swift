@@ -27,7 +27,7 @@ let package = Package(
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
         .target(name: "TokenKitSentencePiece", dependencies: ["TokenKitCore"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece"]),
-        .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU"]),
+        .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU", "TokenKitSentencePiece"]),
         .testTarget(name: "AnalysisTests", dependencies: ["TokenKitAnalysis"]),
         // COIN-OR CLP (Debian coinor-libclp-dev) behind our own C names, for the mixture LP.
         .target(name: "CLP", linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]),
