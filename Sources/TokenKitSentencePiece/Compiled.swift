@@ -21,6 +21,8 @@ struct Compiled: Sendable {
     var escapeWhitespaces: Bool
     var treatWhitespaceAsSuffix: Bool
     var unkSurface: [UInt8]
+    /// No NORMAL/USER_DEFINED/UNUSED piece has U+2581 after a character other than U+2581.
+    var bpeSegmentable: Bool
 
     init(pieces: [SentencePieceModel.Piece], trainerSpec: TrainerSpec, normalizerSpec: NormalizerSpec) {
         var normalKeys: [([UInt8], Int32)] = []
@@ -39,6 +41,16 @@ struct Compiled: Sendable {
                 reservedKeys.append((p.bytes, Int32(i)))
             case .control, .byte: reservedKeys.append((p.bytes, Int32(i)))
             }
+        }
+        bpeSegmentable = !normalKeys.contains { key in
+            let b = key.0
+            var k = 3
+            while k + 2 < b.count {
+                if b[k] == 0xE2 && b[k + 1] == 0x96 && b[k + 2] == 0x81
+                    && !(b[k - 3] == 0xE2 && b[k - 2] == 0x96 && b[k - 1] == 0x81) { return true }
+                k += 1
+            }
+            return false
         }
         normal = PieceTrie(normalKeys)
         reserved = PieceTrie(reservedKeys)

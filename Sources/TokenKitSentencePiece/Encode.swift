@@ -137,54 +137,99 @@ extension Compiled {
                                        into out: inout [TokenID]) {
         let n = t.count
         if n == 0 { return }
-        var symbols: [Symbol] = []
-        symbols.reserveCapacity(n)
+        var work = BPEWork()
+        if !bpeSegmentable || alpha > 0 {
+            bpeSegment(t, 0, n, alpha: alpha, rng: &rng, work: &work, into: &out)
+            return
+        }
+        // No piece has U+2581 after another character, so no merge crosses the start of a
+        // "▁…" word: encoding word by word (a run of ▁ stays with the word after it) gives the
+        // same result with small heaps.
+        var start = 0
         var i = 0
+        var prevIsSpace = false
         while i < n {
-            var len = min(oneCharLen(t[i]), n - i)
+            let isSpace = i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81
+            if isSpace {
+                if !prevIsSpace && i > start {
+                    bpeSegment(t, start, i, alpha: 0, rng: &rng, work: &work, into: &out)
+                    start = i
+                }
+                prevIsSpace = true
+                i += 3
+            } else {
+                prevIsSpace = false
+                i += 1
+            }
+        }
+        bpeSegment(t, start, n, alpha: 0, rng: &rng, work: &work, into: &out)
+    }
+
+    struct BPEWork {
+        var symbols: [Symbol] = []
+        var heap = MinHeap<Pair>()
+        var revMerge: [[UInt8]: ([UInt8], [UInt8])] = [:]
+    }
+
+    @inline(__always)
+    func bpeAdd(_ l: Int32, _ r: Int32, _ t: UnsafeBufferPointer<UInt8>, _ work: inout BPEWork) {
+        if l < 0 || r < 0 { return }
+        let a = work.symbols[Int(l)], b = work.symbols[Int(r)]
+        if a.freeze || b.freeze { return }
+        let s = Int(a.start), e = Int(a.start + a.len + b.len)
+        guard let id = normal.lookup(UnsafeBufferPointer(rebasing: t[s..<e])) else { return }
+        work.heap.push(Pair(score: scores[Int(id)], left: l, right: r, size: Int32(e - s)))
+        if types[Int(id)] == 5 {
+            work.revMerge[Array(t[s..<e])] = (Array(t[s..<(s + Int(a.len))]), Array(t[(s + Int(a.len))..<e]))
+        }
+    }
+
+    /// spm's BPE on `t[lo..<hi]`.
+    func bpeSegment<G: RandomNumberGenerator>(_ t: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int, alpha: Double,
+                                              rng: inout G, work: inout BPEWork, into out: inout [TokenID]) {
+        work.symbols.removeAll(keepingCapacity: true)
+        work.heap.items.removeAll(keepingCapacity: true)
+        var i = lo
+        while i < hi {
+            var len = min(oneCharLen(t[i]), hi - i)
             var freeze = false
-            if !userDefined.isEmpty, let m = userDefined.longestPrefix(t, i, n) {
+            if !userDefined.isEmpty, let m = userDefined.longestPrefix(t, i, hi) {
                 len = m.length
                 freeze = true
             }
-            let k = Int32(symbols.count)
-            symbols.append(Symbol(prev: k - 1, next: i + len < n ? k + 1 : -1, start: Int32(i), len: Int32(len), freeze: freeze))
+            let k = Int32(work.symbols.count)
+            work.symbols.append(Symbol(prev: k - 1, next: i + len < hi ? k + 1 : -1, start: Int32(i), len: Int32(len), freeze: freeze))
             i += len
         }
-        var heap = MinHeap<Pair>()
-        var revMerge: [[UInt8]: ([UInt8], [UInt8])] = [:]
-        func add(_ l: Int32, _ r: Int32) {
-            if l < 0 || r < 0 { return }
-            let a = symbols[Int(l)], b = symbols[Int(r)]
-            if a.freeze || b.freeze { return }
-            let s = Int(a.start), e = Int(a.start + a.len + b.len)
-            guard let id = normal.lookup(UnsafeBufferPointer(rebasing: t[s..<e])) else { return }
-            heap.push(Pair(score: scores[Int(id)], left: l, right: r, size: Int32(e - s)))
-            if types[Int(id)] == 5 {
-                revMerge[Array(t[s..<e])] = (Array(t[s..<(s + Int(a.len))]), Array(t[(s + Int(a.len))..<e]))
-            }
-        }
-        for k in 1..<symbols.count { add(Int32(k - 1), Int32(k)) }
-        while let top = heap.pop() {
+        let count = work.symbols.count
+        if count == 0 { return }
+        for k in 1..<max(1, count) { bpeAdd(Int32(k - 1), Int32(k), t, &work) }
+        while let top = work.heap.pop() {
             let l = Int(top.left), r = Int(top.right)
-            if symbols[l].len == 0 || symbols[r].len == 0 || symbols[l].len + symbols[r].len != top.size { continue }
+            let ll = work.symbols[l].len, rl = work.symbols[r].len
+            if ll == 0 || rl == 0 || ll + rl != top.size { continue }
             if alpha > 0 {
                 if alpha >= 1 { continue }
                 let u = Double(rng.next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
                 if u < alpha { continue }
             }
-            symbols[l].len += symbols[r].len
-            symbols[l].next = symbols[r].next
-            if symbols[r].next >= 0 { symbols[Int(symbols[r].next)].prev = Int32(l) }
-            symbols[r].len = 0
-            add(symbols[l].prev, Int32(l))
-            add(Int32(l), symbols[l].next)
+            let next = work.symbols[r].next
+            work.symbols[l].len = ll + rl
+            work.symbols[l].next = next
+            if next >= 0 { work.symbols[Int(next)].prev = Int32(l) }
+            work.symbols[r].len = 0
+            bpeAdd(work.symbols[l].prev, Int32(l), t, &work)
+            bpeAdd(Int32(l), next, t, &work)
         }
         var k: Int32 = 0
         while k >= 0 {
-            let s = symbols[Int(k)]
+            let s = work.symbols[Int(k)]
             let piece = UnsafeBufferPointer(rebasing: t[Int(s.start)..<Int(s.start + s.len)])
-            resegment(piece, revMerge, t, Int(s.start), into: &out)
+            if work.revMerge.isEmpty {
+                emit(pieceToID(piece), piece, into: &out)
+            } else {
+                resegment(piece, work.revMerge, t, Int(s.start), into: &out)
+            }
             k = s.next
         }
     }
