@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "TokenKitCore"),
         .target(name: "TokenKitText", dependencies: ["TokenKitCore", "CICU"]),
         .target(name: "TokenKitModels", dependencies: ["TokenKitCore"]),
-        .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels"]),
+        .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKitSentencePiece"]),
         .target(name: "TokenKitFormats", dependencies: ["TokenKit"]),
         .target(name: "TokenKitCommands", dependencies: [
             "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture",

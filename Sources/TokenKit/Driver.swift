@@ -24,6 +24,9 @@ public struct EncodeDriver {
         public var dropout = 0.0
         public var stochasTok: StochasTok?
         public var stochasTokP = 0.1
+        /// Unigram sampling (SentencePiece Unigram models): temperature and n-best size.
+        public var alpha: Double?
+        public var nbestSize = -1
 
         public init(seed: UInt64, epoch: Int = 0, dropout: Double = 0, stochasTok: StochasTok? = nil, stochasTokP: Double = 0.1) {
             self.seed = seed
@@ -69,6 +72,8 @@ public struct EncodeDriver {
                 let (bytes, offset) = batch[i]
                 if let sampling {
                     ws.dropout = sampling.dropout
+                    ws.alpha = sampling.alpha
+                    ws.nbestSize = sampling.nbestSize
                     ws.rng = SplitMix64(seed: sampling.seed).derived(UInt64(sampling.epoch) << 40 | UInt64(chunkBase + i))
                 }
                 func finish(_ ids: inout [TokenID]) {

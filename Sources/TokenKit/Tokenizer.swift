@@ -1,5 +1,6 @@
 import TokenKitCore
 import TokenKitModels
+import TokenKitSentencePiece
 import TokenKitText
 
 /// A loaded tokenizer: normalizer → pre-tokenizer → model → decoder, plus added/special tokens,
@@ -10,11 +11,16 @@ public final class Tokenizer: @unchecked Sendable {
         case tiktoken
         case tokenizerJSON = "tokenizer.json"
         case gpt2Files = "vocab.json+merges.txt"
+        case sentencePiece = "sentencepiece"
     }
 
     public let name: String
     public let format: Format
+    /// The BPE model; for SentencePiece models a merge-free model over the pieces (so that
+    /// `model.vocab` lists every piece), while `sentencePiece` does the work.
     public let model: BPEModel
+    /// A SentencePiece model (`.model` file), which brings its own normalizer and encoder.
+    public let sentencePiece: SentencePieceModel?
     public let normalizer: Normalizer?
     public let preTokenizer: PreTokenizer
     public let decoder: Decoder?
@@ -35,7 +41,8 @@ public final class Tokenizer: @unchecked Sendable {
 
     public init(name: String, format: Format, model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer,
                 decoder: Decoder?, addedTokens: [AddedToken], patternDescription: String,
-                defaultPolicy: SpecialPolicy) throws {
+                defaultPolicy: SpecialPolicy, sentencePiece: SentencePieceModel? = nil) throws {
+        self.sentencePiece = sentencePiece
         self.name = name
         self.format = format
         self.model = model
@@ -67,7 +74,31 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// Whether cutting the input at line starts gives the same ids as encoding it whole,
     /// which lets long inputs stream in bounded memory and spread over threads.
-    public var canChunk: Bool { normalizer?.isChunkSafe ?? true }
+    /// SentencePiece models are not: their dummy prefix and whitespace folding look at the
+    /// ends of the text.
+    public var canChunk: Bool { sentencePiece == nil && (normalizer?.isChunkSafe ?? true) }
+
+    /// A tokenizer for a SentencePiece `.model`.
+    public convenience init(sentencePiece spm: SentencePieceModel, name: String) throws {
+        let entries = spm.pieces.enumerated().map { ($0.element.bytes, TokenID($0.offset)) }
+        let vocab = try TokenTable(entries, allowDuplicateBytes: true)
+        let model = BPEModel(vocab: vocab, merges: [], symbols: .characters(byteFallback: spm.byteFallback, unk: spm.unkID, fuseUnk: true),
+                             wholePieceFirst: false)
+        let kind = spm.modelType == .unigram ? "Unigram" : spm.modelType == .bpe ? "BPE" : "\(spm.modelType)"
+        try self.init(name: name, format: .sentencePiece, model: model, normalizer: nil, preTokenizer: .none, decoder: nil,
+                      addedTokens: [], patternDescription: "SentencePiece (\(kind))", defaultPolicy: .ordinary, sentencePiece: spm)
+    }
+
+    /// "BPE", or the SentencePiece model type.
+    public var modelName: String {
+        guard let spm = sentencePiece else { return "BPE" }
+        switch spm.modelType {
+        case .unigram: return "Unigram"
+        case .bpe: return "BPE (SentencePiece)"
+        case .word: return "Word"
+        case .char: return "Char"
+        }
+    }
 
     /// Per-thread mutable state: buffers, regex matchers.
     public final class Workspace {
@@ -83,6 +114,10 @@ public final class Tokenizer: @unchecked Sendable {
             set { scratch.dropout = newValue }
         }
 
+        /// Unigram sampling (SentencePiece models): temperature and n-best size (-1 = all).
+        public var alpha: Double?
+        public var nbestSize = -1
+
         /// The random stream used by dropout (and by the driver for StochasTok).
         public var rng: SplitMix64 {
             get { scratch.rng }
@@ -94,6 +129,9 @@ public final class Tokenizer: @unchecked Sendable {
     /// left out since their spelling is not their bytes.
     public func makeStochasTok() -> StochasTok {
         var excluded = Set<TokenID>()
+        if let spm = sentencePiece {
+            for (id, piece) in spm.pieces.enumerated() where piece.type != .normal { excluded.insert(TokenID(id)) }
+        }
         if !model.isByteLevel {
             for id in model.vocab.ids where model.vocab.length(id) == 6 {
                 let b = model.vocab.bytes(id)
@@ -132,6 +170,17 @@ public final class Tokenizer: @unchecked Sendable {
                        workspace ws: Workspace, into out: inout [TokenID]) throws {
         if !model.isByteLevel, let bad = UTF8Scan.firstInvalid(p) {
             throw TokenKitError.badInput("invalid UTF-8 at byte offset \(position.offset + bad); this model needs valid text")
+        }
+        if let spm = sentencePiece {
+            let text = Array(p)
+            if let alpha = ws.alpha {
+                out += spm.encode(text, alpha: alpha, nbestSize: ws.nbestSize, using: &ws.scratch.rng)
+            } else if ws.dropout > 0, spm.modelType == .bpe {
+                out += spm.encode(text, alpha: ws.dropout, nbestSize: 0, using: &ws.scratch.rng)
+            } else {
+                out += spm.encode(text)
+            }
+            return
         }
         // 1. Added tokens matched in the raw text cut it into segments.
         var last = 0
@@ -221,6 +270,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// The exact bytes of `ids`.
     public func decode(_ ids: [TokenID], skipSpecial: Bool = false) throws -> [UInt8] {
         try validate(ids)
+        if let spm = sentencePiece { return try spm.decode(ids) }
         let specials = skipSpecial ? Set(addedTokens.filter(\.special).map(\.id)) : []
         let kept = skipSpecial ? ids.filter { !specials.contains($0) } : ids
         var out: [UInt8] = []

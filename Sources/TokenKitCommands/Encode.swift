@@ -52,10 +52,10 @@ struct Encode: ParsableCommand {
     @Option(help: "BPE-dropout probability (SentencePiece's variant: a skipped merge is discarded).")
     var dropout: Double?
 
-    @Option(help: "Unigram sampling temperature (Unigram models).")
+    @Option(help: "Unigram sampling (Unigram models): smoothing alpha; alone it samples from all segmentations (forward-filtering backward-sampling).")
     var alpha: Double?
 
-    @Option(help: "Unigram n-best sampling size (Unigram models).")
+    @Option(help: "Unigram n-best sampling: sample among the N best segmentations (with --alpha, default 0.1).")
     var nbest: Int?
 
     @Option(help: "Seed for every stochastic option; the same seed gives the same output for any --threads.")
@@ -81,14 +81,19 @@ struct Encode: ParsableCommand {
 
     mutating func run() throws {
         let tok = try model.load()
-        if alpha != nil || nbest != nil {
-            throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a BPE model (use --dropout or --stochastok)")
+        if alpha != nil || nbest != nil, tok.sentencePiece?.modelType != .unigram {
+            throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a \(tok.modelName) model (use --dropout or --stochastok)")
         }
         let inputs = files.isEmpty ? ["-"] : files
         var sampling: EncodeDriver.Sampling?
         if isStochastic {
             sampling = EncodeDriver.Sampling(seed: seed, dropout: dropout ?? 0,
                                              stochasTok: stochastok.map { _ in tok.makeStochasTok() }, stochasTokP: stochastok ?? 0.1)
+            if alpha != nil || nbest != nil {
+                // spm's defaults: alpha 0.1 with n-best sampling, -1 (all segmentations) otherwise.
+                sampling?.alpha = alpha ?? 0.1
+                sampling?.nbestSize = nbest ?? -1
+            }
         }
         for epoch in 0..<epochs {
             sampling?.epoch = epoch
@@ -140,6 +145,8 @@ struct Encode: ParsableCommand {
             fields += ["\"seed\": \(seed)", "\"epoch\": \(epoch)", "\"epochs\": \(epochs)"]
             if let stochastok { fields.append("\"stochastok\": \(stochastok)") }
             if let dropout { fields.append("\"dropout\": \(dropout)") }
+            if let alpha { fields.append("\"alpha\": \(alpha)") }
+            if let nbest { fields.append("\"nbest\": \(nbest)") }
         }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}\n"
     }

@@ -25,7 +25,7 @@ struct Info: ParsableCommand {
     mutating func run() throws {
         let tok = try TokenizerLoader.load(model, options: .init(pattern: pattern))
         var facts: [(String, String)] = [
-            ("name", tok.name), ("format", tok.format.rawValue), ("model", "BPE"),
+            ("name", tok.name), ("format", tok.format.rawValue), ("model", tok.modelName),
             ("vocab_size", "\(tok.vocabSize)"), ("merges", "\(tok.model.mergeCount)"),
             ("byte_level", "\(tok.model.isByteLevel)"), ("pre_tokenizer", tok.patternDescription),
             ("normalizer", tok.normalizer.map { "\($0)" } ?? "none"),
@@ -80,7 +80,7 @@ struct Convert: ParsableCommand {
     var pattern: String?
 
     mutating func run() throws {
-        let target = to ?? (output.hasSuffix(".tiktoken") ? .tiktoken : .tokenizerJSON)
+        let target = to ?? (output.hasSuffix(".tiktoken") ? .tiktoken : output.hasSuffix(".model") ? .spm : .tokenizerJSON)
         let tok = try TokenizerLoader.load(input, options: .init(pattern: pattern))
         let bytes: [UInt8]
         switch target {
@@ -88,7 +88,10 @@ struct Convert: ParsableCommand {
         case .tiktoken:
             do { bytes = try TiktokenFormat.write(tok) } catch let e as TokenKitError { throw e.inFile(input) }
         case .spm:
-            throw TokenKitError.badInput("writing SentencePiece .model files is not supported yet", file: input)
+            guard let spm = tok.sentencePiece else {
+                throw TokenKitError.badInput("only SentencePiece models can be written as .model files", file: input)
+            }
+            bytes = spm.serialized()
         }
         try writeFileAtomically(output, bytes)
     }

@@ -2,6 +2,7 @@ import Foundation
 import TokenKit
 import TokenKitCore
 import TokenKitModels
+import TokenKitSentencePiece
 import TokenKitText
 
 /// Loads any supported tokenizer file, choosing the format from the content, not the name.
@@ -45,7 +46,8 @@ public enum TokenizerLoader {
         }
         if TiktokenFormat.sniff(data) { return try TiktokenFormat.load(data, name: name, pattern: options.pattern) }
         if data.count > 2, data[0] == 0x0A {
-            throw TokenKitError.badInput("looks like a SentencePiece .model (protobuf); tokenkit does not read .model files yet")
+            // Protobuf field 1 (pieces), length-delimited: a SentencePiece ModelProto.
+            return try Tokenizer(sentencePiece: try SentencePieceModel.parse(data), name: name)
         }
         throw TokenKitError.badInput("unrecognised tokenizer format (expected tokenizer.json, a tiktoken rank file or a GPT-2 vocab.json)")
     }

@@ -139,6 +139,27 @@ import TokenKitCore
         }
     }
 
+    @Test func sentencePieceModelsSampleAndConvert() throws {
+        let unigram = fixture("sentencepiece/botchan_en_unigram_1000.model")
+        let text = Array("I am the cat who lived in the garden of the house.".utf8)
+        let plain = try run(["encode", "-m", unigram, "-"], stdin: text)
+        #expect(plain.status == 0)
+        let a = try run(["encode", "-m", unigram, "--alpha", "0.5", "--seed", "4", "--format", "json", "-"], stdin: text)
+        let b = try run(["encode", "-m", unigram, "--alpha", "0.5", "--seed", "4", "--format", "json", "-"], stdin: text)
+        #expect(a.status == 0 && a.stdout == b.stdout)
+        let nb = try run(["encode", "-m", unigram, "--nbest", "4", "--seed", "4", "-"], stdin: text)
+        #expect(nb.status == 0)
+        // Every sampled segmentation decodes to the same text as the best one.
+        let best = try run(["decode", "-m", unigram], stdin: plain.stdout).stdout
+        #expect(try run(["decode", "-m", unigram], stdin: a.stdout).stdout == best)
+        #expect(try run(["decode", "-m", unigram], stdin: nb.stdout).stdout == best)
+        try withTempDir { dir throws in
+            #expect(try run(["convert", unigram, "-o", dir + "/copy.model"]).status == 0)
+            #expect(try run(["encode", "-m", dir + "/copy.model", "-"], stdin: text).stdout == plain.stdout)
+            #expect(try run(["convert", r50k, "-o", dir + "/x.model"]).status == 1)
+        }
+    }
+
     @Test func helpHasExamples() throws {
         let r = try run(["encode", "--help"])
         #expect(r.status == 0 && r.out.contains("Examples:"))
