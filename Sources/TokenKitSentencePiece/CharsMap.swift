@@ -16,6 +16,19 @@ struct DartsArray: Sendable {
     @inline(__always) static func label(_ u: UInt32) -> UInt32 { u & ((1 << 31) | 0xFF) }
     @inline(__always) static func value(_ u: UInt32) -> Int { Int(u & 0x7FFF_FFFF) }
 
+    /// Whether some key longer than one byte starts with `b`.
+    func hasContinuation(_ b: UInt8) -> Bool {
+        guard !units.isEmpty else { return false }
+        var node = DartsArray.offset(units[0]) ^ Int(b)
+        guard node < units.count, DartsArray.label(units[node]) == UInt32(b) else { return false }
+        node ^= DartsArray.offset(units[node])
+        for c in 1..<256 {
+            let child = node ^ c
+            if child < units.count && DartsArray.label(units[child]) == UInt32(c) { return true }
+        }
+        return false
+    }
+
     /// The longest key that is a prefix of `text[start..<end]`: (length, value), or nil.
     /// (SentencePiece takes the longest of the common-prefix-search results.)
     @inline(__always)
@@ -54,11 +67,8 @@ struct DartsArray: Sendable {
 public struct PrecompiledCharsMap: ByteNormalizer, Sendable {
     let trie: DartsArray
     let strings: [UInt8]
-    /// Replacement of each distinct value, resolved once: (start, length) into `strings`.
-    let blob: [UInt8]
 
     public init(_ blob: [UInt8]) throws {
-        self.blob = blob
         guard blob.count > 4 else {
             throw TokenKitError.badInput("precompiled_charsmap: \(blob.count) bytes, too short for its header")
         }
@@ -74,13 +84,45 @@ public struct PrecompiledCharsMap: ByteNormalizer, Sendable {
             let o = 4 + 4 * k
             units[k] = UInt32(blob[o]) | UInt32(blob[o + 1]) << 8 | UInt32(blob[o + 2]) << 16 | UInt32(blob[o + 3]) << 24
         }
-        trie = DartsArray(units: units)
-        strings = Array(blob[(4 + size)...])
+        let trie = DartsArray(units: units)
+        let strings = Array(blob[(4 + size)...])
+        self.trie = trie
+        self.strings = strings
+        // ASCII bytes whose result does not depend on what follows: no rule longer than one
+        // byte starts with them. -1: look up; -2: no rule; else the replacement's start.
+        var table = [Int32](repeating: -1, count: 128)
+        var repl = [Range<Int>](repeating: 0..<0, count: 128)
+        for b in 0..<128 where !trie.hasContinuation(UInt8(b)) {
+            let one = [UInt8(b)]
+            let m = one.withUnsafeBufferPointer { trie.longestPrefix($0, 0, 1) }
+            if let m {
+                let r = PrecompiledCharsMap.replacement(strings, m.value)
+                table[b] = Int32(r.lowerBound)
+                repl[b] = r
+            } else {
+                table[b] = -2
+            }
+        }
+        asciiKind = table
+        asciiReplacement = repl
     }
+
+    /// Per ASCII byte: -1 look up in the trie, -2 no rule, ≥ 0 the replacement (`asciiReplacement`).
+    let asciiKind: [Int32]
+    let asciiReplacement: [Range<Int>]
 
     /// The replacement string at `value`: bytes up to the next NUL (or the end).
     @inline(__always)
-    func replacement(_ value: Int) -> Range<Int> {
+    func replacement(_ value: Int) -> Range<Int> { PrecompiledCharsMap.replacement(strings, value) }
+
+    static func replacement(_ strings: UnsafeBufferPointer<UInt8>, _ value: Int) -> Range<Int> {
+        guard value < strings.count else { return strings.count..<strings.count }
+        var e = value
+        while e < strings.count && strings[e] != 0 { e += 1 }
+        return value..<e
+    }
+
+    static func replacement(_ strings: [UInt8], _ value: Int) -> Range<Int> {
         guard value < strings.count else { return strings.count..<strings.count }
         var e = value
         strings.withUnsafeBufferPointer { s in

@@ -93,17 +93,19 @@ struct Compiled: Sendable {
 
     static let space: [UInt8] = [0xE2, 0x96, 0x81]  // U+2581 ▁
     static let replacementChar: [UInt8] = [0xEF, 0xBF, 0xBD]
+    static let noRules = [Int32](repeating: -2, count: 128)
 
     /// spm's `NormalizePrefix`: the normalized form of the longest unit at `i` and the number
     /// of input bytes it consumes. `body` gets the replacement as a buffer.
     @inline(__always)
     func normalizePrefix<R>(_ t: UnsafeBufferPointer<UInt8>, _ i: Int, _ strings: UnsafeBufferPointer<UInt8>,
-                            _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
+                            _ cm: DartsArray?, _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
         if !userDefined.isEmpty, let m = userDefined.longestPrefix(t, i, t.count) {
             return body(UnsafeBufferPointer(rebasing: t[i..<(i + m.length)]), m.length)
         }
-        if let cm = charsMap, let m = cm.match(t, i, t.count) {
-            return body(UnsafeBufferPointer(rebasing: strings[m.replacement]), m.length)
+        if let cm, let m = cm.longestPrefix(t, i, t.count) {
+            let r = PrecompiledCharsMap.replacement(strings, m.value)
+            return body(UnsafeBufferPointer(rebasing: strings[r]), m.length)
         }
         let d = UTF8Scan.decode(t, i)
         if !d.valid {
@@ -123,9 +125,10 @@ struct Compiled: Sendable {
         let n = t.count
         var i = 0
         let space: UInt8 = 0x20
+        let cmTrie = charsMap?.trie
         if removeExtraWhitespaces {
             while i < n {
-                let c = normalizePrefix(t, i, strings) { p, c in p.count == 1 && p[0] == space ? c : 0 }
+                let c = normalizePrefix(t, i, strings, cmTrie) { p, c in p.count == 1 && p[0] == space ? c : 0 }
                 if c == 0 { break }
                 i += c
             }
@@ -139,11 +142,30 @@ struct Compiled: Sendable {
         }
         if !treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
         var isPrevSpace = removeExtraWhitespaces
-        // Fast path: with no rules and no user-defined pieces, ASCII is copied as is.
-        let plain = charsMap == nil && userDefined.isEmpty
+        // Fast path for ASCII with no user-defined pieces: copied as is (no rules), or a
+        // replacement that does not depend on what follows.
+        let plain = userDefined.isEmpty
+        let asciiKind = charsMap?.asciiKind ?? Compiled.noRules
+        let asciiRepl = charsMap?.asciiReplacement ?? []
         while i < n {
-            if plain && t[i] < 0x80 {
+            if plain && t[i] < 0x80 && asciiKind[Int(t[i])] != -1 {
                 let b = t[i]
+                if asciiKind[Int(b)] >= 0 {
+                    // A one-byte rule: its replacement, as the general path below.
+                    let r = asciiRepl[Int(b)]
+                    var s = r.lowerBound
+                    if isPrevSpace { while s < r.upperBound && strings[s] == space { s += 1 } }
+                    if s < r.upperBound {
+                        for k in s..<r.upperBound {
+                            let c = strings[k]
+                            if escape && c == space { out.append(contentsOf: Compiled.space) } else { out.append(c) }
+                        }
+                        isPrevSpace = strings[r.upperBound - 1] == space
+                    }
+                    i += 1
+                    if !removeExtraWhitespaces { isPrevSpace = false }
+                    continue
+                }
                 i += 1
                 if b == space {
                     if isPrevSpace { continue }
@@ -155,7 +177,7 @@ struct Compiled: Sendable {
                 }
                 continue
             }
-            let consumed = normalizePrefix(t, i, strings) { p, consumed -> Int in
+            let consumed = normalizePrefix(t, i, strings, cmTrie) { p, consumed -> Int in
                 var s = 0
                 if isPrevSpace { while s < p.count && p[s] == space { s += 1 } }
                 if s < p.count {

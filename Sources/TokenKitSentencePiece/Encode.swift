@@ -1,3 +1,4 @@
+import Foundation
 import TokenKitCore
 
 extension SentencePieceModel {
@@ -152,7 +153,7 @@ extension Compiled {
             let isSpace = i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81
             if isSpace {
                 if !prevIsSpace && i > start {
-                    bpeSegment(t, start, i, alpha: 0, rng: &rng, work: &work, into: &out)
+                    bpeCached(t, start, i, work: &work, into: &out)
                     start = i
                 }
                 prevIsSpace = true
@@ -162,13 +163,48 @@ extension Compiled {
                 i += 1
             }
         }
-        bpeSegment(t, start, n, alpha: 0, rng: &rng, work: &work, into: &out)
+        bpeCached(t, start, n, work: &work, into: &out)
     }
 
     struct BPEWork {
         var symbols: [Symbol] = []
         var heap = MinHeap<Pair>()
         var revMerge: [[UInt8]: ([UInt8], [UInt8])] = [:]
+        // Cache of word → ids for this call (words repeat): hash → entry index.
+        var cache = U64Map(capacity: 1024)
+        var cachedWords: [UInt8] = []
+        var cachedIDs: [TokenID] = []
+        /// (word start, word length, ids start, ids count) in the arenas.
+        var entries: [(Int32, Int32, Int32, Int32)] = []
+    }
+
+    /// `bpeSegment` through the per-call word cache (deterministic encodings only).
+    func bpeCached(_ t: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int, work: inout BPEWork, into out: inout [TokenID]) {
+        var none = SplitMix64(seed: 0)
+        let len = hi - lo
+        guard len <= 48, work.entries.count < 1 << 20 else {
+            bpeSegment(t, lo, hi, alpha: 0, rng: &none, work: &work, into: &out)
+            return
+        }
+        let word = UnsafeBufferPointer(rebasing: t[lo..<hi])
+        var h = hashBytes(UnsafeRawBufferPointer(word))
+        if h == .max { h = 0 }
+        if let e = work.cache.get(h) {
+            let (ws, wl, is_, ic) = work.entries[Int(e)]
+            if Int(wl) == len && work.cachedWords.withUnsafeBufferPointer({ a in
+                memcmp(a.baseAddress! + Int(ws), word.baseAddress!, len) == 0 }) {
+                out.append(contentsOf: work.cachedIDs[Int(is_)..<Int(is_ + ic)])
+                return
+            }
+            bpeSegment(t, lo, hi, alpha: 0, rng: &none, work: &work, into: &out)
+            return
+        }
+        let first = out.count
+        bpeSegment(t, lo, hi, alpha: 0, rng: &none, work: &work, into: &out)
+        work.cache.set(h, UInt64(work.entries.count))
+        work.entries.append((Int32(work.cachedWords.count), Int32(len), Int32(work.cachedIDs.count), Int32(out.count - first)))
+        work.cachedWords.append(contentsOf: word)
+        work.cachedIDs.append(contentsOf: out[first...])
     }
 
     @inline(__always)
