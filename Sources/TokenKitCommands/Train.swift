@@ -4,11 +4,12 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitSentencePiece
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a tokenizer.",
-        subcommands: [TrainBPE.self])
+        subcommands: [TrainBPE.self, TrainUnigram.self])
 }
 
 /// Where training text comes from and how it is cut into words.
@@ -237,5 +238,81 @@ struct MergeCounts: ParsableCommand {
         let out = try Output(path: output)
         try out.write(WordCountFile.write(try MergeCounts.sum(files), settings: settings))
         try out.finish()
+    }
+}
+
+struct TrainUnigram: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unigram",
+        abstract: "Train a Unigram LM tokenizer (SentencePiece's method) and write a SentencePiece .model.",
+        discussion: """
+            Each line of the input is a sentence, as for spm_train. Seed pieces come from frequent
+            substrings (a suffix array), then EM with the digamma update and pruning by likelihood loss
+            (shrinking factor 0.75) down to the vocabulary size. The .model loads in the sentencepiece
+            package. Defaults are those of UnigramTrainer.Configuration.
+
+            Examples:
+              tokenkit train unigram --vocab-size 8000 -o tok.model corpus.txt
+              tokenkit train unigram --vocab-size 32000 --byte-fallback --character-coverage 0.9995 -o tok.model *.txt
+            """)
+
+    @Option(help: "Number of pieces, meta pieces included.")
+    var vocabSize = UnigramTrainer.Configuration.default.vocabSize
+
+    @Option(name: .shortAndLong, help: "Output SentencePiece .model (written atomically).")
+    var output: String
+
+    @Option(help: "Share of character occurrences the alphabet covers.")
+    var characterCoverage = UnigramTrainer.Configuration.default.characterCoverage
+
+    @Flag(help: "Characters outside the alphabet become <0xNN> byte pieces instead of <unk>.")
+    var byteFallback = false
+
+    @Option(help: "Longest piece, in characters.")
+    var maxPieceLength = UnigramTrainer.Configuration.default.maxSentencepieceLength
+
+    @Option(help: "Share of pieces kept at each pruning step.")
+    var shrinkingFactor = UnigramTrainer.Configuration.default.shrinkingFactor
+
+    @Option(help: "Comma-separated user-defined symbols (always single pieces).")
+    var userDefinedSymbols: String?
+
+    @OptionGroup var runOptions: RunOptions
+
+    @Argument(help: "Training text files (one sentence per line).")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give training files") }
+        if !(0.5...1).contains(characterCoverage) { throw ValidationError("--character-coverage must be between 0.5 and 1") }
+        if !(0.1..<1).contains(shrinkingFactor) { throw ValidationError("--shrinking-factor must be in [0.1, 1)") }
+    }
+
+    mutating func run() throws {
+        var config = UnigramTrainer.Configuration()
+        config.vocabSize = vocabSize
+        config.characterCoverage = characterCoverage
+        config.byteFallback = byteFallback
+        config.maxSentencepieceLength = maxPieceLength
+        config.shrinkingFactor = shrinkingFactor
+        config.threads = runOptions.threads
+        config.userDefinedSymbols = (userDefinedSymbols ?? "").split(separator: ",").map { Array($0.utf8) }
+        var sentences: [[UInt8]] = []
+        for file in files {
+            let data = try readFile(file)
+            for line in data.split(separator: 0x0A) {
+                let l = line.last == 0x0D ? line.dropLast() : line
+                if !l.isEmpty { sentences.append(Array(l)) }
+            }
+        }
+        if sentences.isEmpty { throw TokenKitError.badInput("the corpus is empty: no text to train on", file: files[0]) }
+        note("training on \(sentences.count) sentences", quiet: runOptions.quiet)
+        let model: SentencePieceModel
+        do {
+            model = try UnigramTrainer(config).train(sentences: sentences)
+        } catch let e as TokenKitError {
+            throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
+        }
+        try writeFileAtomically(output, model.serialized())
     }
 }
