@@ -78,7 +78,7 @@ extension PremiumReport {
             s += "<text x=\"\(n(tx))\" y=\"\(n(axisTop))\" text-anchor=\"middle\" fill=\"#333\">\(label)×</text>\n"
             s += "<text x=\"\(n(tx))\" y=\"\(n(plotBottom + 16))\" text-anchor=\"middle\" fill=\"#333\">\(label)×</text>\n"
         }
-        s += "<text x=\"\(n((x0 + x1) / 2))\" y=\"\(n(plotBottom + 36))\" text-anchor=\"middle\" fill=\"#333\">premium (tokens relative to \(xml(pivot))), log scale</text>\n"
+        s += "<text x=\"\(n((x0 + x1) / 2))\" y=\"\(n(plotBottom + 36))\" text-anchor=\"middle\" fill=\"#333\">premium: tokens relative to \(xml(pivot)) (log scale)</text>\n"
         // Rows.
         for (i, l) in langs.enumerated() {
             let cy = plotTop + (Double(i) + 0.5) * rowH

@@ -34,6 +34,10 @@ public final class MeasuredTokenizer: @unchecked Sendable {
     /// Text of ids whose vocabulary spelling is not their text (`<0xNN>` → the byte, unk → U+FFFD,
     /// SentencePiece control pieces → nothing).
     let surface: [TokenID: [UInt8]]
+    /// Every id's text (its spelling, or the override above), flat: id i is
+    /// `textBytes[textStart[i]..<textStart[i + 1]]`.
+    let textBytes: [UInt8]
+    let textStart: [Int32]
 
     /// The tokenkit tokenizer, for models that are not SentencePiece `.model` files.
     public var tokenizer: Tokenizer? {
@@ -72,6 +76,19 @@ public final class MeasuredTokenizer: @unchecked Sendable {
         self.unk = unk
         self.fragment = fragment
         self.surface = surface
+        (textBytes, textStart) = Self.flatten(count: tokenizer.vocab.count, surface) { id, out in
+            if tokenizer.vocab.contains(id) { tokenizer.vocab.append(id, to: &out) }
+        }
+    }
+
+    static func flatten(count: Int, _ surface: [TokenID: [UInt8]], spelling: (TokenID, inout [UInt8]) -> Void) -> ([UInt8], [Int32]) {
+        var bytes: [UInt8] = []
+        var start = [Int32](repeating: 0, count: count + 1)
+        for i in 0..<count {
+            if let s = surface[TokenID(i)] { bytes += s } else { spelling(TokenID(i), &bytes) }
+            start[i + 1] = Int32(bytes.count)
+        }
+        return (bytes, start)
     }
 
     public init(sentencePiece model: SentencePieceModel, path: String, name: String) {
@@ -96,6 +113,7 @@ public final class MeasuredTokenizer: @unchecked Sendable {
         }
         self.fragment = fragment
         self.surface = surface
+        (textBytes, textStart) = Self.flatten(count: model.count, surface) { id, out in out += model.pieces[Int(id)].bytes }
     }
 
     /// Encodes one line (no newline), appending ids.
@@ -106,15 +124,6 @@ public final class MeasuredTokenizer: @unchecked Sendable {
             try t.encode(line, policy: policy, at: Tokenizer.Position(offset: 0, atStart: true), workspace: workspace, into: &ids)
         case .sentencePiece(let m):
             ids += m.encode(Array(line))
-        }
-    }
-
-    /// Appends the text of a token as its vocabulary spells it.
-    @inline(__always)
-    func appendSpelling(_ id: TokenID, to out: inout [UInt8]) {
-        switch backend {
-        case .tokenkit(let t): t.vocab.append(id, to: &out)
-        case .sentencePiece(let m): if let p = m.piece(id) { out += p.bytes }
         }
     }
 
@@ -233,57 +242,64 @@ enum Measurer {
         }
         var m = Measurement()
         m.lineTokens = [Int32](repeating: 0, count: lang.lineCount)
-        st.surface.removeAll(keepingCapacity: true)
-        st.starts.removeAll(keepingCapacity: true)
-        let fragment = mt.fragment, surface = mt.surface, unk = mt.unk ?? BPEModel.noID
-        let special = !surface.isEmpty
+        // Work on locals (no class-property access per token); hand the buffers back after.
+        var surface = st.surface, starts = st.starts, ids = st.ids, touched = st.touched
+        st.surface = []; st.starts = []; st.ids = []; st.touched = []
+        defer { st.surface = surface; st.starts = starts; st.ids = ids; st.touched = touched }
+        surface.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        let fragment = mt.fragment, unk = mt.unk ?? BPEModel.noID
+        let textBytes = mt.textBytes, textStart = mt.textStart
         try lang.text.withUnsafeBufferPointer { p in
-            for (i, r) in lang.lines.enumerated() {
-                st.ids.removeAll(keepingCapacity: true)
-                do {
-                    try mt.encode(UnsafeBufferPointer(rebasing: p[r]), workspace: ws, into: &st.ids)
-                } catch let e as TokenKitError {
-                    throw TokenKitError.badInput("line \(i + 1): \(e.message)")
-                }
-                m.lineTokens[i] = Int32(st.ids.count)
-                m.tokens += st.ids.count
-                for id in st.ids {
-                    let k = Int(id)
-                    if k < counts.count {
-                        if counts[k] == 0 { st.touched.append(id) }
+            try textBytes.withUnsafeBufferPointer { tb in
+                for (i, r) in lang.lines.enumerated() {
+                    ids.removeAll(keepingCapacity: true)
+                    do {
+                        try mt.encode(UnsafeBufferPointer(rebasing: p[r]), workspace: ws, into: &ids)
+                    } catch let e as TokenKitError {
+                        throw TokenKitError.badInput("line \(i + 1): \(e.message)")
+                    }
+                    m.lineTokens[i] = Int32(ids.count)
+                    m.tokens += ids.count
+                    for id in ids {
+                        let k = Int(id)
+                        if id == unk { m.unknown += 1 }
+                        starts.append(Int32(surface.count))
+                        guard k < counts.count else { continue }
+                        if counts[k] == 0 { touched.append(id) }
                         counts[k] += 1
                         if fragment[k] { m.byteFallback += 1 }
+                        if k + 1 < textStart.count {
+                            surface.append(contentsOf: UnsafeBufferPointer(rebasing: tb[Int(textStart[k])..<Int(textStart[k + 1])]))
+                        }
                     }
-                    if id == unk { m.unknown += 1 }
-                    st.starts.append(Int32(st.surface.count))
-                    if special, let s = surface[id] { st.surface += s } else { mt.appendSpelling(id, to: &st.surface) }
+                    surface.append(0x0A)
                 }
-                st.surface.append(0x0A)
             }
         }
         // Rényi sum over the unigram distribution of ids.
         if m.tokens > 0 {
             let n = Double(m.tokens)
             var sum = 0.0
-            for id in st.touched {
+            for id in touched {
                 let p = Double(counts[Int(id)]) / n
                 sum += alpha == 1 ? -p * log2(p) : pow(p, alpha)
             }
             m.renyiSum = sum
         }
-        m.observedTypes = st.touched.count
+        m.observedTypes = touched.count
         // Words the tokens split: on the original words when the tokens spell the text itself.
         let words: [Int32]?
-        if st.surface == lang.text {
+        if surface == lang.text {
             words = facts.wordRanges
-        } else if UTF8Scan.firstInvalid(st.surface) == nil {
-            words = WordSegmenter.words(st.surface)
+        } else if UTF8Scan.firstInvalid(surface) == nil {
+            words = WordSegmenter.words(surface)
         } else {
             words = nil
         }
         if let words {
             m.surfaceWords = words.count / 2
-            m.continuedWords = continued(words: words, starts: st.starts, end: st.surface.count)
+            m.continuedWords = continued(words: words, starts: starts, end: surface.count)
         }
         return m
     }

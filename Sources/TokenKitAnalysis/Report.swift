@@ -110,7 +110,12 @@ extension PremiumReport {
         let cols = columns
         var out = (cols.map(\.key) + ["blanked", "error"]).joined(separator: ",") + "\n"
         for r in rows {
-            var cells = cols.map { csvField($0.value(r)) }
+            // Full precision: the JSON values, with empty cells for null.
+            var cells = cols.map { c -> String in
+                if !c.numeric { return csvField(c.value(r)) }
+                let v = c.json(r)
+                return v == "null" ? "" : v
+            }
             cells.append(r.blanked ? "true" : "false")
             cells.append(csvField(r.error ?? ""))
             out += cells.joined(separator: ",") + "\n"

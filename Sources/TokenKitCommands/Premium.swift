@@ -6,6 +6,13 @@ import TokenKitCore
 import TokenKitFormats
 
 extension PremiumFormat: ExpressibleByArgument {}
+
+extension Output {
+    func writeAndFinish(_ text: String) throws {
+        try write(text)
+        try finish()
+    }
+}
 extension PremiumAnalysis.RenyiVocabulary: ExpressibleByArgument {}
 
 struct Premium: ParsableCommand {
@@ -128,8 +135,8 @@ struct Premium: ParsableCommand {
              quiet: runOptions.quiet)
 
         try emit(report.render(format))
-        if let plot { try writeFileAtomically(plot, Array(report.svg().utf8)) }
-        if let html { try writeFileAtomically(html, Array(report.html().utf8)) }
+        if let plot { try writeOutput(plot, report.svg()) }
+        if let html { try writeOutput(html, report.html()) }
         if !report.pivotFound {
             throw TokenKitError.badInput("no premiums: the pivot \(pivot) is missing or could not be measured (see the warnings; choose another with --pivot)",
                                          file: corpus)
@@ -149,9 +156,26 @@ struct Premium: ParsableCommand {
     }
 
     func emit(_ text: String) throws {
-        let out = try Output(path: output)
+        if let output { return try writeOutput(output, text) }
+        let out = try Output(path: nil)
         try out.write(text)
         try out.finish()
+    }
+
+    /// Writes a file atomically; devices and pipes (-o /dev/stdout, /dev/null) are written in place,
+    /// never renamed over.
+    func writeOutput(_ path: String, _ text: String) throws {
+        var st = stat()
+        if path == "-" { return try Output(path: nil).writeAndFinish(text) }
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            guard let h = FileHandle(forWritingAtPath: path) else {
+                throw TokenKitError.badInput("cannot open for writing", file: path)
+            }
+            h.write(Data(text.utf8))
+            try? h.close()
+            return
+        }
+        try writeFileAtomically(path, Array(text.utf8))
     }
 
     // MARK: Vocabulary-size study
