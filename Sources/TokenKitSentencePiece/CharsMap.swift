@@ -33,7 +33,13 @@ struct DartsArray: Sendable {
     /// (SentencePiece takes the longest of the common-prefix-search results.)
     @inline(__always)
     func longestPrefix(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (length: Int, value: Int)? {
-        units.withUnsafeBufferPointer { u in
+        units.withUnsafeBufferPointer { u in DartsArray.longestPrefix(u, text, start, end) }
+    }
+
+    @inline(__always)
+    static func longestPrefix(_ u: UnsafeBufferPointer<UInt32>, _ text: UnsafeBufferPointer<UInt8>,
+                              _ start: Int, _ end: Int) -> (length: Int, value: Int)? {
+        do {
             guard u.count > 0 else { return nil }
             var best: (Int, Int)?
             var node = DartsArray.offset(u[0])

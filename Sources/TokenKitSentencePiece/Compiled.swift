@@ -75,7 +75,7 @@ struct Compiled: Sendable {
             byteIDs = b
         }
         self.byteIDs = byteIDs
-        unigram = UnigramModel(trie: normal, types: types, scores: scores, unkID: unk, byteIDs: byteIDs)
+        unigram = UnigramModel(keys: normalKeys, types: types, scores: scores, unkID: unk, byteIDs: byteIDs)
     }
 
     /// spm's `PieceToId`.
@@ -99,11 +99,11 @@ struct Compiled: Sendable {
     /// of input bytes it consumes. `body` gets the replacement as a buffer.
     @inline(__always)
     func normalizePrefix<R>(_ t: UnsafeBufferPointer<UInt8>, _ i: Int, _ strings: UnsafeBufferPointer<UInt8>,
-                            _ cm: DartsArray?, _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
+                            _ cm: UnsafeBufferPointer<UInt32>, _ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
         if !userDefined.isEmpty, let m = userDefined.longestPrefix(t, i, t.count) {
             return body(UnsafeBufferPointer(rebasing: t[i..<(i + m.length)]), m.length)
         }
-        if let cm, let m = cm.longestPrefix(t, i, t.count) {
+        if cm.count > 0, let m = DartsArray.longestPrefix(cm, t, i, t.count) {
             let r = PrecompiledCharsMap.replacement(strings, m.value)
             return body(UnsafeBufferPointer(rebasing: strings[r]), m.length)
         }
@@ -116,16 +116,19 @@ struct Compiled: Sendable {
 
     func normalize(_ input: [UInt8]) -> [UInt8] {
         let strings = charsMap?.strings ?? []
+        let units = charsMap?.trie.units ?? []
         return input.withUnsafeBufferPointer { t in
-            strings.withUnsafeBufferPointer { s in normalize(t, s) }
+            strings.withUnsafeBufferPointer { s in
+                units.withUnsafeBufferPointer { u in normalize(t, s, u) }
+            }
         }
     }
 
-    func normalize(_ t: UnsafeBufferPointer<UInt8>, _ strings: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    func normalize(_ t: UnsafeBufferPointer<UInt8>, _ strings: UnsafeBufferPointer<UInt8>,
+                   _ cmTrie: UnsafeBufferPointer<UInt32>) -> [UInt8] {
         let n = t.count
         var i = 0
         let space: UInt8 = 0x20
-        let cmTrie = charsMap?.trie
         if removeExtraWhitespaces {
             while i < n {
                 let c = normalizePrefix(t, i, strings, cmTrie) { p, c in p.count == 1 && p[0] == space ? c : 0 }
@@ -172,7 +175,12 @@ struct Compiled: Sendable {
                     addSpace(&out)
                     isPrevSpace = removeExtraWhitespaces
                 } else {
+                    // A run of plain ASCII (no rule, no space) is copied at once.
+                    var j = i
+                    while j < n && t[j] < 0x80 && t[j] != space && asciiKind[Int(t[j])] == -2 { j += 1 }
                     out.append(b)
+                    if j > i { out.append(contentsOf: t[i..<j]) }
+                    i = j
                     isPrevSpace = false
                 }
                 continue

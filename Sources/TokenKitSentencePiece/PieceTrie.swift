@@ -10,6 +10,8 @@ struct PieceTrie: Sendable {
         var check: Int32 = -1
         /// The piece id ending at this node, or -1.
         var value: Int32 = -1
+        /// The piece's score, when built with scores.
+        var score: Float = 0
     }
 
     private(set) var units: [Unit] = [Unit(base: 0, check: 0, value: -1)]
@@ -19,13 +21,16 @@ struct PieceTrie: Sendable {
     init() {}
 
     /// Builds from keys; a key given twice keeps its first value. Empty keys are ignored.
-    init(_ keys: [([UInt8], Int32)]) {
-        var sorted = keys.filter { !$0.0.isEmpty }.enumerated().map { ($0.element.0, $0.element.1, $0.offset) }
-        sorted.sort { a, b in a.0.lexicographicallyPrecedes(b.0) || (a.0 == b.0 && a.2 < b.2) }
+    init(_ keys: [([UInt8], Int32)]) { self.init(scored: keys.map { ($0.0, $0.1, 0) }) }
+
+    /// Builds from keys with a score stored beside each value.
+    init(scored keys: [([UInt8], Int32, Float)]) {
+        var sorted = keys.filter { !$0.0.isEmpty }.enumerated().map { ($0.element, $0.offset) }
+        sorted.sort { a, b in a.0.0.lexicographicallyPrecedes(b.0.0) || (a.0.0 == b.0.0 && a.1 < b.1) }
         // Drop later duplicates.
-        var keys: [([UInt8], Int32)] = []
+        var keys: [([UInt8], Int32, Float)] = []
         keys.reserveCapacity(sorted.count)
-        for k in sorted where keys.last?.0 != k.0 { keys.append((k.0, k.1)) }
+        for k in sorted where keys.last?.0 != k.0.0 { keys.append(k.0) }
         guard !keys.isEmpty else { return }
 
         units.reserveCapacity(keys.count * 3)
@@ -51,6 +56,7 @@ struct PieceTrie: Sendable {
             var lo = lo0
             if keys[lo].0.count == depth {
                 units[node].value = keys[lo].1
+                units[node].score = keys[lo].2
                 lo += 1
             }
             if lo == hi { continue }

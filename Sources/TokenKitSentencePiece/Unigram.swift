@@ -25,8 +25,16 @@ public struct UnigramModel: Sendable {
 
     static let unkPenalty: Float = 10
 
-    init(trie: PieceTrie, types: [UInt8], scores: [Float], unkID: Int?, byteIDs: [Int32]?) {
-        self.trie = trie
+    /// Value flag in `trie` for USER_DEFINED pieces.
+    static let userFlag: Int32 = 1 << 30
+
+    /// `keys`: the NORMAL, USER_DEFINED and UNUSED pieces (UNUSED ones are left out: spm skips them).
+    init(keys: [([UInt8], Int32)], types: [UInt8], scores: [Float], unkID: Int?, byteIDs: [Int32]?) {
+        self.trie = PieceTrie(scored: keys.compactMap { k in
+            let ty = types[Int(k.1)]
+            if ty == 5 { return nil }
+            return (k.0, ty == 4 ? k.1 | UnigramModel.userFlag : k.1, scores[Int(k.1)])
+        })
         self.types = types
         self.scores = scores
         self.unkID = unkID.map { TokenID($0) }
@@ -59,7 +67,7 @@ public struct UnigramModel: Sendable {
             }
             keys.append((v.piece, Int32(i)))
         }
-        self.init(trie: PieceTrie(keys), types: types, scores: vocab.map { Float($0.score) },
+        self.init(keys: keys, types: types, scores: vocab.map { Float($0.score) },
                   unkID: unkID.map { Int($0) }, byteIDs: byteIDs)
     }
 
@@ -178,14 +186,14 @@ public struct UnigramModel: Sendable {
         for p in 0..<len {
             let begin = L.surface[p]
             var hasSingle = false
-            trie.forEachPrefix(t, begin, n) { blen, id in
+            trie.forEachPrefix(t, begin, n) { blen, value in
                 // Length in characters (spm's get_chars_length).
                 var q = p
                 while L.surface[q] < begin + blen { q += 1 }
                 let clen = q - p
-                let ty = types[Int(id)]
-                if ty == 5 { return }
-                let score = ty == 4 ? Float(Double(Float(clen) * maxScore) - 0.1) : scores[Int(id)]
+                let isUser = value & UnigramModel.userFlag != 0
+                let id = value & ~UnigramModel.userFlag
+                let score = isUser ? Float(Double(Float(clen) * maxScore) - 0.1) : scores[Int(id)]
                 let k = L.newNode(pos: p, length: clen, id: id, score: score)
                 L.beginNodes[p].append(k)
                 L.endNodes[p + clen].append(k)
@@ -270,35 +278,42 @@ public struct UnigramModel: Sendable {
         let unkScore = minScore - UnigramModel.unkPenalty
         let unk = self.unk
         let maxScore = self.maxScore
-        types.withUnsafeBufferPointer { types in
-            scores.withUnsafeBufferPointer { scores in
-                best.withUnsafeMutableBufferPointer { best in
-                    var start = 0
-                    while start < n {
-                        let till = best[start].score
-                        let tillD = Double(till)
-                        let mblen = min(oneCharLen(t[start]), n - start)
-                        var hasSingle = false
-                        trie.forEachPrefix(t, start, n) { len, id in
-                            let ty = types[Int(id)]
-                            if ty == 5 { return }
-                            let score = ty == 4 ? Double(Float(len) * maxScore) - 0.1 : Double(scores[Int(id)])
-                            let cand = score + tillD
-                            let e = start + len
-                            if best[e].startsAt == -1 || cand > Double(best[e].score) {
-                                best[e] = BestNode(score: Float(cand), startsAt: Int32(start), id: id)
-                            }
-                            if len == mblen { hasSingle = true }
+        let userFlag = UnigramModel.userFlag
+        trie.units.withUnsafeBufferPointer { u in
+            best.withUnsafeMutableBufferPointer { best in
+                var start = 0
+                while start < n {
+                    let till = best[start].score
+                    let tillD = Double(till)
+                    let mblen = min(oneCharLen(t[start]), n - start)
+                    var hasSingle = false
+                    // Walk the trie from `start`; every node with a value is a piece.
+                    var node = 0
+                    var i = start
+                    while i < n {
+                        let next = Int(u[node].base) &+ Int(t[i])
+                        guard next < u.count, u[next].check == Int32(node) else { break }
+                        node = next
+                        i += 1
+                        let unit = u[node]
+                        let v = unit.value
+                        if v < 0 { continue }
+                        let len = i - start
+                        let score = v & userFlag != 0 ? Double(Float(len) * maxScore) - 0.1 : Double(unit.score)
+                        let cand = score + tillD
+                        if best[i].startsAt == -1 || cand > Double(best[i].score) {
+                            best[i] = BestNode(score: Float(cand), startsAt: Int32(start), id: v & ~userFlag)
                         }
-                        if !hasSingle {
-                            let cand = unkScore + till
-                            let e = start + mblen
-                            if best[e].startsAt == -1 || cand > best[e].score {
-                                best[e] = BestNode(score: cand, startsAt: Int32(start), id: unk)
-                            }
-                        }
-                        start += mblen
+                        if len == mblen { hasSingle = true }
                     }
+                    if !hasSingle {
+                        let cand = unkScore + till
+                        let e = start + mblen
+                        if best[e].startsAt == -1 || cand > best[e].score {
+                            best[e] = BestNode(score: cand, startsAt: Int32(start), id: unk)
+                        }
+                    }
+                    start += mblen
                 }
             }
         }

@@ -330,7 +330,7 @@ public struct UnigramTrainer: Sendable {
 
     func trainingModel(_ pieces: [([UInt8], Float)]) -> UnigramModel {
         let keys = pieces.enumerated().map { ($0.element.0, Int32($0.offset)) }
-        return UnigramModel(trie: PieceTrie(keys), types: [UInt8](repeating: 1, count: pieces.count),
+        return UnigramModel(keys: keys, types: [UInt8](repeating: 1, count: pieces.count),
                             scores: pieces.map(\.1), unkID: nil, byteIDs: nil)
     }
 
