@@ -137,11 +137,11 @@ struct Compiled: Sendable {
             }
         }
         if i == n { return [] }
-        var out: [UInt8] = []
-        out.reserveCapacity((n - i) * 5 / 4 + 8)
+        var out = ByteSink(capacity: (n - i) * 5 / 4 + 64)
+        defer { out.free() }
         let escape = escapeWhitespaces
-        func addSpace(_ out: inout [UInt8]) {
-            if escape { out.append(contentsOf: Compiled.space) } else { out.append(space) }
+        func addSpace(_ out: inout ByteSink) {
+            if escape { out.appendSpaceSymbol() } else { out.append(space) }
         }
         if !treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
         var isPrevSpace = removeExtraWhitespaces
@@ -161,7 +161,7 @@ struct Compiled: Sendable {
                     if s < r.upperBound {
                         for k in s..<r.upperBound {
                             let c = strings[k]
-                            if escape && c == space { out.append(contentsOf: Compiled.space) } else { out.append(c) }
+                            if escape && c == space { out.appendSpaceSymbol() } else { out.append(c) }
                         }
                         isPrevSpace = strings[r.upperBound - 1] == space
                     }
@@ -179,7 +179,7 @@ struct Compiled: Sendable {
                     var j = i
                     while j < n && t[j] < 0x80 && t[j] != space && asciiKind[Int(t[j])] == -2 { j += 1 }
                     out.append(b)
-                    if j > i { out.append(contentsOf: t[i..<j]) }
+                    if j > i { out.append(UnsafeBufferPointer(rebasing: t[i..<j])) }
                     i = j
                     isPrevSpace = false
                 }
@@ -191,7 +191,7 @@ struct Compiled: Sendable {
                 if s < p.count {
                     for k in s..<p.count {
                         let b = p[k]
-                        if escape && b == space { out.append(contentsOf: Compiled.space) } else { out.append(b) }
+                        if escape && b == space { out.appendSpaceSymbol() } else { out.append(b) }
                     }
                     isPrevSpace = p[p.count - 1] == space
                 }
@@ -202,15 +202,15 @@ struct Compiled: Sendable {
         }
         if removeExtraWhitespaces {
             if escape {
-                while out.count >= 3 && out[out.count - 3] == 0xE2 && out[out.count - 2] == 0x96 && out[out.count - 1] == 0x81 {
-                    out.removeLast(3)
+                while out.count >= 3 && out.p[out.count - 3] == 0xE2 && out.p[out.count - 2] == 0x96 && out.p[out.count - 1] == 0x81 {
+                    out.count -= 3
                 }
             } else {
-                while out.last == space { out.removeLast() }
+                while out.count > 0 && out.p[out.count - 1] == space { out.count -= 1 }
             }
         }
         if treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
-        return out
+        return Array(UnsafeBufferPointer(start: out.p, count: out.count))
     }
 }
 
@@ -222,4 +222,51 @@ func oneCharLen(_ b: UInt8) -> Int {
     if hi < 12 { return 1 }
     if hi < 14 { return 2 }
     return hi == 14 ? 3 : 4
+}
+
+/// A growable byte buffer without Array's per-append checks (the normalizer's output).
+struct ByteSink {
+    var p: UnsafeMutablePointer<UInt8>
+    var count = 0
+    var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        p = .allocate(capacity: self.capacity)
+    }
+
+    func free() { p.deallocate() }
+
+    @inline(__always) mutating func reserve(_ k: Int) {
+        if count + k > capacity { grow(count + k) }
+    }
+
+    mutating func grow(_ need: Int) {
+        let cap = max(need, capacity * 2)
+        let q = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
+        q.update(from: p, count: count)
+        p.deallocate()
+        p = q
+        capacity = cap
+    }
+
+    @inline(__always) mutating func append(_ b: UInt8) {
+        reserve(1)
+        p[count] = b
+        count += 1
+    }
+
+    @inline(__always) mutating func appendSpaceSymbol() {
+        reserve(3)
+        p[count] = 0xE2
+        p[count + 1] = 0x96
+        p[count + 2] = 0x81
+        count += 3
+    }
+
+    @inline(__always) mutating func append(_ b: UnsafeBufferPointer<UInt8>) {
+        reserve(b.count)
+        (p + count).update(from: b.baseAddress!, count: b.count)
+        count += b.count
+    }
 }

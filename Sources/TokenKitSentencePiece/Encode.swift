@@ -139,6 +139,8 @@ extension Compiled {
         let n = t.count
         if n == 0 { return }
         var work = BPEWork()
+        let useCache = n > 4096
+        if useCache { work.cache = U64Map(capacity: 4096) }
         if !bpeSegmentable || alpha > 0 {
             bpeSegment(t, 0, n, alpha: alpha, rng: &rng, work: &work, into: &out)
             return
@@ -153,7 +155,11 @@ extension Compiled {
             let isSpace = i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81
             if isSpace {
                 if !prevIsSpace && i > start {
-                    bpeCached(t, start, i, work: &work, into: &out)
+                    if useCache {
+                        bpeCached(t, start, i, work: &work, into: &out)
+                    } else {
+                        bpeSegment(t, start, i, alpha: 0, rng: &rng, work: &work, into: &out)
+                    }
                     start = i
                 }
                 prevIsSpace = true
@@ -163,15 +169,20 @@ extension Compiled {
                 i += 1
             }
         }
-        bpeCached(t, start, n, work: &work, into: &out)
+        if useCache {
+            bpeCached(t, start, n, work: &work, into: &out)
+        } else {
+            bpeSegment(t, start, n, alpha: 0, rng: &rng, work: &work, into: &out)
+        }
     }
 
     struct BPEWork {
         var symbols: [Symbol] = []
         var heap = MinHeap<Pair>()
         var revMerge: [[UInt8]: ([UInt8], [UInt8])] = [:]
-        // Cache of word → ids for this call (words repeat): hash → entry index.
-        var cache = U64Map(capacity: 1024)
+        // Cache of word → ids for this call (words repeat): hash → entry index; made only
+        // for long inputs.
+        var cache = U64Map(capacity: 1)
         var cachedWords: [UInt8] = []
         var cachedIDs: [TokenID] = []
         /// (word start, word length, ids start, ids count) in the arenas.
