@@ -98,10 +98,29 @@ public struct UnigramModel: Sendable {
     }
 
     public func encode(_ t: UnsafeBufferPointer<UInt8>, into out: inout [TokenID]) {
-        let segs = viterbiSegments(t)
-        out.reserveCapacity(out.count + segs.count)
+        let n = t.count
+        if n == 0 { return }
+        let best = viterbiBest(t)
+        // Backtrack, emitting in reverse (bytes of an unknown piece too), then flip.
+        var rev: [TokenID] = []
+        rev.reserveCapacity(n / 3 + 16)
+        let unk = self.unk
+        best.withUnsafeBufferPointer { best in
+            var e = n
+            while e > 0 {
+                let node = best[e]
+                let s = Int(node.startsAt)
+                if node.id == unk, let b = byteIDs {
+                    var k = e - 1
+                    while k >= s { rev.append(TokenID(truncatingIfNeeded: b[Int(t[k])])); k -= 1 }
+                } else {
+                    rev.append(TokenID(truncatingIfNeeded: node.id))
+                }
+                e = s
+            }
+        }
         let first = out.count
-        for (s, e, id) in segs { emit(id, t, s, e, &out) }
+        out.append(contentsOf: rev.reversed())
         fuseUnknown(&out, from: first)
     }
 
@@ -274,6 +293,21 @@ public struct UnigramModel: Sendable {
     func viterbiSegments(_ t: UnsafeBufferPointer<UInt8>) -> [(Int, Int, Int32)] {
         let n = t.count
         if n == 0 { return [] }
+        let best = viterbiBest(t)
+        var segs: [(Int, Int, Int32)] = []
+        var e = n
+        while e > 0 {
+            let node = best[e]
+            segs.append((Int(node.startsAt), e, node.id))
+            e = Int(node.startsAt)
+        }
+        segs.reverse()
+        return segs
+    }
+
+    /// spm's EncodeOptimized forward pass: the best path ending at each byte position.
+    func viterbiBest(_ t: UnsafeBufferPointer<UInt8>) -> [BestNode] {
+        let n = t.count
         var best = [BestNode](repeating: BestNode(), count: n + 1)
         let unkScore = minScore - UnigramModel.unkPenalty
         let unk = self.unk
@@ -317,15 +351,7 @@ public struct UnigramModel: Sendable {
                 }
             }
         }
-        var segs: [(Int, Int, Int32)] = []
-        var e = n
-        while e > 0 {
-            let node = best[e]
-            segs.append((Int(node.startsAt), e, node.id))
-            e = Int(node.startsAt)
-        }
-        segs.reverse()
-        return segs
+        return best
     }
 
     // MARK: Sampling
