@@ -20,7 +20,14 @@ for its first 200 lines, and "model-NN" cases that exercise the model's own piec
 (encode(..., enable_sampling=True)); the Swift tests compare frequencies, not draws, since
 the random generators differ.
 
-Run through Scripts/make_spm_goldens.sh, which pins the library version.
+Also writes Fixtures/goldens/spm-hf-<name>.json for the Unigram models: the Hugging Face
+`tokenizers` Unigram model built from the same vocabulary ([piece, score], unk_id, no byte
+fallback), with no normalizer or pre-tokenizer, on the text already normalized by
+sentencepiece (each case's "text" is sp.normalize(original)): this checks
+TokenKitSentencePiece.UnigramModel's Hugging Face flavour (double-precision Viterbi, fused
+unknowns).
+
+Run through Scripts/make_spm_goldens.sh, which pins the library versions.
 """
 
 from __future__ import annotations
@@ -128,6 +135,28 @@ def main():
             json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
             f.write("\n")
         print(f"wrote {dest}: {len(cases)} cases")
+        if proto.trainer_spec.model_type == pb.TrainerSpec.UNIGRAM:
+            hf_goldens(name, file, sp, proto, common_cases(text) + [(f"model-{i:02d}", s) for i, s in enumerate(MODEL_CASES)])
+
+
+def hf_goldens(name, file, sp, proto, cases):
+    from tokenizers import Tokenizer
+    from tokenizers.models import Unigram
+
+    unk = next(i for i, p in enumerate(proto.pieces) if p.type == 2)
+    model = Unigram([(p.piece, p.score) for p in proto.pieces], unk, False)
+    tok = Tokenizer(model)
+    lib = "tokenizers " + importlib.metadata.version("tokenizers")
+    out_cases = []
+    for case_name, s in cases:
+        normalized = sp.normalize(s)
+        out_cases.append({"name": case_name, "text": normalized, "ids": tok.encode(normalized).ids})
+    out = {"model": f"sentencepiece/{file}", "library": lib, "cases": out_cases}
+    dest = os.path.join(FIXTURES, "goldens", f"spm-hf-{name}.json")
+    with open(dest, "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {dest}: {len(out_cases)} cases")
 
 
 if __name__ == "__main__":

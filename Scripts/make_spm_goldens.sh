@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate Fixtures/goldens/spm-*.json with the pinned `sentencepiece` package.
+# Regenerate Fixtures/goldens/spm-*.json with the pinned `sentencepiece` (and `tokenizers`) packages.
 #
 #   Scripts/make_spm_goldens.sh
 #
@@ -17,6 +17,7 @@ fi
 
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     "sentencepiece==0.2.1" \
-    "protobuf==6.33.0"
+    "protobuf==6.33.0" \
+    "tokenizers==0.22.1"
 
 exec "$VENV/bin/python" "$ROOT/Scripts/make_spm_goldens.py" "$@"

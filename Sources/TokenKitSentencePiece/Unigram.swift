@@ -51,10 +51,31 @@ public struct UnigramModel: Sendable {
         maxScore = hi
     }
 
-    /// A model from a plain vocabulary, as in a tokenizer.json "Unigram" model: every entry is
-    /// a normal piece except `unkID` (unknown) and, with `byteFallback`, pieces named
-    /// `<0x00>`…`<0xFF>` (byte pieces, used for characters no piece covers).
+    /// The Hugging Face `tokenizers` flavour (tokenizer.json "Unigram" models), set by
+    /// `init(vocab:unkID:byteFallback:)`: every vocabulary entry is matchable, scores are
+    /// added in double precision, the unknown score is `min(all scores) − 10`, runs of unknown
+    /// characters are fused into one token, which becomes byte pieces when byte fallback is on
+    /// and all its bytes have one (else the unknown id).
+    struct HF: Sendable {
+        var trie: PieceTrie
+        var scores: [Double]
+        var minScore: Double
+    }
+    var hf: HF?
+
+    /// A model from a plain vocabulary, as in a tokenizer.json "Unigram" model (Hugging Face
+    /// semantics for `encode`; `nbest` and sampling use SentencePiece's lattice with these
+    /// scores). Byte pieces are the entries named `<0x00>`…`<0xFF>`.
     public init(vocab: [(piece: [UInt8], score: Double)], unkID: TokenID?, byteFallback: Bool) {
+        var all: [([UInt8], Int32, Float)] = []
+        var minScore = Double.infinity
+        for (i, v) in vocab.enumerated() {
+            all.append((v.piece, Int32(i), Float(v.score)))
+            minScore = min(minScore, v.score)
+        }
+        defer {
+            hf = HF(trie: PieceTrie(scored: all), scores: vocab.map(\.score), minScore: minScore.isFinite ? minScore : 0)
+        }
         var keys: [([UInt8], Int32)] = []
         var types = [UInt8](repeating: 1, count: vocab.count)
         var byteIDs: [Int32]? = byteFallback ? [Int32](repeating: unkID.map { Int32($0) } ?? -1, count: 256) : nil
@@ -100,6 +121,7 @@ public struct UnigramModel: Sendable {
     public func encode(_ t: UnsafeBufferPointer<UInt8>, into out: inout [TokenID]) {
         let n = t.count
         if n == 0 { return }
+        if let hf { return hfEncode(t, hf, into: &out) }
         let best = viterbiBest(t)
         // Backtrack, emitting in reverse (bytes of an unknown piece too), then flip.
         var rev: [TokenID] = []
@@ -126,7 +148,7 @@ public struct UnigramModel: Sendable {
 
     /// spm merges a run of unknown pieces into one (without byte fallback).
     func fuseUnknown(_ out: inout [TokenID], from first: Int) {
-        guard byteIDs == nil, let u = unkID else { return }
+        guard byteIDs == nil, let u = unkID, hf == nil else { return }
         fuseUnknownRuns(&out, from: first, unk: u)
     }
 
@@ -303,6 +325,64 @@ public struct UnigramModel: Sendable {
         }
         segs.reverse()
         return segs
+    }
+
+    /// Hugging Face's `encode_optimized` (Viterbi in double precision), unknown runs fused.
+    func hfEncode(_ t: UnsafeBufferPointer<UInt8>, _ hf: HF, into out: inout [TokenID]) {
+        let n = t.count
+        var score = [Double](repeating: 0, count: n + 1)
+        var from = [Int32](repeating: -1, count: n + 1)
+        var ids = [Int32](repeating: -1, count: n + 1)
+        let unkScore = hf.minScore - 10
+        let unk = self.unk
+        hf.scores.withUnsafeBufferPointer { scores in
+            var start = 0
+            while start < n {
+                let till = score[start]
+                let mblen = min(UTF8Scan.decode(t, start).length, n - start)
+                var hasSingle = false
+                hf.trie.forEachPrefix(t, start, n) { len, id in
+                    let e = start + len
+                    let cand = scores[Int(id)] + till
+                    if from[e] == -1 || cand > score[e] {
+                        score[e] = cand
+                        from[e] = Int32(start)
+                        ids[e] = id
+                    }
+                    if len == mblen { hasSingle = true }
+                }
+                if !hasSingle {
+                    let e = start + mblen
+                    let cand = unkScore + till
+                    if from[e] == -1 || cand > score[e] {
+                        score[e] = cand
+                        from[e] = Int32(start)
+                        ids[e] = unk
+                    }
+                }
+                start += mblen
+            }
+        }
+        var segs: [(Int, Int, Int32)] = []
+        var e = n
+        while e > 0 {
+            let s = Int(from[e])
+            if ids[e] == unk, unk >= 0, let last = segs.last, last.2 == unk, last.0 == e {
+                segs[segs.count - 1].0 = s  // fuse with the unknown run after it
+            } else {
+                segs.append((s, e, ids[e]))
+            }
+            e = s
+        }
+        for (s, e, id) in segs.reversed() {
+            if id != unk || unk < 0 {
+                out.append(TokenID(truncatingIfNeeded: id))
+            } else if let b = byteIDs, (s..<e).allSatisfy({ b[Int(t[$0])] != unk }) {
+                for k in s..<e { out.append(TokenID(truncatingIfNeeded: b[Int(t[k])])) }
+            } else {
+                out.append(TokenID(truncatingIfNeeded: unk))
+            }
+        }
     }
 
     /// spm's EncodeOptimized forward pass: the best path ending at each byte position.

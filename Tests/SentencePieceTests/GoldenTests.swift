@@ -59,3 +59,24 @@ import TokenKitSentencePiece
         #expect(model.serialized() == bytes)
     }
 }
+
+/// `UnigramModel(vocab:unkID:byteFallback:)` (tokenizer.json "Unigram") gives the ids of
+/// Hugging Face `tokenizers` on text already normalized by sentencepiece.
+@Suite struct HFUnigramGoldenTests {
+    @Test(arguments: ["botchan-unigram", "kyoto-unigram"])
+    func idsMatchTokenizers(_ name: String) throws {
+        let golden = try SPMGolden.load("hf-" + name)
+        let spm = try SPMModels.shared.get(golden.model)
+        let unk = spm.unkID
+        let model = UnigramModel(vocab: spm.pieces.map { ($0.bytes, Double($0.score)) }, unkID: unk, byteFallback: false)
+        var failures = 0
+        for c in golden.cases {
+            let ids = model.encode(Array(c.text.utf8))
+            if ids != c.ids {
+                failures += 1
+                if failures <= 5 { Issue.record("\(name) \(c.name): got \(ids.prefix(30)) want \(c.ids.prefix(30))") }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(golden.cases.count) cases differ from \(golden.library)")
+    }
+}
