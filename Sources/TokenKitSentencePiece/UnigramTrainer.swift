@@ -76,6 +76,11 @@ public struct UnigramTrainer: Sendable {
     static let unkChar: UInt32 = 0x2585
     static let wsChar: UInt32 = 0x2581
 
+    /// Trains on a text file's bytes: one sentence per line (split at "\n").
+    public func train(text: [UInt8]) throws -> SentencePieceModel {
+        try train(sentences: text.split(separator: UInt8(ascii: "\n")).map(Array.init))
+    }
+
     /// Trains on `sentences` (one per element, UTF-8; invalid bytes become U+FFFD).
     public func train(sentences: [[UInt8]]) throws -> SentencePieceModel {
         let cfg = configuration
@@ -353,7 +358,7 @@ public struct UnigramTrainer: Sendable {
         let parts = sharded(words.count) { range -> [Double] in
             var expected = [Double](repeating: 0, count: pieceCount)
             for i in range {
-                words[i].withUnsafeBufferPointer { t in model.marginals(t, freq: freq[i], into: &expected) }
+                _ = words[i].withUnsafeBufferPointer { t in model.marginals(t, freq: freq[i], into: &expected) }
             }
             return expected
         }
