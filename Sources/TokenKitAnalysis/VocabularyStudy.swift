@@ -3,6 +3,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitSentencePiece
 
 /// How a language's corpus token count falls with vocabulary size, and the "optimal" size that
 /// gives it a target count (Arnett et al. 2025): per language, a byte-level BPE tokenizer is
@@ -13,7 +14,15 @@ import TokenKitModels
 /// BPE merges are learned greedily, so the tokenizer of size s is the first s − 256 merges of the
 /// largest one: each language is trained once, at the largest size.
 public struct VocabularyStudy {
+    public enum Algorithm: String, Sendable, CaseIterable {
+        /// Byte-level BPE (`BPETrainer`), trained once at the largest size.
+        case bpe
+        /// SentencePiece Unigram (`UnigramTrainer`, spm's defaults), trained at each size.
+        case unigram
+    }
+
     public struct Options: Sendable {
+        public var algorithm = Algorithm.bpe
         /// Vocabulary sizes, each at least 257.
         public var sizes: [Int] = [8192, 16384, 32768, 65536]
         public var pivot = "eng"
@@ -70,7 +79,7 @@ public struct VocabularyStudy {
         var states: [Int] = []
         var done = 0
         let lock = NSLock()
-        let minFrequency = options.minFrequency
+        let minFrequency = options.minFrequency, algorithm = options.algorithm
         let results = try parallelMap(count: todo.count, threads: options.threads, states: &states, makeState: { 0 }) {
             k, _ -> Result<[VocabularyRow.Point], TokenKitError> in
             let i = todo[k]
@@ -81,6 +90,9 @@ public struct VocabularyStudy {
                 lock.unlock()
             }
             do {
+                if algorithm == .unigram {
+                    return .success(try Self.trainUnigramAndCount(langs[i], file: rows[i].trainFile!, sizes: sizes))
+                }
                 return .success(try Self.trainAndCount(langs[i], file: rows[i].trainFile!, sizes: sizes, largest: largest,
                                                        pipeline: pipeline, minFrequency: minFrequency))
             } catch let e as TokenKitError {
@@ -93,7 +105,7 @@ public struct VocabularyStudy {
             switch results[k] {
             case .success(let points):
                 rows[i].points = points
-                if points.last.map({ $0.actualVocabSize < $0.vocabSize }) == true {
+                if points.last.map({ $0.actualVocabSize < $0.vocabSize }) == true, algorithm == .bpe {
                     problems.append(Problem(language: langs[i].code, file: rows[i].trainFile,
                                             "training stopped at \(points.last!.actualVocabSize) tokens (no pair occurs \(minFrequency)+ times); larger sizes repeat it"))
                 }
@@ -133,8 +145,29 @@ public struct VocabularyStudy {
                 }
             }
         }
-        return VocabularyReport(corpus: corpus.path, trainingDir: trainingDir, sizes: sizes, targetTokens: target, targetSource: targetSource,
+        return VocabularyReport(corpus: corpus.path, trainingDir: trainingDir, algorithm: options.algorithm, sizes: sizes, targetTokens: target, targetSource: targetSource,
                                 preTokenizer: pipeline.preTokenizerName, rows: rows, problems: problems)
+    }
+
+    /// Unigram models are not nested like BPE merges: one training per size. Sentences are the
+    /// training file's non-empty lines; the corpus is counted with `sp.encode` (no BOS/EOS).
+    static func trainUnigramAndCount(_ lang: CorpusLanguage, file: String, sizes: [Int]) throws -> [VocabularyRow.Point] {
+        let sentences = CorpusLanguage.splitLines(try readFile(file)).filter { !$0.isEmpty }
+        if sentences.isEmpty { throw TokenKitError.badInput("the training file is empty") }
+        var points: [VocabularyRow.Point] = []
+        for size in sizes {
+            var config = UnigramTrainer.Configuration()
+            config.vocabSize = size
+            config.hardVocabLimit = false
+            config.threads = 1
+            let model = try UnigramTrainer(config).train(sentences: sentences)
+            var total = 0
+            lang.text.withUnsafeBufferPointer { p in
+                for r in lang.lines { total += model.encode(Array(p[r])).count }
+            }
+            points.append(.init(vocabSize: size, actualVocabSize: model.count, tokens: total))
+        }
+        return points
     }
 
     static func trainAndCount(_ lang: CorpusLanguage, file: String, sizes: [Int], largest: Int, pipeline: TrainingPipeline,
@@ -247,6 +280,7 @@ public struct VocabularyRow: Sendable {
 public struct VocabularyReport: Sendable {
     public var corpus: String
     public var trainingDir: String
+    public var algorithm: VocabularyStudy.Algorithm
     public var sizes: [Int]
     public var targetTokens: Double?
     /// "given" or "eng at 32768".
@@ -267,7 +301,8 @@ public struct VocabularyReport: Sendable {
             table.append(cells)
         }
         let target = targetTokens.map { "\(Int($0)) tokens (\(targetSource))" } ?? "none"
-        let about = "BPE (pre-tokenizer \(preTokenizer)) trained per language on \(trainingDir); tokens = a·V^b fitted in log-log; target \(target)"
+        let model = algorithm == .bpe ? "BPE (pre-tokenizer \(preTokenizer))" : "SentencePiece Unigram"
+        let about = "\(model) trained per language on \(trainingDir); tokens = a·V^b fitted in log-log; target \(target)"
         switch format {
         case .text:
             header[header.count - 1] = "note"
@@ -282,7 +317,7 @@ public struct VocabularyReport: Sendable {
             return out
         case .json:
             var out = "{\n  \"corpus\": \(jsonString(corpus)),\n  \"train\": \(jsonString(trainingDir)),\n"
-            out += "  \"algorithm\": \"bpe\",\n  \"pre_tokenizer\": \(jsonString(preTokenizer)),\n"
+            out += "  \"algorithm\": \(jsonString(algorithm.rawValue)),\n  \"pre_tokenizer\": \(algorithm == .bpe ? jsonString(preTokenizer) : "null"),\n"
             out += "  \"sizes\": [\(sizes.map(String.init).joined(separator: ", "))],\n"
             out += "  \"fit\": \"tokens = a * V^b, least squares on (ln V, ln tokens)\",\n"
             out += "  \"target_tokens\": \(targetTokens.map { jsonNumber($0) } ?? "null"),\n  \"target\": \(jsonString(targetSource)),\n"

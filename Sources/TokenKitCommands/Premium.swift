@@ -33,7 +33,8 @@ struct Premium: ParsableCommand {
             Pairs with more than 10 % unknown tokens get no premium. Per tokenizer: mean, median, spread
             (standard deviation), min, max and the worst languages.
 
-            With --train and --train-sizes, trains a byte-level BPE tokenizer per language at each size,
+            With --train and --train-sizes, trains a byte-level BPE (or, with --algorithm unigram, a
+            SentencePiece Unigram) tokenizer per language at each size,
             counts the corpus with each, fits tokens = a·V^b (least squares in log-log) and gives the
             vocabulary size at which each language reaches the target count (Arnett et al. 2025).
 
@@ -89,7 +90,7 @@ struct Premium: ParsableCommand {
     @Option(help: "Vocabulary sizes to train, e.g. 8k,16k,32k,64k (k = 1024).")
     var trainSizes: String?
 
-    @Option(help: "Training algorithm for --train: bpe (unigram is not available yet).")
+    @Option(help: "Training algorithm for --train: bpe (byte-level BPE) or unigram (SentencePiece Unigram).")
     var algorithm = "bpe"
 
     @Option(help: "Target corpus token count for the optimal vocabulary size (default: the pivot's count at the middle size).")
@@ -184,13 +185,13 @@ struct Premium: ParsableCommand {
         var algo = algorithm.lowercased()
         // `-m bpe` / `-m unigram` name the algorithm in this mode.
         for m in models where ["bpe", "unigram"].contains(m.lowercased()) && !fileExists(m) { algo = m.lowercased() }
-        guard algo == "bpe" else {
-            if algo == "unigram" { throw TokenKitError.usage("--train-sizes with unigram: not available yet (tokenkit has no Unigram trainer); use bpe") }
-            throw TokenKitError.usage("--algorithm must be bpe (unigram is not available yet)")
+        guard let algorithm = VocabularyStudy.Algorithm(rawValue: algo) else {
+            throw TokenKitError.usage("--algorithm must be bpe or unigram")
         }
         let parsed = try VocabularyStudy.parseSizes(sizes)
         var options = VocabularyStudy.Options()
         options.sizes = parsed
+        options.algorithm = algorithm
         options.pivot = pivot
         options.targetTokens = targetTokens
         options.threads = runOptions.threads

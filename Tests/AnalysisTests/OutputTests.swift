@@ -121,6 +121,22 @@ import FoundationXML
         #expect(study.render(.text).contains("tokens@600"))
     }
 
+    @Test func unigramStudy() throws {
+        let corpus = try ParallelCorpus.load(udhr, only: ["eng", "spa"])
+        var options = VocabularyStudy.Options()
+        options.algorithm = .unigram
+        options.sizes = [200, 300, 450]
+        options.threads = 2
+        let study = try VocabularyStudy(options: options).run(corpus: corpus, trainingDir: udhr)
+        for r in study.rows {
+            #expect(r.error == nil, "\(r.error ?? "")")
+            #expect(r.points.count == 3)
+            #expect(zip(r.points, r.points.dropFirst()).allSatisfy { $0.tokens > $1.tokens }, "\(r.language) \(r.points)")
+            #expect(r.fit.map { $0.b < 0 } == true)
+        }
+        #expect(study.render(.json).contains("\"algorithm\": \"unigram\""))
+    }
+
     @Test func missingTrainingFileIsReported() throws {
         try withFiles(["eng.txt": Array("the cat sat on the mat\nthe dog sat\n".utf8)]) { train in
             let corpus = try ParallelCorpus.load(udhr, only: ["eng", "spa"])
