@@ -115,5 +115,28 @@ with tempfile.TemporaryDirectory() as tmp:
                                      capture_output=True).stdout)
     check("trained character-level tokenizer in HF tokenizers", ours == hf.encode(whole["text"], add_special_tokens=False).ids)
 
+    # 6. BPE tokenizer.json files of many shapes, trained by HF tokenizers: same ids.
+    variety = os.path.join(tmp, "variety")
+    names = subprocess.run([sys.executable, os.path.join(ROOT, "Scripts", "hf_variety.py"), corpus, variety],
+                           check=True, capture_output=True, text=True).stdout.split()
+    cases = golden("r50k")["cases"]
+    for name in names:
+        path = os.path.join(variety, name + ".json")
+        hf = Tokenizer.from_file(path)
+        # One tokenkit process over all cases: JSONL in, one record per line out.
+        texts = [c["text"] for c in cases if "\n" not in c["text"][:-1] and "\r" not in c["text"]]
+        lines_path = os.path.join(tmp, "lines.txt")
+        with open(lines_path, "wb") as f:
+            f.write("\n".join(t.rstrip("\n") for t in texts).encode("utf-8"))
+        got = subprocess.run([tokenkit, "encode", "-m", path, "--lines", "--format", "jsonl", lines_path], check=True,
+                             capture_output=True).stdout.decode().splitlines()
+        bad = []
+        for t, line in zip(texts, got):
+            want = hf.encode(t.rstrip("\n"), add_special_tokens=False).ids
+            if json.loads(line)["ids"] != want:
+                bad.append(repr(t[:40]))
+        check(f"HF-trained {name} tokenizer.json ({len(texts)} cases)", not bad and len(got) == len(texts),
+              f"{len(bad)} differ, e.g. {bad[:3]}")
+
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

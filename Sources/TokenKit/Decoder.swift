@@ -10,6 +10,8 @@ public indirect enum Decoder: Sendable {
     case fuse
     case strip(content: [UInt8], start: Int, stop: Int)
     case metaspace(replacement: [UInt8], prependScheme: PreTokenizerPrepend)
+    /// End-of-word suffixes (CLIP's "</w>") become spaces, the last one nothing.
+    case bpeSuffix([UInt8])
     case sequence([Decoder])
 
     public typealias PreTokenizerPrepend = String
@@ -47,6 +49,8 @@ public indirect enum Decoder: Sendable {
                 if i == 0, prepend != "never", r.first == 0x20 { r.removeFirst() }
                 return r
             }
+        case .bpeSuffix(let suffix):
+            return tokens.enumerated().map { i, t in replacingAll(t, suffix, with: i == tokens.count - 1 ? [] : [0x20]) }
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decode($0) }
         }

@@ -1,6 +1,7 @@
 import TokenKit
 import TokenKitCore
 import TokenKitModels
+import TokenKitSentencePiece
 import TokenKitText
 
 /// A JSON value with its path, so every error names the field that is wrong.
@@ -191,6 +192,15 @@ public enum TokenizerJSON {
         case "NFKC": return .nfkc
         case "NFKD": return .nfkd
         case "Lowercase": return .lowercase
+        case "StripAccents": return .stripAccents
+        case "Precompiled":
+            guard case .string(let b64)? = f["precompiled_charsmap"].value,
+                  let blob = b64.withUnsafeBufferPointer({ Base64.decode($0) }) else {
+                throw f["precompiled_charsmap"].fail("expected base64 text")
+            }
+            do { return .custom(try PrecompiledCharsMap(blob)) } catch let e as TokenKitError {
+                throw f["precompiled_charsmap"].fail(e.message)
+            }
         case "Prepend": return .prepend(Array(try f["prepend"].string().utf8))
         case "Strip": return .strip(left: try f["strip_left"].bool(default: true), right: try f["strip_right"].bool(default: true))
         case "Replace":
@@ -241,6 +251,8 @@ public enum TokenizerJSON {
             return .metaspace(replacement: Array(replacement.utf8), prepend: scheme, split: try f["split"].bool(default: true))
         case "WhitespaceSplit":
             return .whitespaceSplit
+        case "BertPreTokenizer":
+            return .sequence([.whitespaceSplit, .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), .isolated, invert: false)])
         case "Whitespace":
             return .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
         case "Punctuation":
@@ -260,6 +272,7 @@ public enum TokenizerJSON {
         case "ByteLevel": return .byteLevel
         case "ByteFallback": return .byteFallback
         case "Fuse": return .fuse
+        case "BPEDecoder": return .bpeSuffix(Array((try f["suffix"].optionalString() ?? "</w>").utf8))
         case "Replace":
             let (regex, literal) = try pattern(f["pattern"])
             guard let literal else { throw f["pattern"].fail("regex Replace decoders are not supported (\(regex!))") }

@@ -125,6 +125,16 @@ public struct BPEModel: Sendable {
         }
         scratch.symbols.removeAll(keepingCapacity: true)
         switch symbols {
+        case .bytes where !continuingSubwordPrefix.isEmpty || !endOfWordSuffix.isEmpty:
+            // Affixes (CLIP's "</w>"): each byte is a one-character symbol, spelled with the affix.
+            var sym: [UInt8] = []
+            for (k, b) in piece.enumerated() {
+                sym.removeAll(keepingCapacity: true)
+                if k > 0 { sym += continuingSubwordPrefix }
+                sym.append(b)
+                if k == piece.count - 1 { sym += endOfWordSuffix }
+                if let id = vocab.lookup(sym) { scratch.symbols.append(id) }
+            }
         case .bytes:
             for b in piece {
                 let id = byteIDs[Int(b)]

@@ -6,6 +6,8 @@ import TokenKitCore
 public indirect enum Normalizer: Sendable {
     case nfc, nfd, nfkc, nfkd
     case lowercase
+    /// Remove combining marks (HF StripAccents; usually after NFD).
+    case stripAccents
     /// Replace every occurrence of a literal string or a regex with `content`.
     case replace(ReplacePattern, content: [UInt8])
     /// Prepend `content` to non-empty text.
@@ -39,6 +41,7 @@ public indirect enum Normalizer: Sendable {
         case .nfkc: return Normalizer.unicode(2, text)
         case .nfkd: return Normalizer.unicode(3, text)
         case .lowercase: return Normalizer.lowercase(text)
+        case .stripAccents: return Normalizer.stripMarks(text)
         case .replace(let pattern, let content): return Normalizer.replace(text, pattern, content)
         case .prepend(let content): return text.isEmpty || continuation ? text : content + text
         case .strip(let left, let right): return Normalizer.strip(text, left: left, right: right)
@@ -105,6 +108,20 @@ public indirect enum Normalizer: Sendable {
                 out += p[last..<p.count]
                 return out
             }
+        }
+    }
+
+    static func stripMarks(_ text: [UInt8]) -> [UInt8] {
+        text.withUnsafeBufferPointer { p in
+            var out: [UInt8] = []
+            out.reserveCapacity(p.count)
+            var i = 0
+            while i < p.count {
+                let d = UTF8Scan.decode(p, i)
+                if !(d.valid && CharClass.of(d.scalar) & CharClass.mark != 0) { out += p[i..<(i + d.length)] }
+                i += d.length
+            }
+            return out
         }
     }
 

@@ -98,7 +98,8 @@ public indirect enum PreTokenizer: Sendable {
                 let r = pieces[k]
                 let start = buf.count
                 let doPrepend = (prepend == .always && !(continuation && k == 0)) || (prepend == .first && first && k == 0)
-                if doPrepend, !buf[r].starts(with: replacement) { buf += replacement }
+                // HF checks after spaces became markers: a leading space counts as one.
+                if doPrepend, !buf[r].starts(with: replacement), buf[r].first != 0x20 { buf += replacement }
                 for i in r { if buf[i] == 0x20 { buf += replacement } else { buf.append(buf[i]) } }
                 pieces[k] = start..<buf.count
             }
