@@ -119,15 +119,16 @@ extension PremiumReport {
             td.t, th.t { text-align: left; }
             .note { color: #555; font-size: 0.9em; }
             .err { color: #b00; }
-            .chart { overflow-x: auto; }
+            .chart, .scroll { overflow-x: auto; }
+            td.w { white-space: normal; min-width: 16em; text-align: left; }
             </style>
             </head>
             <body>
             <h1>Token premiums relative to <code>\(xml(pivot))</code></h1>
             <p class="note">Corpus <code>\(xml(corpus))</code>: \(xml(countingNote)). \(xml(renyiNote)).</p>
             <h2>Per tokenizer</h2>
-            <table class="sortable">
-            <thead><tr><th class="t">tokenizer</th><th>|V|</th><th>languages</th><th>mean</th><th>median</th><th>spread (sd)</th><th class="t">min</th><th class="t">max</th><th class="t">worst</th></tr></thead>
+            <div class="scroll"><table class="sortable">
+            <thead><tr><th class="t">tokenizer</th><th>|V|</th><th>languages</th><th>mean</th><th>median</th><th>spread (sd)</th><th class="t">min</th><th class="t">max</th><th class="t">worst</th><th>no premium</th></tr></thead>
             <tbody>
 
             """
@@ -136,12 +137,13 @@ extension PremiumReport {
                 + "<td>\(s.median.map { fmt($0, 3) } ?? "")</td><td>\(s.spread.map { fmt($0, 3) } ?? "")</td>"
                 + "<td class=\"t\">\(s.min.map { "\(xml($0.language)) \(fmt($0.premium, 2))" } ?? "")</td>"
                 + "<td class=\"t\">\(s.max.map { "\(xml($0.language)) \(fmt($0.premium, 2))" } ?? "")</td>"
-                + "<td class=\"t\">\(s.worst.map { "\(xml($0.language)) \(fmt($0.premium, 2))" }.joined(separator: ", "))</td></tr>\n"
+                + "<td class=\"w\">\(s.worst.map { "\(xml($0.language)) \(fmt($0.premium, 2))" }.joined(separator: ", "))</td>"
+                + "<td>\(s.failed + s.blanked == 0 ? "" : "\(s.failed) failed, \(s.blanked) &gt;\(fmt(options.unknownThreshold * 100, 0)) % unknown")</td></tr>\n"
         }
-        h += "</tbody></table>\n<h2>Premium per language</h2>\n<div class=\"chart\">\n" + svg() + "</div>\n"
+        h += "</tbody></table></div>\n<h2>Premium per language</h2>\n<div class=\"chart\">\n" + svg() + "</div>\n"
 
         // Premium matrix.
-        h += "<h2>Premiums</h2>\n<table class=\"sortable\">\n<thead><tr><th class=\"t\">language</th>"
+        h += "<h2>Premiums</h2>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th class=\"t\">language</th>"
         for s in tokenizers { h += "<th>\(xml(s.name))</th>" }
         h += "</tr></thead>\n<tbody>\n"
         var seen = Set<String>()
@@ -158,11 +160,11 @@ extension PremiumReport {
             }
             h += "</tr>\n"
         }
-        h += "</tbody></table>\n"
+        h += "</tbody></table></div>\n"
 
         // Everything.
         let cols = columns
-        h += "<h2>All metrics</h2>\n<details open><summary>\(tableRows.count) rows</summary>\n<table class=\"sortable\">\n<thead><tr>"
+        h += "<h2>All metrics</h2>\n<details open><summary>\(tableRows.count) rows</summary>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr>"
         for c in cols { h += "<th\(c.numeric ? "" : " class=\"t\"")>\(xml(c.title))</th>" }
         h += "<th class=\"t\">note</th></tr></thead>\n<tbody>\n"
         for r in tableRows {
@@ -171,7 +173,7 @@ extension PremiumReport {
             let note = r.error.map { "error: \($0)" } ?? (r.blanked ? "too many unknown tokens" : "")
             h += "<td class=\"t err\">\(xml(note))</td></tr>\n"
         }
-        h += "</tbody></table>\n</details>\n"
+        h += "</tbody></table></div>\n</details>\n"
         if !problems.isEmpty {
             h += "<h2>Problems</h2>\n<ul>\n" + problems.map { "<li>\(xml($0.description))</li>\n" }.joined() + "</ul>\n"
         }

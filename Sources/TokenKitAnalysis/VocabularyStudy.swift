@@ -140,7 +140,7 @@ public struct VocabularyStudy {
                 if rows[i].optimal == nil {
                     rows[i].note = "the count does not fall with vocabulary size (b = \(fmt(fit.b, 3)))"
                 } else if let v = rows[i].optimal, let lo = rows[i].points.first?.actualVocabSize, let hi = rows[i].points.last?.actualVocabSize,
-                          v < Double(lo) || v > Double(hi) {
+                          v < Double(lo) * (1 - 1e-9) || v > Double(hi) * (1 + 1e-9) {
                     rows[i].extrapolated = true
                 }
             }
