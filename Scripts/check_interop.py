@@ -59,7 +59,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # 2. tokenizer.json -> tokenkit convert -> HF tokenizers, same ids as the original.
     for name, model in [("qwen2.5", "qwen2.5/tokenizer.json"), ("deepseek-coder", "deepseek-coder/tokenizer.json"),
-                        ("llama2-spm", "llama2-spm/tokenizer.json")]:
+                        ("llama2-spm", "llama2-spm/tokenizer.json"), ("hf-botchan-unigram", "botchan-unigram/tokenizer.json")]:
         out = os.path.join(tmp, name + ".json")
         subprocess.run([tokenkit, "convert", os.path.join(FIX, "models", model), "-o", out], check=True)
         hf = Tokenizer.from_file(out)

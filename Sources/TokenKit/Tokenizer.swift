@@ -21,6 +21,8 @@ public final class Tokenizer: @unchecked Sendable {
     public let model: BPEModel
     /// A SentencePiece model (`.model` file), which brings its own normalizer and encoder.
     public let sentencePiece: SentencePieceModel?
+    /// A tokenizer.json Unigram model: encodes each pre-tokenized piece instead of `model`.
+    public let unigram: UnigramModel?
     public let normalizer: Normalizer?
     public let preTokenizer: PreTokenizer
     public let decoder: Decoder?
@@ -41,8 +43,9 @@ public final class Tokenizer: @unchecked Sendable {
 
     public init(name: String, format: Format, model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer,
                 decoder: Decoder?, addedTokens: [AddedToken], patternDescription: String,
-                defaultPolicy: SpecialPolicy, sentencePiece: SentencePieceModel? = nil) throws {
+                defaultPolicy: SpecialPolicy, sentencePiece: SentencePieceModel? = nil, unigram: UnigramModel? = nil) throws {
         self.sentencePiece = sentencePiece
+        self.unigram = unigram
         self.name = name
         self.format = format
         self.model = model
@@ -91,6 +94,7 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// "BPE", or the SentencePiece model type.
     public var modelName: String {
+        if unigram != nil { return "Unigram" }
         guard let spm = sentencePiece else { return "BPE" }
         switch spm.modelType {
         case .unigram: return "Unigram"
@@ -240,7 +244,7 @@ public final class Tokenizer: @unchecked Sendable {
     private func encodeText(_ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, _ ws: Workspace,
                             _ out: inout [TokenID]) {
         if p.isEmpty { return }
-        if let scanner {
+        if let scanner, unigram == nil {
             var s = 0
             scanner.split(p) { e in
                 model.encode(UnsafeBufferPointer(rebasing: p[s..<e]), into: &out, scratch: &ws.scratch)
@@ -254,6 +258,10 @@ public final class Tokenizer: @unchecked Sendable {
         ws.pieces.append(0..<p.count)
         preTokenizer.split(&ws.buf, &ws.pieces, first: first, continuation: continuation, workspace: ws.text)
         ws.buf.withUnsafeBufferPointer { b in
+            if let unigram {
+                for r in ws.pieces where !r.isEmpty { unigram.encode(UnsafeBufferPointer(rebasing: b[r]), into: &out) }
+                return
+            }
             for r in ws.pieces { model.encode(UnsafeBufferPointer(rebasing: b[r]), into: &out, scratch: &ws.scratch) }
         }
     }
@@ -322,6 +330,8 @@ public final class Tokenizer: @unchecked Sendable {
 /// JSON text of the tokenizer.json parts tokenkit does not model itself, kept verbatim.
 public struct JSONParts: Sendable {
     public var normalizer, preTokenizer, postProcessor, decoder: String
+    /// The whole model object, for models written back verbatim (Unigram).
+    public var model: String?
     /// The model's options other than vocab and merges, as `"key": value` pairs.
     public var modelOptions: String
 

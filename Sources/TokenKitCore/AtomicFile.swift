@@ -13,9 +13,22 @@ public final class AtomicOutput {
     private var fd: Int32
     private var buffer: [UInt8] = []
     private var done = false
+    private var inPlace = false
 
     public init(path: String) throws {
         self.path = path
+        // Devices and pipes (/dev/null, /dev/stdout, a FIFO) are written in place: renaming a
+        // temporary file over them would replace the device itself.
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            tempPath = path
+            fd = open(path, O_WRONLY)
+            if fd < 0 {
+                throw TokenKitError.badInput("cannot open output: \(String(cString: strerror(errno)))", file: path)
+            }
+            inPlace = true
+            return
+        }
         let dir: String
         if let slash = path.lastIndex(of: "/") { dir = String(path[..<slash]) } else { dir = "." }
         let base = path.split(separator: "/").last.map(String.init) ?? path
@@ -45,6 +58,10 @@ public final class AtomicOutput {
         try flush()
         close(fd)
         fd = -1
+        if inPlace {
+            done = true
+            return
+        }
         if rename(tempPath, path) != 0 {
             let msg = String(cString: strerror(errno))
             unlink(tempPath)
@@ -56,7 +73,7 @@ public final class AtomicOutput {
     deinit {
         if !done {
             if fd >= 0 { close(fd) }
-            unlink(tempPath)
+            if !inPlace { unlink(tempPath) }
         }
     }
 }

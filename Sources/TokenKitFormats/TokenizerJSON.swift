@@ -66,8 +66,9 @@ public enum TokenizerJSON {
     static func load(_ root: Field, name: String) throws -> Tokenizer {
         let model = root["model"]
         let type = try model["type"].optionalString() ?? (model["merges"].isNull ? "?" : "BPE")
+        if type == "Unigram" { return try loadUnigram(root, name: name) }
         guard type == "BPE" else {
-            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE tokenizer.json models")
+            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE and Unigram tokenizer.json models")
         }
         let normalizer = try parseNormalizer(root["normalizer"])
         let pre = try parsePreTokenizer(root["pre_tokenizer"])
@@ -133,6 +134,56 @@ public enum TokenizerJSON {
                            continuingSubwordPrefix: prefix,
                            endOfWordSuffix: Array((try model["end_of_word_suffix"].optionalString() ?? "").utf8))
 
+        let added = try addedTokens(root)
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: bpe, normalizer: normalizer, preTokenizer: pre,
+                                decoder: decoder, addedTokens: added, patternDescription: describe(pre),
+                                defaultPolicy: .huggingFace)
+        tok.jsonParts = JSONParts(
+            normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
+            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]),
+            modelOptions: try modelOptions(model))
+        return tok
+    }
+
+    /// HF's Unigram model: `vocab` is [[piece, score], …] with ids in order.
+    static func loadUnigram(_ root: Field, name: String) throws -> Tokenizer {
+        let model = root["model"]
+        var pieces: [(piece: [UInt8], score: Double)] = []
+        for entry in try model["vocab"].array() {
+            guard case .array(let pair)? = entry.value, pair.count == 2, case .string(let piece) = pair[0],
+                  case .number(let score, _) = pair[1] else {
+                throw entry.fail("expected [piece, score]")
+            }
+            pieces.append((piece, score))
+        }
+        var unk: TokenID?
+        if !model["unk_id"].isNull {
+            let u = try model["unk_id"].int()
+            guard u >= 0, u < pieces.count else { throw model["unk_id"].fail("\(u) is not a vocabulary id") }
+            unk = TokenID(u)
+        }
+        let byteFallback = try model["byte_fallback"].bool(default: false)
+        let vocab: TokenTable
+        do {
+            vocab = try TokenTable(pieces.enumerated().map { ($0.element.piece, TokenID($0.offset)) }, allowDuplicateBytes: true)
+        } catch let e as TokenKitError {
+            throw model["vocab"].fail(e.message)
+        }
+        let bpe = BPEModel(vocab: vocab, merges: [], symbols: .characters(byteFallback: byteFallback, unk: unk, fuseUnk: true),
+                           wholePieceFirst: false)
+        let pre = try parsePreTokenizer(root["pre_tokenizer"])
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: bpe, normalizer: try parseNormalizer(root["normalizer"]),
+                                preTokenizer: pre, decoder: try parseDecoder(root["decoder"]), addedTokens: try addedTokens(root),
+                                patternDescription: describe(pre), defaultPolicy: .huggingFace,
+                                unigram: UnigramModel(vocab: pieces, unkID: unk, byteFallback: byteFallback))
+        tok.jsonParts = JSONParts(
+            normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
+            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]), modelOptions: "")
+        tok.jsonParts?.model = try fragment(model)
+        return tok
+    }
+
+    static func addedTokens(_ root: Field) throws -> [AddedToken] {
         var added: [AddedToken] = []
         if !root["added_tokens"].isNull {
             for t in try root["added_tokens"].array() {
@@ -144,14 +195,7 @@ public enum TokenizerJSON {
                     rstrip: try t["rstrip"].bool(default: false), normalized: try t["normalized"].bool(default: true)))
             }
         }
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: bpe, normalizer: normalizer, preTokenizer: pre,
-                                decoder: decoder, addedTokens: added, patternDescription: describe(pre),
-                                defaultPolicy: .huggingFace)
-        tok.jsonParts = JSONParts(
-            normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
-            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]),
-            modelOptions: try modelOptions(model))
-        return tok
+        return added
     }
 
     static func mentionsByteLevel(_ v: JSON?) -> Bool {
@@ -331,6 +375,7 @@ public enum TokenizerJSON {
         out += tok.addedTokens.isEmpty ? "],\n" : "\n  ],\n"
         out += "  \"normalizer\": \(parts.normalizer),\n  \"pre_tokenizer\": \(parts.preTokenizer),\n"
         out += "  \"post_processor\": \(parts.postProcessor),\n  \"decoder\": \(parts.decoder),\n"
+        if let verbatim = parts.model { return Array((out + "  \"model\": \(verbatim)\n}\n").utf8) }
         out += "  \"model\": {\n    \"type\": \"BPE\", \(parts.modelOptions),\n    \"vocab\": {"
         var entries = vocab.ids.map { (show($0), $0) }
         if tok.format != .tokenizerJSON {

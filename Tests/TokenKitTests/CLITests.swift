@@ -160,6 +160,13 @@ import TokenKitCore
         }
     }
 
+    @Test func devicesAreWrittenInPlace() throws {
+        let r = try run(["encode", "-m", r50k, "-o", "/dev/null", "-"], stdin: Array("hi".utf8))
+        #expect(r.status == 0)
+        var st = stat()
+        #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
+    }
+
     @Test func helpHasExamples() throws {
         let r = try run(["encode", "--help"])
         #expect(r.status == 0 && r.out.contains("Examples:"))
