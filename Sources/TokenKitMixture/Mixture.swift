@@ -90,7 +90,9 @@ public struct MixtureInference {
         guard !categories.isEmpty else { throw TokenKitError.usage("give at least one --category NAME=PATH") }
         let merges = try MergeList(tok)
         let units = configuration.units ?? SampleUnits.detect(tok)
+        let clock = Date()
         let samples = try readSamples(categories, tokenizer: tok, units: units, progress: progress)
+        if debug { FileHandle.standardError.write(Data(String(format: "mixture: counted in %.2f s\n", Date().timeIntervalSince(clock)).utf8)) }
         return try infer(merges: merges, samples: samples, units: units, progress: progress)
     }
 
@@ -99,6 +101,7 @@ public struct MixtureInference {
                       progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
         let steps = min(configuration.merges ?? Configuration.maxMerges, merges.merges.count)
         guard steps > 0 else { throw TokenKitError.usage("--merges must be at least 1") }
+        let clock = Date()
 
         // Replay the merges on each category (in parallel).
         var transcripts = [PairTranscript?](repeating: nil, count: samples.count)
@@ -125,6 +128,10 @@ public struct MixtureInference {
         }
         let table = PairTable(transcripts.map { $0! }, merges: merges, steps: steps)
         transcripts = []
+        if debug {
+            FileHandle.standardError.write(Data(String(format: "mixture: merges replayed and indexed in %.2f s: %d pairs, %d changes\n",
+                                                       Date().timeIntervalSince(clock), table.pairCount, table.changeCount).utf8))
+        }
         let lp = try MixtureLP(table, tolerance: configuration.tolerance)
         let sol = try lp.solveLazy(competitorsPerStep: configuration.competitorsPerStep,
                                    minRowsPerSolve: configuration.minRowsPerSolve) { _, t, _ in progress(.solving, t, steps) }

@@ -1,4 +1,8 @@
+import Foundation
 import TokenKitCore
+
+/// TOKENKIT_MIXTURE_DEBUG=1 logs sweeps and timings to stderr.
+let debug = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_DEBUG"] != nil
 
 /// Every category's pair-count transcript over one shared index of pairs.
 struct PairTable {
@@ -14,6 +18,7 @@ struct PairTable {
     /// The pair merged at each step, or -1 when it never occurs in any sample.
     private(set) var mergePair: [Int32] = []
     let totalPairs: [Int64]
+    var changeCount: Int { index.reduce(0) { $0 + $1.count } }
 
     init(_ transcripts: [PairTranscript], merges: MergeList, steps: Int) {
         categories = transcripts.count
@@ -149,25 +154,27 @@ final class MixtureLP {
         return s
     }
 
-    /// Queues the row "merge m beats pair p at step t", with p's slack column.
-    private func addRow(step t: Int, merge m: Int, pair p: Int, _ counts: [Int32]) {
-        let n = table.categories
+    /// Queues the row "merge m(t) beats pair p at step t", with p's slack column;
+    /// `difference` is c_{i,m(t)} − c_{i,p} per category.
+    private func queueRow(step t: Int, pair p: Int, difference: [Double]) {
         if pairColumn[p] < 0 {
             pairColumn[p] = Int32(lp.columnCount + pendingColumns)
             pendingColumns += 1
         }
         var entries: [(Int, Double)] = []
-        for i in 0..<n {
-            let d = Double(counts[m * n + i]) - Double(counts[p * n + i])
-            if d != 0 { entries.append((i, coefficient[i] * d)) }
-        }
-        entries.append((n + t, 1))
+        for (i, d) in difference.enumerated() where d != 0 { entries.append((i, coefficient[i] * d)) }
+        entries.append((table.categories + t, 1))
         entries.append((Int(pairColumn[p]), 1))
         rows.append(lower: 0, entries)
         constraintCount += 1
     }
 
+    /// Seconds spent in CLP (for the debug log).
+    private(set) var solveSeconds = 0.0
+
     private func resolve() throws {
+        let clock = Date()
+        defer { solveSeconds += Date().timeIntervalSince(clock) }
         if pendingColumns > 0 {
             lp.addColumns(lower: .init(repeating: 0, count: pendingColumns),
                           upper: .init(repeating: LinearProgram.infinity, count: pendingColumns),
@@ -185,10 +192,23 @@ final class MixtureLP {
         for p in 0..<table.pairCount where pairColumn[p] >= 0 { pairSlack[p] = max(0, x[Int(pairColumn[p])]) }
     }
 
+    /// A violated row found during a sweep: merge m(t) loses to pair p by `violation`.
+    private struct Candidate {
+        var step: Int
+        var pair: Int
+        var violation: Double
+        /// c_{i,m(t)} − c_{i,p} at step t, per category.
+        var difference: [Double]
+    }
+
     /// Solves LP1_T by lazy row and column generation.
-    /// - Parameters:
-    ///   - competitorsPerStep: most rows added per step per sweep (the paper's 10).
-    ///   - minRowsPerSolve: re-solve once this many rows (or a quarter of the program) are queued.
+    ///
+    /// Each sweep replays the merges under the current solution and looks at the pairs above
+    /// each step's cutoff (at most `competitorsPerStep` of them). Rows go in for each step's worst
+    /// violator and for each pair's worst step: a pair's slack is shared by all steps, so adding
+    /// its rows step after step would only creep up to the same bound. The program is re-solved
+    /// at the end of each sweep, or mid-sweep once the queue holds `minRowsPerSolve` rows or a
+    /// quarter of the program.
     func solveLazy(competitorsPerStep: Int = 10, minRowsPerSolve: Int = 100,
                    progress: (_ sweep: Int, _ step: Int, _ constraints: Int) -> Void = { _, _, _ in }) throws -> LPSolution {
         let n = table.categories, T = table.steps
@@ -196,6 +216,25 @@ final class MixtureLP {
         var skipped = 0
         var stamp = [Int32](repeating: -1, count: table.pairCount)
         var changed: [Int32] = []
+        var stepBest: [Candidate] = []
+        var pairBest: [Int: Candidate] = [:]
+        func difference(_ m: Int, _ p: Int, _ counts: [Int32]) -> [Double] {
+            (0..<n).map { Double(counts[m * n + $0]) - Double(counts[p * n + $0]) }
+        }
+        func flush() throws -> Int {
+            var queued = Set<UInt64>()
+            var count = 0
+            for c in stepBest + pairBest.values.sorted(by: { ($0.pair, $0.step) < ($1.pair, $1.step) }) {
+                let key = UInt64(c.step) << 32 | UInt64(c.pair)
+                guard queued.insert(key).inserted, inProgram.insert(key).inserted else { continue }
+                queueRow(step: c.step, pair: c.pair, difference: c.difference)
+                count += 1
+            }
+            stepBest.removeAll()
+            pairBest.removeAll()
+            if count > 0 || solves == 0 { try resolve() }
+            return count
+        }
         while true {
             sweeps += 1
             var added = 0
@@ -208,34 +247,42 @@ final class MixtureLP {
             for t in 0..<T {
                 let m = Int(table.mergePair[t])
                 if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
-                    let cutoff = score(m, counts, w) + max(0, stepSlack[t]) + tolerance
+                    let bar = score(m, counts, w) + max(0, stepSlack[t])
                     var found = 0
                     popped.removeAll(keepingCapacity: true)
-                    while found < competitorsPerStep, let top = heap.top, heap.keys[top] > cutoff {
+                    while found < competitorsPerStep, let top = heap.top, heap.keys[top] > bar + tolerance {
                         _ = heap.pop()
                         popped.append(top)
-                        if top != m, inProgram.insert(UInt64(t) << 32 | UInt64(top)).inserted {
-                            addRow(step: t, merge: m, pair: top, counts)
-                            found += 1
+                        guard top != m, !inProgram.contains(UInt64(t) << 32 | UInt64(top)) else { continue }
+                        let violation = heap.keys[top] - bar
+                        if found == 0 {
+                            stepBest.append(Candidate(step: t, pair: top, violation: violation, difference: difference(m, top, counts)))
                         }
+                        if violation > pairBest[top]?.violation ?? 0 {
+                            pairBest[top] = Candidate(step: t, pair: top, violation: violation, difference: difference(m, top, counts))
+                        }
+                        found += 1
                     }
                     for p in popped { heap.push(p) }
-                    added += found
                 } else {
                     skipped += 1
                 }
                 table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
                 for p in changed { heap.update(Int(p), score(Int(p), counts, w) - pairSlack[Int(p)]) }
-                if rows.count >= max(minRowsPerSolve, constraintCount / 4) {
-                    try resolve()
+                if stepBest.count + pairBest.count >= max(minRowsPerSolve, constraintCount / 4) {
+                    added += try flush()
                     w = weights
                     for p in 0..<table.pairCount { heap.keys[p] = score(p, counts, w) - pairSlack[p] }
                     heap.rebuild()
                 }
                 if t % 1024 == 0 { progress(sweeps, t, constraintCount) }
             }
-            if rows.count > 0 || solves == 0 { try resolve() }
+            added += try flush()
             progress(sweeps, T, constraintCount)
+            if debug {
+                FileHandle.standardError.write(Data(String(format: "mixture: sweep %d added %d rows (%d in all, %d solves, %.2f s in CLP so far)\n",
+                                                           sweeps, added, constraintCount, solves, solveSeconds).utf8))
+            }
             if added == 0 { break }
         }
         return LPSolution(alpha: alpha, objective: lp.objective / scale, constraints: constraintCount,
@@ -255,7 +302,7 @@ final class MixtureLP {
             let m = Int(table.mergePair[t])
             if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
                 for p in 0..<table.pairCount where p != m && (0..<n).contains(where: { counts[p * n + $0] > 0 }) {
-                    addRow(step: t, merge: m, pair: p, counts)
+                    queueRow(step: t, pair: p, difference: (0..<n).map { Double(counts[m * n + $0]) - Double(counts[p * n + $0]) })
                 }
             } else {
                 skipped += 1
