@@ -191,7 +191,7 @@ struct MixtureEval: ParsableCommand {
     @Option(help: "Bytes of training text per trial.")
     var trainBytes = 4 << 20
 
-    @Option(help: "Use whole category files both to train and to infer (default: first half trains, second half is the sample).")
+    @Flag(help: "Use whole category files both to train and to infer (default: first half trains, second half is the sample).")
     var overlap = false
 
     @OptionGroup var options: MixtureOptions
