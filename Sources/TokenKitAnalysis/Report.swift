@@ -1,4 +1,5 @@
 import Foundation
+import TokenKitCore
 
 /// Text, CSV, JSON and Markdown forms of a premium report.
 public enum PremiumFormat: String, Sendable, CaseIterable {
@@ -218,22 +219,6 @@ func jsonNumber(_ x: Double) -> String {
     guard x.isFinite else { return "null" }
     if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
     return fmt(x, 6, trim: true)
-}
-
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }
 
 func csvField(_ s: String) -> String {

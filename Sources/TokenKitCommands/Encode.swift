@@ -139,7 +139,7 @@ struct Encode: ParsableCommand {
         var fields = [
             "\"tokenizer\": \(jsonString(tok.name))", "\"vocab_size\": \(tok.vocabSize)",
             "\"dtype\": \"\(wide ? "uint32" : "uint16")\"", "\"byte_order\": \"little\"", "\"tokens\": \(tokens)",
-            "\"inputs\": [\(inputs.map(jsonQuote).joined(separator: ", "))]",
+            "\"inputs\": [\(inputs.map(jsonString).joined(separator: ", "))]",
         ]
         if isStochastic {
             fields += ["\"seed\": \(seed)", "\"epoch\": \(epoch)", "\"epochs\": \(epochs)"]
@@ -268,5 +268,3 @@ func appendDecimal(_ v: UInt32, to s: inout [UInt8]) {
     }
 }
 
-/// Kept for commands written against the old name.
-func jsonQuote(_ s: String) -> String { jsonString(s) }

@@ -115,13 +115,13 @@ struct Mixture: ParsableCommand {
 
     static func json(_ r: MixtureInference.Result) -> String {
         func shares(_ v: [Double]) -> String {
-            zip(r.names, v).map { "\n    \(jsonQuote($0.0)): \(number($0.1))" }.joined(separator: ",") + "\n  "
+            zip(r.names, v).map { "\n    \(jsonString($0.0)): \(number($0.1))" }.joined(separator: ",") + "\n  "
         }
         return "{\n  \"proportions\": {\(shares(r.proportions))},\n  \"objective\": \(number(r.objective)),\n"
             + "  \"constraints\": \(r.constraints),\n  \"pair_shares\": {\(shares(r.pairShares))},\n"
             + "  \"merges\": \(r.merges),\n  \"skipped_merges\": \(r.skippedMerges),\n  \"pair_slacks\": \(r.pairSlacks),\n"
-            + "  \"solves\": \(r.solves),\n  \"sweeps\": \(r.sweeps),\n  \"units\": \(jsonQuote(r.units.rawValue)),\n"
-            + "  \"sample_bytes\": {\(zip(r.names, r.sampleBytes).map { "\n    \(jsonQuote($0.0)): \($0.1)" }.joined(separator: ","))\n  }\n}\n"
+            + "  \"solves\": \(r.solves),\n  \"sweeps\": \(r.sweeps),\n  \"units\": \(jsonString(r.units.rawValue)),\n"
+            + "  \"sample_bytes\": {\(zip(r.names, r.sampleBytes).map { "\n    \(jsonString($0.0)): \($0.1)" }.joined(separator: ","))\n  }\n}\n"
     }
 
     static func text(_ r: MixtureInference.Result) -> String {
@@ -274,12 +274,12 @@ struct MixtureEval: ParsableCommand {
         let out = try Output(path: nil)
         if format == .json {
             let trialsJSON = rows.enumerated().map { k, r in
-                "\n    {\"trial\": \(k), \"categories\": [\(r.cats.map(jsonQuote).joined(separator: ", "))], "
+                "\n    {\"trial\": \(k), \"categories\": [\(r.cats.map(jsonString).joined(separator: ", "))], "
                     + "\"truth\": [\(r.truth.map { Mixture.number($0) }.joined(separator: ", "))], "
                     + "\"estimate\": [\(r.estimate.map { Mixture.number($0) }.joined(separator: ", "))], "
                     + "\"log10_mse\": \(Mixture.number(r.logMSE)), \"seconds\": \(String(format: "%.2f", r.seconds))}"
             }.joined(separator: ",")
-            try out.write("{\n  \"trainer\": \(jsonQuote(trainer)), \"mix\": \(mix), \"seed\": \(seed),\n  \"trials\": [\(trialsJSON)\n  ],\n"
+            try out.write("{\n  \"trainer\": \(jsonString(trainer)), \"mix\": \(mix), \"seed\": \(seed),\n  \"trials\": [\(trialsJSON)\n  ],\n"
                 + "  \"mean_log10_mse\": \(Mixture.number(mean)),\n  \"sd_log10_mse\": \(Mixture.number(sd))\n}\n")
         } else {
             for (k, r) in rows.enumerated() {

@@ -246,18 +246,17 @@ public struct BPEModel: Sendable {
             scratch.next.append(i + 1 < n ? Int32(i + 1) : -1)
         }
         var lists: [UInt32: [Int32]] = [:]
-        func add(_ r: UInt32, _ i: Int, _ scratch: inout BPEScratch, _ heap: inout MinHeap) {
+        func add(_ r: UInt32, _ i: Int, _ scratch: inout BPEScratch) {
             if lists[r]?.append(Int32(i)) == nil {
                 lists[r] = [Int32(i)]
-                heap.push(UInt64(r), &scratch.heap)
+                scratch.heap.push(UInt64(r))
             }
         }
-        var heap = MinHeap(&scratch.heap)
         for i in 0..<(n - 1) {
             let r = rank(scratch.symbols[i], scratch.symbols[i + 1]).rank
-            if r != .max { add(r, i, &scratch, &heap) }
+            if r != .max { add(r, i, &scratch) }
         }
-        while let top = heap.pop(&scratch.heap) {
+        while let top = scratch.heap.pop() {
             let r = UInt32(top)
             guard var positions = lists.removeValue(forKey: r) else { continue }
             positions.sort()
@@ -280,14 +279,14 @@ public struct BPEModel: Sendable {
                 let p = Int(scratch.prev[i])
                 if p >= 0 {
                     let rp = rank(scratch.symbols[p], cur.id).rank
-                    if rp != .max { add(rp, p, &scratch, &heap); lower = lower || rp < r }
+                    if rp != .max { add(rp, p, &scratch); lower = lower || rp < r }
                 }
                 if after >= 0 {
                     let rn = rank(cur.id, scratch.symbols[after]).rank
-                    if rn != .max { add(rn, i, &scratch, &heap); lower = lower || rn < r }
+                    if rn != .max { add(rn, i, &scratch); lower = lower || rn < r }
                 }
                 if lower, k < positions.count {
-                    for q in positions[k...] { add(r, Int(q), &scratch, &heap) }
+                    for q in positions[k...] { add(r, Int(q), &scratch) }
                     break
                 }
             }
@@ -312,52 +311,8 @@ public struct BPEScratch {
     var ranks: [UInt64] = []
     var prev: [Int32] = []
     var next: [Int32] = []
-    var heap: [UInt64] = []
+    var heap = MinHeap<UInt64>()
     public init() {}
-}
-
-/// A binary min-heap over a caller-owned array.
-struct MinHeap {
-    init(_ a: inout [UInt64]) {
-        if a.count > 1 {
-            for i in stride(from: a.count / 2 - 1, through: 0, by: -1) { MinHeap.down(&a, i) }
-        }
-    }
-
-    static func down(_ a: inout [UInt64], _ i: Int) {
-        var i = i
-        let n = a.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && a[l] < a[m] { m = l }
-            if r < n && a[r] < a[m] { m = r }
-            if m == i { return }
-            a.swapAt(i, m)
-            i = m
-        }
-    }
-
-    func push(_ v: UInt64, _ a: inout [UInt64]) {
-        a.append(v)
-        var i = a.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if a[p] <= a[i] { break }
-            a.swapAt(p, i)
-            i = p
-        }
-    }
-
-    func pop(_ a: inout [UInt64]) -> UInt64? {
-        guard let top = a.first else { return nil }
-        let last = a.removeLast()
-        if !a.isEmpty {
-            a[0] = last
-            MinHeap.down(&a, 0)
-        }
-        return top
-    }
 }
 
 @inline(__always)

@@ -114,8 +114,8 @@ public struct BPETrainer {
                 if holders[Int(t)].last != Int32(w) { holders[Int(t)].append(Int32(w)) }
             }
         }
-        var heap = MaxHeap()
-        pairCounts.forEach { key, c in heap.push(Int64(bitPattern: c), key) }
+        var heap = MinHeap<PairEntry>()
+        pairCounts.forEach { key, c in heap.push(PairEntry(count: Int64(bitPattern: c), pair: key)) }
 
         var merges: [(TokenID, TokenID, TokenID)] = []
         var mergeCounts: [Int64] = []
@@ -126,10 +126,10 @@ public struct BPETrainer {
 
         // 3. Merge.
         while tokens.count < target, let top = heap.pop() {
-            let (c0, pair) = top
+            let (c0, pair) = (top.count, top.pair)
             let actual = Int64(bitPattern: pairCounts.get(pair) ?? 0)
             if actual != c0 {
-                if actual > 0 { heap.push(actual, pair) }
+                if actual > 0 { heap.push(PairEntry(count: actual, pair: pair)) }
                 continue
             }
             if actual < configuration.minFrequency || actual <= 0 { break }
@@ -204,7 +204,7 @@ public struct BPETrainer {
                 if d == 0 { continue }
                 let updated = Int64(bitPattern: pairCounts.get(key) ?? 0) + d
                 pairCounts.set(key, UInt64(bitPattern: max(0, updated)))
-                if d > 0, updated > 0 { heap.push(updated, key) }
+                if d > 0, updated > 0 { heap.push(PairEntry(count: updated, pair: key)) }
             }
             touched.removeAll(keepingCapacity: true)
             if merges.count % 256 == 0 { progress(tokens.count, target) }
@@ -254,44 +254,14 @@ public struct BPETrainer {
     }
 }
 
-/// A max-heap of (count, pair): higher count first, then the smaller pair (left, then right id).
-struct MaxHeap {
-    private var items: [(Int64, UInt64)] = []
+/// A heap entry: the pair with the higher count comes first, then the smaller pair (left id,
+/// then right id), so that `MinHeap` pops the best pair.
+struct PairEntry: Comparable {
+    let count: Int64
+    let pair: UInt64
 
-    @inline(__always)
-    private static func before(_ x: (Int64, UInt64), _ y: (Int64, UInt64)) -> Bool {
-        x.0 != y.0 ? x.0 > y.0 : x.1 < y.1
-    }
-
-    mutating func push(_ count: Int64, _ pair: UInt64) {
-        items.append((count, pair))
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if !MaxHeap.before(items[i], items[p]) { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> (Int64, UInt64)? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            let n = items.count
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < n, MaxHeap.before(items[l], items[m]) { m = l }
-                if r < n, MaxHeap.before(items[r], items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
+    static func < (x: PairEntry, y: PairEntry) -> Bool {
+        x.count != y.count ? x.count > y.count : x.pair < y.pair
     }
 }
 

@@ -235,7 +235,7 @@ extension Compiled {
     func bpeSegment<G: RandomNumberGenerator>(_ t: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int, alpha: Double,
                                               rng: inout G, work: inout BPEWork, into out: inout [TokenID]) {
         work.symbols.removeAll(keepingCapacity: true)
-        work.heap.items.removeAll(keepingCapacity: true)
+        work.heap.removeAll(keepingCapacity: true)
         var i = lo
         while i < hi {
             var len = min(oneCharLen(t[i]), hi - i)
@@ -341,39 +341,3 @@ extension Compiled {
     }
 }
 
-/// A binary min-heap.
-struct MinHeap<T: Comparable> {
-    var items: [T] = []
-
-    mutating func push(_ x: T) {
-        items.append(x)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if !(items[i] < items[p]) { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> T? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            let n = items.count
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < n && items[l] < items[m] { m = l }
-                if r < n && items[r] < items[m] { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
-}
