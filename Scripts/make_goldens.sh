@@ -24,4 +24,5 @@ fi
     "sentencepiece==0.2.1" \
     "protobuf==6.33.0"
 
-exec "$VENV/bin/python" "$ROOT/Scripts/make_goldens.py" "$@"
+# make_spm_goldens.sh reuses this set-up through GOLDEN_SCRIPT.
+exec "$VENV/bin/python" "${GOLDEN_SCRIPT:-$ROOT/Scripts/make_goldens.py}" "$@"
