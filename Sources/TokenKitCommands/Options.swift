@@ -123,4 +123,11 @@ final class Output {
     func finish() throws {
         if let file { try file.commit() } else { try flush() }
     }
+
+    /// Writes a whole result to `path` (atomically) or stdout.
+    static func write(_ bytes: [UInt8], to path: String?) throws {
+        let out = try Output(path: path)
+        try out.write(bytes)
+        try out.finish()
+    }
 }

@@ -196,10 +196,7 @@ struct CountWords: ParsableCommand {
 
     mutating func run() throws {
         let words = try corpus.count(files, threads: runOptions.threads, quiet: runOptions.quiet)
-        let bytes = WordCountFile.write(words, settings: try corpus.pipeline().settings)
-        let out = try Output(path: output)
-        try out.write(bytes)
-        try out.finish()
+        try Output.write(WordCountFile.write(words, settings: try corpus.pipeline().settings), to: output)
     }
 }
 
@@ -235,9 +232,7 @@ struct MergeCounts: ParsableCommand {
     mutating func run() throws {
         guard let first = files.first else { throw TokenKitError.usage("give word-count files") }
         let settings = try WordCountFile.read(first).1
-        let out = try Output(path: output)
-        try out.write(WordCountFile.write(try MergeCounts.sum(files), settings: settings))
-        try out.finish()
+        try Output.write(WordCountFile.write(try MergeCounts.sum(files), settings: settings), to: output)
     }
 }
 

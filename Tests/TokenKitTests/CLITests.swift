@@ -167,6 +167,25 @@ import TokenKitCore
         #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
     }
 
+    @Test func shardedCountingTrainsLikeTheText() throws {
+        try withTempDir { dir throws in
+            let text = try readFile(fixture("text/golden.txt"))
+            try writeFileAtomically(dir + "/a.txt", text)
+            #expect(try run(["count-words", "-q", "-o", dir + "/a.counts", dir + "/a.txt"]).status == 0)
+            #expect(try run(["merge-counts", "-o", dir + "/all.counts", dir + "/a.counts", dir + "/a.counts"]).status == 0)
+            #expect(try run(["train", "bpe", "-q", "--vocab-size", "400", "--from-counts", dir + "/all.counts", "-o", dir + "/c.json"]).status == 0)
+            // Training on the file twice counts exactly what the two summed shards hold.
+            #expect(try run(["train", "bpe", "-q", "--vocab-size", "400", "-o", dir + "/t.json", dir + "/a.txt", dir + "/a.txt"]).status == 0)
+            let viaCounts = try run(["encode", "-m", dir + "/c.json", dir + "/a.txt", "--format", "json"]).stdout
+            let viaText = try run(["encode", "-m", dir + "/t.json", dir + "/a.txt", "--format", "json"]).stdout
+            #expect(!viaCounts.isEmpty && viaCounts == viaText)
+            #expect(try readFile(dir + "/c.json") == (try readFile(dir + "/t.json")))
+            let mixed = try run(["train", "bpe", "-q", "--vocab-size", "400", "--pre-tokenizer", "cl100k",
+                                 "--from-counts", dir + "/all.counts", "-o", dir + "/x.json"])
+            #expect(mixed.status == 1 && mixed.stderr.contains("expected"))
+        }
+    }
+
     @Test func helpHasExamples() throws {
         let r = try run(["encode", "--help"])
         #expect(r.status == 0 && r.out.contains("Examples:"))
