@@ -5,6 +5,9 @@
    it and give tiktoken's ids on every golden case.
 2. A tokenizer.json fixture converted by tokenkit must give the original's ids in HF `tokenizers`.
 3. `tokenkit encode` on the golden text must equal the goldens (the CLI end to end).
+4–6. Tokenizers trained by tokenkit, and by HF tokenizers in many shapes, agree across libraries.
+7. A Unigram model trained by tokenkit gives the same ids in sentencepiece (.model), HF
+   tokenizers (its tokenizer.json) and tokenkit.
 Prints `N passed, N failed` and exits non-zero on any failure.
 """
 import json, os, subprocess, sys, tempfile
@@ -137,6 +140,35 @@ with tempfile.TemporaryDirectory() as tmp:
                 bad.append(repr(t[:40]))
         check(f"HF-trained {name} tokenizer.json ({len(texts)} cases)", not bad and len(got) == len(texts),
               f"{len(bad)} differ, e.g. {bad[:3]}")
+
+    # 7. Unigram trained by tokenkit: the .model in sentencepiece, its tokenizer.json in HF
+    #    tokenizers and tokenkit itself give the same ids, line by line.
+    import sentencepiece as spm
+    lines = [c["text"].rstrip("\n") for c in golden("r50k")["cases"] if "\n" not in c["text"][:-1] and "\r" not in c["text"]]
+    with open(os.path.join(FIX, "sentencepiece", "botchan.txt"), encoding="utf-8") as f:
+        train_lines = f.read().splitlines()[:3000]
+    train_path = os.path.join(tmp, "unigram-train.txt")
+    with open(train_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(train_lines + lines) + "\n")
+    lines_path = os.path.join(tmp, "unigram-lines.txt")
+    with open(lines_path, "wb") as f:
+        f.write("\n".join(lines).encode("utf-8"))
+    for label, extra in (("default normalization", []),
+                         ("extra spaces kept, space-only pieces", ["--no-remove-extra-whitespaces", "--allow-whitespace-only-pieces"])):
+        model, tj = os.path.join(tmp, "u.model"), os.path.join(tmp, "u.json")
+        subprocess.run([tokenkit, "train", "unigram", "--vocab-size", "2000", "--byte-fallback", *extra, "-q",
+                        "-o", model, "--json", tj, train_path], check=True)
+        sp = spm.SentencePieceProcessor(model_file=model)
+        hf = Tokenizer.from_file(tj)
+        ours = [json.loads(l)["ids"] for l in subprocess.run(
+            [tokenkit, "encode", "-m", model, "--lines", "--format", "jsonl", lines_path],
+            check=True, capture_output=True).stdout.decode().splitlines()]
+        bad_spm = [repr(t[:30]) for t, o in zip(lines, ours) if sp.encode(t) != o]
+        bad_hf = [repr(t[:30]) for t in lines if hf.encode(t, add_special_tokens=False).ids != sp.encode(t)]
+        check(f"tokenkit-trained Unigram ({label}) in sentencepiece ({len(lines)} lines)",
+              not bad_spm and len(ours) == len(lines), f"{len(bad_spm)} differ, e.g. {bad_spm[:3]}")
+        check(f"tokenkit-trained Unigram ({label}) as tokenizer.json in HF tokenizers",
+              not bad_hf, f"{len(bad_hf)} differ from sentencepiece, e.g. {bad_hf[:3]}")
 
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -84,7 +84,12 @@ struct Convert: ParsableCommand {
         let tok = try TokenizerLoader.load(input, options: .init(pattern: pattern))
         let bytes: [UInt8]
         switch target {
-        case .tokenizerJSON: bytes = try TokenizerJSON.write(tok)
+        case .tokenizerJSON:
+            if let spm = tok.sentencePiece, spm.modelType == .unigram {
+                do { bytes = try TokenizerJSON.writeUnigram(spm) } catch let e as TokenKitError { throw e.inFile(input) }
+            } else {
+                bytes = try TokenizerJSON.write(tok)
+            }
         case .tiktoken:
             do { bytes = try TiktokenFormat.write(tok) } catch let e as TokenKitError { throw e.inFile(input) }
         case .spm:

@@ -246,9 +246,13 @@ struct TrainUnigram: ParsableCommand {
             (shrinking factor 0.75) down to the vocabulary size. The .model loads in the sentencepiece
             package. Defaults are those of UnigramTrainer.Configuration.
 
+            The output's extension picks the format: .json writes an HF tokenizer.json Unigram model
+            (same pieces, scores and ids), anything else a .model; --json writes both at once.
+
             Examples:
               tokenkit train unigram --vocab-size 8000 -o tok.model corpus.txt
-              tokenkit train unigram --vocab-size 32000 --byte-fallback --character-coverage 0.9995 -o tok.model *.txt
+              tokenkit train unigram --vocab-size 32000 --byte-fallback --character-coverage 0.9995 -o tok.model --json tokenizer.json *.txt
+              tokenkit train unigram --vocab-size 32000 --byte-fallback --no-remove-extra-whitespaces --allow-whitespace-only-pieces -o code.model src.txt
             """)
 
     @Option(help: "Number of pieces, meta pieces included.")
@@ -272,6 +276,18 @@ struct TrainUnigram: ParsableCommand {
     @Option(help: "Comma-separated user-defined symbols (always single pieces).")
     var userDefinedSymbols: String?
 
+    @Flag(inversion: .prefixedNo, help: "Drop leading and trailing spaces and fold runs of spaces (spm's remove_extra_whitespaces).")
+    var removeExtraWhitespaces = UnigramTrainer.Configuration.default.normalizer.removeExtraWhitespaces
+
+    @Flag(help: "Let runs of spaces be pieces of their own (spm's allow_whitespace_only_pieces).")
+    var allowWhitespaceOnlyPieces = false
+
+    @Option(help: "Longest sentence trained on, in bytes; longer lines are skipped.")
+    var maxSentenceLength = UnigramTrainer.Configuration.default.maxSentenceLength
+
+    @Option(help: "Also write the model as an HF tokenizer.json Unigram model to this path.")
+    var json: String?
+
     @OptionGroup var runOptions: RunOptions
 
     @Argument(help: "Training text files (one sentence per line).")
@@ -281,6 +297,7 @@ struct TrainUnigram: ParsableCommand {
         if files.isEmpty { throw ValidationError("give training files") }
         if !(0.5...1).contains(characterCoverage) { throw ValidationError("--character-coverage must be between 0.5 and 1") }
         if !(0.1..<1).contains(shrinkingFactor) { throw ValidationError("--shrinking-factor must be in [0.1, 1)") }
+        if maxSentenceLength < 1 { throw ValidationError("--max-sentence-length must be positive") }
     }
 
     mutating func run() throws {
@@ -292,6 +309,10 @@ struct TrainUnigram: ParsableCommand {
         config.shrinkingFactor = shrinkingFactor
         config.threads = runOptions.threads
         config.userDefinedSymbols = (userDefinedSymbols ?? "").split(separator: ",").map { Array($0.utf8) }
+        config.normalizer.removeExtraWhitespaces = removeExtraWhitespaces
+        config.allowWhitespaceOnlyPieces = allowWhitespaceOnlyPieces
+        config.maxSentenceLength = maxSentenceLength
+        if !runOptions.quiet { config.log = { note($0, quiet: false) } }
         var sentences: [[UInt8]] = []
         for file in files {
             let data = try readFile(file)
@@ -308,6 +329,7 @@ struct TrainUnigram: ParsableCommand {
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }
-        try writeFileAtomically(output, model.serialized())
+        if let json { try writeFileAtomically(json, try TokenizerJSON.writeUnigram(model)) }
+        try writeFileAtomically(output, output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())
     }
 }

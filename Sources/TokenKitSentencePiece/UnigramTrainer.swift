@@ -41,6 +41,8 @@ public struct UnigramTrainer: Sendable {
         public var splitByUnicodeScript = true
         public var splitByNumber = true
         public var splitDigits = false
+        /// Runs of ▁ stay together as one word and may become pieces of their own ("▁▁▁").
+        public var allowWhitespaceOnlyPieces = false
         public var byteFallback = false
         public var controlSymbols: [[UInt8]] = []
         public var userDefinedSymbols: [[UInt8]] = []
@@ -63,6 +65,9 @@ public struct UnigramTrainer: Sendable {
         }()
         /// Threads for the E-step and pruning.
         public var threads = 2
+        /// Called with a line at each stage (words, seeds, each EM step and pruning, with the
+        /// time so far), for progress on stderr; nil for none.
+        public var log: (@Sendable (String) -> Void)?
 
         public init() {}
 
@@ -84,6 +89,12 @@ public struct UnigramTrainer: Sendable {
     /// Trains on `sentences` (one per element, UTF-8; invalid bytes become U+FFFD).
     public func train(sentences: [[UInt8]]) throws -> SentencePieceModel {
         let cfg = configuration
+        let started = DispatchTime.now().uptimeNanoseconds
+        func say(_ line: @autoclosure () -> String) {
+            guard let log = cfg.log else { return }
+            let s = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            log(String(format: "[%6.1f s] ", s) + line())
+        }
         guard cfg.vocabSize > 0 else { throw TokenKitError.usage("vocabulary size must be positive") }
         guard cfg.shrinkingFactor > 0 && cfg.shrinkingFactor < 1 else {
             throw TokenKitError.usage("shrinking factor must be in (0, 1)")
@@ -99,26 +110,45 @@ public struct UnigramTrainer: Sendable {
         let userPieces = cfg.userDefinedSymbols.map { SentencePieceModel.Piece(bytes: $0, score: 0, type: .userDefined) }
         let normalizer = Compiled(pieces: userPieces, trainerSpec: TrainerSpec(), normalizerSpec: normSpec)
 
-        // 1. Words and their counts.
-        var wordCounts: [[UInt32]: Int] = [:]
-        for s in sentences where s.count <= cfg.maxSentenceLength {
-            let norm = normalizer.normalize(s)
-            let chars = decodeScalars(norm)
-            if chars.isEmpty { continue }
-            if cfg.splitByWhitespace {
-                var start = 0
-                for i in 1...chars.count where i == chars.count || chars[i] == UnigramTrainer.wsChar {
-                    wordCounts[Array(chars[start..<i]), default: 0] += 1
-                    start = i
+        // 1. Words and their counts, on all threads: each counts the normalized words (UTF-8)
+        // of its share of the sentences, then the tables are merged.
+        let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
+        var wordCounts = sharded(sentences.count) { range -> [[UInt8]: Int] in
+            var counts: [[UInt8]: Int] = [:]
+            for k in range where sentences[k].count <= maxLength {
+                let norm = normalizer.normalize(sentences[k])
+                if norm.isEmpty { continue }
+                guard splitWords else { counts[norm, default: 0] += 1; continue }
+                // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when runs
+                // may be pieces (as spm's SplitIntoWords).
+                norm.withUnsafeBufferPointer { t in
+                    @inline(__always) func isSpace(_ i: Int) -> Bool { i + 2 < t.count && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81 }
+                    var start = 0, i = 0
+                    var inRun = false
+                    while i < t.count {
+                        let ws = isSpace(i)
+                        if ws && i > 0 && !(inRun && keepRuns) {
+                            counts[Array(t[start..<i]), default: 0] += 1
+                            start = i
+                        }
+                        inRun = ws
+                        i += ws ? 3 : 1
+                    }
+                    counts[Array(t[start...]), default: 0] += 1
                 }
-            } else {
-                wordCounts[chars, default: 0] += 1
             }
+            return counts
+        }.reduce(into: [[UInt8]: Int]()) { all, part in
+            if all.isEmpty { all = part } else { for (w, c) in part { all[w, default: 0] += c } }
         }
-        // Deterministic order: by count, then by content.
-        var words = wordCounts.map { ($0.key, $0.value) }
-        words.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
+        // Deterministic order: by count, then by content (UTF-8 order is code point order).
+        var byCount = wordCounts.map { ($0.key, $0.value) }
+        wordCounts = [:]
+        byCount.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
+        var words = byCount.map { (decodeScalars($0.0), $0.1) }
+        byCount = []
         guard !words.isEmpty else { throw TokenKitError.badInput("no training text") }
+        say("counted \(words.count) distinct words")
 
         // 2. Character coverage.
         var charCounts: [UInt32: Int] = [:]
@@ -152,20 +182,27 @@ public struct UnigramTrainer: Sendable {
         guard wanted > 0 else { throw TokenKitError.usage("vocabulary size \(cfg.vocabSize) leaves no room after \(meta.count) meta pieces") }
         let desired = Int(Double(wanted) * 1.1)
 
-        let wordBytes = words.map { encodeScalars($0.0) }
         let wordFreq = words.map { Double($0.1) }
+        let allFreq = wordFreq.reduce(0, +)
+        say("\(requiredOrder.count) characters, \(seeds.count) seed pieces")
 
-        // 4–5. EM and pruning.
+        // 4–5. EM and pruning, over lattices built once.
+        let lattices = WordLattices(trainingModel(seeds), words: words.map { encodeScalars($0.0) }, freq: wordFreq,
+                                    threads: cfg.threads)
+        say("lattices: \(lattices.nodeCount) nodes")
         while true {
-            for _ in 0..<max(1, cfg.numSubIterations) {
-                let model = trainingModel(seeds)
-                let expected = eStep(model, wordBytes, wordFreq, pieceCount: seeds.count)
-                seeds = mStep(seeds, expected)
+            for sub in 0..<max(1, cfg.numSubIterations) {
+                let (expected, logLikelihood) = lattices.expectedCounts(scores: seeds.map(\.1), unkScore: unknownScore(seeds))
+                let keep = mStep(&seeds, expected)
+                lattices.remap(keep)
+                say("EM step \(sub): \(seeds.count) pieces, objective \(String(format: "%.4f", -logLikelihood / allFreq))")
             }
             if seeds.count <= desired { break }
-            let pruned = prune(seeds, wordBytes, wordFreq, desired: desired)
-            if pruned.count >= seeds.count { break }
-            seeds = pruned
+            let before = seeds.count
+            let keep = prune(&seeds, lattices, allFreq: allFreq, desired: desired)
+            if seeds.count >= before { break }
+            lattices.remap(keep)
+            say("pruned to \(seeds.count) pieces")
         }
 
         // 6. Finalize.
@@ -223,6 +260,7 @@ public struct UnigramTrainer: Sendable {
         spec.splitByNumber = cfg.splitByNumber
         spec.splitByWhitespace = cfg.splitByWhitespace
         spec.splitDigits = cfg.splitDigits
+        spec.allowWhitespaceOnlyPieces = cfg.allowWhitespaceOnlyPieces
         spec.controlSymbols = cfg.controlSymbols
         spec.userDefinedSymbols = cfg.userDefinedSymbols
         spec.byteFallback = cfg.byteFallback
@@ -275,8 +313,11 @@ public struct UnigramTrainer: Sendable {
             text.append(0)
             scalars.append(0)
         }
-        let sa = SuffixArray.build(text, alphabet: alphabet.count)
-        let lcp = SuffixArray.lcp(text, sa)
+        // Nodes deeper than the longest piece are never seeds: sorting by one symbol more than
+        // that keeps every shallower node exact.
+        let depth = cfg.maxSentencepieceLength + 1
+        let sa = SuffixArray.build(text, alphabet: alphabet.count, depth: depth)
+        let lcp = SuffixArray.lcp(text, sa, cap: depth)
         var candidates: [(start: Int, len: Int, score: Int)] = []
         SuffixArray.internalNodes(sa, lcp) { start, len, count in
             if len <= 1 || len > cfg.maxSentencepieceLength { return }
@@ -285,7 +326,15 @@ public struct UnigramTrainer: Sendable {
             if !isValidPiece(piece) { return }
             candidates.append((start, len, count * len))
         }
-        // Highest score first; ties by content for determinism.
+        // Highest score first; ties by content for determinism. Only the best `room` can be
+        // seeds, so find the score they reach and sort just those (ties at the cut included).
+        let room = max(0, cfg.seedSentencepieceSize - required.count)
+        if candidates.count > room {
+            var scores = candidates.map(\.score)
+            scores.sort(by: >)
+            let cut = room > 0 ? scores[room - 1] : Int.max
+            candidates.removeAll { $0.score < cut }
+        }
         candidates.sort { a, b in
             if a.score != b.score { return a.score > b.score }
             return scalars[a.start..<(a.start + a.len)].lexicographicallyPrecedes(scalars[b.start..<(b.start + b.len)])
@@ -313,10 +362,12 @@ public struct UnigramTrainer: Sendable {
         if piece.isEmpty || piece.count > cfg.maxSentencepieceLength { return false }
         var prevScript = -1
         var pos = 0
+        let allWhitespace = cfg.allowWhitespaceOnlyPieces && piece.allSatisfy { $0 == UnigramTrainer.wsChar }
         for c in piece {
             defer { pos += 1 }
             if c == UnigramTrainer.unkChar || c == 0 || c == 0x20 { return false }
             if c == UnigramTrainer.wsChar {
+                if allWhitespace { continue }
                 if cfg.splitByWhitespace && pos > 0 { return false }
                 if !cfg.splitByWhitespace && pos > 0 && pos == piece.count - 1 { return false }
                 continue
@@ -354,82 +405,60 @@ public struct UnigramTrainer: Sendable {
         return results.map { $0! }
     }
 
-    func eStep(_ model: UnigramModel, _ words: [[UInt8]], _ freq: [Double], pieceCount: Int) -> [Double] {
-        let parts = sharded(words.count) { range -> [Double] in
-            var expected = [Double](repeating: 0, count: pieceCount)
-            for i in range {
-                _ = words[i].withUnsafeBufferPointer { t in model.marginals(t, freq: freq[i], into: &expected) }
-            }
-            return expected
-        }
-        var total = [Double](repeating: 0, count: pieceCount)
-        for p in parts { for i in 0..<pieceCount { total[i] += p[i] } }
-        return total
+    /// The lattice's score for an unknown character: min piece score − 10 (spm's kUnkPenalty).
+    func unknownScore(_ pieces: [([UInt8], Float)]) -> Float {
+        (pieces.map(\.1).min() ?? 0) - UnigramModel.unkPenalty
     }
 
-    func mStep(_ pieces: [([UInt8], Float)], _ expected: [Double]) -> [([UInt8], Float)] {
+    /// Bayesian (digamma) re-estimate; pieces expected fewer than 0.5 times go. Returns each old
+    /// index's new one (-1 for dropped).
+    func mStep(_ pieces: inout [([UInt8], Float)], _ expected: [Double]) -> [Int32] {
         var kept: [([UInt8], Double)] = []
+        var newIndex = [Int32](repeating: -1, count: pieces.count)
         var sum = 0.0
         for (i, p) in pieces.enumerated() where expected[i] >= 0.5 {
+            newIndex[i] = Int32(kept.count)
             kept.append((p.0, expected[i]))
             sum += expected[i]
         }
         let logSum = digamma(sum)
-        return kept.map { ($0.0, Float(digamma($0.1) - logSum)) }
+        pieces = kept.map { ($0.0, Float(digamma($0.1) - logSum)) }
+        return newIndex
     }
 
-    func prune(_ pieces: [([UInt8], Float)], _ words: [[UInt8]], _ freq: [Double], desired: Int) -> [([UInt8], Float)] {
+    /// Keeps the `shrinkingFactor` share of pieces whose removal costs the most likelihood (in
+    /// their original order); returns each old index's new one (-1 for dropped).
+    func prune(_ pieces: inout [([UInt8], Float)], _ lattices: WordLattices, allFreq vsum: Double, desired: Int) -> [Int32] {
         let model = trainingModel(pieces)
-        let n = pieces.count
-        // Second-best segmentation of each piece.
+        let n = pieces.count, list = pieces
+        // Second-best segmentation of each piece (spm takes the 2-best list): a piece that is
+        // not its own best segmentation goes; one with no other segmentation stays.
         let alt = sharded(n) { range -> [(Bool, [Int32])] in
-            range.map { i in
-                pieces[i].0.withUnsafeBufferPointer { t -> (Bool, [Int32]) in
-                    let nb = model.nbestSegments(t, count: 2)
-                    if nb.count < 2 { return (true, []) }
-                    if nb[0].segments.count >= 2 { return (false, []) }
-                    return (true, nb[1].segments.map(\.2))
-                }
+            var lattice = TrainingLattice()
+            var ids: [Int32] = []
+            return range.map { i in
+                list[i].0.withUnsafeBufferPointer { t in lattice.build(model, t) }
+                lattice.viterbi { _ in }
+                if lattice.pathLength >= 2 { return (false, []) }
+                ids.removeAll(keepingCapacity: true)
+                lattice.viterbi(skipWhole: true) { ids.append($0) }
+                return (true, ids)
             }
         }.flatMap { $0 }
-        // Viterbi counts over the corpus and, per piece, the words using it.
-        let parts = sharded(words.count) { range -> ([Double], [Int: [Int32]]) in
-            var f = [Double](repeating: 0, count: n)
-            var inv: [Int: [Int32]] = [:]
-            for i in range {
-                words[i].withUnsafeBufferPointer { t in
-                    let L0 = model.lattice(t)
-                    var L = L0
-                    for node in L.viterbi() {
-                        let id = Int(L.id[Int(node)])
-                        if id < 0 { continue }
-                        f[id] += freq[i]
-                        inv[id, default: []].append(Int32(i))
-                    }
-                }
-            }
-            return (f, inv)
-        }
-        var f = [Double](repeating: 0, count: n)
-        var inverted = [[Int32]](repeating: [], count: n)
-        for (pf, inv) in parts {
-            for i in 0..<n { f[i] += pf[i] }
-            for (k, v) in inv { inverted[k].append(contentsOf: v) }
-        }
+        // Viterbi counts over the corpus. (spm also keeps, per piece, the words whose best
+        // segmentation uses it, but only to sum their frequencies, which is f itself.)
+        let f = lattices.viterbiCounts(scores: pieces.map(\.1), unkScore: unknownScore(pieces))
         let sum = f.reduce(0, +)
         let logSum = log(sum)
-        let vsum = freq.reduce(0, +)
-        var kept: [([UInt8], Float)] = []
+        var kept: [Int] = []
         var candidates: [(Int, Double)] = []
         for i in 0..<n {
             if f[i] == 0 || !alt[i].0 { continue }
             if alt[i].1.isEmpty {
-                kept.append(pieces[i])
+                kept.append(i)
                 continue
             }
-            var F = 0.0
-            for w in inverted[i] { F += freq[Int(w)] }
-            F /= vsum
+            let F = f[i] / vsum
             let logProbSP = log(f[i]) - logSum
             let logSumAlt = log(sum + f[i] * Double(alt[i].1.count - 1))
             var logProbAlt = 0.0
@@ -440,9 +469,13 @@ public struct UnigramTrainer: Sendable {
         candidates.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         for (i, _) in candidates {
             if kept.count >= prunedSize { break }
-            kept.append(pieces[i])
+            kept.append(i)
         }
-        return kept
+        kept.sort()
+        var newIndex = [Int32](repeating: -1, count: n)
+        for (k, i) in kept.enumerated() { newIndex[i] = Int32(k) }
+        pieces = kept.map { pieces[$0] }
+        return newIndex
     }
 }
 
@@ -465,50 +498,6 @@ func digamma(_ x0: Double) -> Double {
     let xx4 = xx2 * xx2
     result += log(x) + (1.0 / 24.0) * xx2 - (7.0 / 960.0) * xx4 + (31.0 / 8064.0) * xx4 * xx2 - (127.0 / 30720.0) * xx4 * xx4
     return result
-}
-
-extension UnigramModel {
-    /// Adds `freq` × the marginal probability of each piece in `t`'s lattice to `expected`
-    /// (forward-backward, spm's PopulateMarginal); returns freq × log Z.
-    @discardableResult
-    func marginals(_ t: UnsafeBufferPointer<UInt8>, freq: Double, into expected: inout [Double]) -> Double {
-        if t.isEmpty { return 0 }
-        let L = lattice(t)
-        let count = L.pos.count
-        var alpha = [Float](repeating: 0, count: count)
-        var beta = [Float](repeating: 0, count: count)
-        let len = L.chars
-        for p in 0...len {
-            for r in L.beginNodes[p] {
-                var first = true
-                for l in L.endNodes[p] {
-                    let v = L.score[Int(l)] + alpha[Int(l)]
-                    alpha[Int(r)] = first ? v : logSumExp(alpha[Int(r)], v)
-                    first = false
-                }
-            }
-        }
-        for p in stride(from: len, through: 0, by: -1) {
-            for l in L.endNodes[p] {
-                var first = true
-                for r in L.beginNodes[p] {
-                    let v = L.score[Int(r)] + beta[Int(r)]
-                    beta[Int(l)] = first ? v : logSumExp(beta[Int(l)], v)
-                    first = false
-                }
-            }
-        }
-        let z = alpha[Int(Lattice.eos)]
-        for p in 0..<len {
-            for node in L.beginNodes[p] {
-                let id = L.id[Int(node)]
-                if id >= 0 {
-                    expected[Int(id)] += freq * exp(Double(alpha[Int(node)] + L.score[Int(node)] + beta[Int(node)] - z))
-                }
-            }
-        }
-        return freq * Double(z)
-    }
 }
 
 // MARK: Characters

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TokenKitCore
-import TokenKitSentencePiece
+@testable import TokenKitSentencePiece
 
 @Suite struct UnigramTrainerTests {
     func botchanLines(_ n: Int) throws -> [[UInt8]] {
@@ -65,6 +65,36 @@ import TokenKitSentencePiece
         let ids = model.encode(text)
         #expect(ids.contains(4))
         #expect(try model.decode(ids) == text)
+    }
+
+    @Test func shallowSuffixArrayKeepsShallowNodes() {
+        // Sorting suffixes by their first D symbols only must give the same suffix-tree nodes
+        // of depth < D (substring and count) as the full suffix array, on repetitive text.
+        var rng = SplitMix64(seed: 7)
+        for trial in 0..<40 {
+            let n = 50 + Int(rng.next() % 400)
+            let sigma = 2 + Int(rng.next() % 4)
+            var s: [Int32] = []
+            while s.count < n {
+                if !s.isEmpty && rng.next() % 3 == 0 {  // copy an earlier stretch: long repeats
+                    let a = Int(rng.next() % UInt64(s.count)), l = 1 + Int(rng.next() % 30)
+                    s += s[a..<min(s.count, a + l)]
+                } else {
+                    s.append(Int32(rng.next() % UInt64(sigma)))
+                }
+            }
+            let depth = 3 + trial % 6
+            func nodes(_ sa: [Int32], _ lcp: [Int32]) -> [String: Int] {
+                var out: [String: Int] = [:]
+                SuffixArray.internalNodes(sa, lcp) { start, len, count in
+                    if len < depth { out[s[start..<(start + len)].map(String.init).joined(separator: ","), default: 0] += count }
+                }
+                return out
+            }
+            let full = SuffixArray.build(s, alphabet: sigma)
+            let shallow = SuffixArray.build(s, alphabet: sigma, depth: depth)
+            #expect(nodes(full, SuffixArray.lcp(s, full)) == nodes(shallow, SuffixArray.lcp(s, shallow, cap: depth)))
+        }
     }
 
     @Test func seedsComeFromTheSuffixArray() throws {

@@ -160,6 +160,39 @@ import TokenKitCore
         }
     }
 
+    @Test func trainUnigramWritesModelAndTokenizerJSON() throws {
+        let botchan = Array(try Data(contentsOf: URL(fileURLWithPath: fixture("sentencepiece/botchan.txt"))))
+        let corpus = botchan.split(separator: 0x0A).prefix(1500)
+        var text = Array(corpus.joined(separator: [0x0A]))
+        // Indented lines, so that runs of spaces are common enough to become pieces.
+        for i in 0..<200 { text += Array("\n        if x\(i % 9):  return   y".utf8) }
+        let probe = Array("  I said,   \"so it is\"   and went home.\n        if x3:  return   y ünïcödé 漢字".utf8)
+        try withTempDir { dir throws in
+            try Data(text).write(to: URL(fileURLWithPath: dir + "/train.txt"))
+            let r = try run(["train", "unigram", "--vocab-size", "400", "--byte-fallback", "--no-remove-extra-whitespaces",
+                             "--allow-whitespace-only-pieces", "-q", "-o", dir + "/u.model", "--json", dir + "/u.json", dir + "/train.txt"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let viaModel = try run(["encode", "-m", dir + "/u.model", "--format", "pieces", "-"], stdin: probe)
+            let viaJSON = try run(["encode", "-m", dir + "/u.json", "--format", "pieces", "-"], stdin: probe)
+            #expect(viaModel.status == 0 && viaJSON.status == 0)
+            #expect(viaModel.stdout == viaJSON.stdout)
+            // A run of spaces is one piece, and the text comes back byte for byte.
+            #expect(viaModel.out.contains("\u{2581}\u{2581}\u{2581}\u{2581}"), "\(viaModel.out)")
+            let ids = try run(["encode", "-m", dir + "/u.model", "-"], stdin: probe).stdout
+            #expect(try run(["decode", "-m", dir + "/u.model"], stdin: ids).stdout == probe)
+            // convert writes the same tokenizer.json; -o x.json writes it directly.
+            #expect(try run(["convert", dir + "/u.model", "-o", dir + "/c.json"]).status == 0)
+            let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/u.json"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/c.json")) == a)
+            // Default normalization folds extra spaces: both formats agree there too.
+            #expect(try run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/d.json", dir + "/train.txt"]).status == 0)
+            #expect(try run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/d.model", dir + "/train.txt"]).status == 0)
+            let d1 = try run(["encode", "-m", dir + "/d.json", "-"], stdin: probe)
+            #expect(d1.status == 0 && d1.stdout == (try run(["encode", "-m", dir + "/d.model", "-"], stdin: probe)).stdout)
+            #expect(try run(["train", "unigram", "--max-sentence-length", "0", "-o", dir + "/e.model", dir + "/train.txt"]).status == 2)
+        }
+    }
+
     @Test func devicesAreWrittenInPlace() throws {
         let r = try run(["encode", "-m", r50k, "-o", "/dev/null", "-"], stdin: Array("hi".utf8))
         #expect(r.status == 0)
