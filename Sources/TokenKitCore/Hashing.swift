@@ -29,9 +29,10 @@ public func hashBytes(_ p: UnsafeRawBufferPointer) -> UInt64 {
 /// Open-addressing map from a 64-bit key to a 64-bit value; `UInt64.max` marks an empty slot,
 /// so that key is not allowed. Linear probing with a Fibonacci hash.
 /// Performance notes: 2.5× faster than `Dictionary<UInt64, UInt64>` for the BPE pair lookups.
+/// Keys and values share one array (slot i at 2i, 2i+1), so a hit touches one cache line, and
+/// `get` is inlinable: as a call it was 30 % of BPE-dropout's time.
 public struct U64Map: Sendable {
-    @usableFromInline var keys: [UInt64]
-    @usableFromInline var values: [UInt64]
+    @usableFromInline var slots: [UInt64]
     @usableFromInline var mask: Int
     @usableFromInline var shift: UInt64
     public private(set) var count = 0
@@ -39,24 +40,29 @@ public struct U64Map: Sendable {
     public init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: .max, count: size)
-        values = Array(repeating: 0, count: size)
+        slots = U64Map.empty(size)
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
     }
 
-    @inline(__always) @usableFromInline
+    static func empty(_ size: Int) -> [UInt64] {
+        var a = [UInt64](repeating: .max, count: size * 2)
+        for i in 0..<size { a[2 * i + 1] = 0 }
+        return a
+    }
+
+    @inlinable @inline(__always)
     func slot(_ key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func get(_ key: UInt64) -> UInt64? {
-        keys.withUnsafeBufferPointer { ks in
+        slots.withUnsafeBufferPointer { s in
             var i = slot(key)
             while true {
-                let k = ks[i]
-                if k == key { return values[i] }
+                let k = s[2 &* i]
+                if k == key { return s[2 &* i &+ 1] }
                 if k == .max { return nil }
                 i = (i &+ 1) & mask
             }
@@ -66,14 +72,14 @@ public struct U64Map: Sendable {
     /// Inserts or overwrites.
     public mutating func set(_ key: UInt64, _ value: UInt64) {
         precondition(key != .max)
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 4 > slots.count { grow() }
         var i = slot(key)
         while true {
-            let k = keys[i]
-            if k == key { values[i] = value; return }
+            let k = slots[2 * i]
+            if k == key { slots[2 * i + 1] = value; return }
             if k == .max {
-                keys[i] = key
-                values[i] = value
+                slots[2 * i] = key
+                slots[2 * i + 1] = value
                 count += 1
                 return
             }
@@ -82,18 +88,17 @@ public struct U64Map: Sendable {
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        let size = keys.count * 2
-        keys = Array(repeating: .max, count: size)
-        values = Array(repeating: 0, count: size)
+        let old = slots
+        let size = slots.count  // twice the old number of slots
+        slots = U64Map.empty(size)
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
         count = 0
-        for (k, v) in zip(oldKeys, oldValues) where k != .max { set(k, v) }
+        for i in stride(from: 0, to: old.count, by: 2) where old[i] != .max { set(old[i], old[i + 1]) }
     }
 
     /// Visits every entry, in slot order (not insertion order: never use for output order).
     public func forEach(_ body: (UInt64, UInt64) -> Void) {
-        for (k, v) in zip(keys, values) where k != .max { body(k, v) }
+        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != .max { body(slots[i], slots[i + 1]) }
     }
 }

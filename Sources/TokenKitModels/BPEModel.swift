@@ -206,7 +206,7 @@ public struct BPEModel: Sendable {
                     if at < 0 { break }
                     // Dropout: the skipped pair is discarded until a neighbouring merge renews it,
                     // exactly as a skipped heap entry in `mergeLarge`.
-                    if scratch.dropout > 0, scratch.rng.nextUnit() < scratch.dropout {
+                    if scratch.dropThreshold > 0, scratch.rng.next() >> 11 < scratch.dropThreshold {
                         r[at] = .max
                         continue
                     }
@@ -269,7 +269,7 @@ public struct BPEModel: Sendable {
                 if scratch.prev[i] == -2 || j < 0 { continue }
                 let cur = rank(scratch.symbols[i], scratch.symbols[j])
                 if cur.rank != r { continue }
-                if scratch.dropout > 0, scratch.rng.nextUnit() < scratch.dropout { continue }
+                if scratch.dropThreshold > 0, scratch.rng.next() >> 11 < scratch.dropThreshold { continue }
                 scratch.symbols[i] = cur.id
                 let after = Int(scratch.next[j])
                 scratch.next[i] = Int32(after)
@@ -306,7 +306,12 @@ public struct BPEModel: Sendable {
 public struct BPEScratch {
     public var symbols: [TokenID] = []
     /// BPE-dropout probability (0 = deterministic) and its random stream.
-    public var dropout = 0.0
+    public var dropout = 0.0 {
+        didSet { dropThreshold = UInt64((min(max(dropout, 0), 1) * 9_007_199_254_740_992.0).rounded(.up)) }
+    }
+    /// A merge is skipped when the top 53 bits of the next draw are below this: exactly
+    /// `rng.nextUnit() < dropout`, without the conversion to Double.
+    var dropThreshold: UInt64 = 0
     public var rng = SplitMix64(seed: 0)
     var ranks: [UInt64] = []
     var prev: [Int32] = []

@@ -52,61 +52,72 @@ public struct StochasTok: Sendable {
     /// Expands `ids` in place with int(p · ids.count) split attempts.
     ///
     /// Performance notes: inserting into the array at each split would cost O(n) per attempt.
-    /// Instead each original token keeps its own list of parts, and a Fenwick tree over the part
-    /// counts picks a uniformly random part of the current sequence in O(log n).
+    /// Instead each original token keeps its own list of parts (the first in `ids`, split-off
+    /// parts appended after the originals), and a random position of the current sequence is
+    /// found in two steps: a Fenwick tree over blocks of 32 originals picks the block (the
+    /// tree is n/32 entries, so it stays in cache, where a tree over every token missed it at
+    /// each level), then a scan of the block's part counts picks the original.
     public func expand(_ ids: inout [TokenID], p: Double = 0.1, using rng: inout some RandomNumberGenerator) {
         let n = ids.count
         let attempts = Int(p * Double(n))
         guard n > 0, attempts > 0 else { return }
-        var tree = [Int32](repeating: 0, count: n + 1)   // Fenwick tree of part counts, all 1 at first
-        for i in 1...n {
-            tree[i] += 1
-            let j = i + (i & -i)
-            if j <= n { tree[j] += tree[i] }
+        let shift = 5, block = 1 << shift
+        let blocks = (n + block - 1) >> shift
+        var parts = [UInt32](repeating: 1, count: n)
+        var tree = [Int32](repeating: 0, count: blocks + 1)  // Fenwick tree of parts per block
+        for b in 1...blocks {
+            tree[b] += Int32(min(block, n - (b - 1) * block))
+            let j = b + (b & -b)
+            if j <= blocks { tree[j] += tree[b] }
         }
-        // Parts of original token i form a list starting at node i; split parts append nodes.
-        var token = ids
-        var next = [Int32](repeating: -1, count: n)
-        token.reserveCapacity(n + attempts)
+        var next = [Int32](repeating: -1, count: n)  // part lists: original i starts at node i
         next.reserveCapacity(n + attempts)
+        ids.reserveCapacity(n + attempts)
         var total = n
         var topBit = 1
-        while topBit * 2 <= n { topBit *= 2 }
+        while topBit * 2 <= blocks { topBit *= 2 }
         for _ in 0..<attempts {
-            // The k-th part (0-based) of the current sequence: find its original token.
             var k = Int(rng.next() % UInt64(total))
-            var pos = 0, bit = topBit
-            while bit > 0 {
-                let step = pos + bit
-                if step <= n, Int(tree[step]) <= k {
-                    pos = step
+            var b = 0, bit = topBit
+            while bit > 0 {  // the block holding part k
+                let step = b + bit
+                if step <= blocks, Int(tree[step]) <= k {
+                    b = step
                     k -= Int(tree[step])
                 }
                 bit >>= 1
             }
-            var node = pos  // walk to the k-th part of original token `pos`
+            var i = b << shift  // the original holding it, and which of its parts
+            while k >= Int(parts[i]) {
+                k -= Int(parts[i])
+                i += 1
+            }
+            var node = i
             while k > 0 { node = Int(next[node]); k -= 1 }
-            let count = splitCount(token[node])
+            let t = ids[node]
+            let count = splitCount(t)
             if count == 0 { continue }
-            let pair = pairs[Int(offsets[Int(token[node])]) + Int(rng.next() % UInt64(count))]
-            token[node] = TokenID(truncatingIfNeeded: pair >> 32)
-            token.append(TokenID(truncatingIfNeeded: pair))
+            let pair = pairs[Int(offsets[Int(t)]) + Int(rng.next() % UInt64(count))]
+            ids[node] = TokenID(truncatingIfNeeded: pair >> 32)
+            ids.append(TokenID(truncatingIfNeeded: pair))
             next.append(next[node])
-            next[node] = Int32(token.count - 1)
+            next[node] = Int32(ids.count - 1)
+            parts[i] += 1
             total += 1
-            var i = pos + 1
-            while i <= n {
-                tree[i] += 1
-                i += i & -i
+            var j = b + 1
+            while j <= blocks {
+                tree[j] += 1
+                j += j & -j
             }
         }
         if total == n { return }
         var out: [TokenID] = []
         out.reserveCapacity(total)
         for i in 0..<n {
-            var node = i
+            out.append(ids[i])
+            var node = Int(next[i])
             while node >= 0 {
-                out.append(token[node])
+                out.append(ids[node])
                 node = Int(next[node])
             }
         }
