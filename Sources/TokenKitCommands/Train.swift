@@ -253,6 +253,7 @@ struct TrainUnigram: ParsableCommand {
               tokenkit train unigram --vocab-size 8000 -o tok.model corpus.txt
               tokenkit train unigram --vocab-size 32000 --byte-fallback --character-coverage 0.9995 -o tok.model --json tokenizer.json *.txt
               tokenkit train unigram --vocab-size 32000 --byte-fallback --no-remove-extra-whitespaces --allow-whitespace-only-pieces -o code.model src.txt
+              tokenkit train unigram --vocab-size 16000 --normalization-from t5.model -o nfkc.model corpus.txt
             """)
 
     @Option(help: "Number of pieces, meta pieces included.")
@@ -276,8 +277,8 @@ struct TrainUnigram: ParsableCommand {
     @Option(help: "Comma-separated user-defined symbols (always single pieces).")
     var userDefinedSymbols: String?
 
-    @Flag(inversion: .prefixedNo, help: "Drop leading and trailing spaces and fold runs of spaces (spm's remove_extra_whitespaces).")
-    var removeExtraWhitespaces = UnigramTrainer.Configuration.default.normalizer.removeExtraWhitespaces
+    @Flag(inversion: .prefixedNo, help: "Drop leading and trailing spaces and fold runs of spaces (spm's remove_extra_whitespaces; default on, or the --normalization-from model's setting).")
+    var removeExtraWhitespaces: Bool?
 
     @Flag(help: "Let runs of spaces be pieces of their own (spm's allow_whitespace_only_pieces).")
     var allowWhitespaceOnlyPieces = false
@@ -287,6 +288,9 @@ struct TrainUnigram: ParsableCommand {
 
     @Option(help: "Also write the model as an HF tokenizer.json Unigram model to this path.")
     var json: String?
+
+    @Option(help: "Normalize as this SentencePiece .model does (its precompiled charsmap and flags, e.g. nmt_nfkc); default identity.")
+    var normalizationFrom: String?
 
     @OptionGroup var runOptions: RunOptions
 
@@ -309,7 +313,14 @@ struct TrainUnigram: ParsableCommand {
         config.shrinkingFactor = shrinkingFactor
         config.threads = runOptions.threads
         config.userDefinedSymbols = (userDefinedSymbols ?? "").split(separator: ",").map { Array($0.utf8) }
-        config.normalizer.removeExtraWhitespaces = removeExtraWhitespaces
+        if let normalizationFrom {
+            do {
+                config.normalizer = try SentencePieceModel.parse(try readFile(normalizationFrom)).normalizerSpec
+            } catch let e as TokenKitError {
+                throw e.inFile(normalizationFrom)
+            }
+        }
+        if let removeExtraWhitespaces { config.normalizer.removeExtraWhitespaces = removeExtraWhitespaces }
         config.allowWhitespaceOnlyPieces = allowWhitespaceOnlyPieces
         config.maxSentenceLength = maxSentenceLength
         if !runOptions.quiet { config.log = { note($0, quiet: false) } }

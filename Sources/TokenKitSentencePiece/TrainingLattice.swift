@@ -258,12 +258,21 @@ final class WordLattices: @unchecked Sendable {
 
     /// Expected count of each piece under `scores` (forward-backward over every word, as
     /// spm's PopulateMarginal), and the corpus log-likelihood Σ freq · log Z.
+    ///
+    /// Performance notes: in log space every node costs three exp/log calls. Words are
+    /// computed with probabilities (Double) instead: a multiply-add per node, and exp only once
+    /// per piece per E-step. Weights are at most 1, so only Z can lose precision, by underflow;
+    /// a word whose Z falls below 1e-280 (hundreds of characters) is redone in log space.
     func expectedCounts(scores: [Float], unkScore: Float) -> ([Double], Double) {
         let freq = self.freq
+        let weights = scores.map { Double(exp(Double($0))) }
+        let unkWeight = exp(Double(unkScore))
         let parts = mapShards { s -> ([Double], Double) in
             var expected = [Double](repeating: 0, count: scores.count)
             var A = [Float](repeating: 0, count: s.maxChars + 1)
             var B = [Float](repeating: 0, count: s.maxChars + 1)
+            var P = [Double](repeating: 0, count: s.maxChars + 1)
+            var Q = [Double](repeating: 0, count: s.maxChars + 1)
             var ll = 0.0
             scores.withUnsafeBufferPointer { sc in
                 s.start.withUnsafeBufferPointer { st in
@@ -274,6 +283,33 @@ final class WordLattices: @unchecked Sendable {
                                     let len = Int(s.chars[w])
                                     if len == 0 { continue }
                                     let a = s.offsets[w], b = s.offsets[w + 1]
+                                    let f = freq[s.words.lowerBound + w]
+                                    linear: do {
+                                        @inline(__always) func weight(_ k: Int) -> Double { pc[k] >= 0 ? weights[Int(pc[k])] : unkWeight }
+                                        P[0] = 1
+                                        for q in 1...len { P[q] = 0 }
+                                        for k in a..<b {
+                                            let p = Int(st[k])
+                                            P[p + Int(ln[k])] += P[p] * weight(k)
+                                        }
+                                        for p in 0..<len { Q[p] = 0 }
+                                        Q[len] = 1
+                                        var k = b - 1
+                                        while k >= a {
+                                            let p = Int(st[k])
+                                            Q[p] += weight(k) * Q[p + Int(ln[k])]
+                                            k -= 1
+                                        }
+                                        let z = P[len]
+                                        if !(z > 1e-280) { break linear }
+                                        let scale = f / z
+                                        for k in a..<b where pc[k] >= 0 {
+                                            let p = Int(st[k])
+                                            e[Int(pc[k])] += scale * P[p] * weights[Int(pc[k])] * Q[p + Int(ln[k])]
+                                        }
+                                        ll += f * log(z)
+                                        continue
+                                    }
                                     @inline(__always) func score(_ k: Int) -> Float { pc[k] >= 0 ? sc[Int(pc[k])] : unkScore }
                                     A[0] = 0
                                     for q in 1...len { A[q] = -.infinity }
@@ -292,7 +328,6 @@ final class WordLattices: @unchecked Sendable {
                                         k -= 1
                                     }
                                     let z = A[len]
-                                    let f = freq[s.words.lowerBound + w]
                                     for k in a..<b where pc[k] >= 0 {
                                         let p = Int(st[k])
                                         e[Int(pc[k])] += f * Double(exp(A[p] + sc[Int(pc[k])] + B[p + Int(ln[k])] - z))
@@ -353,37 +388,45 @@ final class WordLattices: @unchecked Sendable {
     func remap(_ newIndex: [Int32]) {
         forEachShard { s in
             var w = 0
-            var newOffsets = [0]
-            newOffsets.reserveCapacity(s.offsets.count)
-            for word in 0..<s.chars.count {
-                var k = s.offsets[word]
-                let b = s.offsets[word + 1]
-                while k < b {  // one start position's nodes
-                    let p = s.start[k]
-                    var lostSingle = false
-                    while k < b && s.start[k] == p {
-                        let old = s.piece[k]
-                        let now = old >= 0 ? newIndex[Int(old)] : -1
-                        if old >= 0 && now < 0 {
-                            if s.length[k] == 1 { lostSingle = true }
-                        } else {
-                            s.start[w] = p
-                            s.length[w] = s.length[k]
-                            s.piece[w] = now
-                            w += 1
+            let words = s.chars.count
+            newIndex.withUnsafeBufferPointer { map in
+                s.offsets.withUnsafeMutableBufferPointer { off in
+                    s.start.withUnsafeMutableBufferPointer { st in
+                        s.length.withUnsafeMutableBufferPointer { ln in
+                            s.piece.withUnsafeMutableBufferPointer { pc in
+                                var k = 0
+                                for word in 0..<words {
+                                    let b = off[word + 1]
+                                    while k < b {  // one start position's nodes
+                                        let p = st[k]
+                                        var lostSingle = false
+                                        while k < b && st[k] == p {
+                                            let old = pc[k]
+                                            let now = old >= 0 ? map[Int(old)] : -1
+                                            if old >= 0 && now < 0 {
+                                                if ln[k] == 1 { lostSingle = true }
+                                            } else {
+                                                st[w] = p
+                                                ln[w] = ln[k]
+                                                pc[w] = now
+                                                w += 1
+                                            }
+                                            k += 1
+                                        }
+                                        if lostSingle {
+                                            st[w] = p
+                                            ln[w] = 1
+                                            pc[w] = -1
+                                            w += 1
+                                        }
+                                    }
+                                    off[word + 1] = w  // the old end was read before the nodes moved
+                                }
+                            }
                         }
-                        k += 1
-                    }
-                    if lostSingle {
-                        s.start[w] = p
-                        s.length[w] = 1
-                        s.piece[w] = -1
-                        w += 1
                     }
                 }
-                newOffsets.append(w)
             }
-            s.offsets = newOffsets
             s.start.removeLast(s.start.count - w)
             s.length.removeLast(s.length.count - w)
             s.piece.removeLast(s.piece.count - w)

@@ -113,40 +113,37 @@ public struct UnigramTrainer: Sendable {
         // 1. Words and their counts, on all threads: each counts the normalized words (UTF-8)
         // of its share of the sentences, then the tables are merged.
         let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
-        var wordCounts = sharded(sentences.count) { range -> [[UInt8]: Int] in
-            var counts: [[UInt8]: Int] = [:]
+        let counters = sharded(sentences.count) { range -> WordCounter in
+            var counts = WordCounter()
             for k in range where sentences[k].count <= maxLength {
                 let norm = normalizer.normalize(sentences[k])
                 if norm.isEmpty { continue }
-                guard splitWords else { counts[norm, default: 0] += 1; continue }
-                // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when runs
-                // may be pieces (as spm's SplitIntoWords).
                 norm.withUnsafeBufferPointer { t in
+                    guard splitWords else { counts.add(t); return }
+                    // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when
+                    // runs may be pieces (as spm's SplitIntoWords).
                     @inline(__always) func isSpace(_ i: Int) -> Bool { i + 2 < t.count && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81 }
                     var start = 0, i = 0
                     var inRun = false
                     while i < t.count {
                         let ws = isSpace(i)
                         if ws && i > 0 && !(inRun && keepRuns) {
-                            counts[Array(t[start..<i]), default: 0] += 1
+                            counts.add(UnsafeBufferPointer(rebasing: t[start..<i]))
                             start = i
                         }
                         inRun = ws
                         i += ws ? 3 : 1
                     }
-                    counts[Array(t[start...]), default: 0] += 1
+                    counts.add(UnsafeBufferPointer(rebasing: t[start...]))
                 }
             }
             return counts
-        }.reduce(into: [[UInt8]: Int]()) { all, part in
-            if all.isEmpty { all = part } else { for (w, c) in part { all[w, default: 0] += c } }
         }
+        var wordCounts = counters[0]
+        for c in counters.dropFirst() { wordCounts.merge(c) }
         // Deterministic order: by count, then by content (UTF-8 order is code point order).
-        var byCount = wordCounts.map { ($0.key, $0.value) }
-        wordCounts = [:]
-        byCount.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
-        var words = byCount.map { (decodeScalars($0.0), $0.1) }
-        byCount = []
+        var words = wordCounts.sortedByCount().map { (decodeScalars(Array(wordCounts.word($0))), wordCounts.counts[$0]) }
+        wordCounts = WordCounter()
         guard !words.isEmpty else { throw TokenKitError.badInput("no training text") }
         say("counted \(words.count) distinct words")
 
@@ -300,13 +297,25 @@ public struct UnigramTrainer: Sendable {
     func makeSeeds(_ words: [([UInt32], Int)], required: [UInt32], requiredCounts: [UInt32: Int]) -> [([UInt8], Float)] {
         let cfg = configuration
         // All words, once each, separated by 0, as a dense alphabet.
-        var alphabet: [UInt32: Int32] = [0: 0]
+        // Codes by first appearance; BMP characters through a table, the rest a dictionary.
+        var bmp = [Int32](repeating: -1, count: 0x10000)
+        bmp[0] = 0
+        var astral: [UInt32: Int32] = [:]
+        var codes = 1
         var text: [Int32] = []
         var scalars: [UInt32] = []
         for (w, _) in words {
             for ch in w {
                 let code: Int32
-                if let c = alphabet[ch] { code = c } else { code = Int32(alphabet.count); alphabet[ch] = code }
+                if ch < 0x10000, bmp[Int(ch)] >= 0 {
+                    code = bmp[Int(ch)]
+                } else if ch >= 0x10000, let c = astral[ch] {
+                    code = c
+                } else {
+                    code = Int32(codes)
+                    codes += 1
+                    if ch < 0x10000 { bmp[Int(ch)] = code } else { astral[ch] = code }
+                }
                 text.append(code)
                 scalars.append(ch)
             }
@@ -316,8 +325,8 @@ public struct UnigramTrainer: Sendable {
         // Nodes deeper than the longest piece are never seeds: sorting by one symbol more than
         // that keeps every shallower node exact.
         let depth = cfg.maxSentencepieceLength + 1
-        let sa = SuffixArray.build(text, alphabet: alphabet.count, depth: depth)
-        let lcp = SuffixArray.lcp(text, sa, cap: depth)
+        let sa = SuffixArray.buildShallow(text, alphabet: codes, depth: depth)
+        let lcp = SuffixArray.lcp(text, sa, cap: depth, threads: cfg.threads)
         var candidates: [(start: Int, len: Int, score: Int)] = []
         SuffixArray.internalNodes(sa, lcp) { start, len, count in
             if len <= 1 || len > cfg.maxSentencepieceLength { return }
