@@ -57,6 +57,29 @@ final class LinearProgram {
         }
     }
 
+    /// Deletes rows whose slack is basic (not binding); the basis stays valid for the next solve.
+    func deleteRows(_ rows: [Int32]) {
+        guard !rows.isEmpty else { return }
+        tk_lp_delete_rows(lp, Int32(rows.count), rows)
+    }
+
+    /// Row activities and whether each row's slack is basic, after a solve.
+    func rowState() -> (activity: [Double], basic: [Bool]) {
+        let m = rowCount
+        var activity = [Double](repeating: 0, count: m)
+        var basic = [Int32](repeating: 0, count: m)
+        activity.withUnsafeMutableBufferPointer { a in
+            basic.withUnsafeMutableBufferPointer { b in tk_lp_row_state(lp, a.baseAddress, b.baseAddress) }
+        }
+        return (activity, basic.map { $0 != 0 })
+    }
+
+    /// Makes the next solve start from scratch (all-slack basis), as on a new model.
+    func forgetBasis() { tk_lp_forget_basis(lp) }
+
+    /// Simplex iterations of the last solve.
+    var iterations: Int { Int(tk_lp_iterations(lp)) }
+
     var objective: Double { tk_lp_objective(lp) }
 
     var solution: [Double] {

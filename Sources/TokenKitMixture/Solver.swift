@@ -79,11 +79,42 @@ struct LPSolution {
     var objective: Double
     /// Merge constraints in the final program.
     var constraints: Int
+    /// Merge constraints generated over the whole run (some dropped again while not binding).
+    var generated: Int
     var pairSlacks: Int
     var solves: Int
     var sweeps: Int
     /// Merge steps whose pair occurs in no sample at that step (no constraint).
     var skippedSteps: Int
+}
+
+/// How the lazy generation is paced. Hayase et al.'s reference solver adds at most 10
+/// competitors per step per sweep and re-solves once 100 new rows are queued, keeping every
+/// row; on small noisy samples nearly every step has new competitors in every sweep, and CLP's
+/// iterations cost grows with the rows kept, so the defaults add fewer rows per step, re-solve
+/// less often, add each pair's worst step, and drop rows that stopped binding.
+struct LazySchedule {
+    /// New rows per merge step per sweep.
+    var competitorsPerStep = 1
+    /// Rows queued before the program is re-solved mid-sweep.
+    var rowsPerSolve = 1000
+    /// A row whose slack was basic (not binding) at the end of this many sweeps in a row is
+    /// deleted (0 = never). Dropping stops for good after the first sweep that adds at most
+    /// `rowsPerSolve` rows, so the run ends; the last sweep adds nothing either way, so the
+    /// result is the optimum of the full program.
+    var dropAfter = 1
+    /// Pairs looked at per step beyond the quota, whose worst step since the last solve also
+    /// becomes a row (`pairWorst`): a pair's slack is shared by all steps and a pair that beats
+    /// the merges beats a run of them, so adding its rows one step per sweep would only creep
+    /// up to the same bound.
+    var lookAhead = 16
+    var pairWorst = true
+    /// Sweeps first cover only the first `firstHorizon` steps, then 3× as many once a sweep
+    /// adds nothing, up to all T: the later steps then start from a near-optimal mixture
+    /// (the rows of LP1_h are rows of LP1_T, so nothing is lost). 0 = all steps from the start.
+    var firstHorizon = 0
+    /// Solve every time from scratch instead of from the last basis (tests).
+    var cold = false
 }
 
 /// LP1_T of Hayase et al. (2024): find mixture weights α on the simplex under which each merge
@@ -96,10 +127,12 @@ struct LPSolution {
 /// where c̃_{i,p} is category i's count of pair p after t − 1 merges over its initial number of
 /// pairs. The full program has a row for every (step, pair): far too many. Rows and the v_p
 /// columns are generated lazily: a sweep replays the merges, keeps every pair in a max-heap by
-/// Σ_i α_i c̃_{i,p} − v_p under the current solution, and at each step pops the pairs that beat
-/// the merge by more than the tolerance (at most `competitorsPerStep`); those rows are added and
-/// the program re-solved. A sweep that adds nothing proves the restricted optimum feasible, hence
-/// optimal, for the full program.
+/// Σ_i α_i c̃_{i,p} − v_p under the current solution (updated by each step's count changes),
+/// and at each step pops the pairs that beat the merge by more than the tolerance (at most
+/// `competitorsPerStep` new ones); once `rowsPerSolve` rows are queued they are added, the
+/// program is re-solved from the last basis (dual simplex) and the sweep goes on under the new
+/// solution. A sweep that adds nothing proves the restricted optimum feasible, hence optimal,
+/// for the full program.
 final class MixtureLP {
     let table: PairTable
     /// Counts are scaled by mean(P) / P_i instead of 1 / P_i, so coefficients are near raw counts
@@ -109,11 +142,19 @@ final class MixtureLP {
     let tolerance: Double
     private let lp = LinearProgram()
     private var pairColumn: [Int32]
+    /// (step << 32 | pair) of the rows in the program.
     private var inProgram = Set<UInt64>()
+    /// Per program row after the simplex row: its key and for how many solves it was idle.
+    private var rowKey: [UInt64] = []
+    private var idle: [Int32] = []
     private var pendingColumns = 0
     private var rows = LinearProgram.Rows()
-    private(set) var constraintCount = 0
+    private var pendingKeys: [UInt64] = []
+    private(set) var generated = 0
     private(set) var solves = 0
+    private(set) var dropped = 0
+    private(set) var iterations = 0
+    var constraintCount: Int { rowKey.count + pendingKeys.count }
 
     // Current solution.
     private var alpha: [Double]
@@ -155,24 +196,36 @@ final class MixtureLP {
     }
 
     /// Queues the row "merge m(t) beats pair p at step t", with p's slack column;
-    /// `difference` is c_{i,m(t)} − c_{i,p} per category.
-    private func queueRow(step t: Int, pair p: Int, difference: [Double]) {
+    /// `difference` is c_{i,m(t)} − c_{i,p} at step t per category.
+    private func queueRow(step t: Int, pair p: Int, difference: [Int32]) {
+        let n = table.categories
         if pairColumn[p] < 0 {
             pairColumn[p] = Int32(lp.columnCount + pendingColumns)
             pendingColumns += 1
         }
         var entries: [(Int, Double)] = []
-        for (i, d) in difference.enumerated() where d != 0 { entries.append((i, coefficient[i] * d)) }
-        entries.append((table.categories + t, 1))
+        for i in 0..<n where difference[i] != 0 { entries.append((i, coefficient[i] * Double(difference[i]))) }
+        entries.append((n + t, 1))
         entries.append((Int(pairColumn[p]), 1))
         rows.append(lower: 0, entries)
-        constraintCount += 1
+        let key = UInt64(t) << 32 | UInt64(p)
+        pendingKeys.append(key)
+        inProgram.insert(key)
+        generated += 1
+    }
+
+    private func difference(_ m: Int, _ p: Int, _ counts: [Int32]) -> [Int32] {
+        let n = table.categories
+        return (0..<n).map { counts[m * n + $0] &- counts[p * n + $0] }
     }
 
     /// Seconds spent in CLP (for the debug log).
     private(set) var solveSeconds = 0.0
 
-    private func resolve() throws {
+    /// Adds the queued rows, re-solves and reads the solution. At the end of a sweep (`sweepEnd`)
+    /// rows not binding now are counted idle, and (when `drop`) rows idle at `dropAfter` sweep
+    /// ends in a row are deleted.
+    private func resolve(_ schedule: LazySchedule, sweepEnd: Bool = false, drop: Bool = false) throws {
         let clock = Date()
         defer { solveSeconds += Date().timeIntervalSince(clock) }
         if pendingColumns > 0 {
@@ -183,58 +236,73 @@ final class MixtureLP {
         }
         lp.addRows(rows)
         rows = LinearProgram.Rows()
+        rowKey += pendingKeys
+        idle += [Int32](repeating: 0, count: pendingKeys.count)
+        pendingKeys.removeAll()
+        if schedule.cold { lp.forgetBasis() }
         try lp.solve()
         solves += 1
+        iterations += lp.iterations
         let x = lp.solution
         let n = table.categories
         alpha = Array(x[0..<n])
         stepSlack = Array(x[n..<(n + table.steps)])
         for p in 0..<table.pairCount where pairColumn[p] >= 0 { pairSlack[p] = max(0, x[Int(pairColumn[p])]) }
+        guard schedule.dropAfter > 0, sweepEnd else { return }
+        let state = lp.rowState()
+        var doomed: [Int32] = []
+        for r in rowKey.indices {
+            // Row r + 1 of the program (row 0 is Σ α = 1).
+            let loose = state.basic[r + 1] && state.activity[r + 1] > tolerance
+            idle[r] = loose ? idle[r] + 1 : 0
+            if drop, loose, idle[r] >= schedule.dropAfter { doomed.append(Int32(r + 1)) }
+        }
+        guard !doomed.isEmpty else { return }
+        lp.deleteRows(doomed)
+        var keep = 0
+        var d = 0
+        for r in rowKey.indices {
+            if d < doomed.count, Int(doomed[d]) == r + 1 {
+                inProgram.remove(rowKey[r])
+                d += 1
+                continue
+            }
+            rowKey[keep] = rowKey[r]
+            idle[keep] = idle[r]
+            keep += 1
+        }
+        rowKey.removeLast(rowKey.count - keep)
+        idle.removeLast(idle.count - keep)
+        dropped += doomed.count
     }
 
-    /// A violated row found during a sweep: merge m(t) loses to pair p by `violation`.
-    private struct Candidate {
-        var step: Int
-        var pair: Int
-        var violation: Double
-        /// c_{i,m(t)} − c_{i,p} at step t, per category.
-        var difference: [Double]
+    private func log(_ s: String) {
+        if debug { FileHandle.standardError.write(Data(("mixture: " + s + "\n").utf8)) }
     }
 
-    /// Solves LP1_T by lazy row and column generation.
-    ///
-    /// Each sweep replays the merges under the current solution and looks at the pairs above
-    /// each step's cutoff (at most `competitorsPerStep` of them). Rows go in for each step's worst
-    /// violator and for each pair's worst step: a pair's slack is shared by all steps, so adding
-    /// its rows step after step would only creep up to the same bound. The program is re-solved
-    /// at the end of each sweep, or mid-sweep once the queue holds `minRowsPerSolve` rows or a
-    /// quarter of the program.
-    func solveLazy(competitorsPerStep: Int = 10, minRowsPerSolve: Int = 100,
+    /// Solves LP1_T by lazy row and column generation (see the type's comment).
+    func solveLazy(_ schedule: LazySchedule = LazySchedule(),
                    progress: (_ sweep: Int, _ step: Int, _ constraints: Int) -> Void = { _, _, _ in }) throws -> LPSolution {
         let n = table.categories, T = table.steps
         var sweeps = 0
         var skipped = 0
+        var dropping = schedule.dropAfter > 0
+        var horizon = schedule.firstHorizon > 0 ? min(T, schedule.firstHorizon) : T
         var stamp = [Int32](repeating: -1, count: table.pairCount)
         var changed: [Int32] = []
-        var stepBest: [Candidate] = []
-        var pairBest: [Int: Candidate] = [:]
-        func difference(_ m: Int, _ p: Int, _ counts: [Int32]) -> [Double] {
-            (0..<n).map { Double(counts[m * n + $0]) - Double(counts[p * n + $0]) }
-        }
-        func flush() throws -> Int {
-            var queued = Set<UInt64>()
-            var count = 0
-            for c in stepBest + pairBest.values.sorted(by: { ($0.pair, $0.step) < ($1.pair, $1.step) }) {
-                let key = UInt64(c.step) << 32 | UInt64(c.pair)
-                guard queued.insert(key).inserted, inProgram.insert(key).inserted else { continue }
-                queueRow(step: c.step, pair: c.pair, difference: c.difference)
-                count += 1
+        var popped: [Int] = []
+        let popLimit = schedule.competitorsPerStep + schedule.lookAhead
+        // Per pair, its worst violation (step, amount, count differences) among the pairs looked
+        // at beyond each step's quota since the last solve.
+        var pairWorst: [Int: (step: Int, violation: Double, difference: [Int32])] = [:]
+        func queuePairWorst() {
+            for (p, c) in pairWorst.sorted(by: { $0.key < $1.key }) where !inProgram.contains(UInt64(c.step) << 32 | UInt64(p)) {
+                queueRow(step: c.step, pair: p, difference: c.difference)
             }
-            stepBest.removeAll()
-            pairBest.removeAll()
-            if count > 0 || solves == 0 { try resolve() }
-            return count
+            pairWorst.removeAll(keepingCapacity: true)
         }
+        let sweepClock = Date()
+        var heapSeconds = 0.0
         while true {
             sweeps += 1
             var added = 0
@@ -243,25 +311,27 @@ final class MixtureLP {
             var w = weights
             var heap = IndexedMaxHeap(keys: (0..<table.pairCount).map { score($0, counts, w) - pairSlack[$0] })
             for i in stamp.indices { stamp[i] = -1 }
-            var popped: [Int] = []
-            for t in 0..<T {
+            for t in 0..<horizon {
                 let m = Int(table.mergePair[t])
                 if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
-                    let bar = score(m, counts, w) + max(0, stepSlack[t])
+                    let bar = score(m, counts, w) + max(0, stepSlack[t]) + tolerance
                     var found = 0
                     popped.removeAll(keepingCapacity: true)
-                    while found < competitorsPerStep, let top = heap.top, heap.keys[top] > bar + tolerance {
+                    // The first `competitorsPerStep` new violators become rows; a few more are
+                    // looked at for their pair's worst step. Rows already in the program hold up
+                    // to the solver's tolerance and are skipped (a bounded number of pops, so a
+                    // tolerance mismatch cannot make this loop long).
+                    while popped.count < popLimit, let top = heap.top, heap.keys[top] > bar {
                         _ = heap.pop()
                         popped.append(top)
                         guard top != m, !inProgram.contains(UInt64(t) << 32 | UInt64(top)) else { continue }
                         let violation = heap.keys[top] - bar
-                        if found == 0 {
-                            stepBest.append(Candidate(step: t, pair: top, violation: violation, difference: difference(m, top, counts)))
+                        if found < schedule.competitorsPerStep {
+                            queueRow(step: t, pair: top, difference: difference(m, top, counts))
+                            found += 1
+                        } else if schedule.pairWorst, violation > pairWorst[top]?.violation ?? 0 {
+                            pairWorst[top] = (t, violation, difference(m, top, counts))
                         }
-                        if violation > pairBest[top]?.violation ?? 0 {
-                            pairBest[top] = Candidate(step: t, pair: top, violation: violation, difference: difference(m, top, counts))
-                        }
-                        found += 1
                     }
                     for p in popped { heap.push(p) }
                 } else {
@@ -269,23 +339,36 @@ final class MixtureLP {
                 }
                 table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
                 for p in changed { heap.update(Int(p), score(Int(p), counts, w) - pairSlack[Int(p)]) }
-                if stepBest.count + pairBest.count >= max(minRowsPerSolve, constraintCount / 4) {
-                    added += try flush()
+                if pendingKeys.count + pairWorst.count >= schedule.rowsPerSolve {
+                    queuePairWorst()
+                    added += pendingKeys.count
+                    try resolve(schedule)
+                    let clock = Date()
                     w = weights
                     for p in 0..<table.pairCount { heap.keys[p] = score(p, counts, w) - pairSlack[p] }
                     heap.rebuild()
+                    heapSeconds += Date().timeIntervalSince(clock)
                 }
                 if t % 1024 == 0 { progress(sweeps, t, constraintCount) }
             }
-            added += try flush()
+            queuePairWorst()
+            added += pendingKeys.count
+            try resolve(schedule, sweepEnd: true, drop: dropping)
             progress(sweeps, T, constraintCount)
-            if debug {
-                FileHandle.standardError.write(Data(String(format: "mixture: sweep %d added %d rows (%d in all, %d solves, %.2f s in CLP so far)\n",
-                                                           sweeps, added, constraintCount, solves, solveSeconds).utf8))
+            log(String(format: "sweep %d (%d steps) added %d rows (%d in the program, %d generated, %d dropped; %d solves, %d iterations, "
+                           + "%.2f s in CLP, %.2f s re-keying, %.2f s in all)",
+                       sweeps, horizon, added, constraintCount, generated, dropped, solves, iterations, solveSeconds, heapSeconds,
+                       Date().timeIntervalSince(sweepClock))
+                + ", objective " + String(format: "%.9g", lp.objective / scale) + ", α " + alpha.map { String(format: "%.5f", $0) }.joined(separator: " "))
+            if added == 0 {
+                if horizon == T { break }
+                horizon = min(T, horizon * 3)
+                dropping = schedule.dropAfter > 0
+            } else if added <= schedule.rowsPerSolve {
+                dropping = false
             }
-            if added == 0 { break }
         }
-        return LPSolution(alpha: alpha, objective: lp.objective / scale, constraints: constraintCount,
+        return LPSolution(alpha: alpha, objective: lp.objective / scale, constraints: constraintCount, generated: generated,
                           pairSlacks: pairColumn.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }, solves: solves, sweeps: sweeps,
                           skippedSteps: skipped)
     }
@@ -302,15 +385,15 @@ final class MixtureLP {
             let m = Int(table.mergePair[t])
             if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
                 for p in 0..<table.pairCount where p != m && (0..<n).contains(where: { counts[p * n + $0] > 0 }) {
-                    queueRow(step: t, pair: p, difference: (0..<n).map { Double(counts[m * n + $0]) - Double(counts[p * n + $0]) })
+                    queueRow(step: t, pair: p, difference: difference(m, p, counts))
                 }
             } else {
                 skipped += 1
             }
             table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
         }
-        try resolve()
-        return LPSolution(alpha: alpha, objective: lp.objective / scale, constraints: constraintCount,
+        try resolve(LazySchedule())
+        return LPSolution(alpha: alpha, objective: lp.objective / scale, constraints: constraintCount, generated: generated,
                           pairSlacks: pairColumn.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }, solves: solves, sweeps: 1,
                           skippedSteps: skipped)
     }

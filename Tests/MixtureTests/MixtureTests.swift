@@ -103,7 +103,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
                                   merges: merges, steps: 40)
             let full = try MixtureLP(table).solveFull()
             // Small batches force many rounds and sweeps.
-            let lazy = try MixtureLP(table).solveLazy(competitorsPerStep: 2, minRowsPerSolve: 5)
+            let lazy = try MixtureLP(table).solveLazy(LazySchedule(competitorsPerStep: 2, rowsPerSolve: 5))
             #expect(lazy.sweeps >= 2)
             #expect(lazy.constraints < full.constraints)
             #expect(abs(lazy.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),

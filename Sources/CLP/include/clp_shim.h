@@ -7,6 +7,10 @@
 /// A linear program held by CLP: minimize c·x subject to row and column bounds.
 typedef struct tk_lp tk_lp;
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 tk_lp *tk_lp_new(void);
 void tk_lp_free(tk_lp *lp);
 /// Infinity as CLP understands it (use for unbounded sides).
@@ -21,9 +25,22 @@ void tk_lp_add_rows(tk_lp *lp, int count, const double *lower, const double *upp
 /// since keep the old basis dual feasible). Returns CLP's status: 0 optimal, 1 primal
 /// infeasible, 2 dual infeasible, 3 stopped on limits, 4 stopped on errors.
 int tk_lp_solve(tk_lp *lp);
+/// Deletes the listed rows (indexes into the current rows). Deleting rows whose slack is basic
+/// keeps the basis valid, so the next solve still starts from it.
+void tk_lp_delete_rows(tk_lp *lp, int count, const int *rows);
+/// Row activities a·x and whether each row's slack is basic (the row is not binding), after a solve.
+void tk_lp_row_state(tk_lp *lp, double *activity, int *basic);
+/// Resets the basis to all slacks, so the next solve starts cold (as on a new model).
+void tk_lp_forget_basis(tk_lp *lp);
+/// Simplex iterations of the last solve.
+int tk_lp_iterations(tk_lp *lp);
 int tk_lp_rows(tk_lp *lp);
 int tk_lp_columns(tk_lp *lp);
 double tk_lp_objective(tk_lp *lp);
 /// Copies the primal column solution into `out` (tk_lp_columns entries).
 void tk_lp_solution(tk_lp *lp, double *out);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
