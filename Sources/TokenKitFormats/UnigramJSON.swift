@@ -43,8 +43,10 @@ extension TokenizerJSON {
         out += "  \"decoder\": {\"type\": \"Sequence\", \"decoders\": [\(decoders.joined(separator: ", "))]},\n"
         out += "  \"model\": {\n    \"type\": \"Unigram\",\n    \"unk_id\": \(unk),\n    \"vocab\": ["
         for (i, p) in spm.pieces.enumerated() {
-            // Float → Double is exact, and Double's description round-trips, so HF reads the same score.
-            out += (i == 0 ? "\n      [" : ",\n      [") + jsonString(text(p.bytes)) + ", \(Double(p.score))]"
+            // Float's shortest form (≤ 9 digits): every JSON reader, serde_json's fast float
+            // path in HF included, parses it to the same double. The 17-digit form of the exact
+            // value is parsed 1 ulp off by serde_json at times, which flips near-ties.
+            out += (i == 0 ? "\n      [" : ",\n      [") + jsonString(text(p.bytes)) + ", \(p.score)]"
         }
         out += "\n    ],\n    \"byte_fallback\": \(spm.byteFallback)\n  }\n}\n"
         return Array(out.utf8)
