@@ -25,7 +25,8 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
     return try pipeline.tokenizer(try BPETrainer(config).train(words: words), specials: [], name: "test")
 }
 
-@Suite struct MixtureTests {
+// Serialized: CLP models are not safe to solve on several threads at once.
+@Suite(.serialized) struct MixtureTests {
     static let names = ["lang_de", "lang_fr", "lang_ru", "code_python", "en_fiction"]
 
     func text(_ name: String) throws -> [UInt8] { try readFile(fixtures + "/mixture/\(name).txt") }
@@ -102,17 +103,73 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             let table = PairTable(samples.map { PairTranscript.build(words: $0.words, merges: merges, steps: 40) },
                                   merges: merges, steps: 40)
             let full = try MixtureLP(table).solveFull()
-            // Small batches force many rounds and sweeps.
-            let lazy = try MixtureLP(table).solveLazy(LazySchedule(competitorsPerStep: 2, rowsPerSolve: 5))
-            #expect(lazy.sweeps >= 2)
-            #expect(lazy.constraints < full.constraints)
-            #expect(abs(lazy.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),
-                    "lazy \(lazy.objective) full \(full.objective)")
             let fullResult = MixtureInference.result(full, samples: samples, table: table, steps: 40, units: .documents)
-            let lazyResult = MixtureInference.result(lazy, samples: samples, table: table, steps: 40, units: .documents)
-            #expect(MixtureEvaluation.mse(fullResult.proportions, lazyResult.proportions) < 1e-6,
-                    "full \(fullResult.proportions) lazy \(lazyResult.proportions)")
+            // Small batches force many rounds and sweeps; every pacing ends at the same optimum.
+            let schedules: [(String, LazySchedule)] = [
+                ("default", LazySchedule()),
+                ("small batches", LazySchedule(competitorsPerStep: 2, rowsPerSolve: 5)),
+                ("reference pacing, keep rows", LazySchedule(competitorsPerStep: 10, rowsPerSolve: 100, dropAfter: 0)),
+                ("drop rows", LazySchedule(competitorsPerStep: 1, rowsPerSolve: 3, dropAfter: 1)),
+                ("no pair lookahead", LazySchedule(competitorsPerStep: 1, rowsPerSolve: 4, lookAhead: 0, pairWorst: false)),
+                ("growing horizon", LazySchedule(competitorsPerStep: 1, rowsPerSolve: 4, dropAfter: 1, firstHorizon: 5)),
+            ]
+            for (name, schedule) in schedules {
+                let lazy = try MixtureLP(table).solveLazy(schedule)
+                #expect(lazy.constraints < full.constraints, "\(name)")
+                #expect(abs(lazy.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),
+                        "\(name): lazy \(lazy.objective) full \(full.objective)")
+                let lazyResult = MixtureInference.result(lazy, samples: samples, table: table, steps: 40, units: .documents)
+                #expect(MixtureEvaluation.mse(fullResult.proportions, lazyResult.proportions) < 1e-6,
+                        "\(name): full \(fullResult.proportions) lazy \(lazyResult.proportions)")
+                if name == "small batches" { #expect(lazy.sweeps >= 2 && lazy.solves > lazy.sweeps) }
+                if name == "drop rows" { #expect(lazy.generated > lazy.constraints, "rows were dropped") }
+            }
         }
+    }
+
+    /// Re-solving from the last basis (dual simplex after added and deleted rows) gives the
+    /// result of solving every round from scratch.
+    @Test func warmStartEqualsColdStart() throws {
+        let tok = try trainTokenizer(fixtures + "/mixture/lang_fr.txt", merges: 200)
+        let merges = try MergeList(tok)
+        var transcripts: [PairTranscript] = []
+        for name in ["lang_de", "lang_fr", "en_fiction"] {
+            let words = try SampleReader.countWords(Array(try text(name).prefix(30000)), normalizer: nil,
+                                                    preTokenizer: tok.preTokenizer, units: .documents, threads: 1)
+            transcripts.append(PairTranscript.build(words: words, merges: merges, steps: 200))
+        }
+        let table = PairTable(transcripts, merges: merges, steps: 200)
+        let schedule = LazySchedule(competitorsPerStep: 2, rowsPerSolve: 20, dropAfter: 1)
+        var cold = schedule
+        cold.cold = true
+        let warm = try MixtureLP(table).solveLazy(schedule)
+        let fresh = try MixtureLP(table).solveLazy(cold)
+        #expect(warm.solves > 3)
+        #expect(abs(warm.objective - fresh.objective) <= 1e-7 * max(1, abs(fresh.objective)),
+                "warm \(warm.objective) cold \(fresh.objective)")
+        for (a, b) in zip(warm.alpha, fresh.alpha) { #expect(abs(a - b) < 1e-6, "warm \(warm.alpha) cold \(fresh.alpha)") }
+    }
+
+    /// Deleting rows that do not bind keeps the optimum, and the next solve starts from it.
+    @Test func deletingLooseRowsKeepsTheOptimum() throws {
+        // minimize x + y subject to x + y ≥ 1, x ≥ 0.2, x + 2y ≥ 0.5 (loose at the optimum).
+        let lp = LinearProgram()
+        lp.addColumns(lower: [0, 0], upper: [10, 10], objective: [1, 1])
+        var rows = LinearProgram.Rows()
+        rows.append(lower: 1, [(0, 1.0), (1, 1.0)])
+        rows.append(lower: 0.2, [(0, 1.0)])
+        rows.append(lower: 0.5, [(0, 1.0), (1, 2.0)])
+        lp.addRows(rows)
+        try lp.solve()
+        #expect(abs(lp.objective - 1) < 1e-9)
+        let state = lp.rowState()
+        #expect(state.basic.count == 3)
+        #expect(state.basic[2] && state.activity[2] > 0.5 + 1e-6)
+        lp.deleteRows([2])
+        #expect(lp.rowCount == 2)
+        try lp.solve()
+        #expect(abs(lp.objective - 1) < 1e-9)
+        #expect(lp.iterations == 0)
     }
 
     /// Pair counts replayed through the merges match a recount of the merged words.
