@@ -315,16 +315,18 @@ final class MixtureLP {
                 let m = Int(table.mergePair[t])
                 if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
                     let bar = score(m, counts, w) + max(0, stepSlack[t]) + tolerance
-                    var found = 0
+                    var found = 0, seen = 0
                     popped.removeAll(keepingCapacity: true)
                     // The first `competitorsPerStep` new violators become rows; a few more are
                     // looked at for their pair's worst step. Rows already in the program hold up
-                    // to the solver's tolerance and are skipped (a bounded number of pops, so a
-                    // tolerance mismatch cannot make this loop long).
-                    while popped.count < popLimit, let top = heap.top, heap.keys[top] > bar {
+                    // to the solver's tolerance and are skipped (not counted, so a sweep that adds
+                    // nothing has seen every violator; bounded, so a tolerance mismatch cannot
+                    // make this loop long).
+                    while seen < popLimit, popped.count < popLimit + 4096, let top = heap.top, heap.keys[top] > bar {
                         _ = heap.pop()
                         popped.append(top)
                         guard top != m, !inProgram.contains(UInt64(t) << 32 | UInt64(top)) else { continue }
+                        seen += 1
                         let violation = heap.keys[top] - bar
                         if found < schedule.competitorsPerStep {
                             queueRow(step: t, pair: top, difference: difference(m, top, counts))
