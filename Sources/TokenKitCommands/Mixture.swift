@@ -265,6 +265,13 @@ struct MixtureEval: ParsableCommand {
             let result = try inference.infer(tokenizer: tok, categories: chosen.map { .init(name: cats[$0].name, path: samplePaths[$0]) })
             let mse = MixtureEvaluation.mse(result.proportions, truth)
             rows.append((chosen.map { cats[$0].name }, truth, result.proportions, log10(max(mse, 1e-300)), Date().timeIntervalSince(start)))
+            if format != .json, let r = rows.last {
+                // Each trial as it ends: long runs show their results so far.
+                let line = String(format: "trial %3d  log10 MSE %7.3f  %5.1f s  ", trial, r.logMSE, r.seconds)
+                    + zip(r.cats, zip(r.truth, r.estimate)).map { String(format: "%@ %.4f→%.4f", $0.0, $0.1.0, $0.1.1) }.joined(separator: ", ")
+                bar.finish()
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
             try? FileManager.default.removeItem(atPath: trainPath)
         }
         bar.finish()
@@ -282,10 +289,6 @@ struct MixtureEval: ParsableCommand {
             try out.write("{\n  \"trainer\": \(jsonString(trainer)), \"mix\": \(mix), \"seed\": \(seed),\n  \"trials\": [\(trialsJSON)\n  ],\n"
                 + "  \"mean_log10_mse\": \(Mixture.number(mean)),\n  \"sd_log10_mse\": \(Mixture.number(sd))\n}\n")
         } else {
-            for (k, r) in rows.enumerated() {
-                try out.write(String(format: "trial %3d  log10 MSE %7.3f  %5.1f s  ", k, r.logMSE, r.seconds)
-                    + zip(r.cats, zip(r.truth, r.estimate)).map { String(format: "%@ %.4f→%.4f", $0.0, $0.1.0, $0.1.1) }.joined(separator: ", ") + "\n")
-            }
             try out.write(String(format: "mean log10 MSE %.3f ± %.3f over %d trials (%@ trainer, %d categories per mixture)\n",
                                  mean, sd, rows.count, trainer, mix))
         }

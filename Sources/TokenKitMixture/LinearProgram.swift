@@ -2,8 +2,10 @@ import CLP
 import TokenKitCore
 
 /// A growing linear program solved by COIN-OR CLP: minimize c·x over column bounds and rows
-/// `lower ≤ a·x`. Rows and columns are only ever appended, and each solve continues from the
-/// previous basis (dual simplex: added rows keep it dual feasible).
+/// `lower ≤ a·x`. Columns are only appended; rows are appended, and deleted only while their
+/// slack is basic. Each solve continues from the previous basis (dual simplex: added rows keep
+/// it dual feasible, deleted non-binding rows keep it optimal). One model must not be used from
+/// two threads, and CLP is not safe for solving several models on different threads at once.
 final class LinearProgram {
     private let lp: OpaquePointer
     static let infinity = tk_lp_infinity()

@@ -131,8 +131,9 @@ struct LazySchedule {
 /// and at each step pops the pairs that beat the merge by more than the tolerance (at most
 /// `competitorsPerStep` new ones); once `rowsPerSolve` rows are queued they are added, the
 /// program is re-solved from the last basis (dual simplex) and the sweep goes on under the new
-/// solution. A sweep that adds nothing proves the restricted optimum feasible, hence optimal,
-/// for the full program.
+/// solution. Rows that stopped binding may be deleted at a sweep's end (`LazySchedule.dropAfter`).
+/// A sweep that adds nothing proves the restricted optimum feasible, hence optimal, for the
+/// full program.
 final class MixtureLP {
     let table: PairTable
     /// Counts are scaled by mean(P) / P_i instead of 1 / P_i, so coefficients are near raw counts
