@@ -150,7 +150,8 @@ public struct BPEModel: Sendable {
                 mergeLarge(&scratch)
             }
         }
-        out.append(contentsOf: scratch.symbols)
+        // One symbol is the common result; appending a sequence costs a memmove call.
+        if scratch.symbols.count == 1 { out.append(scratch.symbols[0]) } else { out.append(contentsOf: scratch.symbols) }
     }
 
     private func initialCharacters(_ piece: UnsafeBufferPointer<UInt8>, byteFallback: Bool, unk: TokenID?,

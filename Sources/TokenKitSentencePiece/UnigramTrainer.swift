@@ -151,7 +151,7 @@ public struct UnigramTrainer: Sendable {
         var charCounts: [UInt32: Int] = [:]
         var allChars = 0
         for (w, c) in words {
-            for ch in w where ch != 0x20 && ch != 0 {
+            for ch in w where ch != 0x20 && ch != 0 && ch != 0x09 {  // spm never admits a tab to the alphabet
                 charCounts[ch, default: 0] += c
                 allChars += c
             }
