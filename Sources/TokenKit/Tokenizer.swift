@@ -176,13 +176,12 @@ public final class Tokenizer: @unchecked Sendable {
             throw TokenKitError.badInput("invalid UTF-8 at byte offset \(position.offset + bad); this model needs valid text")
         }
         if let spm = sentencePiece {
-            let text = Array(p)
             if let alpha = ws.alpha {
-                out += spm.encode(text, alpha: alpha, nbestSize: ws.nbestSize, using: &ws.scratch.rng)
+                out += spm.encode(Array(p), alpha: alpha, nbestSize: ws.nbestSize, using: &ws.scratch.rng)
             } else if ws.dropout > 0, spm.modelType == .bpe {
-                out += spm.encode(text, alpha: ws.dropout, nbestSize: 0, using: &ws.scratch.rng)
+                out += spm.encode(Array(p), alpha: ws.dropout, nbestSize: 0, using: &ws.scratch.rng)
             } else {
-                out += spm.encode(text)
+                spm.encode(p, into: &out)
             }
             return
         }

@@ -115,12 +115,14 @@ struct Compiled: Sendable {
     }
 
     func normalize(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBufferPointer { normalize($0) }
+    }
+
+    func normalize(_ t: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         let strings = charsMap?.strings ?? []
         let units = charsMap?.trie.units ?? []
-        return input.withUnsafeBufferPointer { t in
-            strings.withUnsafeBufferPointer { s in
-                units.withUnsafeBufferPointer { u in normalize(t, s, u) }
-            }
+        return strings.withUnsafeBufferPointer { s in
+            units.withUnsafeBufferPointer { u in normalize(t, s, u) }
         }
     }
 

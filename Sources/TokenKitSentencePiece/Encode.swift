@@ -10,8 +10,15 @@ extension SentencePieceModel {
 
     /// The ids `sp.encode(text)` gives (no bos/eos, no sampling).
     public func encode(_ text: [UInt8]) -> [TokenID] {
-        let normalized = compiled.normalize(text)
         var out: [TokenID] = []
+        text.withUnsafeBufferPointer { encode($0, into: &out) }
+        return out
+    }
+
+    /// Appends the ids `sp.encode(text)` gives to `out`.
+    public func encode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [TokenID]) {
+        let normalized = compiled.normalize(text)
+        let first = out.count
         normalized.withUnsafeBufferPointer { t in
             switch compiled.modelType {
             case .unigram: compiled.unigram.encode(t, into: &out)
@@ -21,8 +28,7 @@ extension SentencePieceModel {
             case .word, .char: compiled.wordOrChar(t, into: &out)
             }
         }
-        compiled.fuseUnknown(&out)
-        return out
+        compiled.fuseUnknown(&out, from: first)
     }
 
     /// A sampled encoding, with spm's `encode(..., enable_sampling=True, alpha, nbest_size)`
@@ -303,9 +309,9 @@ extension Compiled {
     }
 
     /// spm merges a run of unknown pieces into one (without byte fallback).
-    func fuseUnknown(_ out: inout [TokenID]) {
+    func fuseUnknown(_ out: inout [TokenID], from first: Int = 0) {
         guard byteIDs == nil, modelType != .unigram, let u = unkID else { return }
-        fuseUnknownRuns(&out, from: 0, unk: TokenID(u))
+        fuseUnknownRuns(&out, from: first, unk: TokenID(u))
     }
 
     // MARK: WORD and CHAR models

@@ -123,9 +123,8 @@ public struct UnigramModel: Sendable {
         if n == 0 { return }
         if let hf { return hfEncode(t, hf, into: &out) }
         let best = viterbiBest(t)
-        // Backtrack, emitting in reverse (bytes of an unknown piece too), then flip.
-        var rev: [TokenID] = []
-        rev.reserveCapacity(n / 3 + 16)
+        // Backtrack, appending in reverse (bytes of an unknown piece too), then flip in place.
+        let first = out.count
         let unk = self.unk
         best.withUnsafeBufferPointer { best in
             var e = n
@@ -134,15 +133,14 @@ public struct UnigramModel: Sendable {
                 let s = Int(node.startsAt)
                 if node.id == unk, let b = byteIDs {
                     var k = e - 1
-                    while k >= s { rev.append(TokenID(truncatingIfNeeded: b[Int(t[k])])); k -= 1 }
+                    while k >= s { out.append(TokenID(truncatingIfNeeded: b[Int(t[k])])); k -= 1 }
                 } else {
-                    rev.append(TokenID(truncatingIfNeeded: node.id))
+                    out.append(TokenID(truncatingIfNeeded: node.id))
                 }
                 e = s
             }
         }
-        let first = out.count
-        out.append(contentsOf: rev.reversed())
+        out[first...].reverse()
         fuseUnknown(&out, from: first)
     }
 

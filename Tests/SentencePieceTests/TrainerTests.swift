@@ -67,6 +67,18 @@ import TokenKitCore
         #expect(try model.decode(ids) == text)
     }
 
+    @Test func tabsStayOutOfTheAlphabet() throws {
+        // As spm_train: tab-indented text gives no piece with a tab; it encodes by byte fallback.
+        var cfg = UnigramTrainer.Configuration.default
+        cfg.vocabSize = 400
+        cfg.byteFallback = true
+        let lines = (0..<400).map { i in Array("\t\tif (x\(i % 13) > 0)\t{ return y; }".utf8) } + (try botchanLines(300))
+        let model = try UnigramTrainer(cfg).train(sentences: lines)
+        #expect(!model.pieces.contains { $0.type == .normal && $0.bytes.contains(0x09) })
+        let tab = model.pieces.firstIndex { $0.bytes == Array("<0x09>".utf8) }
+        #expect(tab != nil && model.encode(Array("a\tb".utf8)).contains(TokenID(tab!)))
+    }
+
     @Test func shallowSuffixArrayKeepsShallowNodes() {
         // Sorting suffixes by their first D symbols, and only up to a separator (0), must give
         // the same suffix-tree nodes of depth < D without a separator (substring and count) as
