@@ -1,14 +1,11 @@
 import Foundation
 
-/// The lattice of one word for Unigram training, in reusable flat buffers.
+/// The lattice of one word (or piece) for Unigram training, in reusable flat buffers: nodes in
+/// order of their start position, and Viterbi kept per character position (all nodes ending at
+/// a position compete for it, in spm's order, first best wins).
 ///
-/// Performance notes: the general `Lattice` keeps per-position node lists ([[Int32]]) and is
-/// built anew for each word; over millions of words, training spent ~40 % of its time in
-/// malloc, free and reference counting. Here nodes are appended in order of their start
-/// position, and forward/backward/Viterbi scores are kept per character position: all nodes
-/// that begin at a position share their forward score, and all that end at one share their
-/// backward score, so this computes exactly what spm's node-based passes compute, with the
-/// same order of additions.
+/// Performance notes: spm-style per-position node lists ([[Int32]]) built anew for each word
+/// spent ~40 % of training in malloc, free and reference counting.
 struct TrainingLattice {
     /// Byte offset of each character start, then the end.
     private var surface: [Int32] = []
@@ -18,8 +15,6 @@ struct TrainingLattice {
     private var nodeScore: [Float] = []
     /// First node beginning at each position (nodes are grouped by start).
     private var firstNode: [Int32] = []
-    private var forward: [Float] = []
-    private var backward: [Float] = []
     private var best: [Float] = []
     private var bestNode: [Int32] = []
 
@@ -71,61 +66,6 @@ struct TrainingLattice {
             }
         }
         firstNode.append(Int32(nodeStart.count))
-    }
-
-    /// Adds `freq` × each piece's marginal probability to `expected` (spm's PopulateMarginal,
-    /// whose scores are Float too; its log-add goes through double, here expf/log1pf, which
-    /// halves the cost of the three transcendental calls per node); returns log Z.
-    @discardableResult
-    mutating func addMarginals(freq: Double, into expected: UnsafeMutablePointer<Double>) -> Float {
-        let len = chars
-        if len == 0 { return 0 }
-        let count = nodeStart.count
-        if forward.count < len + 1 {
-            forward = [Float](repeating: 0, count: len + 1)
-            backward = [Float](repeating: 0, count: len + 1)
-        }
-        return forward.withUnsafeMutableBufferPointer { A in
-            backward.withUnsafeMutableBufferPointer { B in
-                nodeStart.withUnsafeBufferPointer { st in
-                    nodeEnd.withUnsafeBufferPointer { en in
-                        nodeScore.withUnsafeBufferPointer { sc in
-                            nodeID.withUnsafeBufferPointer { ids in
-                                firstNode.withUnsafeBufferPointer { first in
-                                    // Forward: A[q] = logsumexp over nodes ending at q of A[start] + score.
-                                    // Every position 1...len is reached (single characters or unk).
-                                    A[0] = 0
-                                    for q in 1...len { A[q] = -.infinity }
-                                    for k in 0..<count {
-                                        let q = Int(en[k])
-                                        let v = A[Int(st[k])] + sc[k]
-                                        A[q] = A[q] == -.infinity ? v : logAddExp(A[q], v)
-                                    }
-                                    // Backward: B[p] = logsumexp over nodes beginning at p of score + B[end].
-                                    B[len] = 0
-                                    var p = len - 1
-                                    while p >= 0 {
-                                        var acc = -Float.infinity
-                                        for k in Int(first[p])..<Int(first[p + 1]) {
-                                            let v = sc[k] + B[Int(en[k])]
-                                            acc = acc == -.infinity ? v : logAddExp(acc, v)
-                                        }
-                                        B[p] = acc
-                                        p -= 1
-                                    }
-                                    let z = A[len]
-                                    for k in 0..<count where ids[k] >= 0 {
-                                        let e = A[Int(st[k])] + sc[k] + B[Int(en[k])] - z
-                                        expected[Int(ids[k])] += freq * Double(exp(e))
-                                    }
-                                    return z
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// Calls `body` with the piece id of each node of the Viterbi path, in order (unknown

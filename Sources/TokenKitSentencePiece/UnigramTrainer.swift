@@ -6,14 +6,15 @@ import TokenKitCore
 ///
 /// 1. Normalize each sentence (the configured normalizer, dummy prefix and ▁ escaping), drop
 ///    sentences longer than `maxSentenceLength` bytes, split into words at ▁ and count them.
-/// 2. Keep the most frequent characters up to `characterCoverage` of all characters; the rest
-///    become U+2585 (and later unknown or byte fallback).
+/// 2. Keep the most frequent characters up to `characterCoverage` of all characters (never a
+///    tab, as spm_train); the rest become U+2585 (and later unknown or byte fallback).
 /// 3. Seed pieces: every kept character, plus the substrings that are internal nodes of the
 ///    suffix tree of all words (found with a suffix array and LCP intervals), ranked by
 ///    frequency × length, up to `seedSentencepieceSize`; scores are log relative frequencies.
 /// 4. EM: `numSubIterations` rounds of an E-step (forward-backward expected counts over each
-///    word's lattice, split across `threads`) and an M-step with the Bayesian (digamma)
-///    update, dropping pieces expected fewer than 0.5 times.
+///    word's lattice, built once from the seeds and thinned as pieces go, on all `threads`)
+///    and an M-step with the Bayesian (digamma) update, dropping pieces expected fewer than
+///    0.5 times.
 /// 5. Until at most 1.1 × the wanted pieces remain, prune: a piece's loss is how much the
 ///    corpus likelihood drops when its occurrences are re-segmented into its second-best
 ///    segmentation; keep the `shrinkingFactor` share with the highest loss (pieces that are
