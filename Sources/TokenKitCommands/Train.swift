@@ -283,6 +283,9 @@ struct TrainUnigram: ParsableCommand {
     @Flag(help: "Let runs of spaces be pieces of their own (spm's allow_whitespace_only_pieces).")
     var allowWhitespaceOnlyPieces = false
 
+    @Flag(inversion: .prefixedNo, help: "Fail when the text cannot fill the vocabulary (spm's hard_vocab_limit); with --no-hard-vocab-limit the model has fewer pieces.")
+    var hardVocabLimit = true
+
     @Option(help: "Longest sentence trained on, in bytes; longer lines are skipped.")
     var maxSentenceLength = UnigramTrainer.Configuration.default.maxSentenceLength
 
@@ -322,6 +325,7 @@ struct TrainUnigram: ParsableCommand {
         }
         if let removeExtraWhitespaces { config.normalizer.removeExtraWhitespaces = removeExtraWhitespaces }
         config.allowWhitespaceOnlyPieces = allowWhitespaceOnlyPieces
+        config.hardVocabLimit = hardVocabLimit
         config.maxSentenceLength = maxSentenceLength
         if !runOptions.quiet { config.log = { note($0, quiet: false) } }
         var sentences: [[UInt8]] = []

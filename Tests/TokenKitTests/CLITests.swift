@@ -191,6 +191,12 @@ import TokenKitCore
             let d2 = try run(["encode", "-m", dir + "/d.model", "-"], stdin: probe)
             #expect(d1.status == 0 && d1.stdout == d2.stdout)
             #expect(try run(["train", "unigram", "--max-sentence-length", "0", "-o", dir + "/e.model", dir + "/train.txt"]).status == 2)
+            // Too large a vocabulary fails and names the way out; --no-hard-vocab-limit takes what there is.
+            let big = try run(["train", "unigram", "--vocab-size", "100000", "-q", "-o", dir + "/b.model", dir + "/train.txt"])
+            #expect(big.status == 1 && big.stderr.contains("--no-hard-vocab-limit"), "\(big.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/b.model"))
+            #expect(try run(["train", "unigram", "--vocab-size", "100000", "--no-hard-vocab-limit", "-q", "-o", dir + "/b.model",
+                             dir + "/train.txt"]).status == 0)
             // Another model's normalization (botchan's nmt_nfkc): fullwidth letters fold to ASCII.
             let nfkc = try run(["train", "unigram", "--vocab-size", "300", "-q", "--normalization-from",
                                 fixture("sentencepiece/botchan_en_unigram_1000.model"), "-o", dir + "/n.model", dir + "/train.txt"])
