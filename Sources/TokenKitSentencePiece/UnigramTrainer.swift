@@ -407,10 +407,10 @@ public struct UnigramTrainer: Sendable {
         let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: shards)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        let box = ResultsBox(results)
+        let box = UnsafeSendable(results)
         DispatchQueue.concurrentPerform(iterations: shards) { k in
             let lo = n * k / shards, hi = n * (k + 1) / shards
-            box.buffer[k] = body(lo..<hi)
+            box.value[k] = body(lo..<hi)
         }
         return results.map { $0! }
     }
@@ -489,10 +489,6 @@ public struct UnigramTrainer: Sendable {
     }
 }
 
-final class ResultsBox<R>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<R?>
-    init(_ b: UnsafeMutableBufferPointer<R?>) { buffer = b }
-}
 
 /// ψ(x) by recurrence up to 7 and the asymptotic series (as SentencePiece computes it).
 func digamma(_ x0: Double) -> Double {
