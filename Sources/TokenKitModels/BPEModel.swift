@@ -33,6 +33,11 @@ public struct BPEModel: Sendable {
 
     public static let noID = TokenID.max
 
+    /// Identifies this model to per-thread caches in `BPEScratch` (held strongly there, so the
+    /// address is not reused while a cache refers to it).
+    final class Identity: Sendable {}
+    let identity = Identity()
+
     /// - Parameter merges: (left, right, merged) ids in rank order.
     public init(vocab: TokenTable, merges: [(TokenID, TokenID, TokenID)], symbols: Symbols,
                 wholePieceFirst: Bool, continuingSubwordPrefix: [UInt8] = [], endOfWordSuffix: [UInt8] = []) {
@@ -72,7 +77,9 @@ public struct BPEModel: Sendable {
     /// A tiktoken-style model from ranks alone: every split of a token into two tokens is a
     /// merge whose rank is the rank of the whole token, so merging follows tiktoken exactly.
     public static func fromRanks(_ vocab: TokenTable) -> BPEModel {
-        var map = U64Map(capacity: vocab.tokenCount * 8)
+        // The splits are gathered first so the table is sized to them: every encode probes it,
+        // and a table sparser than needed spreads those probes over more cache lines.
+        var splits: [(key: UInt64, id: TokenID)] = []
         var maxRank = 0
         for k in 0..<vocab.count {
             let id = TokenID(k)
@@ -81,11 +88,13 @@ public struct BPEModel: Sendable {
                 for cut in 1..<raw.count {
                     guard let a = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[..<cut])),
                           let b = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[cut...])) else { continue }
-                    map.set(UInt64(a) << 32 | UInt64(b), UInt64(id) << 32 | UInt64(id))
+                    splits.append((UInt64(a) << 32 | UInt64(b), id))
                 }
             }
             maxRank = max(maxRank, Int(id) + 1)
         }
+        var map = U64Map(capacity: splits.count)
+        for s in splits { map.set(s.key, UInt64(s.id) << 32 | UInt64(s.id)) }
         return BPEModel(vocab: vocab, pairs: map, mergeCount: maxRank, symbols: .bytes, wholePieceFirst: true)
     }
 
@@ -118,8 +127,46 @@ public struct BPEModel: Sendable {
     public func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
         if piece.isEmpty { return }
         let dropout = scratch.dropout > 0
-        if !dropout, wholePieceFirst, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty,
-           let id = vocab.lookup(UnsafeRawBufferPointer(piece)) {
+        if dropout {
+            if symbols == .bytes, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty, piece.count <= 48,
+               !scratch.direct, let id = vocab.lookup(UnsafeRawBufferPointer(piece)) {
+                // A token whose bytes merge back into it takes L − 1 merges, and dropout returns
+                // the token unless one of them is skipped: probability (1 − p)^(L − 1), one draw.
+                // Otherwise the first skip J is drawn from its conditional law, and the J − 1
+                // merges before it come from the token's cached deterministic trace. Same
+                // distribution as a draw per merge, for a fraction of the draws and lookups.
+                let length = piece.count
+                if length == 1 {
+                    out.append(id)
+                    return
+                }
+                if let base = selfMergeTrace(id, piece, &scratch) {
+                    if scratch.rng.next() >> 11 < scratch.keepWhole[length] {
+                        out.append(id)
+                        return
+                    }
+                    let keep = 1 - scratch.dropout
+                    var u = scratch.rng.nextUnit() * (1 - Double(scratch.keepWhole[length]) / 9_007_199_254_740_992.0)
+                    var j = 1, w = scratch.dropout
+                    while j < length - 1, u >= w {
+                        u -= w
+                        w *= keep
+                        j += 1
+                    }
+                    if j == length - 1 {
+                        // The last merge skipped: the two tokens it would have joined.
+                        let split = scratch.trace[base]
+                        out.append(TokenID(truncatingIfNeeded: split >> 32))
+                        out.append(TokenID(truncatingIfNeeded: split))
+                        return
+                    }
+                    mergeAfterSkip(piece, trace: base, skip: j, &scratch)
+                    if scratch.symbols.count == 1 { out.append(scratch.symbols[0]) } else { out.append(contentsOf: scratch.symbols) }
+                    return
+                }
+            }
+        } else if wholePieceFirst, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty,
+                  let id = vocab.lookup(UnsafeRawBufferPointer(piece)) {
             out.append(id)
             return
         }
@@ -154,6 +201,83 @@ public struct BPEModel: Sendable {
         if scratch.symbols.count == 1 { out.append(scratch.symbols[0]) } else { out.append(contentsOf: scratch.symbols) }
     }
 
+    /// Where the deterministic merge trace of token `id` (bytes `piece`) starts in
+    /// `scratch.trace`, or nil when its bytes do not merge back into it (a token may also merge
+    /// into other tokens). Made on first use, per thread. Layout: the two tokens the last merge
+    /// joins (left << 32 | right), the L − 1 initial pair values, then (position, renewed left
+    /// pair value, renewed right pair value) for each of the first L − 2 merges.
+    private func selfMergeTrace(_ id: TokenID, _ piece: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEScratch) -> Int? {
+        if scratch.traceOwner !== identity {
+            scratch.traceStart = [Int32](repeating: -2, count: vocab.count)
+            scratch.trace.removeAll(keepingCapacity: true)
+            scratch.traceOwner = identity
+        }
+        let known = scratch.traceStart[Int(id)]
+        if known != -2 { return known >= 0 ? Int(known) : nil }
+        let base = scratch.trace.count
+        scratch.symbols.removeAll(keepingCapacity: true)
+        for b in piece where byteIDs[Int(b)] != BPEModel.noID { scratch.symbols.append(byteIDs[Int(b)]) }
+        let n = scratch.symbols.count
+        var found = false
+        if n == piece.count, n >= 2, base + 4 * n < Int(Int32.max) {
+            scratch.trace.append(0)
+            if scratch.ranks.count < n { scratch.ranks = [UInt64](repeating: 0, count: max(n, 64)) }
+            for i in 0..<(n - 1) {
+                scratch.ranks[i] = pairValue(scratch.symbols[i], scratch.symbols[i + 1])
+                scratch.trace.append(scratch.ranks[i])
+            }
+            let threshold = scratch.dropThreshold
+            scratch.dropThreshold = 0
+            mergeLoop(&scratch, stopAt: 2, recording: true)
+            scratch.dropThreshold = threshold
+            let syms = scratch.symbols
+            if syms.count == 2, case let last = pairValue(syms[0], syms[1]), last != .max,
+               TokenID(truncatingIfNeeded: last) == id {
+                scratch.trace[base] = UInt64(syms[0]) << 32 | UInt64(syms[1])
+                found = true
+            }
+        }
+        if !found { scratch.trace.removeLast(scratch.trace.count - base) }
+        scratch.traceStart[Int(id)] = found ? Int32(base) : -1
+        return found ? base : nil
+    }
+
+    /// Dropout on a self-merging token whose first skipped merge is merge `j` (1 ≤ j ≤ L − 2):
+    /// the j − 1 merges before it replayed from the trace, that pair discarded, and the rest
+    /// merged as usual.
+    private func mergeAfterSkip(_ piece: UnsafeBufferPointer<UInt8>, trace base: Int, skip j: Int, _ scratch: inout BPEScratch) {
+        let length = piece.count
+        scratch.symbols.removeAll(keepingCapacity: true)
+        for b in piece { scratch.symbols.append(byteIDs[Int(b)]) }
+        if scratch.ranks.count < length { scratch.ranks = [UInt64](repeating: 0, count: max(length, 64)) }
+        var n = length
+        scratch.symbols.withUnsafeMutableBufferPointer { s in
+            scratch.ranks.withUnsafeMutableBufferPointer { r in
+                scratch.trace.withUnsafeBufferPointer { t in
+                    for i in 0..<(length - 1) { r[i] = t[base + 1 + i] }
+                    var rec = base + length
+                    for _ in 0..<(j - 1) {
+                        let at = Int(t[rec])
+                        s[at] = TokenID(truncatingIfNeeded: r[at])
+                        var k = at + 1
+                        while k < n - 1 {
+                            s[k] = s[k + 1]
+                            r[k] = r[k + 1]
+                            k += 1
+                        }
+                        n -= 1
+                        if at > 0 { r[at - 1] = t[rec + 1] }
+                        if at < n - 1 { r[at] = t[rec + 2] }
+                        rec += 3
+                    }
+                    r[Int(t[rec])] = .max
+                }
+            }
+        }
+        scratch.symbols.removeLast(length - n)
+        mergeLoop(&scratch, stopAt: 1, recording: false)
+    }
+
     private func initialCharacters(_ piece: UnsafeBufferPointer<UInt8>, byteFallback: Bool, unk: TokenID?,
                                    fuseUnk: Bool, into syms: inout [TokenID]) {
         var i = 0
@@ -186,19 +310,34 @@ public struct BPEModel: Sendable {
         }
     }
 
+    @inline(__always)
+    func pairValue(_ a: TokenID, _ b: TokenID) -> UInt64 {
+        pairs.get(UInt64(a) << 32 | UInt64(b)) ?? .max
+    }
+
     /// Linear-scan merging for short pieces: cache-friendly and allocation-free.
     @inline(__always)
     private func mergeSmall(_ scratch: inout BPEScratch) {
-        var n = scratch.symbols.count
+        let n = scratch.symbols.count
         if scratch.ranks.count < n { scratch.ranks = [UInt64](repeating: 0, count: max(n, 64)) }
         scratch.symbols.withUnsafeMutableBufferPointer { s in
             scratch.ranks.withUnsafeMutableBufferPointer { r in
-                // r[i] is (rank << 32 | merged id) of the pair (s[i], s[i+1]), or max.
-                @inline(__always) func pairValue(_ i: Int) -> UInt64 {
-                    pairs.get(UInt64(s[i]) << 32 | UInt64(s[i + 1])) ?? .max
-                }
-                for i in 0..<(n - 1) { r[i] = pairValue(i) }
-                while n > 1 {
+                for i in 0..<(n - 1) { r[i] = pairValue(s[i], s[i + 1]) }
+            }
+        }
+        mergeLoop(&scratch, stopAt: 1, recording: false)
+    }
+
+    /// The merging of `mergeSmall` from the state in `scratch.symbols` and `scratch.ranks`
+    /// (r[i] is (rank << 32 | merged id) of the pair (s[i], s[i+1]), or max), until `stopAt`
+    /// symbols are left or no pair merges. `recording` appends each merge's position and the two
+    /// pair values it renews to `scratch.trace` (see `selfMergeTrace`).
+    @inline(__always)
+    private func mergeLoop(_ scratch: inout BPEScratch, stopAt: Int, recording: Bool) {
+        var n = scratch.symbols.count
+        scratch.symbols.withUnsafeMutableBufferPointer { s in
+            scratch.ranks.withUnsafeMutableBufferPointer { r in
+                while n > stopAt {
                     var best = UInt64.max, at = -1
                     for i in 0..<(n - 1) where r[i] < best {
                         best = r[i]
@@ -220,8 +359,13 @@ public struct BPEModel: Sendable {
                         k += 1
                     }
                     n -= 1
-                    if at > 0 { r[at - 1] = pairValue(at - 1) }
-                    if at < n - 1 { r[at] = pairValue(at) }
+                    if at > 0 { r[at - 1] = pairValue(s[at - 1], s[at]) }
+                    if at < n - 1 { r[at] = pairValue(s[at], s[at + 1]) }
+                    if recording {
+                        scratch.trace.append(UInt64(at))
+                        scratch.trace.append(at > 0 ? r[at - 1] : .max)
+                        scratch.trace.append(at < n - 1 ? r[at] : .max)
+                    }
                 }
             }
         }
@@ -308,11 +452,30 @@ public struct BPEScratch {
     public var symbols: [TokenID] = []
     /// BPE-dropout probability (0 = deterministic) and its random stream.
     public var dropout = 0.0 {
-        didSet { dropThreshold = UInt64((min(max(dropout, 0), 1) * 9_007_199_254_740_992.0).rounded(.up)) }
+        didSet {
+            let p = min(max(dropout, 0), 1)
+            dropThreshold = UInt64((p * 9_007_199_254_740_992.0).rounded(.up))
+            var q = 1.0
+            keepWhole = [UInt64((9_007_199_254_740_992.0).rounded(.down))]
+            for _ in 1...48 {
+                keepWhole.append(UInt64((q * 9_007_199_254_740_992.0).rounded(.down)))
+                q *= 1 - p
+            }
+        }
     }
+    /// keepWhole[L]: a self-merging token of L bytes comes out whole when the top 53 bits of a
+    /// draw are below this, i.e. with probability (1 − p)^(L − 1).
+    var keepWhole: [UInt64] = []
+    /// Dropout with one draw per merge for every piece (tests compare the two paths).
+    public var direct = false
     /// A merge is skipped when the top 53 bits of the next draw are below this: exactly
     /// `rng.nextUnit() < dropout`, without the conversion to Double.
     var dropThreshold: UInt64 = 0
+    /// Per token id: where its merge trace starts in `trace` (-2 not yet made, -1 none), for
+    /// the model `traceOwner` (see `BPEModel.selfMergeTrace`).
+    var traceStart: [Int32] = []
+    var trace: [UInt64] = []
+    var traceOwner: AnyObject?
     public var rng = SplitMix64(seed: 0)
     var ranks: [UInt64] = []
     var prev: [Int32] = []

@@ -133,6 +133,57 @@ import TokenKitModels
         #expect(abs(rate - 0.3) < 4 * sigma, "rate \(rate)")
     }
 
+    /// The dropout shortcut for self-merging tokens (one draw for "whole", then the first skip
+    /// from its conditional law and the merges before it from a cached trace) must sample the
+    /// same distribution as one draw per merge. Compared outcome by outcome on real pieces, and
+    /// against the exact law on a piece whose outcomes can be counted by hand.
+    @Test func dropoutShortcutMatchesDrawPerMerge() throws {
+        let tok = try Models.shared.get("models/cl100k_base.tiktoken")
+        let p = 0.25, trials = 40_000
+        for text in [" the", " international", "hello", " representation"] {
+            let piece = Array(text.utf8)
+            var counts: [[[TokenID]: Int]] = [[:], [:]]
+            for (k, direct) in [false, true].enumerated() {
+                var scratch = BPEScratch()
+                scratch.dropout = p
+                scratch.direct = direct
+                scratch.rng = SplitMix64(seed: 11 + UInt64(k))
+                for _ in 0..<trials {
+                    var out: [TokenID] = []
+                    piece.withUnsafeBufferPointer { tok.model.encode($0, into: &out, scratch: &scratch) }
+                    #expect(try tok.decode(out) == piece)
+                    counts[k][out, default: 0] += 1
+                }
+            }
+            for outcome in Set(counts[0].keys).union(counts[1].keys) {
+                let a = Double(counts[0][outcome] ?? 0) / Double(trials), b = Double(counts[1][outcome] ?? 0) / Double(trials)
+                let sigma = ((a * (1 - a) + b * (1 - b)) / Double(trials)).squareRoot()
+                #expect(abs(a - b) <= 5 * sigma + 2 / Double(trials), "\(text.debugDescription) \(outcome): \(a) vs \(b)")
+            }
+        }
+        // a, b, c, ab, abc with merges a+b, ab+c: "abc" comes out whole only if neither merge is
+        // skipped, [ab, c] if only the second is, and [a, b, c] if the first is (b+c is no merge).
+        let entries: [([UInt8], TokenID)] = [(Array("a".utf8), 0), (Array("b".utf8), 1), (Array("c".utf8), 2),
+                                             (Array("ab".utf8), 3), (Array("abc".utf8), 4)]
+        let vocab = try TokenTable(entries)
+        let tiny = BPEModel(vocab: vocab, merges: [(0, 1, 3), (3, 2, 4)], symbols: .bytes, wholePieceFirst: false)
+        var scratch = BPEScratch()
+        scratch.dropout = p
+        scratch.rng = SplitMix64(seed: 3)
+        var seen: [[TokenID]: Int] = [:]
+        for _ in 0..<trials {
+            var out: [TokenID] = []
+            Array("abc".utf8).withUnsafeBufferPointer { tiny.encode($0, into: &out, scratch: &scratch) }
+            seen[out, default: 0] += 1
+        }
+        for (outcome, expected) in [([TokenID(4)], (1 - p) * (1 - p)), ([3, 2], (1 - p) * p), ([0, 1, 2], p)] {
+            let observed = Double(seen[outcome] ?? 0) / Double(trials)
+            #expect(abs(observed - expected) <= 5 * (expected * (1 - expected) / Double(trials)).squareRoot(),
+                    "\(outcome): \(observed), expected \(expected)")
+        }
+        #expect(seen.values.reduce(0, +) == trials && seen.count == 3)
+    }
+
     @Test func seedsReproduceAcrossThreadCounts() throws {
         let tok = try Models.shared.get("models/cl100k_base.tiktoken")
         let table = tok.makeStochasTok()
