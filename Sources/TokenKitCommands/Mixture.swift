@@ -154,11 +154,19 @@ struct MixtureEval: ParsableCommand {
             --trainer hf: GPT-2 byte-level with digit runs split, trained line by line), infers the mixture
             from the second halves, and prints log10 of the mean squared error per trial and the mean.
 
+            --overlap follows Hayase et al.'s protocol for categories smaller than their share: the training
+            text repeats each whole category file as often as its share needs, and the whole file is the
+            sample. With --train-bytes well above the category sizes (e.g. 64 MiB for 3 MiB files) the
+            tokenizer's counts are then close to a mixture of the samples' counts; the default (disjoint
+            halves) measures how far two different 1.5 MiB draws of the same category disagree.
+
             Categories: --category NAME=PATH (repeat), or every *.txt in --data (or *.txt.xz, unpacked to a
             temporary folder), optionally only names starting with --include.
 
             Example:
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 5 --trials 10 --trainer hf
+              tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf \\
+                  --overlap --train-bytes 67108864 --merges 3000
             """)
 
     @Option(name: .customLong("category"), help: "A category: NAME=PATH (repeat).")
@@ -191,7 +199,7 @@ struct MixtureEval: ParsableCommand {
     @Option(help: "Bytes of training text per trial.")
     var trainBytes = 4 << 20
 
-    @Flag(help: "Use whole category files both to train and to infer (default: first half trains, second half is the sample).")
+    @Flag(help: "Use whole category files both to train (repeated to their share) and to infer, as Hayase et al. (default: first half trains, second half is the sample).")
     var overlap = false
 
     @OptionGroup var options: MixtureOptions
