@@ -258,14 +258,7 @@ public struct BPEModel: Sendable {
                     var rec = base + length
                     for _ in 0..<(j - 1) {
                         let at = Int(t[rec])
-                        s[at] = TokenID(truncatingIfNeeded: r[at])
-                        var k = at + 1
-                        while k < n - 1 {
-                            s[k] = s[k + 1]
-                            r[k] = r[k + 1]
-                            k += 1
-                        }
-                        n -= 1
+                        BPEModel.merge(at: at, into: TokenID(truncatingIfNeeded: r[at]), s, r, count: &n)
                         if at > 0 { r[at - 1] = t[rec + 1] }
                         if at < n - 1 { r[at] = t[rec + 2] }
                         rec += 3
@@ -328,6 +321,21 @@ public struct BPEModel: Sendable {
         mergeLoop(&scratch, stopAt: 1, recording: false)
     }
 
+    /// Replaces s[at], s[at + 1] by `id` and closes the gap in both arrays (r[at] and the
+    /// neighbours' pair values are the caller's to renew).
+    @inline(__always)
+    static func merge(at: Int, into id: TokenID, _ s: UnsafeMutableBufferPointer<TokenID>,
+                      _ r: UnsafeMutableBufferPointer<UInt64>, count n: inout Int) {
+        s[at] = id
+        var k = at + 1
+        while k < n - 1 {
+            s[k] = s[k + 1]
+            r[k] = r[k + 1]
+            k += 1
+        }
+        n -= 1
+    }
+
     /// The merging of `mergeSmall` from the state in `scratch.symbols` and `scratch.ranks`
     /// (r[i] is (rank << 32 | merged id) of the pair (s[i], s[i+1]), or max), until `stopAt`
     /// symbols are left or no pair merges. `recording` appends each merge's position and the two
@@ -350,15 +358,7 @@ public struct BPEModel: Sendable {
                         r[at] = .max
                         continue
                     }
-                    s[at] = TokenID(truncatingIfNeeded: best)
-                    // Close the gap left by s[at + 1].
-                    var k = at + 1
-                    while k < n - 1 {
-                        s[k] = s[k + 1]
-                        r[k] = r[k + 1]
-                        k += 1
-                    }
-                    n -= 1
+                    BPEModel.merge(at: at, into: TokenID(truncatingIfNeeded: best), s, r, count: &n)
                     if at > 0 { r[at - 1] = pairValue(s[at - 1], s[at]) }
                     if at < n - 1 { r[at] = pairValue(s[at], s[at + 1]) }
                     if recording {
