@@ -113,6 +113,8 @@ struct LazySchedule {
     /// adds nothing, up to all T: the later steps then start from a near-optimal mixture
     /// (the rows of LP1_h are rows of LP1_T, so nothing is lost). 0 = all steps from the start.
     var firstHorizon = 0
+    /// Stop once the program over this many steps is solved (0 = all T).
+    var lastHorizon = 0
     /// Solve every time from scratch instead of from the last basis (tests).
     var cold = false
 }
@@ -141,10 +143,10 @@ final class MixtureLP {
     let scale: Double
     let coefficient: [Double]
     let tolerance: Double
-    private let lp = LinearProgram()
-    private var pairColumn: [Int32]
+    let lp = LinearProgram()
+    var pairColumn: [Int32]
     /// (step << 32 | pair) of the rows in the program.
-    private var inProgram = Set<UInt64>()
+    var inProgram = Set<UInt64>()
     /// Per program row after the simplex row: its key and for how many solves it was idle.
     private var rowKey: [UInt64] = []
     private var idle: [Int32] = []
@@ -158,9 +160,9 @@ final class MixtureLP {
     var constraintCount: Int { rowKey.count + pendingKeys.count }
 
     // Current solution.
-    private var alpha: [Double]
-    private var stepSlack: [Double]
-    private var pairSlack: [Double]
+    var alpha: [Double]
+    var stepSlack: [Double]
+    var pairSlack: [Double]
 
     init(_ table: PairTable, tolerance: Double = 1e-6) throws {
         self.table = table
@@ -186,7 +188,7 @@ final class MixtureLP {
         lp.addRows(simplex)
     }
 
-    private var weights: [Double] { (0..<table.categories).map { max(0, alpha[$0]) * coefficient[$0] } }
+    var weights: [Double] { (0..<table.categories).map { max(0, alpha[$0]) * coefficient[$0] } }
 
     @inline(__always)
     private func score(_ p: Int, _ counts: [Int32], _ w: [Double]) -> Double {
@@ -198,7 +200,7 @@ final class MixtureLP {
 
     /// Queues the row "merge m(t) beats pair p at step t", with p's slack column;
     /// `difference` is c_{i,m(t)} − c_{i,p} at step t per category.
-    private func queueRow(step t: Int, pair p: Int, difference: [Int32]) {
+    func queueRow(step t: Int, pair p: Int, difference: [Int32]) {
         let n = table.categories
         if pairColumn[p] < 0 {
             pairColumn[p] = Int32(lp.columnCount + pendingColumns)
@@ -226,7 +228,7 @@ final class MixtureLP {
     /// Adds the queued rows, re-solves and reads the solution. At the end of a sweep (`sweepEnd`)
     /// rows not binding now are counted idle, and (when `drop`) rows idle at `dropAfter` sweep
     /// ends in a row are deleted.
-    private func resolve(_ schedule: LazySchedule, sweepEnd: Bool = false, drop: Bool = false) throws {
+    func resolve(_ schedule: LazySchedule, sweepEnd: Bool = false, drop: Bool = false) throws {
         let clock = Date()
         defer { solveSeconds += Date().timeIntervalSince(clock) }
         if pendingColumns > 0 {
@@ -277,7 +279,7 @@ final class MixtureLP {
         dropped += doomed.count
     }
 
-    private func log(_ s: String) {
+    func log(_ s: String) {
         if debug { FileHandle.standardError.write(Data(("mixture: " + s + "\n").utf8)) }
     }
 
@@ -364,7 +366,7 @@ final class MixtureLP {
                        Date().timeIntervalSince(sweepClock))
                 + ", objective " + String(format: "%.9g", lp.objective / scale) + ", α " + alpha.map { String(format: "%.5f", $0) }.joined(separator: " "))
             if added == 0 {
-                if horizon == T { break }
+                if horizon == T || (schedule.lastHorizon > 0 && horizon >= schedule.lastHorizon) { break }
                 horizon = min(T, horizon * 3)
                 dropping = schedule.dropAfter > 0
             } else if added <= schedule.rowsPerSolve {

@@ -127,6 +127,84 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
     }
 
+    /// Solving by matchings (exact slacks at a fixed mixture, CLP over the matched rows) ends at
+    /// the optimum of the full LP, from any first mixture and edge margin.
+    @Test func matchingReachesFullOptimum() throws {
+        for (merges, names) in [(40, ["lang_de", "lang_fr", "code_python"]), (120, ["lang_de", "lang_ru", "en_fiction", "code_python"])] {
+            let table = try smallTable(merges: merges, names)
+            let full = try MixtureLP(table).solveFull()
+            for (warm, margin, shift) in [(0, 0.0, 1.0), (5, 0.0, 0.0), (10, 0.05, 1e-4), (merges, 0.01, 1e-4)] {
+                let lp = try MixtureLP(table)
+                let sol = try lp.solveByMatching(warmHorizon: warm, margin: margin, recollectShift: shift)
+                let what = "T \(merges), warm \(warm), margin \(margin)"
+                #expect(abs(sol.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),
+                        "\(what): matching \(sol.objective) full \(full.objective)")
+                #expect(sol.constraints < full.constraints, "\(what)")
+                #expect(MixtureEvaluation.mse(sol.alpha, full.alpha) < 1e-6, "\(what): \(sol.alpha) vs \(full.alpha)")
+            }
+        }
+    }
+
+    /// The matching's slacks cover every edge, and its weight equals CLP's optimum of the slack
+    /// LP (v_t + v_p ≥ d_tp, v ≥ 0) on the same edges.
+    @Test func matchingEqualsSlackLP() throws {
+        var rng = SplitMix64(seed: 3)
+        for trial in 0..<20 {
+            let steps = 3 + trial % 7, pairs = 2 + trial % 5
+            var edges = EdgeSet(categories: 1, steps: steps)
+            var demand: [Double] = []
+            for t in 0..<steps {
+                edges.start[t] = edges.count
+                for p in 0..<pairs where rng.next() % 3 != 0 {
+                    edges.pair.append(Int32(p))
+                    edges.difference.append(0)
+                    // Ties and non-positive demands included.
+                    demand.append(Double(Int(rng.next() % 9) - 2) / 2)
+                }
+            }
+            edges.start[steps] = edges.count
+            let cover = maximumWeightMatching(edges, demand: demand, pairCount: pairs)
+            let lp = LinearProgram()
+            lp.addColumns(lower: .init(repeating: 0, count: steps + pairs), upper: .init(repeating: 100, count: steps + pairs),
+                          objective: .init(repeating: 1, count: steps + pairs))
+            var rows = LinearProgram.Rows()
+            for t in 0..<steps {
+                for e in edges.start[t]..<edges.start[t + 1] {
+                    let p = Int(edges.pair[e])
+                    #expect(cover.stepSlack[t] + cover.pairSlack[p] >= demand[e] - 1e-9, "trial \(trial): edge (\(t), \(p)) uncovered")
+                    if demand[e] > 0 { rows.append(lower: demand[e], [(t, 1.0), (steps + p, 1.0)]) }
+                }
+            }
+            lp.addRows(rows)
+            try lp.solve()
+            #expect(abs(cover.value - lp.objective) < 1e-9, "trial \(trial): matching \(cover.value) LP \(lp.objective)")
+            #expect(abs(cover.value - cover.stepSlack.reduce(0, +) - cover.pairSlack.reduce(0, +)) < 1e-9, "trial \(trial)")
+            var used = Set<Int32>()
+            for t in 0..<steps where cover.matched[t] >= 0 {
+                #expect(used.insert(edges.pair[cover.matched[t]]).inserted, "trial \(trial): a pair matched twice")
+                #expect((edges.start[t]..<edges.start[t + 1]).contains(cover.matched[t]))
+            }
+        }
+    }
+
+    /// Held-out samples of `names` (2500 bytes each) against a tokenizer trained on their heads.
+    func smallTable(merges: Int, _ names: [String]) throws -> PairTable {
+        try withTempDir { dir in
+            var train: [UInt8] = []
+            let tokText: [[UInt8]] = try names.map { Array(try text($0).prefix(4000)) }
+            for (k, t) in tokText.enumerated() { train += Array(t.prefix([3000, 1500, 2500, 2000][k % 4])) }
+            try writeFileAtomically("\(dir)/train.txt", train)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: merges)
+            let list = try MergeList(tok)
+            let transcripts = try tokText.map { t in
+                let words = try SampleReader.countWords(Array(t.suffix(2500)), normalizer: nil, preTokenizer: tok.preTokenizer,
+                                                        units: .documents, threads: 1)
+                return PairTranscript.build(words: words, merges: list, steps: merges)
+            }
+            return PairTable(transcripts, merges: list, steps: merges)
+        }
+    }
+
     /// Re-solving from the last basis (dual simplex after added and deleted rows) gives the
     /// result of solving every round from scratch.
     @Test func warmStartEqualsColdStart() throws {
