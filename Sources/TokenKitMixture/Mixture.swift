@@ -155,9 +155,9 @@ public struct MixtureInference {
         let clock2 = Date()
         let sol: LPSolution
         if configuration.matching && env["TOKENKIT_MIXTURE_LAZY"] == nil {
-            sol = try lp.solveByMatching(warmHorizon: env["TOKENKIT_MIXTURE_WARM"].flatMap(Int.init) ?? max(1000, steps / 10),
+            sol = try lp.solveByMatching(warmHorizon: env["TOKENKIT_MIXTURE_WARM"].flatMap(Int.init) ?? 1000,
                                          margin: env["TOKENKIT_MIXTURE_MARGIN"].flatMap(Double.init) ?? 0.01,
-                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 1e-4)
+                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 0.01)
         } else {
             sol = try lp.solveLazy(schedule) { _, t, _ in progress(.solving, t, steps) }
         }
