@@ -281,10 +281,13 @@ extension MixtureLP {
     /// Solves LP1_T as  min over α of F(α),  F(α) = the slack LP at fixed α = max-weight matching
     /// of violated (step, pair) edges (convex, piecewise linear). CLP solves the restricted LP1
     /// over the rows of every matching found so far (a lower bound L ≤ optimum, and its α); the
-    /// exact matching at that α gives F(α) ≥ optimum. Stops when min F = L: the best α with its
-    /// exact slacks is then a feasible solution of the full program whose objective equals a
-    /// lower bound, i.e. its optimum. The edge sets are collected with a margin and re-collected
-    /// when α moves; the final F is always computed on edges collected at the final α.
+    /// exact matching at that α gives F(α) ≥ optimum. Stops when F(α) = L (relative `relativeGap`),
+    /// when every matched row is already in the program, or when L stopped rising (`stallGap`):
+    /// α with its exact slacks is then a feasible solution of the full program (every violated
+    /// row covered) whose objective is F(α), within the logged gap of a lower bound; the gap left
+    /// is CLP's tolerance summed over the matched rows (1e-8 – 3e-6 relative at T = 30000). The
+    /// edges are collected with a margin and re-collected when α moves by `recollectShift`; the
+    /// final F is always computed on edges collected at the final α.
     func solveByMatching(warmHorizon: Int = 1000, margin: Double = 0.01, recollectShift: Double = 0.01,
                          relativeGap: Double = 1e-7, stallGap: Double = 1e-8) throws -> LPSolution {
         let n = table.categories
