@@ -1,4 +1,5 @@
 import Foundation
+import TokenKitCore
 
 /// The (step, pair) rows of LP1_T that a mixture brings near violation: for each merge step t,
 /// every pair p ≠ m(t) whose mixture count is above the merge's less a margin, with its count
@@ -88,7 +89,7 @@ func maximumWeightMatching(_ edges: EdgeSet, demand: [Double], pairCount: Int) -
     var done = [Bool](repeating: false, count: P + T)
     var touched: [Int32] = []
     var finalized: [Int32] = []
-    var heap = DistanceHeap()
+    var heap = MinHeap<Labelled>()
     v.withUnsafeMutableBufferPointer { v in
     matchR.withUnsafeMutableBufferPointer { matchR in
     dist.withUnsafeMutableBufferPointer { dist in
@@ -115,7 +116,7 @@ func maximumWeightMatching(_ edges: EdgeSet, demand: [Double], pairCount: Int) -
                     dist[j] = nd
                     pred[j] = Int32(i)
                     predEdge[j] = e
-                    heap.push(nd, Int32(j))
+                    heap.push(Labelled(distance: nd, node: Int32(j)))
                     if matchR[j] < 0, nd < bound { bound = nd }
                 }
             }
@@ -134,7 +135,8 @@ func maximumWeightMatching(_ edges: EdgeSet, demand: [Double], pairCount: Int) -
             relax(s, 0, us)
             var end = -1
             var D = 0.0
-            while let (dd, j32) = heap.pop() {
+            while let top = heap.pop() {
+                let dd = top.distance, j32 = top.node
                 let j = Int(j32)
                 if done[j] || dd > dist[j] { continue }
                 done[j] = true
@@ -168,7 +170,7 @@ func maximumWeightMatching(_ edges: EdgeSet, demand: [Double], pairCount: Int) -
             }
             touched.removeAll(keepingCapacity: true)
             finalized.removeAll(keepingCapacity: true)
-            heap.removeAll()
+            heap.removeAll(keepingCapacity: true)
         }
     }}}}}}}}
     var value = 0.0
@@ -188,53 +190,11 @@ func maximumWeightMatching(_ edges: EdgeSet, demand: [Double], pairCount: Int) -
     return CoverSolution(value: value, matched: matched, stepSlack: stepSlack, pairSlack: pairSlack)
 }
 
-/// A binary min-heap of (distance, node) with stale entries skipped by the caller.
-struct DistanceHeap {
-    private var d: [Double] = []
-    private var x: [Int32] = []
-
-    mutating func removeAll() {
-        d.removeAll(keepingCapacity: true)
-        x.removeAll(keepingCapacity: true)
-    }
-
-    mutating func push(_ key: Double, _ node: Int32) {
-        var i = d.count
-        d.append(key)
-        x.append(node)
-        while i > 0 {
-            let p = (i - 1) / 2
-            if d[p] <= key { break }
-            d[i] = d[p]
-            x[i] = x[p]
-            i = p
-        }
-        d[i] = key
-        x[i] = node
-    }
-
-    mutating func pop() -> (Double, Int32)? {
-        guard let top = d.first else { return nil }
-        let node = x[0]
-        let lastD = d.removeLast(), lastX = x.removeLast()
-        if !d.isEmpty {
-            var i = 0
-            let n = d.count
-            while true {
-                let l = 2 * i + 1
-                if l >= n { break }
-                var c = l
-                if l + 1 < n, d[l + 1] < d[l] { c = l + 1 }
-                if d[c] >= lastD { break }
-                d[i] = d[c]
-                x[i] = x[c]
-                i = c
-            }
-            d[i] = lastD
-            x[i] = lastX
-        }
-        return (top, node)
-    }
+/// A label in the matching's Dijkstra heap, ordered by distance (stale ones are skipped).
+struct Labelled: Comparable {
+    var distance: Double
+    var node: Int32
+    static func < (a: Labelled, b: Labelled) -> Bool { a.distance < b.distance }
 }
 
 extension MixtureLP {
@@ -243,12 +203,7 @@ extension MixtureLP {
     func collectEdges(_ w: [Double], margin: Double) -> EdgeSet {
         let n = table.categories, T = table.steps
         var counts = table.initial
-        func score(_ p: Int) -> Double {
-            var s = 0.0
-            for i in 0..<n { s += w[i] * Double(counts[p * n + i]) }
-            return s
-        }
-        var heap = IndexedMaxHeap(keys: (0..<table.pairCount).map { score($0) })
+        var heap = IndexedMaxHeap(keys: (0..<table.pairCount).map { score($0, counts, w) })
         var stamp = [Int32](repeating: -1, count: table.pairCount)
         var changed: [Int32] = []
         var popped: [Int] = []
@@ -257,7 +212,7 @@ extension MixtureLP {
             edges.start[t] = edges.count
             let m = Int(table.mergePair[t])
             if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
-                let sm = score(m)
+                let sm = score(m, counts, w)
                 let bar = sm - margin * sm - tolerance
                 popped.removeAll(keepingCapacity: true)
                 while let top = heap.top, heap.keys[top] > bar {
@@ -272,7 +227,7 @@ extension MixtureLP {
                 edges.skipped += 1
             }
             table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
-            for p in changed { heap.update(Int(p), score(Int(p))) }
+            for p in changed { heap.update(Int(p), score(Int(p), counts, w)) }
         }
         edges.start[T] = edges.count
         return edges
@@ -353,11 +308,10 @@ extension MixtureLP {
             log(String(format: "matching: LP %.9g, α ", lower / scale) + alpha.map { String(format: "%.5f", $0) }.joined(separator: " "))
             if (zip(alpha, edgeAlpha).map { abs($0 - $1) }.max() ?? 0) > recollectShift { recollect() }
         }
-        let best = (value: cover.value, alpha: alpha, cover: cover)
         log(String(format: "matching: optimum %.9g, LP lower bound %.9g (relative gap %.2g), %d rounds, %.2f s",
-                   best.value / scale, lower / scale, (best.value - lower) / max(1e-300, abs(best.value)), rounds, Date().timeIntervalSince(clock)))
-        return LPSolution(alpha: best.alpha, objective: best.value / scale, constraints: constraintCount, generated: generated,
-                          pairSlacks: best.cover.pairSlack.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }, solves: solves, sweeps: rounds,
+                   cover.value / scale, lower / scale, (cover.value - lower) / max(1e-300, abs(cover.value)), rounds, Date().timeIntervalSince(clock)))
+        return LPSolution(alpha: alpha, objective: cover.value / scale, constraints: constraintCount, generated: generated,
+                          pairSlacks: cover.pairSlack.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }, solves: solves, sweeps: rounds,
                           skippedSteps: edges.skipped)
     }
 }

@@ -191,7 +191,7 @@ final class MixtureLP {
     var weights: [Double] { (0..<table.categories).map { max(0, alpha[$0]) * coefficient[$0] } }
 
     @inline(__always)
-    private func score(_ p: Int, _ counts: [Int32], _ w: [Double]) -> Double {
+    func score(_ p: Int, _ counts: [Int32], _ w: [Double]) -> Double {
         let n = table.categories
         var s = 0.0
         for i in 0..<n { s += w[i] * Double(counts[p * n + i]) }
