@@ -30,6 +30,10 @@ public struct BPEModel: Sendable {
     /// HF `continuing_subword_prefix` / `end_of_word_suffix` (rare for byte-level models).
     public let continuingSubwordPrefix: [UInt8]
     public let endOfWordSuffix: [UInt8]
+    /// A pair of tokens merges exactly when their concatenated bytes are a token, whose id is
+    /// the merge's rank (tiktoken ranks). Dropout then keeps each token's pair values in a small
+    /// table of its substrings instead of probing `pairs` (see `dropoutBlock`).
+    public let pairsByConcatenation: Bool
 
     public static let noID = TokenID.max
 
@@ -53,8 +57,10 @@ public struct BPEModel: Sendable {
     }
 
     public init(vocab: TokenTable, pairs: U64Map, mergeCount: Int, symbols: Symbols, wholePieceFirst: Bool,
-                continuingSubwordPrefix: [UInt8] = [], endOfWordSuffix: [UInt8] = []) {
+                continuingSubwordPrefix: [UInt8] = [], endOfWordSuffix: [UInt8] = [], pairsByConcatenation: Bool = false) {
         self.vocab = vocab
+        self.pairsByConcatenation = pairsByConcatenation && symbols == .bytes
+            && continuingSubwordPrefix.isEmpty && endOfWordSuffix.isEmpty
         self.pairs = pairs
         self.mergeCount = mergeCount
         self.symbols = symbols
@@ -95,7 +101,8 @@ public struct BPEModel: Sendable {
         }
         var map = U64Map(capacity: splits.count)
         for s in splits { map.set(s.key, UInt64(s.id) << 32 | UInt64(s.id)) }
-        return BPEModel(vocab: vocab, pairs: map, mergeCount: maxRank, symbols: .bytes, wholePieceFirst: true)
+        return BPEModel(vocab: vocab, pairs: map, mergeCount: maxRank, symbols: .bytes, wholePieceFirst: true,
+                        pairsByConcatenation: true)
     }
 
     public var isByteLevel: Bool { symbols == .bytes }
@@ -140,18 +147,15 @@ public struct BPEModel: Sendable {
                     out.append(id)
                     return
                 }
-                if let base = selfMergeTrace(id, piece, &scratch) {
-                    if scratch.rng.next() >> 11 < scratch.keepWhole[length] {
-                        out.append(id)
+                if pairsByConcatenation {
+                    if length <= BPEModel.maxBlockLength, let base = dropoutBlock(id, piece, &scratch) {
+                        dropoutFromBlock(base, length: length, into: &out, &scratch)
                         return
                     }
-                    let keep = 1 - scratch.dropout
-                    var u = scratch.rng.nextUnit() * (1 - Double(scratch.keepWhole[length]) / 9_007_199_254_740_992.0)
-                    var j = 1, w = scratch.dropout
-                    while j < length - 1, u >= w {
-                        u -= w
-                        w *= keep
-                        j += 1
+                } else if let base = selfMergeTrace(id, piece, &scratch) {
+                    guard let j = firstSkip(length, &scratch) else {
+                        out.append(id)
+                        return
                     }
                     if j == length - 1 {
                         // The last merge skipped: the two tokens it would have joined.
@@ -201,6 +205,22 @@ public struct BPEModel: Sendable {
         if scratch.symbols.count == 1 { out.append(scratch.symbols[0]) } else { out.append(contentsOf: scratch.symbols) }
     }
 
+    /// The first merge that dropout skips in a self-merging token of `length` bytes: nil when
+    /// none is (probability (1 − p)^(L − 1), one draw), else J in 1…L − 1 from its conditional law.
+    @inline(__always)
+    private func firstSkip(_ length: Int, _ scratch: inout BPEScratch) -> Int? {
+        if scratch.rng.next() >> 11 < scratch.keepWhole[length] { return nil }
+        let keep = 1 - scratch.dropout
+        var u = scratch.rng.nextUnit() * (1 - Double(scratch.keepWhole[length]) / 9_007_199_254_740_992.0)
+        var j = 1, w = scratch.dropout
+        while j < length - 1, u >= w {
+            u -= w
+            w *= keep
+            j += 1
+        }
+        return j
+    }
+
     /// Where the deterministic merge trace of token `id` (bytes `piece`) starts in
     /// `scratch.trace`, or nil when its bytes do not merge back into it (a token may also merge
     /// into other tokens). Made on first use, per thread. Layout: the two tokens the last merge
@@ -209,7 +229,11 @@ public struct BPEModel: Sendable {
     private func selfMergeTrace(_ id: TokenID, _ piece: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEScratch) -> Int? {
         if scratch.traceOwner !== identity {
             scratch.traceStart = [Int32](repeating: -2, count: vocab.count)
-            scratch.trace.removeAll(keepingCapacity: true)
+            // Room for the traces of a large vocabulary, on huge pages (they are read at random).
+            scratch.trace = [UInt64](unsafeUninitializedCapacity: 1 << 22) { buf, count in
+                adviseHugePages(UnsafeMutableRawBufferPointer(buf))
+                count = 0
+            }
             scratch.traceOwner = identity
         }
         let known = scratch.traceStart[Int(id)]
@@ -269,6 +293,157 @@ public struct BPEModel: Sendable {
         }
         scratch.symbols.removeLast(length - n)
         mergeLoop(&scratch, stopAt: 1, recording: false)
+    }
+
+    // MARK: Dropout over a token's substring table (`pairsByConcatenation` models)
+
+    /// Longest token given a substring table; longer ones take the general path.
+    static let maxBlockLength = 48
+    static let unresolved: UInt32 = 0xFFFF_FFFE
+    static let noPair: UInt32 = .max
+
+    /// Index of the substring [i, j) in a block's table (0 ≤ i < j ≤ L).
+    @inline(__always)
+    static func tri(_ i: Int, _ j: Int) -> Int { j &* (j &- 1) / 2 &+ i }
+
+    /// Where token `id`'s dropout block starts in `scratch.blocks`, or nil when its bytes do not
+    /// merge back into it. Made on first use, per thread. Layout (UInt32): the two tokens the
+    /// last merge joins, the positions of the first L − 2 deterministic merges, then the table:
+    /// for each substring [i, j) the token it is when two adjacent symbols spanning it merge, or
+    /// `noPair`. Entries are filled from `pairs` the first time they are needed, so a token's
+    /// later dropouts read a few cache lines of its own instead of probing the big pair table.
+    private func dropoutBlock(_ id: TokenID, _ piece: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEScratch) -> Int? {
+        if scratch.blockOwner !== identity {
+            scratch.blockStart = [Int32](repeating: -2, count: vocab.count)
+            // Room for the blocks of a large vocabulary, on huge pages (they are read at random).
+            scratch.blocks = [UInt32](unsafeUninitializedCapacity: 1 << 22) { buf, count in
+                adviseHugePages(UnsafeMutableRawBufferPointer(buf))
+                count = 0
+            }
+            scratch.blockOwner = identity
+        }
+        let known = scratch.blockStart[Int(id)]
+        if known != -2 { return known >= 0 ? Int(known) : nil }
+        let length = piece.count
+        let base = scratch.blocks.count
+        guard base + 2 * length * length < Int(Int32.max) else { return nil }
+        scratch.blocks.append(contentsOf: repeatElement(BPEModel.unresolved, count: length + length * (length + 1) / 2))
+        let found = withBlockState(base, length: length, &scratch) { blk, s, r, rng in
+            let t = blk + length
+            for i in 0..<length {
+                let b = byteIDs[Int(piece[i])]
+                if b == BPEModel.noID { return false }
+                t[BPEModel.tri(i, i + 1)] = b
+            }
+            for i in 0..<(length - 1) { r[i] = resolve(t, i, i + 1, i + 2) }
+            var n = length
+            mergeBlock(t, s, r, count: &n, stopAt: 2, record: blk + 2, threshold: 0, &rng)
+            guard n == 2, r[0] == id else { return false }
+            blk[0] = t[BPEModel.tri(0, Int(s[1]))]
+            blk[1] = t[BPEModel.tri(Int(s[1]), length)]
+            return true
+        }
+        if !found { scratch.blocks.removeLast(scratch.blocks.count - base) }
+        scratch.blockStart[Int(id)] = found ? Int32(base) : -1
+        return found ? base : nil
+    }
+
+    /// BPE-dropout of a self-merging token from its block: the same draws and outcomes as
+    /// `mergeAfterSkip` on the trace, with pair values read from the block's table.
+    @inline(__always)
+    private func dropoutFromBlock(_ base: Int, length: Int, into out: inout [TokenID], _ scratch: inout BPEScratch) {
+        guard let j = firstSkip(length, &scratch) else {
+            out.append(scratch.blocks[base + length + BPEModel.tri(0, length)])
+            return
+        }
+        if j == length - 1 {
+            out.append(scratch.blocks[base])
+            out.append(scratch.blocks[base + 1])
+            return
+        }
+        let threshold = scratch.dropThreshold
+        withBlockState(base, length: length, &scratch) { blk, s, r, rng in
+            let t = blk + length
+            var n = length
+            for i in 0..<(length - 1) { r[i] = t[BPEModel.tri(i, i + 2)] }
+            for m in 0..<(j - 1) { BPEModel.mergeSymbols(at: Int(blk[2 + m]), t, s, r, count: &n, resolve) }
+            r[Int(blk[2 + j - 1])] = BPEModel.noPair
+            mergeBlock(t, s, r, count: &n, stopAt: 1, record: nil, threshold: threshold, &rng)
+            for k in 0..<n { out.append(t[BPEModel.tri(Int(s[k]), Int(s[k + 1]))]) }
+            return true
+        }
+    }
+
+    /// Runs `body` on the block at `base` of a token of `length` bytes, with symbol starts `s`
+    /// (set to 0 … L), room for the pair values `r`, and the dropout stream.
+    @inline(__always)
+    @discardableResult
+    private func withBlockState(_ base: Int, length: Int, _ scratch: inout BPEScratch,
+                                _ body: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt32>,
+                                         inout SplitMix64) -> Bool) -> Bool {
+        if scratch.blockState.isEmpty { scratch.blockState = [UInt32](repeating: 0, count: 2 * BPEModel.maxBlockLength + 2) }
+        return scratch.blocks.withUnsafeMutableBufferPointer { b in
+            scratch.blockState.withUnsafeMutableBufferPointer { st in
+                let s = st.baseAddress!, r = s + BPEModel.maxBlockLength + 1
+                for i in 0...length { s[i] = UInt32(i) }
+                return body(b.baseAddress! + base, s, r, &scratch.rng)
+            }
+        }
+    }
+
+    /// The pair value of adjacent symbols [i, m) and [m, j): the table entry, filled from
+    /// `pairs` on first use (the same for every m, since pairs merge by concatenation).
+    @inline(__always)
+    func resolve(_ t: UnsafeMutablePointer<UInt32>, _ i: Int, _ m: Int, _ j: Int) -> UInt32 {
+        let k = BPEModel.tri(i, j)
+        if t[k] == BPEModel.unresolved {
+            let key = UInt64(t[BPEModel.tri(i, m)]) << 32 | UInt64(t[BPEModel.tri(m, j)])
+            t[k] = pairs.get(key).map { TokenID(truncatingIfNeeded: $0) } ?? BPEModel.noPair
+        }
+        return t[k]
+    }
+
+    /// Merges symbols `at` and `at + 1` (starts `s`, pair values `r`, `n` symbols) and renews
+    /// the two pair values around the new symbol.
+    @inline(__always)
+    static func mergeSymbols(at: Int, _ t: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<UInt32>,
+                             _ r: UnsafeMutablePointer<UInt32>, count n: inout Int,
+                             _ resolve: (UnsafeMutablePointer<UInt32>, Int, Int, Int) -> UInt32) {
+        var k = at + 1
+        while k < n {
+            s[k] = s[k + 1]
+            if k < n - 1 { r[k] = r[k + 1] }
+            k += 1
+        }
+        n -= 1
+        if at > 0 { r[at - 1] = resolve(t, Int(s[at - 1]), Int(s[at]), Int(s[at + 1])) }
+        if at < n - 1 { r[at] = resolve(t, Int(s[at]), Int(s[at + 1]), Int(s[at + 2])) }
+    }
+
+    /// `mergeLoop` over a block: lowest id (= rank) first, leftmost on ties, a draw per merge
+    /// when `threshold > 0`; `record` receives each merge's position.
+    @inline(__always)
+    private func mergeBlock(_ t: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<UInt32>, _ r: UnsafeMutablePointer<UInt32>,
+                            count n: inout Int, stopAt: Int, record: UnsafeMutablePointer<UInt32>?, threshold: UInt64,
+                            _ rng: inout SplitMix64) {
+        var m = 0
+        while n > stopAt {
+            var best = BPEModel.noPair, at = -1
+            for i in 0..<(n - 1) where r[i] < best {
+                best = r[i]
+                at = i
+            }
+            if at < 0 { break }
+            if threshold > 0, rng.next() >> 11 < threshold {
+                r[at] = BPEModel.noPair
+                continue
+            }
+            BPEModel.mergeSymbols(at: at, t, s, r, count: &n, resolve)
+            if let record {
+                record[m] = UInt32(at)
+                m += 1
+            }
+        }
     }
 
     private func initialCharacters(_ piece: UnsafeBufferPointer<UInt8>, byteFallback: Bool, unk: TokenID?,
@@ -476,6 +651,12 @@ public struct BPEScratch {
     var traceStart: [Int32] = []
     var trace: [UInt64] = []
     var traceOwner: AnyObject?
+    /// Per token id: where its dropout block starts in `blocks` (-2 not yet made, -1 none), for
+    /// the model `blockOwner` (see `BPEModel.dropoutBlock`); `blockState` holds a block's symbols.
+    var blockStart: [Int32] = []
+    var blocks: [UInt32] = []
+    var blockOwner: AnyObject?
+    var blockState: [UInt32] = []
     public var rng = SplitMix64(seed: 0)
     var ranks: [UInt64] = []
     var prev: [Int32] = []

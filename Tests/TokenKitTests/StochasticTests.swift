@@ -184,6 +184,37 @@ import TokenKitModels
         #expect(seen.values.reduce(0, +) == trials && seen.count == 3)
     }
 
+    /// Rank files keep each token's pair values in a table of its substrings under dropout; the
+    /// same model without that (pair-table probes and the merge trace) must give the same ids
+    /// from the same random stream, piece by piece, on the multilingual golden text.
+    @Test func dropoutSubstringTablesMatchPairProbes() throws {
+        let tok = try Models.shared.get("models/cl100k_base.tiktoken")
+        let fast = tok.model
+        #expect(fast.pairsByConcatenation)
+        let probing = BPEModel(vocab: fast.vocab, pairs: fast.pairs, mergeCount: fast.mergeCount, symbols: .bytes,
+                               wholePieceFirst: true)
+        #expect(!probing.pairsByConcatenation)
+        let text = try readFile(fixture("text/golden.txt"))
+        // Every piece twice, so both a block's first use and its reuse are compared.
+        let pieces = text.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true).map { [UInt8(ascii: " ")] + $0 }
+        for p in [0.1, 0.5] {
+            var a = BPEScratch(), b = BPEScratch()
+            a.dropout = p
+            b.dropout = p
+            a.rng = SplitMix64(seed: 5)
+            b.rng = SplitMix64(seed: 5)
+            for piece in pieces + pieces {
+                var x: [TokenID] = [], y: [TokenID] = []
+                piece.withUnsafeBufferPointer {
+                    fast.encode($0, into: &x, scratch: &a)
+                    probing.encode($0, into: &y, scratch: &b)
+                }
+                #expect(x == y, "p = \(p), piece \(piece)")
+                #expect(try tok.decode(x) == piece)
+            }
+        }
+    }
+
     @Test func seedsReproduceAcrossThreadCounts() throws {
         let tok = try Models.shared.get("models/cl100k_base.tiktoken")
         let table = tok.makeStochasTok()
