@@ -148,8 +148,16 @@ public struct BPEModel: Sendable {
                     return
                 }
                 if pairsByConcatenation {
-                    if length <= BPEModel.maxBlockLength, let base = dropoutBlock(id, piece, &scratch) {
-                        dropoutFromBlock(base, length: length, into: &out, &scratch)
+                    // A bit per token says its block exists, so the common outcome (the token
+                    // whole) costs a lookup in a bitmap that stays in cache, not in `blockStart`.
+                    let known = scratch.blockOwner === identity
+                        && scratch.selfMerging.withUnsafeBufferPointer { $0[Int(id) >> 6] >> (UInt64(id) & 63) & 1 != 0 }
+                    if known || (length <= BPEModel.maxBlockLength && dropoutBlock(id, piece, &scratch) != nil) {
+                        guard let j = firstSkip(length, &scratch) else {
+                            out.append(id)
+                            return
+                        }
+                        dropoutFromBlock(Int(scratch.blockStart[Int(id)]), length: length, skip: j, into: &out, &scratch)
                         return
                     }
                 } else if let base = selfMergeTrace(id, piece, &scratch) {
@@ -315,6 +323,7 @@ public struct BPEModel: Sendable {
     private func dropoutBlock(_ id: TokenID, _ piece: UnsafeBufferPointer<UInt8>, _ scratch: inout BPEScratch) -> Int? {
         if scratch.blockOwner !== identity {
             scratch.blockStart = [Int32](repeating: -2, count: vocab.count)
+            scratch.selfMerging = [UInt64](repeating: 0, count: vocab.count / 64 + 1)
             // Room for the blocks of a large vocabulary, on huge pages (they are read at random).
             scratch.blocks = [UInt32](unsafeUninitializedCapacity: 1 << 22) { buf, count in
                 adviseHugePages(UnsafeMutableRawBufferPointer(buf))
@@ -345,17 +354,15 @@ public struct BPEModel: Sendable {
         }
         if !found { scratch.blocks.removeLast(scratch.blocks.count - base) }
         scratch.blockStart[Int(id)] = found ? Int32(base) : -1
+        if found { scratch.selfMerging[Int(id) >> 6] |= 1 << (UInt64(id) & 63) }
         return found ? base : nil
     }
 
-    /// BPE-dropout of a self-merging token from its block: the same draws and outcomes as
-    /// `mergeAfterSkip` on the trace, with pair values read from the block's table.
+    /// BPE-dropout of a self-merging token from its block once merge `j` is the first skipped:
+    /// the same draws and outcomes as `mergeAfterSkip` on the trace, with pair values read from
+    /// the block's table.
     @inline(__always)
-    private func dropoutFromBlock(_ base: Int, length: Int, into out: inout [TokenID], _ scratch: inout BPEScratch) {
-        guard let j = firstSkip(length, &scratch) else {
-            out.append(scratch.blocks[base + length + BPEModel.tri(0, length)])
-            return
-        }
+    private func dropoutFromBlock(_ base: Int, length: Int, skip j: Int, into out: inout [TokenID], _ scratch: inout BPEScratch) {
         if j == length - 1 {
             out.append(scratch.blocks[base])
             out.append(scratch.blocks[base + 1])
@@ -656,6 +663,7 @@ public struct BPEScratch {
     var blockStart: [Int32] = []
     var blocks: [UInt32] = []
     var blockOwner: AnyObject?
+    var selfMerging: [UInt64] = []
     var blockState: [UInt32] = []
     public var rng = SplitMix64(seed: 0)
     var ranks: [UInt64] = []
