@@ -14,6 +14,16 @@ public func adviseHugePages(_ buf: UnsafeMutableRawBufferPointer) {
     #endif
 }
 
+extension Array {
+    /// An empty array with room for `capacity` elements, advised onto huge pages.
+    public static func onHugePages(capacity: Int) -> [Element] {
+        [Element](unsafeUninitializedCapacity: capacity) { buf, count in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buf))
+            count = 0
+        }
+    }
+}
+
 /// A fast non-cryptographic hash of a byte string, read eight bytes at a time.
 /// Performance notes: FNV-1a byte-at-a-time was 2–3× slower on typical 3–10 byte pieces.
 @inline(__always)

@@ -238,10 +238,7 @@ public struct BPEModel: Sendable {
         if scratch.traceOwner !== identity {
             scratch.traceStart = [Int32](repeating: -2, count: vocab.count)
             // Room for the traces of a large vocabulary, on huge pages (they are read at random).
-            scratch.trace = [UInt64](unsafeUninitializedCapacity: 1 << 22) { buf, count in
-                adviseHugePages(UnsafeMutableRawBufferPointer(buf))
-                count = 0
-            }
+            scratch.trace = .onHugePages(capacity: 1 << 22)
             scratch.traceOwner = identity
         }
         let known = scratch.traceStart[Int(id)]
@@ -325,10 +322,7 @@ public struct BPEModel: Sendable {
             scratch.blockStart = [Int32](repeating: -2, count: vocab.count)
             scratch.selfMerging = [UInt64](repeating: 0, count: vocab.count / 64 + 1)
             // Room for the blocks of a large vocabulary, on huge pages (they are read at random).
-            scratch.blocks = [UInt32](unsafeUninitializedCapacity: 1 << 22) { buf, count in
-                adviseHugePages(UnsafeMutableRawBufferPointer(buf))
-                count = 0
-            }
+            scratch.blocks = .onHugePages(capacity: 1 << 22)
             scratch.blockOwner = identity
         }
         let known = scratch.blockStart[Int(id)]
