@@ -11,12 +11,15 @@ public struct StochasTok: Sendable {
     /// Splits of token t are `pairs[offsets[t] ..< offsets[t+1]]`, each `left << 32 | right`.
     public let offsets: [UInt32]
     public let pairs: [UInt64]
+    /// Byte length of the longest splittable token: no original can end up in more parts.
+    let maxParts: Int
 
     /// Builds the table over `vocab`, leaving out `excluded` ids (special tokens, byte-fallback
     /// tokens spelled `<0xNN>`), which are neither split nor produced.
     public init(vocab: TokenTable, excluded: Set<TokenID> = []) {
         var offsets = [UInt32](repeating: 0, count: vocab.count + 1)
         var pairs: [UInt64] = []
+        var maxParts = 1
         pairs.reserveCapacity(vocab.tokenCount * 2)
         for id in 0..<vocab.count {
             offsets[id] = UInt32(pairs.count)
@@ -28,12 +31,14 @@ public struct StochasTok: Sendable {
                           let b = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[cut...])), !excluded.contains(b)
                     else { continue }
                     pairs.append(UInt64(a) << 32 | UInt64(b))
+                    maxParts = max(maxParts, raw.count)
                 }
             }
         }
         offsets[vocab.count] = UInt32(pairs.count)
         self.offsets = offsets
         self.pairs = pairs
+        self.maxParts = maxParts
     }
 
     /// Number of ways to split `id` into two tokens.
@@ -58,12 +63,23 @@ public struct StochasTok: Sendable {
     /// tree is n/32 entries, so it stays in cache, where a tree over every token missed it at
     /// each level), then a scan of the block's part counts picks the original.
     public func expand(_ ids: inout [TokenID], p: Double = 0.1, using rng: inout some RandomNumberGenerator) {
+        // Part counts in bytes when they fit: the array scanned at each attempt then stays in cache.
+        if maxParts <= Int(UInt8.max) {
+            expand(&ids, p: p, parts: UInt8.self, using: &rng)
+        } else {
+            expand(&ids, p: p, parts: UInt32.self, using: &rng)
+        }
+    }
+
+    @inline(__always)
+    private func expand<Count: FixedWidthInteger & UnsignedInteger>(_ ids: inout [TokenID], p: Double, parts _: Count.Type,
+                                                                     using rng: inout some RandomNumberGenerator) {
         let n = ids.count
         let attempts = Int(p * Double(n))
         guard n > 0, attempts > 0 else { return }
         let shift = 5, block = 1 << shift
         let blocks = (n + block - 1) >> shift
-        var parts = [UInt32](repeating: 1, count: n)
+        var parts = [Count](repeating: 1, count: n)
         var tree = [Int32](repeating: 0, count: blocks + 1)  // Fenwick tree of parts per block
         for b in 1...blocks {
             tree[b] += Int32(min(block, n - (b - 1) * block))

@@ -50,6 +50,24 @@ import TokenKitModels
         }
     }
 
+    /// Part counts are kept in bytes unless some token is longer than 255 bytes: that wider
+    /// path must follow the reference procedure too.
+    @Test func expandWithTokensLongerThan255Bytes() throws {
+        let lengths = [1, 2, 3, 100, 200, 300]
+        let vocab = try TokenTable(lengths.enumerated().map { ([UInt8](repeating: UInt8(ascii: "a"), count: $0.element), TokenID($0.offset)) })
+        let table = StochasTok(vocab: vocab)
+        #expect(table.splitCount(5) == 2)  // 300 = 100 + 200 = 200 + 100
+        var rng = SplitMix64(seed: 9)
+        let ids = (0..<500).map { _ in TokenID(rng.next() % 6) }
+        for seed in 0..<5 as Range<UInt64> {
+            var r1 = SplitMix64(seed: seed), r2 = SplitMix64(seed: seed)
+            var fast = ids
+            table.expand(&fast, p: 0.9, using: &r1)
+            #expect(fast == naiveExpand(ids, table: table, p: 0.9, rng: &r2))
+            #expect(fast.map { vocab.length($0) }.reduce(0, +) == ids.map { vocab.length($0) }.reduce(0, +))
+        }
+    }
+
     @Test(arguments: [0.05, 0.1, 0.5])
     func decodeOfStochasticEncodingIsTheText(_ p: Double) throws {
         for model in ["models/cl100k_base.tiktoken", "models/llama2-spm/tokenizer.json"] {
