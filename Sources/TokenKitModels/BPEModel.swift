@@ -429,11 +429,7 @@ public struct BPEModel: Sendable {
                             _ rng: inout SplitMix64) {
         var m = 0
         while n > stopAt {
-            var best = BPEModel.noPair, at = -1
-            for i in 0..<(n - 1) where r[i] < best {
-                best = r[i]
-                at = i
-            }
+            let at = BPEModel.lowest(r, n - 1)
             if at < 0 { break }
             if threshold > 0, rng.next() >> 11 < threshold {
                 r[at] = BPEModel.noPair
@@ -512,6 +508,17 @@ public struct BPEModel: Sendable {
         n -= 1
     }
 
+    /// Position of the lowest of `count` pair values (leftmost on ties), or -1 if all are `max`.
+    @inline(__always)
+    static func lowest<V: FixedWidthInteger & UnsignedInteger>(_ r: UnsafeMutablePointer<V>, _ count: Int) -> Int {
+        var best = V.max, at = -1
+        for i in 0..<count where r[i] < best {
+            best = r[i]
+            at = i
+        }
+        return at
+    }
+
     /// The merging of `mergeSmall` from the state in `scratch.symbols` and `scratch.ranks`
     /// (r[i] is (rank << 32 | merged id) of the pair (s[i], s[i+1]), or max), until `stopAt`
     /// symbols are left or no pair merges. `recording` appends each merge's position and the two
@@ -522,12 +529,9 @@ public struct BPEModel: Sendable {
         scratch.symbols.withUnsafeMutableBufferPointer { s in
             scratch.ranks.withUnsafeMutableBufferPointer { r in
                 while n > stopAt {
-                    var best = UInt64.max, at = -1
-                    for i in 0..<(n - 1) where r[i] < best {
-                        best = r[i]
-                        at = i
-                    }
+                    let at = BPEModel.lowest(r.baseAddress!, n - 1)
                     if at < 0 { break }
+                    let best = r[at]
                     // Dropout: the skipped pair is discarded until a neighbouring merge renews it,
                     // exactly as a skipped heap entry in `mergeLarge`.
                     if scratch.dropThreshold > 0, scratch.rng.next() >> 11 < scratch.dropThreshold {
