@@ -46,7 +46,7 @@ struct Encode: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of stdout.")
     var output: String?
 
-    @Option(help: "StochasTok: split tokens at random with this expand rate (the paper uses 0.1).")
+    @Option(help: "StochasTok: split tokens at random with this expand rate; given without a value, 0.1 (the paper's).")
     var stochastok: Double?
 
     @Option(help: "BPE-dropout probability (SentencePiece's variant: a skipped merge is discarded).")

@@ -27,7 +27,7 @@ public struct TokenKitCommand: ParsableCommand {
     /// Runs the command line and exits with tokenkit's codes.
     public static func main(arguments: [String]? = nil) {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(withOptionalValues(arguments ?? Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let e as TokenKitError {
             printError(e.description)
@@ -40,6 +40,20 @@ public struct TokenKitCommand: ParsableCommand {
             if !usage.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)) }
             Foundation.exit(2)
         }
+    }
+
+    /// Options whose value may be left out, with the value they then take.
+    static let optionalValues = ["--stochastok": "0.1"]
+
+    /// `--stochastok` alone means the paper's 0.1: the default is inserted when the next word is
+    /// not a number (argument parsing has no options with an optional value).
+    static func withOptionalValues(_ args: [String]) -> [String] {
+        var out: [String] = []
+        for (i, a) in args.enumerated() {
+            out.append(a)
+            if let value = optionalValues[a], i + 1 == args.count || Double(args[i + 1]) == nil { out.append(value) }
+        }
+        return out
     }
 
     static func usageString(for error: Error) -> String {

@@ -134,6 +134,16 @@ import TokenKitCore
             let one = try run(base + ["--threads", "1"]).stdout
             #expect(one == (try run(base + ["--threads", "2"]).stdout))
             #expect(one == (try readFile(dir + "/train.e0.bin")))
+            // --stochastok alone is the paper's rate, 0.1.
+            let bare = try run(["encode", "-m", r50k, "--format", "bin", "--seed", "3", "--disallowed-special", "none", "--stochastok",
+                                dir + "/in.txt"])
+            let explicit = try run(["encode", "-m", r50k, "--format", "bin", "--seed", "3", "--disallowed-special", "none",
+                                    "--stochastok", "0.1", dir + "/in.txt"])
+            #expect(bare.status == 0 && bare.stdout == explicit.stdout && !bare.stdout.isEmpty)
+            let piped = try run(["encode", "-m", r50k, "--seed", "3", "--disallowed-special", "none", "--stochastok"], stdin: text)
+            #expect(piped.status == 0 && piped.out.split(separator: " ").count > 100)
+            #expect(piped.stdout == (try run(["encode", "-m", r50k, "--seed", "3", "--disallowed-special", "none",
+                                              "--stochastok", "0.1", "-"], stdin: text).stdout))
             #expect(try run(["encode", "-m", r50k, "--alpha", "0.1", "-"], stdin: []).status == 2)
             #expect(try run(["encode", "-m", r50k, "--dropout", "1.5", "-"], stdin: []).status == 2)
         }
