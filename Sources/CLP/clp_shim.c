@@ -80,6 +80,13 @@ void tk_lp_forget_basis(tk_lp *lp) {
     lp->solved = 0;
 }
 
+void tk_lp_set_tolerances(tk_lp *lp, double primal, double dual) {
+    Clp_setPrimalTolerance(lp->model, primal);
+    Clp_setDualTolerance(lp->model, dual);
+}
+
+int tk_lp_save(tk_lp *lp, const char *path) { return Clp_saveModel(lp->model, path); }
+
 int tk_lp_iterations(tk_lp *lp) { return Clp_numberIterations(lp->model); }
 
 int tk_lp_rows(tk_lp *lp) { return Clp_numberRows(lp->model); }

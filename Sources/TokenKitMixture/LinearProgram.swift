@@ -76,6 +76,12 @@ final class LinearProgram {
         return (activity, basic.map { $0 != 0 })
     }
 
+    /// Primal and dual feasibility tolerances of the simplex (CLP's defaults: 1e-7).
+    func setTolerances(primal: Double, dual: Double) { tk_lp_set_tolerances(lp, primal, dual) }
+
+    /// Writes the model and basis in CLP's format (solver experiments in debug runs).
+    func save(_ path: String) { _ = tk_lp_save(lp, path) }
+
     /// Makes the next solve start from scratch (all-slack basis), as on a new model.
     func forgetBasis() { tk_lp_forget_basis(lp) }
 

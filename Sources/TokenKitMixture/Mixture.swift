@@ -142,6 +142,7 @@ public struct MixtureInference {
                                                        Date().timeIntervalSince(clock), table.pairCount, table.changeCount).utf8))
         }
         let lp = try MixtureLP(table, tolerance: configuration.tolerance)
+        lp.threads = max(1, configuration.threads)
         var schedule = LazySchedule()
         schedule.competitorsPerStep = configuration.competitorsPerStep
         schedule.rowsPerSolve = configuration.rowsPerSolve
@@ -159,7 +160,9 @@ public struct MixtureInference {
         if configuration.matching && env["TOKENKIT_MIXTURE_LAZY"] == nil {
             sol = try lp.solveByMatching(warmHorizon: env["TOKENKIT_MIXTURE_WARM"].flatMap(Int.init) ?? 1000,
                                          margin: env["TOKENKIT_MIXTURE_MARGIN"].flatMap(Double.init) ?? 0.01,
-                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 0.01)
+                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 0.01) {
+                progress(.solving, $0, $1)
+            }
         } else {
             sol = try lp.solveLazy(schedule) { _, t, _ in progress(.solving, t, steps) }
         }
