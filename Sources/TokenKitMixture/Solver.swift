@@ -172,7 +172,7 @@ final class MixtureLP {
     /// slower at 30–40k rows). The copies keep every column short; the optimum is unchanged.
     private var alphaColumn: [Int32]
     private var alphaRows = 0
-    static let alphaBlock = 1000
+    var alphaBlock = 1000
     /// The key of a linking row (never dropped, not a row of LP1_T).
     private static let linkKey = UInt64.max
     private var linkRows = 0
@@ -231,7 +231,7 @@ final class MixtureLP {
         if pairColumn[p] < 0 {
             pairColumn[p] = Int32(newColumn(lower: 0, upper: LinearProgram.infinity, objective: 1))
         }
-        if alphaRows == MixtureLP.alphaBlock { splitAlpha() }
+        if alphaRows == alphaBlock { splitAlpha() }
         alphaRows += 1
         var entries: [(Int, Double)] = []
         for i in 0..<n where difference[i] != 0 { entries.append((Int(alphaColumn[i]), coefficient[i] * Double(difference[i]))) }
