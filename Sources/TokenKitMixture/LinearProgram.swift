@@ -127,6 +127,20 @@ struct IndexedMaxHeap {
         while i >= 0 { siftDown(i); i -= 1 }
     }
 
+    /// Calls `body` with every index whose key is above `bar`, leaving the heap as it is: a
+    /// depth-first walk of the heap's tree that stops below a node not above `bar` (no child is
+    /// above its parent), so it visits only the answers and their children.
+    func forEachAbove(_ bar: Double, stack: inout [Int32], _ body: (Int) -> Void) {
+        stack.removeAll(keepingCapacity: true)
+        if let first = heap.first, keys[Int(first)] > bar { stack.append(0) }
+        while let i = stack.popLast() {
+            body(Int(heap[Int(i)]))
+            let l = 2 * Int(i) + 1
+            if l < heap.count, keys[Int(heap[l])] > bar { stack.append(Int32(l)) }
+            if l + 1 < heap.count, keys[Int(heap[l + 1])] > bar { stack.append(Int32(l + 1)) }
+        }
+    }
+
     mutating func update(_ i: Int, _ key: Double) {
         let old = keys[i]
         keys[i] = key

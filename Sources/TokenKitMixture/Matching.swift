@@ -212,7 +212,8 @@ final class MatchingGraph {
     var pairDemand: [Double]
     var pairStep: [Int32]
 
-    init(_ edges: EdgeSet, demand: [Double], pairCount: Int) {
+    init(_ edges: EdgeSet, demand: [Double], pairCount: Int, threads: Int = 1) {
+        self.threads = threads
         let T = edges.start.count - 1
         steps = T
         pairs = pairCount
@@ -238,10 +239,19 @@ final class MatchingGraph {
         update(demand, fresh: true)
     }
 
+    /// Threads for `update` (the two sides are sorted at once when 2 or more).
+    var threads = 1
+
     /// Re-sorts every segment by `demand` (indexed by edge).
     func update(_ demand: [Double], fresh: Bool = false) {
-        MatchingGraph.sortSegments(stepStart, &stepEdge, &stepDemand, &stepPair, demand, fresh: fresh)
-        MatchingGraph.sortSegments(pairStart, &pairEdge, &pairDemand, &pairStep, demand, fresh: fresh)
+        DispatchQueue.concurrentPerform(iterations: threads > 1 ? 2 : 1) { k in
+            if k == 0 || threads < 2 {
+                MatchingGraph.sortSegments(stepStart, &stepEdge, &stepDemand, &stepPair, demand, fresh: fresh)
+            }
+            if k == 1 || threads < 2 {
+                MatchingGraph.sortSegments(pairStart, &pairEdge, &pairDemand, &pairStep, demand, fresh: fresh)
+            }
+        }
     }
 
     private static func sortSegments(_ start: [Int], _ edge: inout [Int32], _ key: inout [Double], _ other: inout [Int32],
@@ -482,35 +492,10 @@ struct Labelled: Comparable {
 
 extension MixtureLP {
     /// Every (step, pair ≠ merge) whose mixture count under weights `w` is above the merge's less
-    /// `margin` · (the merge's mixture count) + tolerance. The steps are split into `threads`
-    /// ranges replayed in parallel (each range first applies the earlier steps' count changes,
-    /// which is cheap next to the heap work).
+    /// `margin` · (the merge's mixture count) + tolerance. (Splitting the steps over two threads
+    /// was measured: no faster, the heap walk is memory-bound.)
     func collectEdges(_ w: [Double], margin: Double) -> EdgeSet {
-        let T = table.steps
-        let parts = max(1, min(threads, T / 1024))
-        let bounds = (0...parts).map { T * $0 / parts }
-        var results = [EdgeSet?](repeating: nil, count: parts)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: parts) { k in
-            let part = collectEdges(w, margin: margin, steps: bounds[k]..<bounds[k + 1])
-            lock.lock()
-            results[k] = part
-            lock.unlock()
-        }
-        if parts == 1 { return results[0]! }
-        var edges = EdgeSet(categories: table.categories, steps: T)
-        edges.pair.reserveCapacity(results.reduce(0) { $0 + $1!.count })
-        edges.difference.reserveCapacity(edges.pair.capacity * table.categories)
-        for k in 0..<parts {
-            let part = results[k]!
-            results[k] = nil
-            for t in 0..<(bounds[k + 1] - bounds[k]) { edges.start[bounds[k] + t] = edges.count + part.start[t] }
-            edges.pair += part.pair
-            edges.difference += part.difference
-            edges.skipped += part.skipped
-        }
-        edges.start[T] = edges.count
-        return edges
+        collectEdges(w, margin: margin, steps: 0..<table.steps)
     }
 
     /// `collectEdges` over one range of steps (the edge set's steps are the range's).
@@ -521,7 +506,7 @@ extension MixtureLP {
         var changed: [Int32] = []
         for t in 0..<range.lowerBound { table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed) }
         var heap = IndexedMaxHeap(keys: (0..<table.pairCount).map { score($0, counts, w) })
-        var popped: [Int] = []
+        var stack: [Int32] = []
         var edges = EdgeSet(categories: n, steps: range.count)
         for t in range {
             edges.start[t - range.lowerBound] = edges.count
@@ -529,15 +514,11 @@ extension MixtureLP {
             if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
                 let sm = score(m, counts, w)
                 let bar = sm - margin * sm - tolerance
-                popped.removeAll(keepingCapacity: true)
-                while let top = heap.top, heap.keys[top] > bar {
-                    _ = heap.pop()
-                    popped.append(top)
-                    if top == m { continue }
+                heap.forEachAbove(bar, stack: &stack) { top in
+                    if top == m { return }
                     edges.pair.append(Int32(top))
                     for i in 0..<n { edges.difference.append(counts[top * n + i] &- counts[m * n + i]) }
                 }
-                for p in popped { heap.push(p) }
             } else {
                 edges.skipped += 1
             }
@@ -579,14 +560,20 @@ extension MixtureLP {
         var collectSeconds = 0.0, matchSeconds = 0.0
         var edges = EdgeSet(categories: n, steps: table.steps)
         var graph: MatchingGraph?
-        func recollect() {
+        var edgeMargin = margin
+        // `margin` 0 collects exactly the rows violated at α: enough for F(α) itself, fewer
+        // edges, but stale as soon as α moves.
+        func recollect(margin: Double) {
             let c1 = Date()
-            edges = collectEdges(weights, margin: margin)
+            // Release the old edges first (~0.7 GB at T = 30000).
+            edges = EdgeSet(categories: n, steps: 0)
             graph = nil
+            edges = collectEdges(weights, margin: margin)
+            edgeMargin = margin
             edgeAlpha = alpha
             collectSeconds += Date().timeIntervalSince(c1)
         }
-        recollect()
+        recollect(margin: margin)
         var rounds = 0
         var firstGap = 1.0
         var lower = warmHorizon > 0 ? lp.objective : -Double.infinity
@@ -598,11 +585,19 @@ extension MixtureLP {
             let demand = edges.violations(weights)
             // Later rounds start from the last matching and slacks (α moved little), over the
             // edges sorted by demand once per collection.
-            if rounds == 1 || coldMatching {
+            if coldMatching {
                 cover = maximumWeightMatching(edges, demand: demand, pairCount: table.pairCount)
             } else {
-                if let graph { graph.update(demand) } else { graph = MatchingGraph(edges, demand: demand, pairCount: table.pairCount) }
+                let c1 = Date()
+                if let graph { graph.update(demand) } else { graph = MatchingGraph(edges, demand: demand, pairCount: table.pairCount, threads: threads) }
+                let c2 = Date()
+                if rounds == 1 {
+                    // Nothing to start from: every step with a positive edge is deficient.
+                    cover = CoverSolution(value: 0, matched: [], matchedPair: [Int32](repeating: -1, count: table.steps),
+                                          stepSlack: [], pairSlack: [Double](repeating: 0, count: table.pairCount))
+                }
                 cover = maximumWeightMatching(graph!, demand: demand, from: cover)
+                log(String(format: "matching: edges sorted in %.2f s, matched in %.2f s", c2.timeIntervalSince(c1), Date().timeIntervalSince(c2)))
             }
             matchSeconds += Date().timeIntervalSince(c0)
             if checkMatching {
@@ -639,14 +634,15 @@ extension MixtureLP {
             progress(Int(999 * min(1, max(0, Foundation.log(firstGap / gap) / Foundation.log(firstGap / relativeGap)))), 1000)
             if added == 0 || stalled || cover.value - lower <= relativeGap * max(1, abs(cover.value)) {
                 if exact { break }
-                recollect()
+                // The final check at this α.
+                recollect(margin: 0)
                 continue
             }
             try resolve(LazySchedule(dropAfter: 0))
             previousLower = lower
             lower = lp.objective
             log(String(format: "matching: LP %.9g (%d iterations), α ", lower / scale, lp.iterations) + alpha.map { String(format: "%.5f", $0) }.joined(separator: " "))
-            if (zip(alpha, edgeAlpha).map { abs($0 - $1) }.max() ?? 0) > recollectShift { recollect() }
+            if edgeMargin == 0 || (zip(alpha, edgeAlpha).map { abs($0 - $1) }.max() ?? 0) > recollectShift { recollect(margin: margin) }
         }
         progress(1000, 1000)
         log(String(format: "matching: optimum %.9g, LP lower bound %.9g (relative gap %.2g), %d rounds, %.2f s",

@@ -144,7 +144,7 @@ final class MixtureLP {
     let coefficient: [Double]
     let tolerance: Double
     let lp = LinearProgram()
-    /// Threads for the parts that run in parallel (edge collection).
+    /// Threads for the parts that run in parallel (sorting the matching's edges).
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var pairColumn: [Int32]
     /// (step << 32 | pair) of the rows in the program.
