@@ -246,7 +246,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
 
     /// Splitting the α columns into linked copies (short columns for CLP) keeps the optimum.
     @Test func splitAlphaColumnsKeepTheOptimum() throws {
-        let table = try smallTable(merges: 60, ["lang_de", "lang_ru", "code_python"])
+        let table = try smallTable(merges: 40, ["lang_de", "lang_ru", "code_python"])
         let whole = try MixtureLP(table).solveFull()
         let lp = try MixtureLP(table)
         lp.alphaBlock = 7
