@@ -76,6 +76,9 @@ final class LinearProgram {
         return (activity, basic.map { $0 != 0 })
     }
 
+    /// Dual simplex pricing: Dantzig's rule instead of CLP's dual steepest edge.
+    func useDantzigPricing(_ on: Bool) { tk_lp_set_dantzig(lp, on ? 1 : 0) }
+
     /// Primal and dual feasibility tolerances of the simplex (CLP's defaults: 1e-7).
     func setTolerances(primal: Double, dual: Double) { tk_lp_set_tolerances(lp, primal, dual) }
 
