@@ -535,10 +535,10 @@ extension MixtureLP {
     /// exact matching at that α gives F(α) ≥ optimum. Stops when F(α) = L (relative `relativeGap`),
     /// when every matched row is already in the program, or when L stopped rising (`stallGap`):
     /// α with its exact slacks is then a feasible solution of the full program (every violated
-    /// row covered) whose objective is F(α), within the logged gap of a lower bound; the gap left
-    /// is CLP's tolerance summed over the matched rows (1e-8 – 3e-6 relative at T = 30000). The
-    /// edges are collected with a margin and re-collected when α moves by `recollectShift`; the
-    /// final F is always computed on edges collected at the final α.
+    /// row covered) whose objective is F(α), within the logged gap of a lower bound (with CLP at
+    /// tolerance 1e-9: 3e-8 or less relative at T = 30000). The edges are collected with a margin
+    /// and re-collected when α moves by `recollectShift`; the final F is always computed on the
+    /// rows violated at the final α. Each round's matching starts from the last one's.
     func solveByMatching(warmHorizon: Int = 1000, margin: Double = 0.01, recollectShift: Double = 0.01,
                          relativeGap: Double = 1e-7, stallGap: Double = 1e-8,
                          progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> LPSolution {
