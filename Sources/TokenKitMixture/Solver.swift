@@ -162,7 +162,7 @@ final class MixtureLP {
     private(set) var solves = 0
     private(set) var dropped = 0
     private(set) var iterations = 0
-    var constraintCount: Int { rowKey.count + pendingKeys.count - linkRows }
+    var constraintCount: Int { rowKey.count + pendingKeys.count - linkRows - pendingLinks }
     /// Rows of LP1_T queued and not yet in the program.
     var pendingRowCount: Int { pendingKeys.count - pendingLinks }
 
