@@ -265,19 +265,11 @@ final class MatchingGraph {
             for s in 0..<(start.count - 1) {
                 let lo = start[s], hi = start[s + 1]
                 if hi - lo < 2 { continue }
-                if fresh && hi - lo > 32 {
-                    scratch.removeAll(keepingCapacity: true)
-                    for k in lo..<hi { scratch.append((key[k], edge[k], other[k])) }
-                    scratch.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                    for (j, x) in scratch.enumerated() {
-                        key[lo + j] = x.0
-                        edge[lo + j] = x.1
-                        other[lo + j] = x.2
-                    }
-                    continue
-                }
-                // Insertion sort: linear when the last round's order is nearly right.
-                for i in (lo + 1)..<hi {
+                // Insertion sort: linear when the last round's order is nearly right; a segment
+                // that needs many moves (a fresh one, or α moved far) is sorted outright.
+                var budget = fresh && hi - lo > 32 ? 0 : 8 * (hi - lo) + 64
+                var i = lo + 1
+                while i < hi && budget > 0 {
                     let k = key[i], e = edge[i], o = other[i]
                     var j = i - 1
                     while j >= lo && (key[j] < k || (key[j] == k && edge[j] > e)) {
@@ -289,6 +281,17 @@ final class MatchingGraph {
                     key[j + 1] = k
                     edge[j + 1] = e
                     other[j + 1] = o
+                    budget -= i - j
+                    i += 1
+                }
+                if i == hi { continue }
+                scratch.removeAll(keepingCapacity: true)
+                for k in lo..<hi { scratch.append((key[k], edge[k], other[k])) }
+                scratch.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                for (j, x) in scratch.enumerated() {
+                    key[lo + j] = x.0
+                    edge[lo + j] = x.1
+                    other[lo + j] = x.2
                 }
             }
         }}}}

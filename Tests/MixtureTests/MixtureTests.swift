@@ -204,7 +204,8 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             return edges
         }
         for trial in 0..<60 {
-            let steps = 4 + trial % 23, pairs = 3 + (trial * 7) % 19
+            // Some wide graphs, whose segments are long enough to be re-sorted outright below.
+            let steps = 4 + trial % 23, pairs = trial % 10 == 9 ? 150 : 3 + (trial * 7) % 19
             let first = randomEdges(steps, pairs, 4)
             // Coarse demands make ties; some go non-positive.
             var demand = (0..<first.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
@@ -217,6 +218,10 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
                     edges = randomEdges(steps, pairs, 5)
                     demand = (0..<edges.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
                     graph = MatchingGraph(edges, demand: demand, pairCount: pairs)
+                } else if round == 3 {
+                    // Every demand anew (far from the last order).
+                    demand = (0..<edges.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
+                    graph.update(demand)
                 } else {
                     // Small moves (as α moving) or a few large ones.
                     for e in demand.indices where rng.next() % 3 == 0 {
