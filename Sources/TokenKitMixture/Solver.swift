@@ -212,8 +212,8 @@ final class MixtureLP {
         // about the same cost.
         let tight = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_CLP_TOLERANCE"].flatMap(Double.init) ?? 1e-9
         lp.setTolerances(primal: tight, dual: tight)
-        // Dantzig's rule: the re-solves after adding a matching's rows took 40 % less time than
-        // with dual steepest edge (cheaper iterations outweigh the extra ones at 16–50k rows).
+        // Dantzig's rule: cheaper iterations outweigh the extra ones after a matching's ~10k rows
+        // are added (T = 30000: 20.5 s of re-solves instead of 23.6 s with dual steepest edge).
         lp.useDantzigPricing(ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_CLP_STEEPEST"] == nil)
     }
 
