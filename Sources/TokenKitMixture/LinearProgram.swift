@@ -76,6 +76,15 @@ final class LinearProgram {
         return (activity, basic.map { $0 != 0 })
     }
 
+    /// Dual simplex pricing: Dantzig's rule instead of CLP's dual steepest edge.
+    func useDantzigPricing(_ on: Bool) { tk_lp_set_dantzig(lp, on ? 1 : 0) }
+
+    /// Primal and dual feasibility tolerances of the simplex (CLP's defaults: 1e-7).
+    func setTolerances(primal: Double, dual: Double) { tk_lp_set_tolerances(lp, primal, dual) }
+
+    /// Writes the model and basis in CLP's format (solver experiments in debug runs).
+    func save(_ path: String) { _ = tk_lp_save(lp, path) }
+
     /// Makes the next solve start from scratch (all-slack basis), as on a new model.
     func forgetBasis() { tk_lp_forget_basis(lp) }
 
@@ -119,6 +128,20 @@ struct IndexedMaxHeap {
         for i in heap.indices { pos[i] = Int32(i) }
         var i = heap.count / 2 - 1
         while i >= 0 { siftDown(i); i -= 1 }
+    }
+
+    /// Calls `body` with every index whose key is above `bar`, leaving the heap as it is: a
+    /// depth-first walk of the heap's tree that stops below a node not above `bar` (no child is
+    /// above its parent), so it visits only the answers and their children.
+    func forEachAbove(_ bar: Double, stack: inout [Int32], _ body: (Int) -> Void) {
+        stack.removeAll(keepingCapacity: true)
+        if let first = heap.first, keys[Int(first)] > bar { stack.append(0) }
+        while let i = stack.popLast() {
+            body(Int(heap[Int(i)]))
+            let l = 2 * Int(i) + 1
+            if l < heap.count, keys[Int(heap[l])] > bar { stack.append(Int32(l)) }
+            if l + 1 < heap.count, keys[Int(heap[l + 1])] > bar { stack.append(Int32(l + 1)) }
+        }
     }
 
     mutating func update(_ i: Int, _ key: Double) {

@@ -26,10 +26,10 @@ public struct MixtureInference {
         public var rowsPerSolve = 1000
         public var dropAfter = 1
         /// Solve by matchings (`MixtureLP.solveByMatching`: T = 30000 × 10 categories × 3 MiB in
-        /// ~170 s, where sweeps did not finish in 10 min) instead of row generation by sweeps
-        /// (`solveLazy`). Sweeps end at the full LP's optimum; matchings at a feasible point of it
-        /// within the logged gap (~1e-8 relative) of a lower bound. TOKENKIT_MIXTURE_LAZY=1 picks
-        /// sweeps in debug runs.
+        /// ~35 s end to end, where sweeps did not finish in 10 min) instead of row generation by
+        /// sweeps (`solveLazy`). Sweeps end at the full LP's optimum; matchings at a feasible point
+        /// of it within the logged gap (≤ 3e-8 relative) of a lower bound. TOKENKIT_MIXTURE_LAZY=1
+        /// picks sweeps in debug runs.
         public var matching = true
         /// A pair beats a merge when its mixture count exceeds the merge's by more than this
         /// (in raw-count units).
@@ -142,6 +142,7 @@ public struct MixtureInference {
                                                        Date().timeIntervalSince(clock), table.pairCount, table.changeCount).utf8))
         }
         let lp = try MixtureLP(table, tolerance: configuration.tolerance)
+        lp.threads = max(1, configuration.threads)
         var schedule = LazySchedule()
         schedule.competitorsPerStep = configuration.competitorsPerStep
         schedule.rowsPerSolve = configuration.rowsPerSolve
@@ -159,7 +160,9 @@ public struct MixtureInference {
         if configuration.matching && env["TOKENKIT_MIXTURE_LAZY"] == nil {
             sol = try lp.solveByMatching(warmHorizon: env["TOKENKIT_MIXTURE_WARM"].flatMap(Int.init) ?? 1000,
                                          margin: env["TOKENKIT_MIXTURE_MARGIN"].flatMap(Double.init) ?? 0.01,
-                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 0.01)
+                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 0.01) {
+                progress(.solving, $0, $1)
+            }
         } else {
             sol = try lp.solveLazy(schedule) { _, t, _ in progress(.solving, t, steps) }
         }

@@ -144,20 +144,39 @@ final class MixtureLP {
     let coefficient: [Double]
     let tolerance: Double
     let lp = LinearProgram()
+    /// Threads for the parts that run in parallel (sorting the matching's edges).
+    var threads = ProcessInfo.processInfo.activeProcessorCount
     var pairColumn: [Int32]
     /// (step << 32 | pair) of the rows in the program.
     var inProgram = Set<UInt64>()
     /// Per program row after the simplex row: its key and for how many solves it was idle.
     private var rowKey: [UInt64] = []
     private var idle: [Int32] = []
-    private var pendingColumns = 0
+    /// Columns waiting to be added: bounds and objective.
+    private var pendingLower: [Double] = []
+    private var pendingUpper: [Double] = []
+    private var pendingObjective: [Double] = []
     private var rows = LinearProgram.Rows()
     private var pendingKeys: [UInt64] = []
     private(set) var generated = 0
     private(set) var solves = 0
     private(set) var dropped = 0
     private(set) var iterations = 0
-    var constraintCount: Int { rowKey.count + pendingKeys.count }
+    var constraintCount: Int { rowKey.count + pendingKeys.count - linkRows - pendingLinks }
+    /// Rows of LP1_T queued and not yet in the program.
+    var pendingRowCount: Int { pendingKeys.count - pendingLinks }
+
+    /// α_i's column in new rows. Each α column is split into copies of at most `alphaBlock` rows
+    /// each, chained by rows copy − previous = 0: with every row holding up to n α entries, whole
+    /// α columns are dense, and CLP's LU factorization spent most of a re-solve on them (4–6×
+    /// slower at 30–40k rows). The copies keep every column short; the optimum is unchanged.
+    private var alphaColumn: [Int32]
+    private var alphaRows = 0
+    var alphaBlock = 1000
+    /// The key of a linking row (never dropped, not a row of LP1_T).
+    private static let linkKey = UInt64.max
+    private var linkRows = 0
+    private var pendingLinks = 0
 
     // Current solution.
     var alpha: [Double]
@@ -175,6 +194,7 @@ final class MixtureLP {
         coefficient = table.totalPairs.map { k / Double($0) }
         self.tolerance = tolerance
         pairColumn = [Int32](repeating: -1, count: table.pairCount)
+        alphaColumn = (0..<Int32(n)).map { $0 }
         alpha = [Double](repeating: 1 / Double(n), count: n)
         stepSlack = [Double](repeating: 0, count: table.steps)
         pairSlack = [Double](repeating: 0, count: table.pairCount)
@@ -186,6 +206,15 @@ final class MixtureLP {
         var simplex = LinearProgram.Rows()
         simplex.append(lower: 1, upper: 1, (0..<n).map { ($0, 1.0) })
         lp.addRows(simplex)
+        // Rows carry counts up to ~1e6 next to unit slacks: at CLP's default tolerances (1e-7,
+        // after scaling) re-solves stopped up to 1e-4 relative short of the restricted optimum,
+        // which left the matching solve's lower bound and α that far off. 1e-9 reaches it at
+        // about the same cost.
+        let tight = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_CLP_TOLERANCE"].flatMap(Double.init) ?? 1e-9
+        lp.setTolerances(primal: tight, dual: tight)
+        // Dantzig's rule: cheaper iterations outweigh the extra ones after a matching's ~10k rows
+        // are added (T = 30000: 20.5 s of re-solves instead of 23.6 s with dual steepest edge).
+        lp.useDantzigPricing(ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_CLP_STEEPEST"] == nil)
     }
 
     var weights: [Double] { (0..<table.categories).map { max(0, alpha[$0]) * coefficient[$0] } }
@@ -203,11 +232,12 @@ final class MixtureLP {
     func queueRow(step t: Int, pair p: Int, difference: [Int32]) {
         let n = table.categories
         if pairColumn[p] < 0 {
-            pairColumn[p] = Int32(lp.columnCount + pendingColumns)
-            pendingColumns += 1
+            pairColumn[p] = Int32(newColumn(lower: 0, upper: LinearProgram.infinity, objective: 1))
         }
+        if alphaRows == alphaBlock { splitAlpha() }
+        alphaRows += 1
         var entries: [(Int, Double)] = []
-        for i in 0..<n where difference[i] != 0 { entries.append((i, coefficient[i] * Double(difference[i]))) }
+        for i in 0..<n where difference[i] != 0 { entries.append((Int(alphaColumn[i]), coefficient[i] * Double(difference[i]))) }
         entries.append((n + t, 1))
         entries.append((Int(pairColumn[p]), 1))
         rows.append(lower: 0, entries)
@@ -215,6 +245,26 @@ final class MixtureLP {
         pendingKeys.append(key)
         inProgram.insert(key)
         generated += 1
+    }
+
+    /// Queues a column; returns its index.
+    private func newColumn(lower: Double, upper: Double, objective: Double) -> Int {
+        pendingLower.append(lower)
+        pendingUpper.append(upper)
+        pendingObjective.append(objective)
+        return lp.columnCount + pendingLower.count - 1
+    }
+
+    /// Starts a new copy of every α column (see `alphaColumn`).
+    private func splitAlpha() {
+        for i in 0..<table.categories {
+            let c = newColumn(lower: 0, upper: 1, objective: 0)
+            rows.append(lower: 0, upper: 0, [(c, 1), (Int(alphaColumn[i]), -1)])
+            pendingKeys.append(MixtureLP.linkKey)
+            pendingLinks += 1
+            alphaColumn[i] = Int32(c)
+        }
+        alphaRows = 0
     }
 
     private func difference(_ m: Int, _ p: Int, _ counts: [Int32]) -> [Int32] {
@@ -231,18 +281,21 @@ final class MixtureLP {
     func resolve(_ schedule: LazySchedule, sweepEnd: Bool = false, drop: Bool = false) throws {
         let clock = Date()
         defer { solveSeconds += Date().timeIntervalSince(clock) }
-        if pendingColumns > 0 {
-            lp.addColumns(lower: .init(repeating: 0, count: pendingColumns),
-                          upper: .init(repeating: LinearProgram.infinity, count: pendingColumns),
-                          objective: .init(repeating: 1, count: pendingColumns))
-            pendingColumns = 0
+        if !pendingLower.isEmpty {
+            lp.addColumns(lower: pendingLower, upper: pendingUpper, objective: pendingObjective)
+            pendingLower.removeAll()
+            pendingUpper.removeAll()
+            pendingObjective.removeAll()
         }
+        linkRows += pendingLinks
+        pendingLinks = 0
         lp.addRows(rows)
         rows = LinearProgram.Rows()
         rowKey += pendingKeys
         idle += [Int32](repeating: 0, count: pendingKeys.count)
         pendingKeys.removeAll()
         if schedule.cold { lp.forgetBasis() }
+        if let dir = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_SAVE"] { lp.save("\(dir)/solve-\(solves).clp") }
         try lp.solve()
         solves += 1
         iterations += lp.iterations
@@ -256,7 +309,7 @@ final class MixtureLP {
         var doomed: [Int32] = []
         for r in rowKey.indices {
             // Row r + 1 of the program (row 0 is Σ α = 1).
-            let loose = state.basic[r + 1] && state.activity[r + 1] > tolerance
+            let loose = rowKey[r] != MixtureLP.linkKey && state.basic[r + 1] && state.activity[r + 1] > tolerance
             idle[r] = loose ? idle[r] + 1 : 0
             if drop, loose, idle[r] >= schedule.dropAfter { doomed.append(Int32(r + 1)) }
         }
@@ -344,9 +397,9 @@ final class MixtureLP {
                 }
                 table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
                 for p in changed { heap.update(Int(p), score(Int(p), counts, w) - pairSlack[Int(p)]) }
-                if pendingKeys.count + pairWorst.count >= schedule.rowsPerSolve {
+                if pendingRowCount + pairWorst.count >= schedule.rowsPerSolve {
                     queuePairWorst()
-                    added += pendingKeys.count
+                    added += pendingRowCount
                     try resolve(schedule)
                     let clock = Date()
                     w = weights
@@ -357,7 +410,7 @@ final class MixtureLP {
                 if t % 1024 == 0 { progress(sweeps, t, constraintCount) }
             }
             queuePairWorst()
-            added += pendingKeys.count
+            added += pendingRowCount
             try resolve(schedule, sweepEnd: true, drop: dropping)
             progress(sweeps, T, constraintCount)
             log(String(format: "sweep %d (%d steps) added %d rows (%d in the program, %d generated, %d dropped; %d solves, %d iterations, "

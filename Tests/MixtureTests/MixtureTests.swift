@@ -187,6 +187,84 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
     }
 
+    /// A matching started from another round's (other demands, possibly other edges) equals the
+    /// matching from scratch, with a feasible cover of the same value.
+    @Test func warmMatchingEqualsCold() {
+        var rng = SplitMix64(seed: 11)
+        func randomEdges(_ steps: Int, _ pairs: Int, _ density: UInt64) -> EdgeSet {
+            var edges = EdgeSet(categories: 1, steps: steps)
+            for t in 0..<steps {
+                edges.start[t] = edges.count
+                for p in 0..<pairs where rng.next() % 10 < density {
+                    edges.pair.append(Int32(p))
+                    edges.difference.append(0)
+                }
+            }
+            edges.start[steps] = edges.count
+            return edges
+        }
+        for trial in 0..<60 {
+            // Some wide graphs, whose segments are long enough to be re-sorted outright below.
+            let steps = 4 + trial % 23, pairs = trial % 10 == 9 ? 150 : 3 + (trial * 7) % 19
+            let first = randomEdges(steps, pairs, 4)
+            // Coarse demands make ties; some go non-positive.
+            var demand = (0..<first.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
+            var previous = maximumWeightMatching(first, demand: demand, pairCount: pairs)
+            // The same edges, then (every third trial) another edge set over the same nodes.
+            var edges = first
+            var graph = MatchingGraph(edges, demand: demand, pairCount: pairs)
+            for round in 0..<4 {
+                if trial % 3 == 0 && round == 2 {
+                    edges = randomEdges(steps, pairs, 5)
+                    demand = (0..<edges.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
+                    graph = MatchingGraph(edges, demand: demand, pairCount: pairs)
+                } else if round == 3 {
+                    // Every demand anew (far from the last order).
+                    demand = (0..<edges.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
+                    graph.update(demand)
+                } else {
+                    // Small moves (as α moving) or a few large ones.
+                    for e in demand.indices where rng.next() % 3 == 0 {
+                        demand[e] += round % 2 == 0 ? Double(Int(rng.next() % 5) - 2) / 64 : Double(Int(rng.next() % 9) - 4) / 2
+                    }
+                    graph.update(demand)
+                }
+                let warm = maximumWeightMatching(graph, demand: demand, from: previous)
+                let cold = maximumWeightMatching(edges, demand: demand, pairCount: pairs)
+                let what = "trial \(trial), round \(round)"
+                #expect(abs(warm.value - cold.value) < 1e-9, "\(what): warm \(warm.value) cold \(cold.value)")
+                #expect(abs(warm.value - warm.stepSlack.reduce(0, +) - warm.pairSlack.reduce(0, +)) < 1e-9, "\(what)")
+                var used = Set<Int32>()
+                for t in 0..<steps {
+                    for e in edges.start[t]..<edges.start[t + 1] {
+                        #expect(warm.stepSlack[t] + warm.pairSlack[Int(edges.pair[e])] >= demand[e] - 1e-9, "\(what): edge \(e) uncovered")
+                    }
+                    guard warm.matched[t] >= 0 else { continue }
+                    #expect((edges.start[t]..<edges.start[t + 1]).contains(warm.matched[t]), "\(what)")
+                    #expect(edges.pair[warm.matched[t]] == warm.matchedPair[t], "\(what)")
+                    #expect(used.insert(warm.matchedPair[t]).inserted, "\(what): a pair matched twice")
+                }
+                previous = trial % 2 == 0 ? warm : cold
+            }
+        }
+    }
+
+    /// Splitting the α columns into linked copies (short columns for CLP) keeps the optimum.
+    @Test func splitAlphaColumnsKeepTheOptimum() throws {
+        let table = try smallTable(merges: 40, ["lang_de", "lang_ru", "code_python"])
+        let whole = try MixtureLP(table).solveFull()
+        let lp = try MixtureLP(table)
+        lp.alphaBlock = 7
+        let split = try lp.solveFull()
+        #expect(split.constraints == whole.constraints)
+        #expect(abs(split.objective - whole.objective) <= 1e-9 * max(1, abs(whole.objective)), "split \(split.objective) whole \(whole.objective)")
+        for (a, b) in zip(split.alpha, whole.alpha) { #expect(abs(a - b) < 1e-7, "split \(split.alpha) whole \(whole.alpha)") }
+        let matching = try MixtureLP(table)
+        matching.alphaBlock = 5
+        let m = try matching.solveByMatching(warmHorizon: 10, margin: 0.01, recollectShift: 1e-4)
+        #expect(abs(m.objective - whole.objective) <= 1e-7 * max(1, abs(whole.objective)), "matching \(m.objective) whole \(whole.objective)")
+    }
+
     /// Held-out samples of `names` (2500 bytes each) against a tokenizer trained on their heads.
     func smallTable(merges: Int, _ names: [String]) throws -> PairTable {
         try withTempDir { dir in

@@ -32,6 +32,12 @@ void tk_lp_delete_rows(tk_lp *lp, int count, const int *rows);
 void tk_lp_row_state(tk_lp *lp, double *activity, int *basic);
 /// Resets the basis to all slacks, so the next solve starts cold (as on a new model).
 void tk_lp_forget_basis(tk_lp *lp);
+/// The dual simplex's pricing: Dantzig's rule (1) or CLP's default dual steepest edge (0).
+void tk_lp_set_dantzig(tk_lp *lp, int dantzig);
+/// Sets CLP's primal and dual feasibility tolerances (its defaults: 1e-7).
+void tk_lp_set_tolerances(tk_lp *lp, double primal, double dual);
+/// Writes the model with its basis to a file (CLP's own format; debugging experiments).
+int tk_lp_save(tk_lp *lp, const char *path);
 /// Simplex iterations of the last solve.
 int tk_lp_iterations(tk_lp *lp);
 int tk_lp_rows(tk_lp *lp);
