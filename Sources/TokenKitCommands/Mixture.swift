@@ -332,7 +332,7 @@ struct MixtureEval: ParsableCommand {
         return try pipeline.tokenizer(result, specials: [], name: "trial-\(trial)")
     }
 
-    /// Scripts/NAME next to the package (found from the executable's path or the working folder).
+    /// Scripts/NAME of the package: found from the executable's path, the checkout it was built in, or the working folder.
     static func script(_ name: String) -> String {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
@@ -340,7 +340,10 @@ struct MixtureEval: ParsableCommand {
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        return "Scripts/\(name)"
+        // A binary copied out of the checkout it was built in still finds the checkout's script.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/\(name)").path
+        return FileManager.default.fileExists(atPath: source) ? source : "Scripts/\(name)"
     }
 
     /// The categories of a folder: NAME.txt files, or NAME.txt.xz unpacked into `temp`.
