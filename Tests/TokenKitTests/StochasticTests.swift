@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenKit
 import TokenKitCore
-import TokenKitModels
+@testable import TokenKitModels
 
 /// StochasTok, BPE-dropout and seeds (issue 5).
 @Suite struct StochasticTests {
@@ -38,33 +38,56 @@ import TokenKitModels
         #expect(table.splitCount(try tok.encode("a")[0]) == 0)
     }
 
-    @Test func expandMatchesTheReferenceProcedure() throws {
-        let tok = try Models.shared.get("models/cl100k_base.tiktoken")
+    /// `expand` draws its attempts in continuous time; its outputs must follow the same law as
+    /// the paper's procedure made attempt by attempt (`naiveExpand`): every outcome's frequency
+    /// within 5 standard errors, on short sequences where outcomes can be counted.
+    @Test func expandFollowsTheReferenceProcedure() throws {
+        let tok = try Models.shared.get("models/r50k_base.tiktoken")
         let table = tok.makeStochasTok()
-        let ids = try tok.encode(Array(try readFile(fixture("text/golden.txt"))), policy: .ordinary)
-        for seed in 0..<5 as Range<UInt64> {
-            var r1 = SplitMix64(seed: seed), r2 = SplitMix64(seed: seed)
-            var fast = ids
-            table.expand(&fast, p: 0.3, using: &r1)
-            #expect(fast == naiveExpand(ids, table: table, p: 0.3, rng: &r2))
+        let trials = 30_000
+        for (text, p) in [(" hello world", 1.0), (" the representation of", 0.67), ("a bc def", 1.0)] {
+            let ids = try tok.encode(text)
+            var counts: [[[TokenID]: Int]] = [[:], [:]]
+            var r1 = SplitMix64(seed: 21), r2 = SplitMix64(seed: 22)
+            for _ in 0..<trials {
+                var fast = ids
+                table.expand(&fast, p: p, using: &r1)
+                counts[0][fast, default: 0] += 1
+                counts[1][naiveExpand(ids, table: table, p: p, rng: &r2), default: 0] += 1
+            }
+            for outcome in Set(counts[0].keys).union(counts[1].keys) {
+                let a = Double(counts[0][outcome] ?? 0) / Double(trials), b = Double(counts[1][outcome] ?? 0) / Double(trials)
+                let sigma = ((a * (1 - a) + b * (1 - b)) / Double(trials)).squareRoot()
+                #expect(abs(a - b) <= 5 * sigma + 2 / Double(trials), "\(text.debugDescription) \(outcome): \(a) vs \(b)")
+            }
         }
     }
 
-    /// Part counts are kept in bytes unless some token is longer than 255 bytes: that wider
-    /// path must follow the reference procedure too.
-    @Test func expandWithTokensLongerThan255Bytes() throws {
+    /// Long sequences: the number of parts after expansion has the reference's mean and spread,
+    /// including a vocabulary with tokens longer than 255 bytes and rates that need a second
+    /// horizon.
+    @Test func expandMatchesTheReferenceOnLongSequences() throws {
         let lengths = [1, 2, 3, 100, 200, 300]
         let vocab = try TokenTable(lengths.enumerated().map { ([UInt8](repeating: UInt8(ascii: "a"), count: $0.element), TokenID($0.offset)) })
-        let table = StochasTok(vocab: vocab)
-        #expect(table.splitCount(5) == 2)  // 300 = 100 + 200 = 200 + 100
+        let long = StochasTok(vocab: vocab)
+        #expect(long.splitCount(5) == 2)  // 300 = 100 + 200 = 200 + 100
         var rng = SplitMix64(seed: 9)
         let ids = (0..<500).map { _ in TokenID(rng.next() % 6) }
-        for seed in 0..<5 as Range<UInt64> {
-            var r1 = SplitMix64(seed: seed), r2 = SplitMix64(seed: seed)
-            var fast = ids
-            table.expand(&fast, p: 0.9, using: &r1)
-            #expect(fast == naiveExpand(ids, table: table, p: 0.9, rng: &r2))
-            #expect(fast.map { vocab.length($0) }.reduce(0, +) == ids.map { vocab.length($0) }.reduce(0, +))
+        for (p, horizon) in [(0.1, 1.0), (0.9, 1.0), (0.9, 0.05), (3.0, 0.3)] {
+            var stats: [[Double]] = [[], []]
+            var r1 = SplitMix64(seed: 31), r2 = SplitMix64(seed: 32)
+            for _ in 0..<400 {
+                var fast = ids
+                long.expand(&fast, p: p, firstHorizon: horizon, using: &r1)
+                #expect(fast.map { vocab.length($0) }.reduce(0, +) == ids.map { vocab.length($0) }.reduce(0, +))
+                stats[0].append(Double(fast.count))
+                stats[1].append(Double(naiveExpand(ids, table: long, p: p, rng: &r2).count))
+            }
+            let mean = stats.map { $0.reduce(0, +) / Double($0.count) }
+            let variance = stats.enumerated().map { k, v in v.reduce(0) { $0 + ($1 - mean[k]) * ($1 - mean[k]) } / Double(v.count - 1) }
+            let se = ((variance[0] + variance[1]) / 400).squareRoot()
+            #expect(abs(mean[0] - mean[1]) <= 5 * se + 1e-9, "p = \(p): \(mean[0]) vs \(mean[1])")
+            #expect(abs(variance[0].squareRoot() - variance[1].squareRoot()) <= 0.25 * variance[1].squareRoot() + 1, "p = \(p): sd")
         }
     }
 
