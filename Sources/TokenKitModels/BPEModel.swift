@@ -135,7 +135,7 @@ public struct BPEModel: Sendable {
         if piece.isEmpty { return }
         let dropout = scratch.dropout > 0
         if dropout {
-            if symbols == .bytes, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty, piece.count <= 48,
+            if symbols == .bytes, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty, piece.count <= BPEModel.shortcutLength,
                !scratch.direct, let id = vocab.lookup(UnsafeRawBufferPointer(piece)) {
                 // A token whose bytes merge back into it takes L − 1 merges, and dropout returns
                 // the token unless one of them is skipped: probability (1 − p)^(L − 1), one draw.
@@ -152,7 +152,7 @@ public struct BPEModel: Sendable {
                     // whole) costs a lookup in a bitmap that stays in cache, not in `blockStart`.
                     let known = scratch.blockOwner === identity
                         && scratch.selfMerging.withUnsafeBufferPointer { $0[Int(id) >> 6] >> (UInt64(id) & 63) & 1 != 0 }
-                    if known || (length <= BPEModel.maxBlockLength && dropoutBlock(id, piece, &scratch) != nil) {
+                    if known || dropoutBlock(id, piece, &scratch) != nil {
                         guard let j = firstSkip(length, &scratch) else {
                             out.append(id)
                             return
@@ -302,8 +302,9 @@ public struct BPEModel: Sendable {
 
     // MARK: Dropout over a token's substring table (`pairsByConcatenation` models)
 
-    /// Longest token given a substring table; longer ones take the general path.
-    static let maxBlockLength = 48
+    /// Longest piece given dropout's one-draw shortcut (and a block, or a trace); longer ones
+    /// take a draw per merge.
+    static let shortcutLength = 48
     static let unresolved: UInt32 = 0xFFFF_FFFE
     static let noPair: UInt32 = .max
 
@@ -367,7 +368,7 @@ public struct BPEModel: Sendable {
             let t = blk + length
             var n = length
             for i in 0..<(length - 1) { r[i] = t[BPEModel.tri(i, i + 2)] }
-            for m in 0..<(j - 1) { BPEModel.mergeSymbols(at: Int(blk[2 + m]), t, s, r, count: &n, resolve) }
+            for m in 0..<(j - 1) { mergeSymbols(at: Int(blk[2 + m]), t, s, r, count: &n) }
             r[Int(blk[2 + j - 1])] = BPEModel.noPair
             mergeBlock(t, s, r, count: &n, stopAt: 1, record: nil, threshold: threshold, &rng)
             for k in 0..<n { out.append(t[BPEModel.tri(Int(s[k]), Int(s[k + 1]))]) }
@@ -382,10 +383,10 @@ public struct BPEModel: Sendable {
     private func withBlockState(_ base: Int, length: Int, _ scratch: inout BPEScratch,
                                 _ body: (UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt32>,
                                          inout SplitMix64) -> Bool) -> Bool {
-        if scratch.blockState.isEmpty { scratch.blockState = [UInt32](repeating: 0, count: 2 * BPEModel.maxBlockLength + 2) }
+        if scratch.blockState.isEmpty { scratch.blockState = [UInt32](repeating: 0, count: 2 * BPEModel.shortcutLength + 2) }
         return scratch.blocks.withUnsafeMutableBufferPointer { b in
             scratch.blockState.withUnsafeMutableBufferPointer { st in
-                let s = st.baseAddress!, r = s + BPEModel.maxBlockLength + 1
+                let s = st.baseAddress!, r = s + BPEModel.shortcutLength + 1
                 for i in 0...length { s[i] = UInt32(i) }
                 return body(b.baseAddress! + base, s, r, &scratch.rng)
             }
@@ -407,9 +408,8 @@ public struct BPEModel: Sendable {
     /// Merges symbols `at` and `at + 1` (starts `s`, pair values `r`, `n` symbols) and renews
     /// the two pair values around the new symbol.
     @inline(__always)
-    static func mergeSymbols(at: Int, _ t: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<UInt32>,
-                             _ r: UnsafeMutablePointer<UInt32>, count n: inout Int,
-                             _ resolve: (UnsafeMutablePointer<UInt32>, Int, Int, Int) -> UInt32) {
+    func mergeSymbols(at: Int, _ t: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<UInt32>,
+                      _ r: UnsafeMutablePointer<UInt32>, count n: inout Int) {
         var k = at + 1
         while k < n {
             s[k] = s[k + 1]
@@ -435,7 +435,7 @@ public struct BPEModel: Sendable {
                 r[at] = BPEModel.noPair
                 continue
             }
-            BPEModel.mergeSymbols(at: at, t, s, r, count: &n, resolve)
+            mergeSymbols(at: at, t, s, r, count: &n)
             if let record {
                 record[m] = UInt32(at)
                 m += 1
@@ -637,7 +637,7 @@ public struct BPEScratch {
             dropThreshold = UInt64((p * 9_007_199_254_740_992.0).rounded(.up))
             var q = 1.0
             keepWhole = [UInt64((9_007_199_254_740_992.0).rounded(.down))]
-            for _ in 1...48 {
+            for _ in 1...BPEModel.shortcutLength {
                 keepWhole.append(UInt64((q * 9_007_199_254_740_992.0).rounded(.down)))
                 q *= 1 - p
             }
