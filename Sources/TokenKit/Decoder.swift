@@ -34,12 +34,16 @@ public indirect enum Decoder: Sendable {
             return [tokens.flatMap { $0 }]
         case .strip(let content, let start, let stop):
             return tokens.map { t in
-                var s = 0, e = t.count
-                for _ in 0..<start where e - s >= content.count && t[s..<(s + content.count)].elementsEqual(content) {
+                // Loops stop at the first mismatch, so a huge count costs no more than the token.
+                var s = 0, e = t.count, n = 0
+                while n < start, !content.isEmpty, e - s >= content.count, t[s..<(s + content.count)].elementsEqual(content) {
                     s += content.count
+                    n += 1
                 }
-                for _ in 0..<stop where e - s >= content.count && t[(e - content.count)..<e].elementsEqual(content) {
+                n = 0
+                while n < stop, !content.isEmpty, e - s >= content.count, t[(e - content.count)..<e].elementsEqual(content) {
                     e -= content.count
+                    n += 1
                 }
                 return Array(t[s..<e])
             }

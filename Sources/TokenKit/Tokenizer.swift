@@ -55,6 +55,22 @@ public final class Tokenizer: @unchecked Sendable {
         self.addedTokens = addedTokens
         self.patternDescription = patternDescription
         self.defaultPolicy = defaultPolicy
+        if model.vocab.tokenCount == 0 { throw TokenKitError.badInput("the vocabulary is empty") }
+        if model.isByteLevel, sentencePiece == nil, unigram == nil {
+            // Byte-level BPE starts from single bytes: a byte without a token would vanish from the
+            // output. Real vocabularies (DeepSeek's) lack the 13 bytes that valid UTF-8 never has.
+            let utf8Bytes: [UInt8] = Array(0...0xBF) + Array(0xC2...0xF4)
+            let missing = utf8Bytes.filter { model.vocab.lookup([$0]) == nil }
+            if let b = missing.first {
+                throw TokenKitError.badInput("the byte-level vocabulary has no token for byte 0x\(String(b, radix: 16, uppercase: true))"
+                                             + (missing.count > 1 ? " (and \(missing.count - 1) other bytes)" : "") + "; such bytes would be dropped")
+            }
+        }
+        for t in addedTokens where model.vocab.contains(t.id) && model.vocab.bytes(t.id) != t.content {
+            // Sharing an id is fine for the same token; for another one the round trip would lose text.
+            throw TokenKitError.badInput("added token \(String(decoding: t.content, as: UTF8.self).debugDescription) has id \(t.id), "
+                                         + "which the vocabulary gives to \(String(decoding: model.vocab.bytes(t.id), as: UTF8.self).debugDescription)")
+        }
         let extra = addedTokens.filter { !model.vocab.contains($0.id) }.map { ($0.content, $0.id) }
         do {
             if extra.allSatisfy({ Int($0.1) >= model.vocab.count }) {
@@ -185,6 +201,7 @@ public final class Tokenizer: @unchecked Sendable {
             }
             return
         }
+        let start = out.count
         // 1. Added tokens matched in the raw text cut it into segments.
         var last = 0
         if !rawMatcher.isEmpty {
@@ -208,6 +225,10 @@ public final class Tokenizer: @unchecked Sendable {
         if last < p.count || p.isEmpty {
             try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<p.count]), first: position.atStart && last == 0,
                               continuation: !position.atStart && last == 0, policy: policy, ws, &out)
+        }
+        // A Unigram model without unk_id has no id for an unknown character (HF fails too).
+        if let unigram, unigram.unkID == nil, out[start...].contains(.max) {
+            throw TokenKitError.badInput("the text has a character that is not in the vocabulary, and the Unigram model has no unk_id")
         }
     }
 

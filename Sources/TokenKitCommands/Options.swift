@@ -54,6 +54,8 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        // Chunk and buffer sizes are multiples of the thread count.
+        guard threads <= 4096 else { throw ValidationError("--threads must be at most 4096") }
     }
 }
 

@@ -225,6 +225,7 @@ struct MergeCounts: ParsableCommand {
             }
             settings = s
             total.merge(counts)
+            if total.overflowed { throw TokenKitError.badInput("a word's summed count passes 64 bits", file: f) }
         }
         return total
     }

@@ -322,6 +322,8 @@ public enum TokenizerJSON {
             guard let literal else { throw f["pattern"].fail("regex Replace decoders are not supported (\(regex!))") }
             return .replace(pattern: Array(literal.utf8), content: Array(try f["content"].string().utf8))
         case "Strip":
+            // Counts are usize in HF: a negative one is malformed.
+            for key in ["start", "stop"] where try f[key].int() < 0 { throw f[key].fail("must be a non-negative count") }
             return .strip(content: Array(try f["content"].string().utf8), start: try f["start"].int(), stop: try f["stop"].int())
         case "Metaspace":
             var scheme = try f["prepend_scheme"].optionalString() ?? "always"
