@@ -55,7 +55,8 @@ public struct EncodeDriver {
     /// Encodes `path` ("-" for stdin), calling `emit` with each chunk in order.
     public mutating func run(_ path: String, countChars: Bool = false, progress: (Int, Int?) -> Void = { _, _ in },
                              emit: (Chunk) throws -> Void) throws {
-        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: lines, whole: !lines && !tokenizer.canChunk)
+        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: lines, whole: !lines && !tokenizer.canChunk,
+                                     keepWhole: tokenizer.addedTokens.map(\.content))
         defer { reader.close() }
         let size = reader.size
         let batchSize = max(1, threads * 2)

@@ -31,7 +31,7 @@ struct Count: ParsableCommand {
 
     mutating func run() throws {
         let tok = try model.load()
-        var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: false)
+        var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: false)
         var rows: [Row] = []
         for path in files.isEmpty ? ["-"] : files {
             var row = Row(name: path)

@@ -71,6 +71,7 @@ struct Encode: ParsableCommand {
         for (name, p) in [("--stochastok", stochastok), ("--dropout", dropout)] {
             if let p, !(0...1).contains(p) { throw ValidationError("\(name) must be between 0 and 1") }
         }
+        if let alpha, !(alpha.isFinite && alpha >= 0) { throw ValidationError("--alpha must be a finite number, at least 0") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if epochs > 1 && stochastok == nil && dropout == nil && alpha == nil && nbest == nil {
             throw ValidationError("--epochs needs a stochastic option (--stochastok, --dropout, --alpha or --nbest)")
@@ -101,7 +102,7 @@ struct Encode: ParsableCommand {
             let out = try Output(path: path)
             let writer = try IDWriter(format: format, tokenizer: tok, dtype: dtype, out: out,
                                       documents: lines || inputs.count > 1)
-            var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: lines)
+            var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: lines)
             driver.sampling = sampling
             var tokens = 0
             for path in inputs {

@@ -361,7 +361,7 @@ struct MixtureEval: ParsableCommand {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 p.arguments = ["xz", "-dc", "\(dir)/\(name)"]
-                FileManager.default.createFile(atPath: target, contents: nil)
+                _ = FileManager.default.createFile(atPath: target, contents: nil)
                 p.standardOutput = FileHandle(forWritingAtPath: target)
                 try p.run()
                 p.waitUntilExit()

@@ -15,6 +15,16 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> Tokenizer {
         try TokenizerLoader.load(model, options: .init(pattern: pattern))
     }
+
+    func validate() throws {
+        // ArgumentParser keeps the last of a repeated option; these commands take one model.
+        var count = 0
+        for a in CommandLine.arguments.dropFirst() {
+            if a == "--" { break }
+            if a == "-m" || a == "--model" || a.hasPrefix("--model=") { count += 1 }
+        }
+        if count > 1 { throw ValidationError("give one model (-m); this command does not take several") }
+    }
 }
 
 /// Special-token handling, as tiktoken's allowed_special / disallowed_special.
@@ -25,8 +35,15 @@ struct SpecialOptions: ParsableArguments {
     @Option(help: "Special tokens that are an error when found in the text: all, none, or a list. Default: all for tiktoken files, none for tokenizer.json.")
     var disallowedSpecial: String?
 
-    func policy(for tok: Tokenizer) -> SpecialPolicy {
+    func policy(for tok: Tokenizer) throws -> SpecialPolicy {
         var p = tok.defaultPolicy
+        // A name that is no special token of the model is a typo, not a no-op.
+        for case .some(let names) in [allowedSpecial, disallowedSpecial].compactMap({ $0.map(SpecialOptions.selection) }) {
+            let known = Set(tok.addedTokens.map(\.text))
+            if let bad = names.sorted().first(where: { !known.contains($0) }) {
+                throw TokenKitError.usage("\(bad.debugDescription) is not a special token of \(tok.name)")
+            }
+        }
         if let a = allowedSpecial {
             p.allowed = SpecialOptions.selection(a)
             // Allowing a token makes it no longer an error.
