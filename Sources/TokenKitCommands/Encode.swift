@@ -128,9 +128,13 @@ struct Encode: ParsableCommand {
                 }
             }
             try writer.close()
-            try out.finish()
-            if format == .bin, let path {
-                try writeFileAtomically(path + ".json", Array(sidecar(tok, tokens: tokens, wide: writer.wide, epoch: epoch, inputs: inputs).utf8))
+            if format == .bin, let path, !out.isDevice {
+                // The sidecar and the ids replace their old files together or not at all.
+                let meta = try AtomicOutput(path: path + ".json")
+                try meta.write(sidecar(tok, tokens: tokens, wide: writer.wide, epoch: epoch, inputs: inputs))
+                try out.finish(with: [meta])
+            } else {
+                try out.finish()
             }
         }
     }

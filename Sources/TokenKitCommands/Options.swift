@@ -143,6 +143,17 @@ final class Output {
         if let file { try file.commit() } else { try flush() }
     }
 
+    /// Finishes this output and `others` together: all of them replace their files, or none.
+    func finish(with others: [AtomicOutput]) throws {
+        if let file { try AtomicOutput.commitAll([file] + others) } else {
+            try flush()
+            try AtomicOutput.commitAll(others)
+        }
+    }
+
+    /// Standard output, a device or a pipe: no sidecar goes beside it.
+    var isDevice: Bool { file?.isDevice ?? true }
+
     /// Writes a whole result to `path` (atomically) or stdout.
     static func write(_ bytes: [UInt8], to path: String?) throws {
         let out = try Output(path: path)

@@ -169,8 +169,9 @@ struct TrainBPE: ParsableCommand {
         }
         let name = TokenizerLoader.displayName(output)
         let tok = try pipeline.tokenizer(result, specials: specials, name: name)
-        try writeFileAtomically(output, try TokenizerJSON.write(tok))
-        if let tiktoken { try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok)) }
+        var files = [(path: output, bytes: try TokenizerJSON.write(tok))]
+        if let tiktoken { files.append((tiktoken, try TiktokenFormat.write(tok))) }
+        try writeFilesAtomically(files)
     }
 }
 
@@ -349,7 +350,8 @@ struct TrainUnigram: ParsableCommand {
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }
-        if let json { try writeFileAtomically(json, try TokenizerJSON.writeUnigram(model)) }
-        try writeFileAtomically(output, output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())
+        var files = [(path: output, bytes: output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())]
+        if let json { files.append((json, try TokenizerJSON.writeUnigram(model))) }
+        try writeFilesAtomically(files)
     }
 }
