@@ -160,6 +160,15 @@ enum TempRegistry {
     static let installed: Void = {
         pthread_mutex_init(&lock, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // A signal the parent set to be ignored (nohup, background jobs) stays ignored.
+            var old = sigaction()
+            sigaction(sig, nil, &old)
+            if let h = old.__sigaction_handler.sa_handler, unsafeBitCast(h, to: Int.self) == 1 { continue }  // SIG_IGN
+            // A mask inherited from the parent would hold the signal until the run ends.
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, sig)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { sig in
                 for i in 0..<TempRegistry.capacity {
