@@ -25,6 +25,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
+        // Mutation fuzzer over every loader (Scripts/fuzz runs it for a bounded time).
+        .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore"]),
         .target(name: "TokenKitSentencePiece", dependencies: ["TokenKitCore"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece"]),
         .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU", "TokenKitSentencePiece"]),
