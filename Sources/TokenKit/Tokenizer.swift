@@ -306,22 +306,9 @@ public final class Tokenizer: @unchecked Sendable {
             for id in kept { vocab.append(id, to: &out) }
             return out
         }
-        // Added tokens are literal text: only the model's tokens go through the decoder chain.
-        let addedIDs = Set(addedTokens.filter { !model.vocab.contains($0.id) || $0.special }.map(\.id))
-        var run: [[UInt8]] = []
-        func flush() {
-            for t in decoder.decode(run) { out += t }
-            run.removeAll()
-        }
-        for id in kept {
-            if addedIDs.contains(id) {
-                flush()
-                vocab.append(id, to: &out)
-            } else {
-                run.append(vocab.bytes(id))
-            }
-        }
-        flush()
+        // As HF does, every token goes through the decoder chain, added ones too: a Metaspace or
+        // Strip decoder sees the whole sequence, and Fuse joins across added tokens.
+        for t in decoder.decode(kept.map { vocab.bytes($0) }) { out += t }
         return out
     }
 

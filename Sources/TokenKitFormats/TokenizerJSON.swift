@@ -298,7 +298,8 @@ public enum TokenizerJSON {
         case "BertPreTokenizer":
             return .sequence([.whitespaceSplit, .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), .isolated, invert: false)])
         case "Whitespace":
-            return .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
+            // HF keeps only the matches: white space between them is dropped.
+            return .regex(try ICURegex(#"\w+|[^\w\s]+"#), .removed, invert: true)
         case "Punctuation":
             let behavior = SplitBehavior(rawValue: try f["behavior"].optionalString() ?? "Isolated") ?? .isolated
             return .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), behavior, invert: false)

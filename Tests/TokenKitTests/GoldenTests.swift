@@ -55,14 +55,14 @@ struct Golden: Decodable {
         let data = try Data(contentsOf: URL(fileURLWithPath: fixture("goldens/decoded/\(name).json")))
         let reference = try JSONDecoder().decode(Decoded.self, from: data).decoded
         #expect(reference.count == golden.cases.count)
-        // HF's decode pads added tokens with spaces and turns bytes it cannot place into U+FFFD,
-        // where tokenkit gives the exact bytes: those cases are held to the text instead.
-        let added = Set(tok.addedTokens.map(\.id))
+        // HF's decode turns bytes it cannot place into U+FFFD (DeepSeek's vocabulary spells some
+        // bytes outside the byte alphabet), where tokenkit gives the exact bytes: those cases are
+        // held to the text instead.
         var compared = 0
         for c in golden.cases {
             let text = String(decoding: try tok.decode(c.ids), as: UTF8.self)
             let want = reference[c.name] ?? ""
-            if !c.ids.contains(where: added.contains) && !want.contains("\u{FFFD}") {
+            if !want.contains("\u{FFFD}") {
                 compared += 1
                 #expect(text == want, "\(name) \(c.name)")
             } else {
@@ -70,9 +70,7 @@ struct Golden: Decodable {
             }
             if tokIsLossless(tok) { #expect(text == c.text, "\(name) \(c.name)") }
         }
-        // Botchan's Unigram has <unk> in most cases; every other model has most cases compared.
-        #expect(compared >= 20 && (compared * 2 > golden.cases.count || name == "hf-botchan-unigram"),
-                "\(name): only \(compared) cases compared with the reference")
+        #expect(compared * 2 > golden.cases.count, "\(name): only \(compared) cases compared with the reference")
     }
 
     /// SentencePiece-style models drop the dummy prefix space and normalize; byte-level ones
