@@ -1,6 +1,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitSentencePiece
@@ -160,7 +161,7 @@ public struct VocabularyStudy {
             config.vocabSize = size
             config.hardVocabLimit = false
             config.threads = 1
-            let model = try UnigramTrainer(config).train(sentences: sentences)
+            let model = try UnigramTrainer(config).trainModel(sentences: sentences)
             var total = 0
             lang.text.withUnsafeBufferPointer { p in
                 for r in lang.lines { total += model.encode(Array(p[r])).count }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitSentencePiece
@@ -316,14 +317,15 @@ struct TrainUnigram: ParsableCommand {
         config.shrinkingFactor = shrinkingFactor
         config.threads = runOptions.threads
         config.userDefinedSymbols = (userDefinedSymbols ?? "").split(separator: ",").map { Array($0.utf8) }
+        var normalizer = UnigramTrainer.identityNormalizer
         if let normalizationFrom {
             do {
-                config.normalizer = try SentencePieceModel.parse(try readFile(normalizationFrom)).normalizerSpec
+                normalizer = try SentencePieceModel.parse(try readFile(normalizationFrom)).normalizerSpec
             } catch let e as TokenKitError {
                 throw e.inFile(normalizationFrom)
             }
         }
-        if let removeExtraWhitespaces { config.normalizer.removeExtraWhitespaces = removeExtraWhitespaces }
+        if let removeExtraWhitespaces { normalizer.removeExtraWhitespaces = removeExtraWhitespaces }
         config.allowWhitespaceOnlyPieces = allowWhitespaceOnlyPieces
         config.hardVocabLimit = hardVocabLimit
         config.maxSentenceLength = maxSentenceLength
@@ -340,7 +342,7 @@ struct TrainUnigram: ParsableCommand {
         note("training on \(sentences.count) sentences", quiet: runOptions.quiet)
         let model: SentencePieceModel
         do {
-            model = try UnigramTrainer(config).train(sentences: sentences)
+            model = try UnigramTrainer(config).trainModel(sentences: sentences, normalizer: normalizer)
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 
 /// BPE data-mixture inference (Hayase, Liu, Choi, Oh & Smith 2024, "Data Mixture Inference:
 /// What do BPE Tokenizers Reveal about their Training Data?", arXiv 2407.16607).
@@ -82,8 +83,9 @@ public struct MixtureInference {
             progress(.counting, k, categories.count)
             do {
                 let text = try SampleReader.read(c.path, limit: configuration.sampleBytes)
-                let words = try SampleReader.countWords(text, normalizer: tok.normalizer, preTokenizer: tok.preTokenizer,
-                                                        units: units, threads: configuration.threads)
+                let reader = CorpusReader(normalizer: tok.normalizer, preTokenizer: tok.preTokenizer, unit: units,
+                                          threads: configuration.threads)
+                let words = try reader.countWords(text: text)
                 samples.append(CategorySample(name: c.name, path: c.path, bytes: text.count, words: words))
             } catch let e as TokenKitError {
                 throw e.inFile(c.path)

@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitModels
 
 /// Lookup structures derived from a model's pieces and specs.
 struct Compiled: Sendable {
@@ -214,16 +215,6 @@ struct Compiled: Sendable {
         if treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
         return Array(UnsafeBufferPointer(start: out.p, count: out.count))
     }
-}
-
-/// spm's `OneCharLen`: the length of a UTF-8 sequence from its first byte alone.
-@inline(__always)
-func oneCharLen(_ b: UInt8) -> Int {
-    // "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[b >> 4]
-    let hi = b >> 4
-    if hi < 12 { return 1 }
-    if hi < 14 { return 2 }
-    return hi == 14 ? 3 : 4
 }
 
 /// A growable byte buffer without Array's per-append checks (the normalizer's output).

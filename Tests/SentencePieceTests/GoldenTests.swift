@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKitCore
 import TokenKitSentencePiece
+@testable import TokenKitModels
 
 /// Ids must equal those of the `sentencepiece` package, recorded by Scripts/make_spm_goldens.py.
 @Suite struct SPMGoldenTests {

@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitTraining
 
 /// Byte-level BPE training on word counts (Sennrich et al. 2016; GPT-2's byte-level variant).
 ///
