@@ -211,7 +211,7 @@ func prefixTokenizer(_ result: BPETrainer.Result, merges k: Int, pipeline: Train
     for id in 0..<(256 + k) { entries.append((result.tokens[id], TokenID(id))) }
     let merges = result.merges.prefix(k).enumerated().map { ($0.element.0, $0.element.1, TokenID(256 + $0.offset)) }
     let model = BPEModel(vocab: try TokenTable(entries), merges: Array(merges), symbols: .bytes, wholePieceFirst: false)
-    return try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer,
+    return try Tokenizer(name: name, format: .tokenizerJSON, model: .bpe(model), normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer,
                          decoder: .byteLevel, addedTokens: [], patternDescription: pipeline.preTokenizerName, defaultPolicy: .huggingFace)
 }
 

@@ -97,7 +97,7 @@ public enum TiktokenFormat {
         let specials = (recognised?.specials ?? []).map {
             AddedToken(id: $0.1, content: Array($0.0.utf8), special: true)
         }
-        let tok = try Tokenizer(name: name, format: .tiktoken, model: model, normalizer: nil, preTokenizer: pre,
+        let tok = try Tokenizer(name: name, format: .tiktoken, model: .bpe(model), normalizer: nil, preTokenizer: pre,
                                 decoder: nil, addedTokens: specials, patternDescription: description,
                                 defaultPolicy: .tiktoken)
         tok.notes.append(("sha256", hash))

@@ -85,7 +85,7 @@ public struct TrainingPipeline: Sendable {
         let decoderJSON = characters
             ? "{\"type\": \"Sequence\", \"decoders\": [{\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]}"
             : "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: normalizer, preTokenizer: preTokenizer,
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: .bpe(model), normalizer: normalizer, preTokenizer: preTokenizer,
                                 decoder: characters ? .sequence([.byteFallback, .fuse]) : .byteLevel, addedTokens: added,
                                 patternDescription: preTokenizerName, defaultPolicy: .huggingFace)
         tok.jsonParts = JSONParts(

@@ -2,7 +2,7 @@ import TokenKitCore
 import TokenKitModels
 
 /// Lookup structures derived from a model's pieces and specs.
-struct Compiled: Sendable {
+package struct Compiled: Sendable {
     /// NORMAL, USER_DEFINED and UNUSED pieces (spm's `pieces_`), and the rest (`reserved_id_map_`).
     var normal: PieceTrie
     var reserved: PieceTrie
@@ -15,6 +15,8 @@ struct Compiled: Sendable {
     /// Id of each byte piece `<0xXX>` (the unknown id where missing), when byte fallback is on.
     var byteIDs: [Int32]?
     var unigram: UnigramModel
+    /// Every piece's bytes by id.
+    package var vocab: TokenTable
     var modelType: SentencePieceModel.ModelType
     // Normalizer settings.
     var addDummyPrefix: Bool
@@ -76,6 +78,8 @@ struct Compiled: Sendable {
             byteIDs = b
         }
         self.byteIDs = byteIDs
+        vocab = (try? TokenTable(pieces.enumerated().map { ($0.element.bytes, TokenID($0.offset)) }, allowDuplicateBytes: true))
+            ?? TokenTable()
         unigram = UnigramModel(keys: normalKeys, types: types, scores: scores, unkID: unk, byteIDs: byteIDs)
     }
 

@@ -42,7 +42,7 @@ public struct SentencePieceModel: Sendable {
     var extraFields: [ProtoField] = []
 
     /// Derived lookup structures, rebuilt when pieces or specs change.
-    var compiled: Compiled
+    package var compiled: Compiled
 
     public var modelType: ModelType {
         get { ModelType(rawValue: trainerSpec.modelTypeRaw) ?? .unigram }

@@ -69,7 +69,7 @@ import TokenKitSentencePiece
         let golden = try SPMGolden.load("hf-" + name)
         let spm = try SPMModels.shared.get(golden.model)
         let unk = spm.unkID
-        let model = UnigramModel(vocab: spm.pieces.map { ($0.bytes, Double($0.score)) }, unkID: unk, byteFallback: false)
+        let model = try UnigramModel(vocab: spm.pieces.map { ($0.bytes, Double($0.score)) }, unkID: unk, byteFallback: false)
         var failures = 0
         for c in golden.cases {
             let ids = model.encode(Array(c.text.utf8))

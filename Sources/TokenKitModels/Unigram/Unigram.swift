@@ -22,6 +22,9 @@ public struct UnigramModel: Sendable {
     package let byteIDs: [Int32]?
     package let minScore: Float
     package let maxScore: Float
+    /// Every piece's bytes by id (tokenizer.json models; empty inside a SentencePiece model,
+    /// which keeps its own).
+    public private(set) var vocab = TokenTable()
 
     package static let unkPenalty: Float = 10
 
@@ -66,7 +69,7 @@ public struct UnigramModel: Sendable {
     /// A model from a plain vocabulary, as in a tokenizer.json "Unigram" model (Hugging Face
     /// semantics for `encode`; `nbest` and sampling use SentencePiece's lattice with these
     /// scores). Byte pieces are the entries named `<0x00>`…`<0xFF>`.
-    public init(vocab: [(piece: [UInt8], score: Double)], unkID: TokenID?, byteFallback: Bool) {
+    public init(vocab: [(piece: [UInt8], score: Double)], unkID: TokenID?, byteFallback: Bool) throws {
         var all: [([UInt8], Int32, Float)] = []
         var minScore = Double.infinity
         for (i, v) in vocab.enumerated() {
@@ -90,6 +93,7 @@ public struct UnigramModel: Sendable {
         }
         self.init(keys: keys, types: types, scores: vocab.map { Float($0.score) },
                   unkID: unkID.map { Int($0) }, byteIDs: byteIDs)
+        self.vocab = try TokenTable(vocab.enumerated().map { ($0.element.piece, TokenID($0.offset)) }, allowDuplicateBytes: true)
     }
 
     @inline(__always) package var unk: Int32 { unkID.map { Int32($0) } ?? -1 }
