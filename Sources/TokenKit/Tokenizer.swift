@@ -182,8 +182,8 @@ public final class Tokenizer: @unchecked Sendable {
             for (range, token) in found {
                 if token.special, !policy.allowed.contains(token) {
                     throw TokenKitError.badInput(
-                        "the text contains the special token \(token.text) at byte offset \(position.offset + range.lowerBound); "
-                            + "allow it with --allowed-special, or encode it as text with --disallowed-special none")
+                        "the text contains the special token \(token.text) at byte offset \(position.offset + range.lowerBound)",
+                        setting: .specialTokens)
                 }
                 if range.lowerBound > last {
                     try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<range.lowerBound]), first: position.atStart && last == 0,

@@ -47,11 +47,11 @@ public struct VocabularyStudy {
             var mult = 1, digits = p
             if p.hasSuffix("k") { mult = 1024; digits = String(p.dropLast()) } else if p.hasSuffix("m") { mult = 1 << 20; digits = String(p.dropLast()) }
             guard let n = Int(digits), n > 0, n * mult > 256 else {
-                throw TokenKitError.usage("--train-sizes: \(part.debugDescription) is not a vocabulary size above 256 (like 8k or 32000)")
+                throw TokenKitError.usage("\(part.debugDescription) is not a vocabulary size above 256 (like 8k or 32000)", setting: .trainSizes)
             }
             out.append(n * mult)
         }
-        if out.isEmpty { throw TokenKitError.usage("--train-sizes is empty") }
+        if out.isEmpty { throw TokenKitError.usage("no vocabulary sizes given", setting: .trainSizes) }
         return Array(Set(out)).sorted()
     }
 
@@ -131,7 +131,7 @@ public struct VocabularyStudy {
                 targetSource = "\(options.pivot) at \(mid)"
             } else {
                 problems.append(Problem(language: options.pivot, file: corpus.path,
-                                        "the pivot \(options.pivot) has no count at \(mid); give --target-tokens for optimal sizes"))
+                                        "the pivot \(options.pivot) has no count at \(mid); give a target token count for optimal sizes"))
             }
         }
         if let target {

@@ -30,19 +30,22 @@ struct MixtureOptions: ParsableArguments {
     var sampleBytes: Int?
 
     @Option(help: "Count each line separately (as HF tokenizers' train(files) does), or whole documents (as tokenkit train). Default: auto, from the vocabulary.")
-    var units: String = "auto"
+    var units: UnitsChoice = .auto
+
+    enum UnitsChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, lines, documents
+    }
 
     func validate() throws {
         if let merges, merges < 1 { throw ValidationError("--merges must be at least 1") }
         if let sampleBytes, sampleBytes < 1 { throw ValidationError("--sample-bytes must be at least 1") }
-        if units != "auto" && SampleUnits(rawValue: units) == nil { throw ValidationError("--units must be auto, lines or documents") }
     }
 
     func configuration(threads: Int) -> MixtureInference.Configuration {
         var c = MixtureInference.Configuration()
         c.merges = merges.map { min($0, MixtureInference.Configuration.maxMerges) }
         c.sampleBytes = sampleBytes
-        c.units = SampleUnits(rawValue: units)
+        c.units = SampleUnits(rawValue: units.rawValue)
         c.threads = threads
         return c
     }

@@ -15,11 +15,7 @@ struct Train: ParsableCommand {
 
 /// Where training text comes from and how it is cut into words.
 struct CorpusOptions: ParsableArguments {
-    @Option(help: "Pre-tokenizer: r50k, cl100k, o200k, whitespace, none or regex:PATTERN.")
-    var preTokenizer = "r50k"
-
-    @Option(help: "Normalizer: none, nfc, nfd, nfkc, nfkd or lowercase.")
-    var normalizer = "none"
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(help: "Split files into documents at this separator (escapes \\n, \\t, \\xNN allowed), e.g. '\\n\\n'. Default: a file is one document.")
     var documentSeparator: String?
@@ -27,7 +23,7 @@ struct CorpusOptions: ParsableArguments {
     @Option(help: "Read JSONL: each line is a record whose string FIELD is one document.")
     var field: String?
 
-    func pipeline() throws -> TrainingPipeline { try TrainingPipeline(preTokenizer: preTokenizer, normalizer: normalizer) }
+    func pipeline() throws -> TrainingPipeline { try pipelineOptions.pipeline() }
 
     func separator() throws -> [UInt8]? {
         guard let s = documentSeparator else { return nil }

@@ -108,7 +108,7 @@ public struct MixtureExperiment {
     public func run(_ categories: [MixtureInference.Category], onTrial: (Int, Trial) -> Void = { _, _ in }) throws -> Summary {
         let cfg = configuration
         guard categories.count >= cfg.mix else {
-            throw TokenKitError.usage("--mix \(cfg.mix) needs at least \(cfg.mix) categories, \(categories.count) found")
+            throw TokenKitError.usage("mixtures of \(cfg.mix) need at least \(cfg.mix) categories, \(categories.count) found", setting: .mix)
         }
         let temp = try MixtureExperiment.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: temp) }
@@ -170,7 +170,7 @@ public struct MixtureExperiment {
             let output = "\(temp)/tokenizer-\(trial).json"
             defer { try? FileManager.default.removeItem(atPath: output) }
             try MixtureExperiment.runProcess([cfg.python, script, "--vocab-size", "\(cfg.vocabSize)", "-o", output, path],
-                                             what: "--trainer hf (\(cfg.python) with the tokenizers package)")
+                                             what: "the HF trainer (\(cfg.python) with the tokenizers package)")
             return try TokenizerLoader.load(output)
         case .tokenkit:
             let pipeline = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")

@@ -109,7 +109,7 @@ public struct MixtureInference {
     /// Infers the mixture of `categories` behind `tokenizer`'s merges.
     public func infer(tokenizer tok: Tokenizer, categories: [Category],
                       progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
-        guard !categories.isEmpty else { throw TokenKitError.usage("give at least one --category NAME=PATH") }
+        guard !categories.isEmpty else { throw TokenKitError.usage("no categories given", setting: .categories) }
         let merges = try MergeList(tok)
         let units = configuration.units ?? SampleUnits.detect(tok)
         let clock = Date()
@@ -122,7 +122,7 @@ public struct MixtureInference {
     public func infer(merges: MergeList, samples: [CategorySample], units: SampleUnits,
                       progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
         let steps = min(configuration.merges ?? Configuration.maxMerges, merges.merges.count)
-        guard steps > 0 else { throw TokenKitError.usage("--merges must be at least 1") }
+        guard steps > 0 else { throw TokenKitError.usage("the number of merges must be at least 1", setting: .merges) }
         let clock = Date()
 
         // Replay the merges on each category (in parallel).

@@ -205,7 +205,7 @@ public struct UnigramTrainer: Sendable {
             if final[p] == nil && !metaBytes.contains(p) { final[p] = s }
         }
         if final.count < wanted && cfg.hardVocabLimit {
-            throw TokenKitError.badInput("vocabulary size \(cfg.vocabSize) is too large: only \(final.count + meta.count) pieces can be made from this text (allow fewer with --no-hard-vocab-limit, or hardVocabLimit = false)")
+            throw TokenKitError.badInput("vocabulary size \(cfg.vocabSize) is too large: only \(final.count + meta.count) pieces can be made from this text", setting: .hardVocabLimit)
         }
         let trained = final.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
         var pieces: [Piece] = []
