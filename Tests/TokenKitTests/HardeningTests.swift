@@ -4,6 +4,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitTraining
 
 /// GPT-2's byte alphabet: the printable bytes stand for themselves, the others for U+0100 onward.
 func byteLevelSpelling(_ bytes: [UInt8]) -> String {
