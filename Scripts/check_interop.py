@@ -181,11 +181,15 @@ with tempfile.TemporaryDirectory() as tmp:
         # libraries may differ, but only on ties: where they differ, both totals must be equal.
         def score(ids):
             return sum(sp.get_score(i) for i in ids)
-        differ = [(t, hf.encode(t, add_special_tokens=False).ids, sp.encode(t)) for t in lines]
+        # Lines holding a control piece's text ("<s>") are left out: HF matches it as a special
+        # token, spm as plain text.
+        specials = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if sp.is_control(i) or sp.is_unknown(i)]
+        plain = [t for t in lines if not any(p in t for p in specials)]
+        differ = [(t, hf.encode(t, add_special_tokens=False).ids, sp.encode(t)) for t in plain]
         differ = [(t, h, s) for t, h, s in differ if h != s]
         not_ties = [repr(t[:30]) for t, h, s in differ if abs(score(h) - score(s)) > 1e-3]
         check(f"HF tokenizers and sentencepiece on the tokenkit-trained Unigram ({label}) differ only on ties "
-              f"({len(differ)} tie lines of {len(lines)})", not not_ties, f"{len(not_ties)} lines differ in score, e.g. {not_ties[:3]}")
+              f"({len(differ)} tie lines of {len(plain)})", not not_ties, f"{len(not_ties)} lines differ in score, e.g. {not_ties[:3]}")
 
     # 8. Mixture inference on tokenizers trained by HF tokenizers (Hayase et al.'s protocol: the
     #    training text repeats each category to its share; the category files are the samples).

@@ -32,6 +32,8 @@ public final class Tokenizer: @unchecked Sendable {
     /// The tokenizer.json sub-objects of a tokenizer loaded from one, written back by `convert`.
     public var jsonParts: JSONParts?
 
+    /// Bytes a byte-level tokenizer.json has no token for (text holding one is an error).
+    let missingBytes: [Bool]?
     let rawMatcher: AddedMatcher
     let normalizedMatcher: AddedMatcher
     let scanner: BuiltinPattern?
@@ -49,13 +51,20 @@ public final class Tokenizer: @unchecked Sendable {
         self.patternDescription = patternDescription
         self.defaultPolicy = defaultPolicy
         let modelVocab = model.vocab
+        var missingBytes: [Bool]?
         if modelVocab.tokenCount == 0 { throw TokenKitError.badInput("the vocabulary is empty") }
         if let bpe = model.bpe, bpe.isByteLevel {
             // Byte-level BPE starts from single bytes: a byte without a token would vanish from the
             // output. Real vocabularies (DeepSeek's) lack the 13 bytes that valid UTF-8 never has.
             let utf8Bytes: [UInt8] = Array(0...0xBF) + Array(0xC2...0xF4)
             let missing = utf8Bytes.filter { modelVocab.lookup([$0]) == nil }
-            if let b = missing.first {
+            // HF's trainer limits the alphabet to the bytes it saw (Hayase et al.'s protocol does
+            // so on purpose): such a tokenizer.json loads, and meeting a missing byte is an error.
+            if format == .tokenizerJSON, !missing.isEmpty {
+                var table = [Bool](repeating: false, count: 256)
+                for b in missing { table[Int(b)] = true }
+                missingBytes = table
+            } else if let b = missing.first {
                 throw TokenKitError.badInput("the byte-level vocabulary has no token for byte 0x\(String(b, radix: 16, uppercase: true))"
                                              + (missing.count > 1 ? " (and \(missing.count - 1) other bytes)" : "") + "; such bytes would be dropped")
             }
@@ -65,6 +74,7 @@ public final class Tokenizer: @unchecked Sendable {
             throw TokenKitError.badInput("added token \(String(decoding: t.content, as: UTF8.self).debugDescription) has id \(t.id), "
                                          + "which the vocabulary gives to \(String(decoding: modelVocab.bytes(t.id), as: UTF8.self).debugDescription)")
         }
+        self.missingBytes = missingBytes
         let extra = addedTokens.filter { !modelVocab.contains($0.id) }.map { ($0.content, $0.id) }
         do {
             if extra.allSatisfy({ Int($0.1) >= modelVocab.count }) {
@@ -213,6 +223,9 @@ public final class Tokenizer: @unchecked Sendable {
         if last < p.count || p.isEmpty {
             try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<p.count]), first: position.atStart && last == 0,
                               continuation: !position.atStart && last == 0, policy: policy, ws, &out)
+        }
+        if let missingBytes, let i = p.firstIndex(where: { missingBytes[Int($0)] }) {
+            throw TokenKitError.badInput("byte 0x\(String(p[i], radix: 16, uppercase: true)) at byte offset \(position.offset + i) has no token in this byte-level vocabulary (HF tokenizers would drop it)")
         }
         // A Unigram model without unk_id has no id for an unknown character (HF fails too).
         if case .unigram(let unigram) = model, unigram.unkID == nil, out[start...].contains(.max) {

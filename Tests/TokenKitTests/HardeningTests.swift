@@ -137,9 +137,17 @@ func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> Str
         #expect(tok.vocab.contains(256))
     }
 
-    @Test func byteLevelVocabularyMissingBytesIsAnError() {
-        let missing = loadError(byteLevelJSON(dropBytes: [0x61]))
-        #expect(missing?.message.contains("0x61") == true, "\(String(describing: missing))")
+    @Test func byteLevelVocabularyMissingBytesIsAnError() throws {
+        // A tokenizer.json may lack bytes its training text never had (HF's trainer does that):
+        // it loads, and text with such a byte is an error instead of losing the byte.
+        let partial = try loadText(byteLevelJSON(dropBytes: [0x61])).get()
+        #expect(try partial.encode("xyz") == [0x78 - 1, 0x79 - 1, 0x7A - 1])
+        do {
+            _ = try partial.encode("banana")
+            Issue.record("banana encoded without its a")
+        } catch let e as TokenKitError {
+            #expect(e.message.contains("0x61") && e.message.contains("offset 1"), "\(e)")
+        }
         let ranks = loadError(rankFile(dropBytes: [0x62]), name: "x.tiktoken")
         #expect(ranks?.message.contains("0x62") == true, "\(String(describing: ranks))")
         // The 13 bytes that valid UTF-8 never holds may be missing (DeepSeek's vocabulary).
