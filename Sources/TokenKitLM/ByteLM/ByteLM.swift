@@ -44,6 +44,10 @@ public final class ByteLM: @unchecked Sendable {
         let childCount: Int
         let discount: Double
         let keyMask: UInt64
+        /// Entropy of the distribution after each slot's context (filled in by the builder).
+        let entropies: UnsafePointer<Float>
+
+        @inline(__always) func entropy(_ slot: UnsafePointer<ByteLMFile.Slot>) -> Float { entropies[slot - slots] }
 
         @inline(__always) func prefetch(_ key: UInt64) {
             tk_prefetch(slots + (Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask))
@@ -98,7 +102,8 @@ public final class ByteLM: @unchecked Sendable {
                 slots: (base + l.slotsOffset).assumingMemoryBound(to: ByteLMFile.Slot.self),
                 mask: (1 << l.slotBits) - 1, shift: UInt64(64 - l.slotBits),
                 children: (base + l.childrenOffset).assumingMemoryBound(to: UInt64.self),
-                childCount: l.childCount, discount: l.discount, keyMask: byteMask(k)))
+                childCount: l.childCount, discount: l.discount, keyMask: byteMask(k),
+                entropies: (base + l.entropiesOffset).assumingMemoryBound(to: Float.self)))
         }
         self.levels = levels
         levelPointer = UnsafeMutablePointer<Level>.allocate(capacity: levels.count)
@@ -277,11 +282,13 @@ public final class ByteLM: @unchecked Sendable {
     /// b_t, in bits, for `text[range]` (either output may be skipped); out[0] is text[range.lowerBound].
     public func signals(_ text: UnsafeBufferPointer<UInt8>, range: Range<Int>,
                         surprisal: UnsafeMutablePointer<Float>?, entropy: UnsafeMutablePointer<Float>?) {
-        var work = EntropyWork()
         let lo = range.lowerBound
+        let lv = levelPointer
         walk(text, range: range) { i, slots, depth in
             if let surprisal { surprisal[i - lo] = Float(-log2(probability(of: text[i], slots: slots, depth: depth))) }
-            if let entropy { entropy[i - lo] = Float(self.entropy(slots: slots, depth: depth, work: &work)) }
+            if let entropy {
+                entropy[i - lo] = depth == 0 ? Float(-sumP0LogP0) : lv[depth].entropy(slots[depth - 1].unsafelyUnwrapped)
+            }
         }
     }
 
@@ -336,9 +343,9 @@ public final class ByteLM: @unchecked Sendable {
                     for k in 2...top {
                         let l = lv[k]
                         let s = slots[k - 1].unsafelyUnwrapped
-                        let total = Double(s.pointee.total), d = l.discount
+                        let inv = 1 / Double(s.pointee.total), d = l.discount
                         let n = Int(s.pointee.keyAndCount >> 56) + 1
-                        let gamma = d * Double(n) / total
+                        let gamma = d * Double(n) * inv
                         gammaAll *= gamma
                         for i in 0..<nF { pf[i] *= gamma }
                         // Children and F are both sorted by byte: merge.
@@ -347,7 +354,7 @@ public final class ByteLM: @unchecked Sendable {
                             let c = l.children[Int(s.pointee.childStart) + i]
                             let b = Int(c & 255)
                             while j < nF && fb[j] < b { j += 1 }
-                            if j < nF && fb[j] == b { pf[j] += (Double(c >> 8) - d) / total }
+                            if j < nF && fb[j] == b { pf[j] += (Double(c >> 8) - d) * inv }
                         }
                     }
                 }

@@ -58,7 +58,7 @@ public enum ByteLMBuilder {
         let levels = parallelJobs(order + 1, threads: config.threads) { k in
             buildLevel(keys: raw[k + 1].keys, counts: k == order ? raw[k + 1].counts : cont[k + 1], contextBytes: k)
         }
-        return serialize(levels, order: order, trainingBytes: trainingBytes)
+        return serialize(levels, order: order, trainingBytes: trainingBytes, threads: config.threads)
     }
 
     struct BuiltLevel {
@@ -111,7 +111,50 @@ public enum ByteLMBuilder {
         return BuiltLevel(discount: d, slotBits: bits, slots: slots, contexts: contexts.count, children: children)
     }
 
-    static func serialize(_ levels: [BuiltLevel], order: Int, trainingBytes: Int) -> [UInt8] {
+    /// Computes the entropy of the next-byte distribution after every context, shortest
+    /// contexts first. A context's distribution is p = γ q + a, with q its suffix's distribution
+    /// (whose entropy H_q is already known) and a non-zero only on its children C, so
+    /// H(p) = −Σ_C p log p − γ [(1 − Σ_C q) log γ − H_q − Σ_C q log q]:
+    /// the cost is one q(b) per child, not a pass over all 256 bytes.
+    static func fillEntropies(_ image: inout [UInt8], threads: Int) {
+        let count = image.count
+        image.withUnsafeMutableBytes { p in
+            let base = UnsafeRawPointer(p.baseAddress!)
+            guard let header = try? ByteLMFile.parseHeader(base, count: count, verify: false) else { return }
+            let lm = ByteLM(storage: ByteLMFile.Storage(borrowing: base, count: count), header: header)
+            for k in 1...header.order {
+                let level = lm.levels[k]
+                let out = (p.baseAddress! + header.levels[k].entropiesOffset).assumingMemoryBound(to: Float.self)
+                let parts = evenRanges(1 << header.levels[k].slotBits, parts: threads * 8)
+                _ = parallelJobs(parts.count, threads: threads) { j -> Int in
+                    let chain = UnsafeMutablePointer<UnsafePointer<ByteLMFile.Slot>?>.allocate(capacity: 8)
+                    defer { chain.deallocate() }
+                    for i in parts[j] where level.slots[i].total != 0 {
+                        let s = level.slots + i
+                        let key = s.pointee.keyAndCount & ByteLMFile.keyBits
+                        for d in 1..<k { chain[d - 1] = lm.levels[d].find(key & lm.levels[d].keyMask) }
+                        let hq = k == 1 ? -lm.sumP0LogP0 : Double(lm.levels[k - 1].entropy(chain[k - 2].unsafelyUnwrapped))
+                        let inv = 1 / Double(s.pointee.total), d = level.discount
+                        let n = Int(s.pointee.keyAndCount >> 56) + 1
+                        let gamma = d * Double(n) * inv
+                        var pLogP = 0.0, sumQ = 0.0, qLogQ = 0.0
+                        for c in 0..<n {
+                            let child = level.children[Int(s.pointee.childStart) + c]
+                            let q = lm.probability(of: UInt8(child & 255), slots: chain, depth: k - 1)
+                            let pb = (Double(child >> 8) - d) * inv + gamma * q
+                            pLogP += pb * log2(pb)
+                            sumQ += q
+                            qLogQ += q * log2(q)
+                        }
+                        out[i] = Float(-pLogP - gamma * ((1 - sumQ) * log2(gamma) - hq - qLogQ))
+                    }
+                    return 0
+                }
+            }
+        }
+    }
+
+    static func serialize(_ levels: [BuiltLevel], order: Int, trainingBytes: Int, threads: Int) -> [UInt8] {
         func align(_ x: Int) -> Int { (x + 63) & ~63 }
         var offset = align(ByteLMFile.levelInfoOffset(order + 1))
         var infos: [ByteLMFile.LevelInfo] = []
@@ -120,8 +163,10 @@ public enum ByteLMBuilder {
             offset = align(offset + 16 * l.slots.count)
             let childrenOffset = offset
             offset = align(offset + 8 * l.children.count)
+            let entropiesOffset = offset
+            offset = align(offset + 4 * l.slots.count)
             infos.append(.init(discount: l.discount, slotsOffset: slotsOffset, slotBits: l.slotBits, contextCount: l.contexts,
-                               childrenOffset: childrenOffset, childCount: l.children.count))
+                               childrenOffset: childrenOffset, childCount: l.children.count, entropiesOffset: entropiesOffset))
         }
         var out = [UInt8](repeating: 0, count: offset)
         out.withUnsafeMutableBytes { p in
@@ -139,6 +184,7 @@ public enum ByteLMBuilder {
                 put(UInt64(l.contextCount), o + 24)
                 put(UInt64(l.childrenOffset), o + 32)
                 put(UInt64(l.childCount), o + 40)
+                put(UInt64(l.entropiesOffset), o + 48)
                 levels[k].slots.withUnsafeBytes { s in
                     UnsafeMutableRawBufferPointer(rebasing: p[l.slotsOffset..<l.slotsOffset + s.count]).copyMemory(from: s)
                 }
@@ -146,7 +192,10 @@ public enum ByteLMBuilder {
                     UnsafeMutableRawBufferPointer(rebasing: p[l.childrenOffset..<l.childrenOffset + c.count]).copyMemory(from: c)
                 }
             }
-            put(ByteLMFile.checksum(UnsafeRawPointer(p.baseAddress! + 32), count: offset - 32), 24)
+        }
+        fillEntropies(&out, threads: threads)
+        out.withUnsafeMutableBytes { p in
+            p.storeBytes(of: ByteLMFile.checksum(UnsafeRawPointer(p.baseAddress! + 32), count: offset - 32), toByteOffset: 24, as: UInt64.self)
         }
         return out
     }

@@ -11,11 +11,12 @@ import Glibc
 ///     16  u64 file length            (a truncated file is caught here)
 ///     24  u64 checksum of bytes 32..<length (4-lane multiply-xor; a flipped bit is caught)
 ///     32  u64 training bytes, u64 reserved
-///     48  per order k = 0...order, 48 bytes: f64 discount, u64 slots offset, u64 log2 slot
-///         count, u64 contexts, u64 children offset, u64 children
+///     48  per order k = 0...order, 56 bytes: f64 discount, u64 slots offset, u64 log2 slot
+///         count, u64 contexts, u64 children offset, u64 children, u64 entropies offset
 ///     ... 64-byte aligned sections: each order's slot table (16-byte `Slot`s, open addressing,
-///         linear probing, empty = total 0), then its children (u64: count << 8 | byte, sorted
-///         by byte within a context).
+///         linear probing, empty = total 0), its children (u64: count << 8 | byte, sorted by
+///         byte within a context), and the entropy (f32, bits) of the next-byte distribution
+///         after each slot's context, so that the entropy signal costs one lookup per byte.
 public enum ByteLMFile {
     static let magic = Array("TKBYTELM".utf8)
     static let version: UInt32 = 1
@@ -37,6 +38,7 @@ public enum ByteLMFile {
         var contextCount: Int
         var childrenOffset: Int
         var childCount: Int
+        var entropiesOffset: Int
     }
 
     struct Header {
@@ -56,6 +58,14 @@ public enum ByteLMFile {
             self.base = base
             self.count = count
             mapped = true
+            owned = nil
+        }
+
+        /// A view of memory owned elsewhere (the builder's image, while it fills in entropies).
+        init(borrowing base: UnsafeRawPointer, count: Int) {
+            self.base = base
+            self.count = count
+            mapped = false
             owned = nil
         }
 
@@ -98,7 +108,7 @@ public enum ByteLMFile {
         return h
     }
 
-    static func levelInfoOffset(_ k: Int) -> Int { 48 + 48 * k }
+    static func levelInfoOffset(_ k: Int) -> Int { 48 + 56 * k }
 
     /// Reads and checks the header of an image of `count` bytes. Every problem is a
     /// `badInput` error saying what is wrong (the caller adds the file name).
@@ -138,11 +148,13 @@ public enum ByteLMFile {
         for k in 0...order {
             let o = levelInfoOffset(k)
             let l = LevelInfo(discount: p.loadUnaligned(fromByteOffset: o, as: Double.self), slotsOffset: u64(o + 8),
-                              slotBits: u64(o + 16), contextCount: u64(o + 24), childrenOffset: u64(o + 32), childCount: u64(o + 40))
+                              slotBits: u64(o + 16), contextCount: u64(o + 24), childrenOffset: u64(o + 32), childCount: u64(o + 40),
+                              entropiesOffset: u64(o + 48))
             let slotBytes = l.slotBits >= 1 && l.slotBits <= 40 ? 16 << l.slotBits : -1
             guard l.discount > 0, l.discount < 1, slotBytes > 0, l.slotsOffset >= 0, l.slotsOffset % 64 == 0,
                   l.slotsOffset <= count - slotBytes, l.childrenOffset >= 0, l.childrenOffset % 8 == 0,
-                  l.childCount >= 0, l.childCount <= (count - l.childrenOffset) / 8, l.contextCount < 1 << l.slotBits else {
+                  l.childCount >= 0, l.childCount <= (count - l.childrenOffset) / 8, l.contextCount < 1 << l.slotBits,
+                  l.entropiesOffset >= 0, l.entropiesOffset % 4 == 0, l.entropiesOffset <= count - 4 << l.slotBits else {
                 throw TokenKitError.badInput("corrupt byte LM: the table of order \(k) (header offset \(o)) lies outside the file or is inconsistent")
             }
             levels.append(l)
