@@ -20,12 +20,14 @@ struct TrainByteSpan: ParsableCommand {
             (--order N, cross-fitted). The output is an HF WordPiece tokenizer.json over the GPT-2
             ByteLevel pre-tokenizer (prefix space): 256 bytes, ##+byte, Ġ+byte, learned spans, then
             <|unk|> <|padding|> <|endoftext|>. Word-initial spans whose text starts with ## are skipped
-            (they would read as continuation tokens).
+            (they would read as continuation tokens). --mode seeding --seed-fraction 0 learns the whole
+            vocabulary by BPE inside pre-tokens (the paper's BPE-vocabulary-with-WordPiece baseline).
 
             Examples:
               tokenkit train bytespan --order 6 --vocab-size 32000 -o bytespan.json corpus.txt
               tokenkit train bytespan --lm other.bytelm --signal surprisal --constraint monotonic -o bs.json corpus.txt
               tokenkit train bytespan --order 6 --mode seeding --seed-fraction 0.5 --vocab-size 64000 -o bs64k.json corpus.txt
+              tokenkit train bytespan --mode seeding --seed-fraction 0 --vocab-size 32000 -o bpe-wordpiece.json corpus.txt
             """)
 
     @Option(help: "Byte LM giving the signal (trained on other text).")
@@ -62,11 +64,16 @@ struct TrainByteSpan: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give training files") }
-        if (lm == nil) == (order == nil) { throw ValidationError("give --lm LM or --order N (one of them)") }
+        if lm != nil && order != nil { throw ValidationError("give --lm LM or --order N, not both") }
+        if needsSignal && lm == nil && order == nil { throw ValidationError("give --lm LM or --order N") }
         if let order, !(1...7).contains(order) { throw ValidationError("--order must be between 1 and 7") }
         if !(0...100).contains(percentile) { throw ValidationError("--percentile must be between 0 and 100") }
         if !(0...1).contains(seedFraction) { throw ValidationError("--seed-fraction must be between 0 and 1") }
     }
+
+    /// `--mode seeding --seed-fraction 0` is plain BPE with WordPiece inference (the paper's
+    /// BPEWP baseline): no spans, so no signal.
+    var needsSignal: Bool { !(mode == .seeding && seedFraction == 0) }
 
     mutating func run() throws {
         var config = ByteSpanTrainer.Configuration()
@@ -91,7 +98,9 @@ struct TrainByteSpan: ParsableCommand {
         raw = []
         let result: ByteSpanTrainer.Result = try text.withUnsafeBufferPointer { t in
             let sig: [Float]
-            if let model {
+            if !needsSignal {
+                sig = [Float](repeating: 0, count: t.count)
+            } else if let model {
                 sig = ByteSpanSignals.compute(model, text: t, signal: signal, threads: runOptions.threads)
             } else {
                 sig = try ByteSpanSignals.crossFitted(text: t, order: order!, signal: signal, threads: runOptions.threads) { note($0, quiet: quiet) }

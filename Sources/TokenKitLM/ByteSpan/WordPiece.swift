@@ -22,6 +22,8 @@ public struct ByteWordPiece: Sendable {
     let ids: [[UInt8]: TokenID]
     let unkID: TokenID
     let maxTokenChars: Int
+    /// The special tokens present, which HF cuts out of the text before anything else.
+    let specialIDs: [([UInt8], TokenID)]
 
     public init(tokens: [String], maxInputChars: Int = defaultMaxInputChars) {
         self.tokens = tokens
@@ -34,6 +36,7 @@ public struct ByteWordPiece: Sendable {
         }
         self.ids = ids
         unkID = ids[Array(Self.unk.utf8)] ?? 0
+        specialIDs = Self.specials.compactMap { sp in ids[Array(sp.utf8)].map { (Array(sp.utf8), $0) } }
         maxTokenChars = longest
     }
 
@@ -43,6 +46,7 @@ public struct ByteWordPiece: Sendable {
     /// GPT-2 pre-token start offsets of `text` (HF ByteLevel with `add_prefix_space`: a space is
     /// put first unless the text starts with one; the returned text includes it).
     public static func preTokenize(_ text: UnsafeBufferPointer<UInt8>) -> (text: [UInt8], starts: [Int]) {
+        if text.isEmpty { return ([], []) }
         var t: [UInt8] = []
         t.reserveCapacity(text.count + 1)
         if text.first != 0x20 { t.append(0x20) }
@@ -54,20 +58,49 @@ public struct ByteWordPiece: Sendable {
         return (t, starts)
     }
 
-    /// Encodes text as HF does: pre-tokenize, then greedy longest-prefix matching within each
-    /// pre-token (`##` strings after the first token). Returns the ids and each token's end offset
-    /// in the pre-tokenized text (which has the prefix space).
-    public func encode(_ text: [UInt8]) -> (ids: [TokenID], ends: [Int], text: [UInt8]) {
-        let (t, starts) = text.withUnsafeBufferPointer { Self.preTokenize($0) }
+    /// Encodes text as HF does: the special tokens (added tokens) are cut out first, each
+    /// other piece is pre-tokenized (with its own prefix space) and every pre-token matched
+    /// greedily, longest prefix first (`##` strings after the first token). Returns the ids and
+    /// each token's end offset in `text` (a prefix space belongs to the token that follows it).
+    public func encode(_ text: [UInt8]) -> (ids: [TokenID], ends: [Int]) {
         var ids: [TokenID] = [], ends: [Int] = []
-        ids.reserveCapacity(t.count / 3)
-        ends.reserveCapacity(t.count / 3)
+        ids.reserveCapacity(text.count / 3)
+        ends.reserveCapacity(text.count / 3)
         var key: [UInt8] = []
-        for (w, s) in starts.enumerated() {
-            let e = w + 1 < starts.count ? starts[w + 1] : t.count
-            encodeWord(t, s..<e, key: &key, ids: &ids, ends: &ends)
+        var segmentStart = 0
+        func encodeSegment(_ r: Range<Int>) {
+            if r.isEmpty { return }
+            let (t, starts) = text[r].withUnsafeBufferPointer { Self.preTokenize($0) }
+            let shift = t.count - r.count
+            let mark = ids.count
+            for (w, s) in starts.enumerated() {
+                let e = w + 1 < starts.count ? starts[w + 1] : t.count
+                encodeWord(t, s..<e, key: &key, ids: &ids, ends: &ends)
+            }
+            for i in mark..<ends.count { ends[i] = r.lowerBound + max(0, ends[i] - shift) }
         }
-        return (ids, ends, t)
+        var i = 0
+        while i < text.count {
+            if text[i] == UInt8(ascii: "<"), let (id, length) = special(at: i, in: text) {
+                encodeSegment(segmentStart..<i)
+                ids.append(id)
+                ends.append(i + length)
+                i += length
+                segmentStart = i
+            } else {
+                i += 1
+            }
+        }
+        encodeSegment(segmentStart..<text.count)
+        return (ids, ends)
+    }
+
+    /// The special token spelled at `i`, if any.
+    func special(at i: Int, in text: [UInt8]) -> (TokenID, Int)? {
+        for (s, id) in specialIDs where i + s.count <= text.count && text[i..<(i + s.count)].elementsEqual(s) {
+            return (id, s.count)
+        }
+        return nil
     }
 
     func encodeWord(_ t: [UInt8], _ r: Range<Int>, key: inout [UInt8], ids: inout [TokenID], ends: inout [Int]) {

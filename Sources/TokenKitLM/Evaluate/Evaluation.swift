@@ -40,8 +40,7 @@ public enum TokenizerEvaluation {
         public init(_ wp: ByteWordPiece, name: String) {
             self.init(name: name, vocabSize: wp.tokens.count) { text in
                 let r = wp.encode(text)
-                let shift = r.text.count - text.count
-                return (r.ids, r.ends.map { max(0, $0 - shift) })
+                return (r.ids, r.ends)
             }
         }
     }
