@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenKitCore
+import TokenKit
 import TokenKitFormats
 @testable import TokenKitLM
 
@@ -99,6 +100,27 @@ import TokenKitFormats
             guard case .string(let text)? = c["text"], case .array(let ids)? = c["ids"] else { Issue.record("bad case"); continue }
             let expected = ids.compactMap { v -> TokenID? in if case .number(_, let i?) = v { return TokenID(i) } else { return nil } }
             #expect(wp.encode(text).ids == expected, "\(String(decoding: text, as: UTF8.self).prefix(60))")
+        }
+    }
+
+    /// tokenkit's own tokenizer loader (its WordPiece model) gives HF's ids on the same goldens,
+    /// and the same ids as ByteSpan's encoder on random text.
+    @Test func loaderMatchesHFAndByteSpanEncoder() throws {
+        let path = fixtures + "/bytespan/tokenizer.json"
+        let tok = try TokenizerLoader.load(path)
+        let wp = try #require(try ByteWordPiece.load(try readFile(path), path: path))
+        let goldens = try JSON.parse(try readFile(fixtures + "/goldens/bytespan_hf.json"))
+        guard case .array(let cases)? = goldens["cases"] else { Issue.record("no cases"); return }
+        for c in cases {
+            guard case .string(let text)? = c["text"], case .array(let ids)? = c["ids"] else { continue }
+            let expected = ids.compactMap { v -> TokenID? in if case .number(_, let i?) = v { return TokenID(i) } else { return nil } }
+            #expect(try tok.encode(text) == expected, "\(String(decoding: text, as: UTF8.self).prefix(60))")
+        }
+        var rng = SplitMix64(seed: 5)
+        let pool = Array("ab cd#_-\n\t  ##x<|endoftext|>é日👍".unicodeScalars)
+        for _ in 0..<300 {
+            let s = String(String.UnicodeScalarView((0..<Int(rng.next() % 40)).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }))
+            #expect(try tok.encode(Array(s.utf8)) == wp.encode(Array(s.utf8)).ids, "\(s.debugDescription)")
         }
     }
 
