@@ -105,7 +105,9 @@ struct TrainByteSpan: ParsableCommand {
             } else {
                 sig = try ByteSpanSignals.crossFitted(text: t, order: order!, signal: signal, threads: runOptions.threads) { note($0, quiet: quiet) }
             }
-            note(String(format: "%@ signal of %d bytes in %.1f s", signal.rawValue, t.count, Date().timeIntervalSince(start)), quiet: quiet)
+            if needsSignal {
+                note(String(format: "%@ signal of %d bytes in %.1f s", signal.rawValue, t.count, Date().timeIntervalSince(start)), quiet: quiet)
+            }
             return try sig.withUnsafeBufferPointer { try ByteSpanTrainer(config).train(text: t, starts: starts, signal: $0) }
         }
         try writeFileAtomically(output, Array(result.vocabulary.json().utf8))
