@@ -36,6 +36,15 @@ struct MixtureOptions: ParsableArguments {
         case auto, lines, documents
     }
 
+    @Flag(help: .hidden) var solverLog = false
+    @Option(help: .hidden) var solver: Solver = .matching
+    @Option(help: .hidden) var clpTolerance: Double?
+    @Option(help: .hidden) var saveLPs: String?
+
+    enum Solver: String, ExpressibleByArgument {
+        case matching, sweeps
+    }
+
     func validate() throws {
         if let merges, merges < 1 { throw ValidationError("--merges must be at least 1") }
         if let sampleBytes, sampleBytes < 1 { throw ValidationError("--sample-bytes must be at least 1") }
@@ -47,6 +56,11 @@ struct MixtureOptions: ParsableArguments {
         c.sampleBytes = sampleBytes
         c.units = SampleUnits(rawValue: units.rawValue)
         c.threads = threads
+        // Experiment knobs (hidden): the solver's log on stderr, row generation by sweeps, CLP.
+        if solverLog { c.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        c.matching = solver == .matching
+        if let clpTolerance { c.lp.tolerance = clpTolerance }
+        c.lp.saveDirectory = saveLPs
         return c
     }
 }
