@@ -160,15 +160,19 @@ public struct ByteWordPiece: Sendable {
 }
 
 extension ByteWordPiece {
-    /// Reads a byte-level WordPiece tokenizer.json (as `json()` writes; nil when the model is not
-    /// WordPiece). Ids are the file's; a gap in the ids is an error.
+    /// Reads a byte-level WordPiece tokenizer.json (as `json()` writes; nil for anything else). Ids are the file's; a gap in the ids is an error.
+    static func isNull(_ v: JSON?) -> Bool {
+        guard let v else { return true }
+        if case .null = v { return true }
+        return false
+    }
+
     public static func load(_ data: [UInt8], path: String) throws -> ByteWordPiece? {
         let root: JSON
         do { root = try JSON.parse(data) } catch let e as TokenKitError { throw e.inFile(path) }
-        guard root["model"]?["type"]?.stringValue == "WordPiece" else { return nil }
-        guard root["pre_tokenizer"]?["type"]?.stringValue == "ByteLevel" else {
-            throw TokenKitError.badInput("field pre_tokenizer: a WordPiece model is read here only with the ByteLevel pre-tokenizer ByteSpan writes", file: path)
-        }
+        // Only ByteSpan's shape: other WordPiece files are left to the general loader.
+        guard root["model"]?["type"]?.stringValue == "WordPiece", root["pre_tokenizer"]?["type"]?.stringValue == "ByteLevel",
+              isNull(root["normalizer"]) else { return nil }
         guard case .object(let pairs)? = root["model"]?["vocab"] else {
             throw TokenKitError.badInput("field model.vocab: expected an object of token → id", file: path)
         }
