@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKitSentencePiece"]),
         .target(name: "TokenKitFormats", dependencies: ["TokenKit", "TokenKitTraining"]),
         .target(name: "TokenKitCommands", dependencies: [
-            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining",
+            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining", "TokenKitLM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
@@ -39,6 +39,10 @@ let package = Package(
         .target(name: "CLP", linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]),
         .target(name: "TokenKitMixture", dependencies: ["TokenKitCore", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining", "CLP"]),
         .testTarget(name: "MixtureTests", dependencies: ["TokenKitMixture", "TokenKit", "TokenKitFormats", "TokenKitModels"]),
+        // tokenkit's byte-level n-gram LM, ByteSpan vocabularies and tokenizer evaluation.
+        .target(name: "CPrefetch"),
+        .target(name: "TokenKitLM", dependencies: ["CPrefetch", "TokenKitCore", "TokenKitText", "TokenKit", "TokenKitFormats", "TokenKitAnalysis"]),
+        .testTarget(name: "ByteLMTests", dependencies: ["TokenKitLM", "TokenKit", "TokenKitFormats", "TokenKitCommands"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.

@@ -10,6 +10,7 @@
    tokenizer.json HF tokenizers' ids in tokenkit.
 8. `tokenkit mixture-eval --trainer hf --overlap`: mixtures of the fixture languages, tokenizers
    trained by HF tokenizers, inferred to log10 MSE <= -5 in every trial.
+9. ByteSpan tokenizer.json files written by tokenkit: HF tokenizers gives tokenkit's ids.
 Prints `N passed, N failed` and exits non-zero on any failure.
 """
 import json, os, subprocess, sys, tempfile
@@ -206,6 +207,28 @@ with tempfile.TemporaryDirectory() as tmp:
         worst = max(t["log10_mse"] for t in trials)
         check(f"mixture-eval with HF-trained tokenizers (3 languages, 3 trials, worst log10 MSE {worst:.2f})",
               worst <= -5, json.dumps([round(t["log10_mse"], 2) for t in trials]))
+
+    # 9. ByteSpan: tokenizer.json files written by `tokenkit train bytespan` (frequency and
+    #    seeding modes) load in HF tokenizers and give tokenkit's ids, line by line and whole.
+    golden_txt = os.path.join(FIX, "text", "golden.txt")
+    for mode in ["frequency", "seeding"]:
+        out = os.path.join(tmp, f"bytespan-{mode}.json")
+        subprocess.run([tokenkit, "train", "bytespan", "--order", "3", "--mode", mode, "--seed-fraction", "0.3",
+                        "--vocab-size", "1500", "-q", "-o", out, golden_txt], check=True)
+        hf = Tokenizer.from_file(out)
+        with open(golden_txt, encoding="utf-8", newline="") as f:
+            whole = f.read()
+        # `encode --lines` encodes each line without its "\n" or "\r\n".
+        lines = [l[:-1] if l.endswith("\r") else l for l in whole.split("\n")]
+        run = subprocess.run([tokenkit, "encode", "-m", out, "--lines", "--format", "jsonl", golden_txt],
+                             capture_output=True, text=True)
+        ours = [json.loads(l)["ids"] if l.startswith("{") else json.loads(l) for l in run.stdout.splitlines()]
+        bad = [repr(t[:30]) for t, o in zip(lines, ours) if hf.encode(t).ids != o]
+        check(f"tokenkit-trained ByteSpan ({mode}) in HF tokenizers ({len(ours)} lines)",
+              run.returncode == 0 and not bad and len(ours) >= len(lines) - 1, f"{len(bad)} differ, e.g. {bad[:3]} {run.stderr[-200:]}")
+        run = subprocess.run([tokenkit, "encode", "-m", out, "--format", "json", golden_txt], capture_output=True, text=True)
+        check(f"tokenkit-trained ByteSpan ({mode}), whole text", run.returncode == 0 and json.loads(run.stdout) == hf.encode(whole).ids,
+              run.stderr[-200:])
 
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

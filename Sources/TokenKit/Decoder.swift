@@ -6,6 +6,9 @@ import TokenKitCore
 public indirect enum Decoder: Sendable {
     case byteLevel
     case replace(pattern: [UInt8], content: [UInt8])
+    /// A Replace whose regex is `^LITERAL`: the literal at the start of each token (ByteSpan's
+    /// `^##`, which strips the continuation prefix token by token).
+    case replacePrefix(pattern: [UInt8], content: [UInt8])
     case byteFallback
     case fuse
     case strip(content: [UInt8], start: Int, stop: Int)
@@ -25,6 +28,8 @@ public indirect enum Decoder: Sendable {
             return tokens
         case .replace(let pattern, let content):
             return tokens.map { replacingAll($0, pattern, with: content) }
+        case .replacePrefix(let pattern, let content):
+            return tokens.map { $0.starts(with: pattern) ? content + $0.dropFirst(pattern.count) : $0 }
         case .byteFallback:
             return tokens.map { t in
                 if t.count == 6, t.starts(with: Array("<0x".utf8)), t[5] == UInt8(ascii: ">"),

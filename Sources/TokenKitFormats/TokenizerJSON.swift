@@ -354,6 +354,9 @@ public enum TokenizerJSON {
             return .wordPiece(prefix: Array((try f["prefix"].optionalString() ?? "##").utf8), cleanup: try f["cleanup"].bool(default: true))
         case "Replace":
             let (regex, literal) = try pattern(f["pattern"])
+            if let regex, regex.hasPrefix("^"), !regex.dropFirst().contains(where: { "\\^$.|?*+()[]{}".contains($0) }) {
+                return .replacePrefix(pattern: Array(regex.dropFirst().utf8), content: Array(try f["content"].string().utf8))
+            }
             guard let literal else { throw f["pattern"].fail("regex Replace decoders are not supported (\(regex!))") }
             return .replace(pattern: Array(literal.utf8), content: Array(try f["content"].string().utf8))
         case "Strip":
