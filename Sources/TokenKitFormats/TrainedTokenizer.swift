@@ -28,7 +28,7 @@ public struct TrainingPipeline: Sendable {
             "{\"type\": \"Sequence\", \"pretokenizers\": [\(splitOnly(regex)), \(byteLevel)]}"
         }
         switch preTokenizer {
-        case "r50k", "gpt2", "p50k", "cl100k", "o200k":
+        case "r50k", "gpt2", "p50k", "cl100k", "o200k", "superbpe", "superword":
             let (pre, _) = try TiktokenFormat.preTokenizer(for: preTokenizer)
             guard case .builtin(let b) = pre else { throw TokenKitError.usage("unknown pre-tokenizer \(preTokenizer)") }
             self.preTokenizer = pre
