@@ -93,18 +93,21 @@ with tempfile.TemporaryDirectory() as tmp:
     # 4.
     hf = Tokenizer.from_file(full)
     for text_path in [os.path.join(FIX, "text", "golden.txt"), *texts]:
-        with open(text_path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
+        with open(text_path, encoding="utf-8", newline="") as f:
+            whole_text = f.read()
+        lines = whole_text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
         lines_path = os.path.join(tmp, "lines.txt")
-        with open(lines_path, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines))
+        with open(lines_path, "w", encoding="utf-8", newline="") as f:
+            f.write("\n".join(lines) + "\n")
         ours = ids(full, [], lines_path)
         bad = [repr(t[:40]) for t, o in zip(lines, ours) if hf.encode(t, add_special_tokens=False).ids != o]
         check(f"HF tokenizers on tokenkit's SuperBPE, {os.path.basename(text_path)} ({len(lines)} lines)",
               not bad and len(ours) == len(lines), f"{len(bad)} differ, e.g. {bad[:3]}")
         whole = subprocess.run([tokenkit, "encode", "-m", full, "--format", "json", text_path],
                                check=True, capture_output=True).stdout.decode()
-        want = hf.encode(open(text_path, encoding="utf-8").read(), add_special_tokens=False).ids
+        want = hf.encode(whole_text, add_special_tokens=False).ids
         check(f"HF tokenizers on tokenkit's SuperBPE, {os.path.basename(text_path)} whole", json.loads(whole) == want)
         check(f"--tiktoken ranks give the tokenizer.json's ids, {os.path.basename(text_path)}",
               ids(ranks, ["--pattern", "superword"], lines_path) == ours)
