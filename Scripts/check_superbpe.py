@@ -7,6 +7,7 @@ stage-2 reference (Scripts/superbpe_reference.py), and its output in HF tokenize
 2. --from-merges a tokenizer trained on other text, where many inherited merges never occur in
    stage 2: identical merges with unused merges kept (default) and dropped (--drop-unused-merges).
 3. Sharded stage 2 (count-superwords, merge-counts, --from-stage2-counts) equals 2.
+5. A --random-chunks (TokenAdapt) tokenizer gives tokenkit's ids in HF tokenizers.
 4. HF tokenizers loads the output and gives tokenkit's ids on the golden text and on the
    training text, line by line and whole; the --tiktoken ranks give the same ids in tokenkit.
 
@@ -111,6 +112,17 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"HF tokenizers on tokenkit's SuperBPE, {os.path.basename(text_path)} whole", json.loads(whole) == want)
         check(f"--tiktoken ranks give the tokenizer.json's ids, {os.path.basename(text_path)}",
               ids(ranks, ["--pattern", "superword"], lines_path) == ours)
+
+    # 5. TokenAdapt-style training on random windows: the tokenizer (no pre-tokenizer) in HF.
+    rc = os.path.join(tmp, "rc.json")
+    subprocess.run([tokenkit, "train", "bpe", "-q", "--vocab-size", "1500", "--random-chunks", "paper", "--seed", "1",
+                    "--max-token-length", "30", "-o", rc, *texts], check=True)
+    hf = Tokenizer.from_file(rc)
+    golden_path = os.path.join(FIX, "text", "golden.txt")
+    want = hf.encode(open(golden_path, encoding="utf-8", newline="").read(), add_special_tokens=False).ids
+    got = json.loads(subprocess.run([tokenkit, "encode", "-m", rc, "--format", "json", golden_path],
+                                    check=True, capture_output=True).stdout.decode())
+    check("--random-chunks tokenizer in HF tokenizers, golden.txt", got == want)
 
 print(f"superbpe: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -14,8 +14,7 @@ func fixture(_ relative: String) -> String { fixtures + "/" + relative }
 
 /// Words of random text over a small alphabet with spaces and colons, so pairs repeat a lot and
 /// the filters have work to do.
-func randomWords(_ rng: inout SplitMix64, count: Int) -> WordCounts {
-    let pool = Array("ab c:".utf8) + [0xC3, 0xA9]
+func randomWords(_ rng: inout SplitMix64, count: Int, pool: [UInt8] = Array("ab c:".utf8) + [0xC3, 0xA9]) -> WordCounts {
     var w = WordCounts()
     for _ in 0..<count {
         let word = (0..<(1 + Int(rng.next() % 24))).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
@@ -80,7 +79,8 @@ func naiveReplay(_ words: WordCounts, _ merges: [(TokenID, TokenID, TokenID)]) -
         let words = randomWords(&rng, count: 500)
         var config = BPETrainer.Configuration()
         config.vocabSize = 320
-        let stage1 = try BPETrainer(config).train(words: randomWords(&rng, count: 200))
+        // Stage 1 on text with letters stage 2 never has, so some inherited merges never occur.
+        let stage1 = try BPETrainer(config).train(words: randomWords(&rng, count: 200, pool: Array("ab cxy".utf8)))
         let inherited = stage1.merges.map { (stage1.tokens[Int($0.0)], stage1.tokens[Int($0.1)]) }
         var c = SuperBPETrainer.Configuration()
         c.vocabSize = 700
@@ -155,5 +155,77 @@ func naiveReplay(_ words: WordCounts, _ merges: [(TokenID, TokenID, TokenID)]) -
         #expect(MultiWordStats.isMultiWord(Array("▁New▁York".utf8)))
         #expect(!MultiWordStats.isMultiWord(Array(" the ".utf8)))
         #expect(!MultiWordStats.isMultiWord(Array("▁the".utf8)))
+    }
+}
+
+@Suite struct LongPieceBPETests {
+    /// BPE by definition: merge the lowest-ranked adjacent pair (leftmost on ties) until none.
+    func naiveEncode(_ piece: [UInt8], _ merges: [(TokenID, TokenID, TokenID)]) -> [TokenID] {
+        var rank: [UInt64: (Int, TokenID)] = [:]
+        for (k, m) in merges.enumerated() where rank[UInt64(m.0) << 32 | UInt64(m.1)] == nil { rank[UInt64(m.0) << 32 | UInt64(m.1)] = (k, m.2) }
+        var s = piece.map { TokenID($0) }
+        while s.count > 1 {
+            var best = -1, bestRank = Int.max
+            for i in 0..<(s.count - 1) {
+                if let r = rank[UInt64(s[i]) << 32 | UInt64(s[i + 1])], r.0 < bestRank { best = i; bestRank = r.0 }
+            }
+            if best < 0 { break }
+            s[best] = rank[UInt64(s[best]) << 32 | UInt64(s[best + 1])]!.1
+            s.remove(at: best + 1)
+        }
+        return s
+    }
+
+    @Test func longPiecesMergeInRankOrder() throws {
+        var rng = SplitMix64(seed: 11)
+        var config = BPETrainer.Configuration()
+        config.vocabSize = 600
+        let r = try BPETrainer(config).train(words: randomWords(&rng, count: 2000))
+        let model = BPEModel(vocab: try TokenTable(r.tokens.enumerated().map { ($0.element, TokenID($0.offset)) }),
+                             merges: r.merges, symbols: .bytes, wholePieceFirst: false)
+        var scratch = BPEScratch()
+        let pool = Array("ab c:".utf8)
+        // Lengths around each strategy's limits: short (≤ 48), medium (≤ 4096) and large.
+        for length in [2, 47, 48, 49, 50, 120, 1000, 4095, 4096, 4097, 6000] {
+            for trial in 0..<3 {
+                let piece = trial == 2 ? [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    : (0..<length).map { _ in pool[Int(rng.next() % UInt64(pool.count))] }
+                var out: [TokenID] = []
+                piece.withUnsafeBufferPointer { model.encode($0, into: &out, scratch: &scratch) }
+                #expect(out == naiveEncode(piece, r.merges), "length \(length), trial \(trial)")
+            }
+        }
+    }
+}
+
+@Suite struct RandomChunkTests {
+    @Test func windowsCoverTheTextAndIgnoreThreads() throws {
+        let dir = NSTemporaryDirectory() + "superbpe-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 5)
+        var text: [UInt8] = []
+        for _ in 0..<40_000 { text += Array(["the ", "cat ", "é", "\n", "sat. "][Int(rng.next() % 5)].utf8) }
+        try writeFileAtomically(dir + "/t.txt", text)
+        let spec = try RandomChunks.parse("3-7")
+        let one = try spec.countWords([dir + "/t.txt"], seed: 9, threads: 1)
+        let two = try spec.countWords([dir + "/t.txt"], seed: 9, threads: 3)
+        var a: [[UInt8]: Int64] = [:], b: [[UInt8]: Int64] = [:]
+        for i in 0..<one.count { a[one.word(i)] = one.counts[i] }
+        for i in 0..<two.count { b[two.word(i)] = two.counts[i] }
+        #expect(a == b)
+        // Every window has 3–7 characters (the last of a block may be shorter), and the windows
+        // hold every byte of the text.
+        var bytes: Int64 = 0, short: Int64 = 0
+        for (w, c) in a {
+            let chars = String(decoding: w, as: UTF8.self).unicodeScalars.count
+            #expect(chars <= 7)
+            if chars < 3 { short += c }
+            bytes += Int64(w.count) * c
+        }
+        #expect(bytes == Int64(text.count))
+        #expect(short <= 2)
+        #expect(throws: TokenKitError.self) { _ = try RandomChunks.parse("0-4") }
+        #expect(try RandomChunks.parse("paper").lengths.count == 10)
     }
 }
