@@ -58,7 +58,7 @@ with tempfile.TemporaryDirectory() as tmp:
     tk_start = best(lambda: run(empty), a.repeats)
     tk_total = best(lambda: run(a.text), a.repeats)
     out = os.path.join(tmp, "ids.bin")
-    subprocess.run([a.tokenkit, "encode", "-m", a.model, "--format", "bin", "--dtype", "uint32", "-o", out, a.text],
+    subprocess.run([a.tokenkit, "encode", "-m", a.model, "--format", "bin", "--dtype", "u32", "-o", out, a.text],
                    check=True, capture_output=True)
     ours = array.array("I", open(out, "rb").read()).tolist()
 whole = tok.encode(text, add_special_tokens=False).ids
