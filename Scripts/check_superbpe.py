@@ -8,6 +8,7 @@ stage-2 reference (Scripts/superbpe_reference.py), and its output in HF tokenize
    stage 2: identical merges with unused merges kept (default) and dropped (--drop-unused-merges).
 3. Sharded stage 2 (count-superwords, merge-counts, --from-stage2-counts) equals 2.
 5. A --random-chunks (TokenAdapt) tokenizer gives tokenkit's ids in HF tokenizers.
+6. `supertokens add` (MWT): HF tokenizers gives tokenkit's ids with the added n-grams.
 4. HF tokenizers loads the output and gives tokenkit's ids on the golden text and on the
    training text, line by line and whole; the --tiktoken ranks give the same ids in tokenkit.
 
@@ -123,6 +124,16 @@ with tempfile.TemporaryDirectory() as tmp:
     got = json.loads(subprocess.run([tokenkit, "encode", "-m", rc, "--format", "json", golden_path],
                                     check=True, capture_output=True).stdout.decode())
     check("--random-chunks tokenizer in HF tokenizers, golden.txt", got == want)
+
+    # 6. MWT: n-grams added to a tokenizer as single_word + lstrip tokens; HF gives the same ids.
+    mwt = os.path.join(tmp, "mwt.json")
+    subprocess.run([tokenkit, "supertokens", "add", "-m", full, "--top", "300", "-o", mwt, *texts], check=True)
+    hf = Tokenizer.from_file(mwt)
+    for text_path in [golden_path, *texts]:
+        want = hf.encode(open(text_path, encoding="utf-8", newline="").read(), add_special_tokens=False).ids
+        got = json.loads(subprocess.run([tokenkit, "encode", "-m", mwt, "--format", "json", text_path],
+                                        check=True, capture_output=True).stdout.decode())
+        check(f"supertokens add: HF tokenizers gives tokenkit's ids, {os.path.basename(text_path)}", got == want)
 
 print(f"superbpe: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -229,3 +229,26 @@ func naiveReplay(_ words: WordCounts, _ merges: [(TokenID, TokenID, TokenID)]) -
         #expect(try RandomChunks.parse("paper").lengths.count == 10)
     }
 }
+
+@Suite struct SupertokenMatchingTests {
+    /// Expectations observed with HF tokenizers 0.22.1 on cl100k plus MWT tokens: a dropped
+    /// single_word match ("it is" inside "limit is") consumes its text, so "is given" is not
+    /// found there; a non-ASCII non-word character ("—") is a word boundary.
+    @Test func singleWordMatchesAsHF() throws {
+        var rng = SplitMix64(seed: 2)
+        var config = BPETrainer.Configuration()
+        config.vocabSize = 300
+        let r = try BPETrainer(config).train(words: randomWords(&rng, count: 100, pool: Array("its ongvelm—".utf8)))
+        let base = try TrainingPipeline(preTokenizer: "superbpe", normalizer: "none").tokenizer(r, specials: [], name: "t")
+        let tok = try MultiWordTokens.extend(base, with: [Array("it is".utf8), Array("is given".utf8), Array("its own".utf8)])
+        let itIs = tok.addedTokens[0].id, isGiven = tok.addedTokens[1].id, itsOwn = tok.addedTokens[2].id
+        #expect(!(try tok.encode("the limit is given")).contains(isGiven))
+        #expect(try tok.encode("the limit, is given").contains(isGiven))
+        #expect(try tok.encode("x—its own").contains(itsOwn))
+        #expect(!(try tok.encode("x—its owner")).contains(itsOwn))
+        // lstrip: the spaces before the match are part of it, so nothing else encodes them.
+        let ids = try tok.encode("so   it is")
+        let so = try base.encode("so")
+        #expect(ids.last == itIs && ids.count == so.count + 1)
+    }
+}
