@@ -97,7 +97,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for text_path in [os.path.join(FIX, "text", "golden.txt"), *texts]:
         with open(text_path, encoding="utf-8", newline="") as f:
             whole_text = f.read()
-        lines = whole_text.split("\n")
+        # tokenkit --lines ends a line at "\n" or "\r\n"; give HF the same lines.
+        lines = [l[:-1] if l.endswith("\r") else l for l in whole_text.split("\n")]
         if lines and lines[-1] == "":
             lines.pop()
         lines_path = os.path.join(tmp, "lines.txt")
