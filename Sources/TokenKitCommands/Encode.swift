@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitModels
+import TokenKitSentencePiece
 
 enum EncodeFormat: String, ExpressibleByArgument, CaseIterable {
     case ids, pieces, json, jsonl, bin
@@ -77,12 +79,24 @@ struct Encode: ParsableCommand {
         }
     }
 
+    /// BPE models, tokenizer.json's or SentencePiece's, have merges to drop.
+    static func takesDropout(_ model: TokenizerModel) -> Bool {
+        switch model {
+        case .bpe: true
+        case .sentencePiece(let spm): spm.modelType == .bpe
+        case .unigram, .wordPiece: false
+        }
+    }
+
     var isStochastic: Bool { stochastok != nil || dropout != nil || alpha != nil || nbest != nil }
 
     mutating func run() throws {
         let tok = try model.load()
         if alpha != nil || nbest != nil, tok.sentencePiece?.modelType != .unigram {
             throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a \(tok.modelName) model (use --dropout or --stochastok)")
+        }
+        if dropout != nil, !Encode.takesDropout(tok.model) {
+            throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (use --stochastok, or --alpha for Unigram sampling)")
         }
         let inputs = files.isEmpty ? ["-"] : files
         var sampling: EncodeDriver.Sampling?

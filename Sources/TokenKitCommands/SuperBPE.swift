@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitSuperwords

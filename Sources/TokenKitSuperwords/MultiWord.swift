@@ -1,5 +1,6 @@
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 
 /// Multi-word tokens (MWT, Gee et al. 2023): the most frequent word n-grams of a corpus, added
 /// to an existing tokenizer as HF added tokens that match only whole words.

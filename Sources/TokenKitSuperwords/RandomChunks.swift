@@ -1,5 +1,6 @@
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 
 /// TokenAdapt's supertoken learning (Sharthak et al. 2025): the text is cut into random windows
 /// of characters and each window is a training word, so BPE merges may cross spaces in a single

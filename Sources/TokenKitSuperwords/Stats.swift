@@ -1,5 +1,6 @@
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 
 /// Which tokens span more than one word: those whose bytes hold two or more non-empty parts
 /// when cut at spaces (and at SentencePiece's `▁`), e.g. " of the", "▁New▁York"; not " the" or

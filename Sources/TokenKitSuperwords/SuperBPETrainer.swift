@@ -1,5 +1,6 @@
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitModels
 
 /// SuperBPE's second stage (Liu, Hayase et al. 2025): BPE resumed on words cut by the

@@ -3,6 +3,7 @@ import Testing
 @testable import TokenKitSuperwords
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitText
