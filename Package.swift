@@ -26,12 +26,15 @@ let package = Package(
         .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKitSentencePiece"]),
         .target(name: "TokenKitFormats", dependencies: ["TokenKit", "TokenKitTraining"]),
         .target(name: "TokenKitCommands", dependencies: [
-            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining", "TokenKitLM",
+            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining", "TokenKitLM", "TokenKitSuperwords",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
         // Mutation fuzzer over every loader (Scripts/fuzz runs it for a bounded time).
         .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore"]),
+        // SuperBPE stage 2, MWT supertokens, random-chunk training, multi-word statistics.
+        .target(name: "TokenKitSuperwords", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKit", "TokenKitFormats", "TokenKitTraining"]),
+        .testTarget(name: "SuperwordTests", dependencies: ["TokenKitSuperwords", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece", "TokenKitModels"]),
         .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitTraining", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU", "TokenKitSentencePiece"]),
         .testTarget(name: "AnalysisTests", dependencies: ["TokenKitAnalysis"]),

@@ -98,8 +98,11 @@ public final class Tokenizer: @unchecked Sendable {
     /// Whether cutting the input at line starts gives the same ids as encoding it whole,
     /// which lets long inputs stream in bounded memory and spread over threads.
     /// SentencePiece models are not: their dummy prefix and whitespace folding look at the
-    /// ends of the text.
-    public var canChunk: Bool { sentencePiece == nil && (normalizer?.isChunkSafe ?? true) }
+    /// ends of the text. Nor are added tokens with `lstrip`: a match at a line start takes the
+    /// line end before it.
+    public var canChunk: Bool {
+        sentencePiece == nil && (normalizer?.isChunkSafe ?? true) && !addedTokens.contains { $0.lstrip }
+    }
 
     /// A tokenizer for a SentencePiece `.model`.
     public convenience init(sentencePiece spm: SentencePieceModel, name: String) throws {

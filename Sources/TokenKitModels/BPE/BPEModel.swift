@@ -209,6 +209,8 @@ public struct BPEModel: Sendable {
         if scratch.symbols.count > 1 {
             if scratch.symbols.count <= 48 {
                 mergeSmall(&scratch)
+            } else if scratch.symbols.count <= BPEModel.mediumLength, scratch.dropThreshold == 0 {
+                mergeMedium(&scratch)
             } else {
                 mergeLarge(&scratch)
             }

@@ -42,6 +42,10 @@ public struct BPETrainer {
         public var unmergeable: Int
         /// Count of each merge's pair when it was chosen.
         public var counts: [Int64]
+
+        public init(merges: [(TokenID, TokenID, TokenID)], tokens: [[UInt8]], unmergeable: Int, counts: [Int64]) {
+            (self.merges, self.tokens, self.unmergeable, self.counts) = (merges, tokens, unmergeable, counts)
+        }
     }
 
     public let configuration: Configuration
