@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKitSentencePiece"]),
         .target(name: "TokenKitFormats", dependencies: ["TokenKit"]),
         .target(name: "TokenKitCommands", dependencies: [
-            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture",
+            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitByteProb",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CLP", linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]),
         .target(name: "TokenKitMixture", dependencies: ["TokenKitCore", "TokenKit", "TokenKitFormats", "TokenKitModels", "CLP"]),
         .testTarget(name: "MixtureTests", dependencies: ["TokenKitMixture", "TokenKit", "TokenKitFormats", "TokenKitModels"]),
+        .target(name: "TokenKitByteProb", dependencies: ["TokenKit", "TokenKitCore", "TokenKitText"]),
+        .testTarget(name: "ByteProbTests", dependencies: ["TokenKitByteProb", "TokenKit", "TokenKitFormats", "TokenKitCore"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.

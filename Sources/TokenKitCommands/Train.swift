@@ -9,7 +9,7 @@ import TokenKitSentencePiece
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a tokenizer.",
-        subcommands: [TrainBPE.self, TrainUnigram.self])
+        subcommands: [TrainBPE.self, TrainUnigram.self, TrainLM.self])
 }
 
 /// Where training text comes from and how it is cut into words.
