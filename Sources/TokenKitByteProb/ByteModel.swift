@@ -76,11 +76,38 @@ public final class ByteModel {
     /// `window` + some continuation: the window itself or one of the probes.
     func isValidPrefix(_ window: [UInt8], _ want: [TokenID], probe: Bool = true) -> Bool {
         if let e = space.encode(window[...]), e == want { return true }
+        // Models that need whole characters: a window ending inside one (byte-fallback tokens)
+        // is judged with the ways to finish that character.
+        let finish = space.tokenizer.model.isByteLevel ? [] : Self.completions(window)
+        if !finish.isEmpty {
+            for c in finish {
+                if let e = space.encode((window + c)[...]), e.starts(with: want) { return true }
+            }
+            return false
+        }
         guard probe else { return false }
         for c in Self.probes {
             if let e = space.encode((window + c)[...]), e.starts(with: want) { return true }
         }
         return false
+    }
+
+    /// Byte strings that complete a UTF-8 character cut at the end of `s` (none when it ends on a
+    /// character boundary): every first continuation byte, a few for the later ones.
+    static func completions(_ s: [UInt8]) -> [[UInt8]] {
+        var i = s.count - 1
+        var have = 0
+        while i >= 0 && s[i] & 0xC0 == 0x80 && have < 3 { i -= 1; have += 1 }
+        guard i >= 0 else { return [] }
+        let lead = s[i]
+        let size = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        let missing = size - 1 - have
+        guard missing > 0 else { return [] }
+        let firsts = (0x80...0xBF).map { UInt8($0) }
+        let later: [UInt8] = [0x80, 0x95, 0xAA, 0xBF]
+        var out: [[UInt8]] = firsts.map { [$0] }
+        for _ in 1..<missing { out = out.flatMap { p in later.map { p + [$0] } } }
+        return out.filter { String(validating: s[i...] + $0, as: UTF8.self) != nil }
     }
 
     /// The valid token sequences that spell `window` exactly (usually one; two or more where a
@@ -175,7 +202,13 @@ public final class ByteModel {
         }
         var exacts: [[TokenID]] = []
         var weights: [Double] = []
-        if !onlyPrefix {
+        if onlyPrefix {
+            // Tokens that spell just the dummy prefix ("▁" alone, before a byte-fallback character).
+            for t in space.tokens(startingWith: m[...]) where space.tokenBytes[Int(t)].count == n && isValidPrefix(m, [t]) {
+                exacts.append([t])
+                weights.append(try lm.logProb(t, after: anchorTokens))
+            }
+        } else {
             for tail in spellings(m[a..<n]) {
                 exacts.append(tail)
                 weights.append(try logProb(of: tail, after: anchorTokens))
@@ -299,7 +332,7 @@ public final class ByteModel {
         var logs: [[Double]] = Array(repeating: [], count: 256)
         for c in cs.covers { logs[Int(c.nextByte)].append(c.logWeight) }
         var endLog = -Double.infinity
-        if cs.exact.isEmpty {
+        if cs.canonicalIndex == nil && !space.prefix.isEmpty && text.isEmpty {
             endLog = try lm.logEnd(after: cs.anchorTokens)
         }
         for (i, tail) in cs.exact.enumerated() where cs.exactLogWeights[i] > -.infinity {

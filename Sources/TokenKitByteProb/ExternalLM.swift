@@ -18,10 +18,11 @@ public final class ExternalLM: TokenLM {
         let words = Self.split(command)
         guard let exe = words.first else { throw TokenKitError.usage("--lm-command is empty") }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = words
-        _ = exe
+        process.arguments = [exe] + words.dropFirst()
         process.standardInput = input
         process.standardOutput = output
+        // A command that exits early must give an error, not kill tokenkit with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         do {
             try process.run()
         } catch {
