@@ -264,7 +264,9 @@ public final class ByteModel {
         func check(_ t: Int) -> Bool {
             let space = model.space
             let tb = space.tokenBytes[t]
-            guard !tb.isEmpty, space.reachable[t] else { return false }
+            // (SentencePiece's lone "▁" does not encode to itself but starts words spelled with
+            // byte tokens: the window check decides there.)
+            guard !tb.isEmpty, space.reachable[t] || space.wordAnchored else { return false }
             // Only a token ending in white space can be re-split by what follows it.
             let ws = tb.last.map { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) } ?? false
             return model.isValidPrefix(window + tb, tokens + [TokenID(t)], probe: ws)
@@ -275,16 +277,42 @@ public final class ByteModel {
             return known[t] == 2
         }
 
+        static func isSpace(_ b: UInt8?) -> Bool { b.map { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) } ?? false }
+
+        /// White space at a token's edges that a look-ahead pre-tokenizer may split differently:
+        /// trailing white space, or leading white space other than one space before a non-space.
+        static func touchesSpace(_ tb: [UInt8]) -> Bool {
+            if isSpace(tb.last) { return true }
+            guard isSpace(tb.first) else { return false }
+            return !(tb[0] == 0x20 && tb.count > 1 && !isSpace(tb[1]))
+        }
+
         /// Checks every token at once, in parallel (for LMs that give every token a probability).
+        ///
+        /// Performance note: re-encoding the window with each of 100k tokens is the cost of a
+        /// step. Where white space is not involved (the window does not end with it, the token has
+        /// none at its edges but a single leading space) the pre-tokenizer splits at the boundary the same way
+        /// in the window and in the pair, so the cached pair row of the last token decides
+        /// (BPE: a valid sequence plus a valid pair is valid). `exact` re-encodes every candidate.
         func fillAll() {
             if filled { return }
             filled = true
             let n = known.count
+            let space = model.space
+            let row: [UInt64]? = model.exact || space.wordAnchored || Self.isSpace(window.last) ? nil
+                : tokens.last.map { space.pairRow($0) }
             let per = 2048
             known.withUnsafeMutableBufferPointer { out in
                 let base = out.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: (n + per - 1) / per) { c in
-                    for t in (c * per)..<min(n, (c + 1) * per) where base[t] == 0 { base[t] = self.check(t) ? 2 : 1 }
+                    for t in (c * per)..<min(n, (c + 1) * per) where base[t] == 0 {
+                        let tb = space.tokenBytes[t]
+                        if let row, !tb.isEmpty, !Self.touchesSpace(tb) {
+                            base[t] = row[t >> 6] & (1 << UInt64(t & 63)) != 0 ? 2 : 1
+                        } else {
+                            base[t] = self.check(t) ? 2 : 1
+                        }
+                    }
                 }
             }
         }
