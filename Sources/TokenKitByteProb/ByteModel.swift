@@ -193,9 +193,15 @@ public final class ByteModel {
                     guard tb.count > n - j else { continue }
                     let lp = try lm.logProb(t, after: context)
                     if lp == -.infinity { continue }
-                    // Cheap rejection first: a valid cover re-encodes to itself, possibly once a
-                    // continuation is added.
-                    guard isValidPrefix(head + tb, pj + [t]) else { continue }
+                    // A valid cover re-encodes to itself, possibly once a continuation is added;
+                    // only a token ending in white space can be re-split by what follows. Away
+                    // from white space the cached pair check decides (see Followers.fillAll).
+                    let last = pj.last ?? anchorTokens.last
+                    if !exact, !space.wordAnchored, let last, !Followers.isSpace(j > 0 ? m[j - 1] : nil), !Followers.touchesSpace(tb) {
+                        guard space.pairValid(last, t) else { continue }
+                    } else {
+                        guard isValidPrefix(head + tb, pj + [t], probe: Followers.isSpace(tb.last) || exact) else { continue }
+                    }
                     covers.append(Cover(tail: pj + [t], nextByte: tb[n - j], logWeight: logPj + lp))
                 }
             }
