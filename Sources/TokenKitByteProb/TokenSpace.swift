@@ -45,6 +45,9 @@ public final class TokenSpace: @unchecked Sendable {
         var prefix: [UInt8] = []
         let added = Set(tok.addedTokens.map(\.id))
         var anchored = false
+        guard tok.modelName.hasPrefix("BPE") else {
+            throw TokenKitError.badInput("byteprob needs a BPE tokenizer; \(tok.name) is \(tok.modelName)")
+        }
         if let spm = tok.sentencePiece {
             if spm.normalizerSpec.addDummyPrefix { prefix = [0x20] }
             let meta: [UInt8] = [0xE2, 0x96, 0x81]
@@ -59,9 +62,6 @@ public final class TokenSpace: @unchecked Sendable {
             }
             anchored = spm.trainerSpec.splitByWhitespace && !spm.trainerSpec.treatWhitespaceAsSuffix
         } else {
-            guard tok.model.isByteLevel || tok.format == .tiktoken || tok.unigram == nil else {
-                throw TokenKitError.badInput("byteprob needs a BPE tokenizer; \(tok.name) is \(tok.modelName)")
-            }
             for id in tok.model.vocab.ids where !added.contains(id) {
                 // Decoding one token gives the bytes it adds, for any decoder that works token by token.
                 bytes[Int(id)] = tok.model.isByteLevel ? tok.model.vocab.bytes(id) : ((try? tok.decode([id])) ?? [])
