@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tokenkit", targets: ["tokenkit"]),
-        .library(name: "TokenKit", targets: ["TokenKit", "TokenKitFormats"]),
+        .library(name: "TokenKit", targets: ["TokenKit", "TokenKitFormats", "TokenKitTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,25 +17,29 @@ let package = Package(
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n")]),
         .target(name: "TokenKitCore"),
         .target(name: "TokenKitText", dependencies: ["TokenKitCore", "CICU"]),
-        .target(name: "TokenKitModels", dependencies: ["TokenKitCore"]),
+        // Corpus reading and word counting, shared by every trainer and by mixture sampling.
+        .target(name: "TokenKitTraining", dependencies: ["TokenKitCore", "TokenKitText"]),
+        // One folder per model (BPE, Unigram, WordPiece, StochasTok), each with its trainer.
+        .target(name: "TokenKitModels", dependencies: ["TokenKitCore", "TokenKitTraining"]),
+        // The SentencePiece `.model` format: protobuf, specs, precompiled charsmap, spm's encoder.
+        .target(name: "TokenKitSentencePiece", dependencies: ["TokenKitCore", "TokenKitModels"]),
         .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKitSentencePiece"]),
-        .target(name: "TokenKitFormats", dependencies: ["TokenKit"]),
+        .target(name: "TokenKitFormats", dependencies: ["TokenKit", "TokenKitTraining"]),
         .target(name: "TokenKitCommands", dependencies: [
-            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitByteProb",
+            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining", "TokenKitByteProb",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
-        .target(name: "TokenKitSentencePiece", dependencies: ["TokenKitCore"]),
-        .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece"]),
-        .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU", "TokenKitSentencePiece"]),
+        .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece", "TokenKitModels"]),
+        .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitTraining", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU", "TokenKitSentencePiece"]),
         .testTarget(name: "AnalysisTests", dependencies: ["TokenKitAnalysis"]),
         // COIN-OR CLP (Debian coinor-libclp-dev) behind our own C names, for the mixture LP.
         .target(name: "CLP", linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]),
-        .target(name: "TokenKitMixture", dependencies: ["TokenKitCore", "TokenKit", "TokenKitFormats", "TokenKitModels", "CLP"]),
+        .target(name: "TokenKitMixture", dependencies: ["TokenKitCore", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining", "CLP"]),
         .testTarget(name: "MixtureTests", dependencies: ["TokenKitMixture", "TokenKit", "TokenKitFormats", "TokenKitModels"]),
         .target(name: "TokenKitByteProb", dependencies: ["TokenKit", "TokenKitCore", "TokenKitText"]),
         .testTarget(name: "ByteProbTests", dependencies: ["TokenKitByteProb", "TokenKit", "TokenKitFormats", "TokenKitCore"]),
-        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.
     swiftLanguageModes: [.v5]

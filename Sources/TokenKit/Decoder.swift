@@ -12,6 +12,9 @@ public indirect enum Decoder: Sendable {
     case metaspace(replacement: [UInt8], prependScheme: PreTokenizerPrepend)
     /// End-of-word suffixes (CLIP's "</w>") become spaces, the last one nothing.
     case bpeSuffix([UInt8])
+    /// WordPiece: a token after the first loses its continuation prefix, or else gets a space
+    /// in front; `cleanup` then rejoins English punctuation and contractions, as HF does.
+    case wordPiece(prefix: [UInt8], cleanup: Bool)
     case sequence([Decoder])
 
     public typealias PreTokenizerPrepend = String
@@ -51,8 +54,25 @@ public indirect enum Decoder: Sendable {
             }
         case .bpeSuffix(let suffix):
             return tokens.enumerated().map { i, t in replacingAll(t, suffix, with: i == tokens.count - 1 ? [] : [0x20]) }
+        case .wordPiece(let prefix, let cleanup):
+            return tokens.enumerated().map { i, t in
+                var r = t
+                if i > 0 {
+                    if !prefix.isEmpty, r.starts(with: prefix) { r.removeFirst(prefix.count) } else { r.insert(0x20, at: 0) }
+                }
+                if cleanup {
+                    for (from, to) in Decoder.wordPieceCleanup { r = replacingAll(r, from, with: to) }
+                }
+                return r
+            }
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decode($0) }
         }
     }
+
+    /// HF's `cleanup` replacements, in its order.
+    static let wordPieceCleanup: [([UInt8], [UInt8])] = [
+        (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
+        (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
+    ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 }

@@ -16,13 +16,8 @@ public final class Tokenizer: @unchecked Sendable {
 
     public let name: String
     public let format: Format
-    /// The BPE model; for SentencePiece models a merge-free model over the pieces (so that
-    /// `model.vocab` lists every piece), while `sentencePiece` does the work.
-    public let model: BPEModel
-    /// A SentencePiece model (`.model` file), which brings its own normalizer and encoder.
-    public let sentencePiece: SentencePieceModel?
-    /// A tokenizer.json Unigram model: encodes each pre-tokenized piece instead of `model`.
-    public let unigram: UnigramModel?
+    /// The model that turns each pre-tokenized piece into ids.
+    public let model: TokenizerModel
     public let normalizer: Normalizer?
     public let preTokenizer: PreTokenizer
     public let decoder: Decoder?
@@ -41,11 +36,9 @@ public final class Tokenizer: @unchecked Sendable {
     let normalizedMatcher: AddedMatcher
     let scanner: BuiltinPattern?
 
-    public init(name: String, format: Format, model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer,
+    public init(name: String, format: Format, model: TokenizerModel, normalizer: Normalizer?, preTokenizer: PreTokenizer,
                 decoder: Decoder?, addedTokens: [AddedToken], patternDescription: String,
-                defaultPolicy: SpecialPolicy, sentencePiece: SentencePieceModel? = nil, unigram: UnigramModel? = nil) throws {
-        self.sentencePiece = sentencePiece
-        self.unigram = unigram
+                defaultPolicy: SpecialPolicy) throws {
         self.name = name
         self.format = format
         self.model = model
@@ -55,12 +48,13 @@ public final class Tokenizer: @unchecked Sendable {
         self.addedTokens = addedTokens
         self.patternDescription = patternDescription
         self.defaultPolicy = defaultPolicy
-        let extra = addedTokens.filter { !model.vocab.contains($0.id) }.map { ($0.content, $0.id) }
+        let modelVocab = model.vocab
+        let extra = addedTokens.filter { !modelVocab.contains($0.id) }.map { ($0.content, $0.id) }
         do {
-            if extra.allSatisfy({ Int($0.1) >= model.vocab.count }) {
-                vocab = try model.vocab.appending(extra)
+            if extra.allSatisfy({ Int($0.1) >= modelVocab.count }) {
+                vocab = try modelVocab.appending(extra)
             } else {
-                let entries = model.vocab.ids.map { (model.vocab.bytes($0), $0) } + extra
+                let entries = modelVocab.ids.map { (modelVocab.bytes($0), $0) } + extra
                 vocab = try TokenTable(entries, allowDuplicateBytes: true)
             }
         } catch let e as TokenKitError {
@@ -83,26 +77,19 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// A tokenizer for a SentencePiece `.model`.
     public convenience init(sentencePiece spm: SentencePieceModel, name: String) throws {
-        let entries = spm.pieces.enumerated().map { ($0.element.bytes, TokenID($0.offset)) }
-        let vocab = try TokenTable(entries, allowDuplicateBytes: true)
-        let model = BPEModel(vocab: vocab, merges: [], symbols: .characters(byteFallback: spm.byteFallback, unk: spm.unkID, fuseUnk: true),
-                             wholePieceFirst: false)
         let kind = spm.modelType == .unigram ? "Unigram" : spm.modelType == .bpe ? "BPE" : "\(spm.modelType)"
-        try self.init(name: name, format: .sentencePiece, model: model, normalizer: nil, preTokenizer: .none, decoder: nil,
-                      addedTokens: [], patternDescription: "SentencePiece (\(kind))", defaultPolicy: .ordinary, sentencePiece: spm)
+        try self.init(name: name, format: .sentencePiece, model: .sentencePiece(spm), normalizer: nil, preTokenizer: .none,
+                      decoder: nil, addedTokens: [], patternDescription: "SentencePiece (\(kind))", defaultPolicy: .ordinary)
     }
 
-    /// "BPE", or the SentencePiece model type.
-    public var modelName: String {
-        if unigram != nil { return "Unigram" }
-        guard let spm = sentencePiece else { return "BPE" }
-        switch spm.modelType {
-        case .unigram: return "Unigram"
-        case .bpe: return "BPE (SentencePiece)"
-        case .word: return "Word"
-        case .char: return "Char"
-        }
+    /// The SentencePiece `.model` this tokenizer runs, if it is one.
+    public var sentencePiece: SentencePieceModel? {
+        if case .sentencePiece(let m) = model { return m }
+        return nil
     }
+
+    /// "BPE", "Unigram", "WordPiece", or the SentencePiece model type.
+    public var modelName: String { model.name }
 
     /// Per-thread mutable state: buffers, regex matchers.
     public final class Workspace {
@@ -136,13 +123,14 @@ public final class Tokenizer: @unchecked Sendable {
         if let spm = sentencePiece {
             for (id, piece) in spm.pieces.enumerated() where piece.type != .normal { excluded.insert(TokenID(id)) }
         }
+        let modelVocab = model.vocab
         if !model.isByteLevel {
-            for id in model.vocab.ids where model.vocab.length(id) == 6 {
-                let b = model.vocab.bytes(id)
+            for id in modelVocab.ids where modelVocab.length(id) == 6 {
+                let b = modelVocab.bytes(id)
                 if b.starts(with: Array("<0x".utf8)), b[5] == UInt8(ascii: ">") { excluded.insert(id) }
             }
         }
-        return StochasTok(vocab: model.vocab, excluded: excluded)
+        return StochasTok(vocab: modelVocab, excluded: excluded)
     }
 
     /// Where a chunk sits in its input.
@@ -194,8 +182,8 @@ public final class Tokenizer: @unchecked Sendable {
             for (range, token) in found {
                 if token.special, !policy.allowed.contains(token) {
                     throw TokenKitError.badInput(
-                        "the text contains the special token \(token.text) at byte offset \(position.offset + range.lowerBound); "
-                            + "allow it with --allowed-special, or encode it as text with --disallowed-special none")
+                        "the text contains the special token \(token.text) at byte offset \(position.offset + range.lowerBound)",
+                        setting: .specialTokens)
                 }
                 if range.lowerBound > last {
                     try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<range.lowerBound]), first: position.atStart && last == 0,
@@ -243,10 +231,22 @@ public final class Tokenizer: @unchecked Sendable {
     private func encodeText(_ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, _ ws: Workspace,
                             _ out: inout [TokenID]) {
         if p.isEmpty { return }
-        if let scanner, unigram == nil {
+        // One dispatch per text, not per piece: the piece loop is specialized for each model.
+        switch model {
+        case .bpe(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
+        case .unigram(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
+        case .wordPiece(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
+        case .sentencePiece(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
+        }
+    }
+
+    @inline(__always)
+    private func encodePieces<M: TokenModel>(_ m: M, _ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool,
+                                             _ ws: Workspace, _ out: inout [TokenID]) {
+        if let scanner {
             var s = 0
             scanner.split(p) { e in
-                model.encode(UnsafeBufferPointer(rebasing: p[s..<e]), into: &out, scratch: &ws.scratch)
+                m.encode(UnsafeBufferPointer(rebasing: p[s..<e]), into: &out, scratch: &ws.scratch)
                 s = e
             }
             return
@@ -257,11 +257,7 @@ public final class Tokenizer: @unchecked Sendable {
         ws.pieces.append(0..<p.count)
         preTokenizer.split(&ws.buf, &ws.pieces, first: first, continuation: continuation, workspace: ws.text)
         ws.buf.withUnsafeBufferPointer { b in
-            if let unigram {
-                for r in ws.pieces where !r.isEmpty { unigram.encode(UnsafeBufferPointer(rebasing: b[r]), into: &out) }
-                return
-            }
-            for r in ws.pieces { model.encode(UnsafeBufferPointer(rebasing: b[r]), into: &out, scratch: &ws.scratch) }
+            for r in ws.pieces where !r.isEmpty { m.encode(UnsafeBufferPointer(rebasing: b[r]), into: &out, scratch: &ws.scratch) }
         }
     }
 
@@ -286,7 +282,8 @@ public final class Tokenizer: @unchecked Sendable {
             return out
         }
         // Added tokens are literal text: only the model's tokens go through the decoder chain.
-        let addedIDs = Set(addedTokens.filter { !model.vocab.contains($0.id) || $0.special }.map(\.id))
+        let modelVocab = model.vocab
+        let addedIDs = Set(addedTokens.filter { !modelVocab.contains($0.id) || $0.special }.map(\.id))
         var run: [[UInt8]] = []
         func flush() {
             for t in decoder.decode(run) { out += t }
@@ -313,6 +310,35 @@ public final class Tokenizer: @unchecked Sendable {
     public func modelPiece(_ id: TokenID) -> String {
         let bytes = model.vocab.bytes(id)
         return model.isByteLevel ? ByteLevelAlphabet.encode(bytes) : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A token as text for people: its bytes as UTF-8, with spaces shown as "␣", control
+    /// characters and backslashes escaped (`\n`, `\t`, `\\`), and bytes that are not valid
+    /// UTF-8 on their own as `\xNN` (a token that is part of a character).
+    public func readablePiece(_ id: TokenID) -> String {
+        let bytes = vocab.bytes(id)
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            let (_, n, valid) = bytes.withUnsafeBufferPointer { UTF8Scan.decode($0, i) }
+            if !valid {
+                out += String(format: "\\x%02X", bytes[i])
+                i += 1
+                continue
+            }
+            let ch = String(decoding: bytes[i..<(i + n)], as: UTF8.self)
+            switch bytes[i] {
+            case 0x20: out += "␣"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x5C: out += "\\\\"
+            case 0..<0x20, 0x7F: out += String(format: "\\x%02X", bytes[i])
+            default: out += ch
+            }
+            i += n
+        }
+        return out
     }
 
     /// A token as people read it in vocabulary files: GPT-2's byte alphabet for byte-level

@@ -10,12 +10,7 @@ import TokenKitSentencePiece
 /// Anything `TokenizerLoader` reads, and SentencePiece `.model` files (encoded as `sp.encode`
 /// does: no BOS/EOS).
 public final class MeasuredTokenizer: @unchecked Sendable {
-    enum Backend {
-        case tokenkit(Tokenizer)
-        case sentencePiece(SentencePieceModel)
-    }
-
-    let backend: Backend
+    public let tokenizer: Tokenizer
     /// Display name (`TokenizerLoader.displayName`).
     public let name: String
     /// The model file.
@@ -39,14 +34,8 @@ public final class MeasuredTokenizer: @unchecked Sendable {
     let textBytes: [UInt8]
     let textStart: [Int32]
 
-    /// The tokenkit tokenizer, for models that are not SentencePiece `.model` files.
-    public var tokenizer: Tokenizer? {
-        if case .tokenkit(let t) = backend { return t }
-        return nil
-    }
-
     public init(_ tokenizer: Tokenizer, path: String, name: String? = nil) {
-        backend = .tokenkit(tokenizer)
+        self.tokenizer = tokenizer
         self.path = path
         self.name = name ?? tokenizer.name
         vocabSize = tokenizer.vocabSize
@@ -54,97 +43,75 @@ public final class MeasuredTokenizer: @unchecked Sendable {
         var fragment = [Bool](repeating: false, count: tokenizer.vocab.count)
         var surface: [TokenID: [UInt8]] = [:]
         var unk: TokenID?
-        switch tokenizer.model.symbols {
-        case .bytes:
-            let added = Set(tokenizer.addedTokens.map(\.id))
-            for id in tokenizer.model.vocab.ids where !added.contains(id) {
-                fragment[Int(id)] = tokenizer.model.vocab.withBytes(id) { raw in
-                    UTF8Scan.firstInvalid(raw.bindMemory(to: UInt8.self)) != nil
-                }
-            }
-        case .characters(_, let u, _):
-            unk = u
+        let modelVocab = tokenizer.model.vocab
+        /// `<0xNN>` byte-fallback pieces stand for their byte.
+        func byteFallbackPieces() {
             for b in 0..<256 {
-                let name = Array("<0x\(hexByte(UInt8(b)))>".utf8)
-                if let id = tokenizer.model.vocab.lookup(name) {
+                if let id = modelVocab.lookup(Array("<0x\(hexByte(UInt8(b)))>".utf8)) {
                     fragment[Int(id)] = true
                     surface[id] = [UInt8(b)]
                 }
             }
-            if let u { surface[u] = [0xEF, 0xBF, 0xBD] }
         }
+        switch tokenizer.model {
+        case .sentencePiece(let spm):
+            unk = spm.unkID
+            for (i, p) in spm.pieces.enumerated() {
+                switch p.type {
+                case .byte:
+                    fragment[i] = true
+                    if let b = byteValue(p.bytes) { surface[TokenID(i)] = [b] }
+                case .unknown: surface[TokenID(i)] = [0xEF, 0xBF, 0xBD]
+                case .control: surface[TokenID(i)] = []
+                default: break
+                }
+            }
+        case .bpe(let m) where !m.isByteLevel:
+            if case .characters(_, let u, _) = m.symbols { unk = u }
+            byteFallbackPieces()
+        case .unigram(let m):
+            unk = m.unkID
+            byteFallbackPieces()
+        case .wordPiece(let m) where !m.byteLevel:
+            unk = m.unk
+        case .bpe, .wordPiece:
+            if case .wordPiece(let m) = tokenizer.model { unk = m.unk }
+            let added = Set(tokenizer.addedTokens.map(\.id))
+            for id in modelVocab.ids where !added.contains(id) {
+                fragment[Int(id)] = modelVocab.withBytes(id) { raw in
+                    UTF8Scan.firstInvalid(raw.bindMemory(to: UInt8.self)) != nil
+                }
+            }
+        }
+        if let u = unk, surface[u] == nil { surface[u] = [0xEF, 0xBF, 0xBD] }
         self.unk = unk
         self.fragment = fragment
         self.surface = surface
-        (textBytes, textStart) = Self.flatten(count: tokenizer.vocab.count, surface) { id, out in
-            if tokenizer.vocab.contains(id) { tokenizer.vocab.append(id, to: &out) }
-        }
-    }
-
-    static func flatten(count: Int, _ surface: [TokenID: [UInt8]], spelling: (TokenID, inout [UInt8]) -> Void) -> ([UInt8], [Int32]) {
         var bytes: [UInt8] = []
-        var start = [Int32](repeating: 0, count: count + 1)
-        for i in 0..<count {
-            if let s = surface[TokenID(i)] { bytes += s } else { spelling(TokenID(i), &bytes) }
+        var start = [Int32](repeating: 0, count: tokenizer.vocab.count + 1)
+        for i in 0..<tokenizer.vocab.count {
+            let id = TokenID(i)
+            if let s = surface[id] { bytes += s } else if tokenizer.vocab.contains(id) { tokenizer.vocab.append(id, to: &bytes) }
             start[i + 1] = Int32(bytes.count)
         }
-        return (bytes, start)
-    }
-
-    public init(sentencePiece model: SentencePieceModel, path: String, name: String) {
-        backend = .sentencePiece(model)
-        self.path = path
-        self.name = name
-        vocabSize = model.count
-        policy = .ordinary
-        unk = model.unkID
-        var fragment = [Bool](repeating: false, count: model.count)
-        var surface: [TokenID: [UInt8]] = [:]
-        for (i, p) in model.pieces.enumerated() {
-            switch p.type {
-            case .byte:
-                fragment[i] = true
-                // "<0xNN>"
-                if p.bytes.count == 6, let b = UInt8(String(decoding: p.bytes[3..<5], as: UTF8.self), radix: 16) { surface[TokenID(i)] = [b] }
-            case .unknown: surface[TokenID(i)] = [0xEF, 0xBF, 0xBD]
-            case .control: surface[TokenID(i)] = []
-            default: break
-            }
-        }
-        self.fragment = fragment
-        self.surface = surface
-        (textBytes, textStart) = Self.flatten(count: model.count, surface) { id, out in out += model.pieces[Int(id)].bytes }
+        (textBytes, textStart) = (bytes, start)
     }
 
     /// Encodes one line (no newline), appending ids.
     @inline(__always)
     func encode(_ line: UnsafeBufferPointer<UInt8>, workspace: Tokenizer.Workspace, into ids: inout [TokenID]) throws {
-        switch backend {
-        case .tokenkit(let t):
-            try t.encode(line, policy: policy, at: Tokenizer.Position(offset: 0, atStart: true), workspace: workspace, into: &ids)
-        case .sentencePiece(let m):
-            ids += m.encode(Array(line))
-        }
+        try tokenizer.encode(line, policy: policy, at: Tokenizer.Position(offset: 0, atStart: true), workspace: workspace, into: &ids)
     }
 
-    /// Loads tokenizer files in parallel: SentencePiece `.model` files, and every format
-    /// `TokenizerLoader` reads. Names are the display names, or the paths where two display names
-    /// clash. A file that cannot be loaded throws.
+    /// Loads tokenizer files in parallel (every format `TokenizerLoader` reads). Names are the
+    /// display names, or the paths where two display names clash. A file that cannot be loaded
+    /// throws.
     public static func load(_ paths: [String], pattern: String? = nil, threads: Int = 1) throws -> [MeasuredTokenizer] {
         var states: [Int] = []
         let options = TokenizerLoader.Options(pattern: pattern)
         let names = paths.map(TokenizerLoader.displayName)
         return try parallelMap(count: paths.count, threads: threads, states: &states, makeState: { 0 }) { i, _ in
             let name = names.filter { $0 == names[i] }.count > 1 ? paths[i] : names[i]
-            let data = try readFile(paths[i])
-            // A SentencePiece ModelProto starts with field 1 (pieces), length-delimited: 0x0A.
-            if data.first == 0x0A {
-                do {
-                    return MeasuredTokenizer(sentencePiece: try SentencePieceModel.parse(data), path: paths[i], name: name)
-                } catch let e as TokenKitError {
-                    throw e.inFile(paths[i])
-                }
-            }
             return MeasuredTokenizer(try TokenizerLoader.load(paths[i], options: options), path: paths[i], name: name)
         }
     }

@@ -119,7 +119,7 @@ public struct PremiumAnalysis {
         var pivotOK = pivotIndex != nil
         if pivotIndex == nil {
             let why = corpus.missing.first { $0.code == options.pivot }?.message ?? "the corpus has no language \(options.pivot)"
-            problems.append(Problem(language: options.pivot, file: corpus.path, "pivot \(options.pivot): \(why); no premiums (choose another with --pivot)"))
+            problems.append(Problem(language: options.pivot, file: corpus.path, "pivot \(options.pivot): \(why); no premiums (choose another pivot)"))
         }
         if let p = pivotIndex {
             let pivot = langs[p]

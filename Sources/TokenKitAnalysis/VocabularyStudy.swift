@@ -1,6 +1,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitSentencePiece
@@ -46,11 +47,11 @@ public struct VocabularyStudy {
             var mult = 1, digits = p
             if p.hasSuffix("k") { mult = 1024; digits = String(p.dropLast()) } else if p.hasSuffix("m") { mult = 1 << 20; digits = String(p.dropLast()) }
             guard let n = Int(digits), n > 0, n * mult > 256 else {
-                throw TokenKitError.usage("--train-sizes: \(part.debugDescription) is not a vocabulary size above 256 (like 8k or 32000)")
+                throw TokenKitError.usage("\(part.debugDescription) is not a vocabulary size above 256 (like 8k or 32000)", setting: .trainSizes)
             }
             out.append(n * mult)
         }
-        if out.isEmpty { throw TokenKitError.usage("--train-sizes is empty") }
+        if out.isEmpty { throw TokenKitError.usage("no vocabulary sizes given", setting: .trainSizes) }
         return Array(Set(out)).sorted()
     }
 
@@ -130,7 +131,7 @@ public struct VocabularyStudy {
                 targetSource = "\(options.pivot) at \(mid)"
             } else {
                 problems.append(Problem(language: options.pivot, file: corpus.path,
-                                        "the pivot \(options.pivot) has no count at \(mid); give --target-tokens for optimal sizes"))
+                                        "the pivot \(options.pivot) has no count at \(mid); give a target token count for optimal sizes"))
             }
         }
         if let target {
@@ -160,7 +161,7 @@ public struct VocabularyStudy {
             config.vocabSize = size
             config.hardVocabLimit = false
             config.threads = 1
-            let model = try UnigramTrainer(config).train(sentences: sentences)
+            let model = try UnigramTrainer(config).trainModel(sentences: sentences)
             var total = 0
             lang.text.withUnsafeBufferPointer { p in
                 for r in lang.lines { total += model.encode(Array(p[r])).count }
@@ -210,7 +211,7 @@ func prefixTokenizer(_ result: BPETrainer.Result, merges k: Int, pipeline: Train
     for id in 0..<(256 + k) { entries.append((result.tokens[id], TokenID(id))) }
     let merges = result.merges.prefix(k).enumerated().map { ($0.element.0, $0.element.1, TokenID(256 + $0.offset)) }
     let model = BPEModel(vocab: try TokenTable(entries), merges: Array(merges), symbols: .bytes, wholePieceFirst: false)
-    return try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer,
+    return try Tokenizer(name: name, format: .tokenizerJSON, model: .bpe(model), normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer,
                          decoder: .byteLevel, addedTokens: [], patternDescription: pipeline.preTokenizerName, defaultPolicy: .huggingFace)
 }
 

@@ -2,9 +2,13 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitModels
+import TokenKitSentencePiece
 
 enum EncodeFormat: String, ExpressibleByArgument, CaseIterable {
-    case ids, pieces, json, jsonl, bin
+    /// `pieces`: tokens as readable text; `vocab-pieces`: as the vocabulary file spells them
+    /// (GPT-2's byte alphabet for byte-level models).
+    case ids, pieces, vocabPieces = "vocab-pieces", json, jsonl, bin
 }
 
 enum BinDType: String, ExpressibleByArgument, CaseIterable {
@@ -34,7 +38,7 @@ struct Encode: ParsableCommand {
     @OptionGroup var special: SpecialOptions
     @OptionGroup var runOptions: RunOptions
 
-    @Option(help: "Output format: ids, pieces, json, jsonl or bin.")
+    @Option(help: "Output format: ids, pieces (tokens as text, ␣ for a space, \\xNN for a byte that is part of a character), vocab-pieces (as the vocabulary spells them), json, jsonl or bin.")
     var format: EncodeFormat = .ids
 
     @Flag(help: "Encode every line as its own document.")
@@ -77,12 +81,24 @@ struct Encode: ParsableCommand {
         }
     }
 
+    /// BPE models, tokenizer.json's or SentencePiece's, have merges to drop.
+    static func takesDropout(_ model: TokenizerModel) -> Bool {
+        switch model {
+        case .bpe: true
+        case .sentencePiece(let spm): spm.modelType == .bpe
+        case .unigram, .wordPiece: false
+        }
+    }
+
     var isStochastic: Bool { stochastok != nil || dropout != nil || alpha != nil || nbest != nil }
 
     mutating func run() throws {
         let tok = try model.load()
         if alpha != nil || nbest != nil, tok.sentencePiece?.modelType != .unigram {
             throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a \(tok.modelName) model (use --dropout or --stochastok)")
+        }
+        if dropout != nil, !Encode.takesDropout(tok.model) {
+            throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (use --stochastok, or --alpha for Unigram sampling)")
         }
         let inputs = files.isEmpty ? ["-"] : files
         var sampling: EncodeDriver.Sampling?
@@ -212,11 +228,11 @@ final class IDWriter {
                 first = false
                 appendDecimal(id, to: &s)
             }
-        case .pieces:
+        case .pieces, .vocabPieces:
             for id in ids {
                 if !first { s.append(0x20) }
                 first = false
-                s += Array(tok.piece(id).utf8)
+                s += Array((format == .pieces ? tok.readablePiece(id) : tok.piece(id)).utf8)
             }
         case .bin:
             for id in ids {
@@ -233,7 +249,7 @@ final class IDWriter {
 
     func end() throws {
         switch format {
-        case .ids, .pieces: try out.write("\n")
+        case .ids, .pieces, .vocabPieces: try out.write("\n")
         case .json: try out.write("]")
         case .jsonl: try out.write("]}\n")
         case .bin: break

@@ -16,14 +16,13 @@ struct Info: ParsableCommand {
     @Argument(help: "Tokenizer file.")
     var model: String
 
-    @Option(help: "Split pattern for tiktoken files (see encode --help).")
-    var pattern: String?
+    @OptionGroup var patternOptions: PatternOptions
 
     @Option(help: "Output format: text or json.")
     var format: DataFormat = .text
 
     mutating func run() throws {
-        let tok = try TokenizerLoader.load(model, options: .init(pattern: pattern))
+        let tok = try patternOptions.load(model)
         var facts: [(String, String)] = [
             ("name", tok.name), ("format", tok.format.rawValue), ("model", tok.modelName),
             ("vocab_size", "\(tok.vocabSize)"), ("merges", "\(tok.model.mergeCount)"),
@@ -76,12 +75,11 @@ struct Convert: ParsableCommand {
     @Option(help: "Output format: tokenizer.json, tiktoken or spm (default: from the output's extension).")
     var to: Target?
 
-    @Option(help: "Split pattern for tiktoken input (see encode --help).")
-    var pattern: String?
+    @OptionGroup var patternOptions: PatternOptions
 
     mutating func run() throws {
         let target = to ?? (output.hasSuffix(".tiktoken") ? .tiktoken : output.hasSuffix(".model") ? .spm : .tokenizerJSON)
-        let tok = try TokenizerLoader.load(input, options: .init(pattern: pattern))
+        let tok = try patternOptions.load(input)
         let bytes: [UInt8]
         switch target {
         case .tokenizerJSON:

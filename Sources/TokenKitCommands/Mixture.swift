@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitMixture
 import TokenKitModels
@@ -29,20 +30,37 @@ struct MixtureOptions: ParsableArguments {
     var sampleBytes: Int?
 
     @Option(help: "Count each line separately (as HF tokenizers' train(files) does), or whole documents (as tokenkit train). Default: auto, from the vocabulary.")
-    var units: String = "auto"
+    var units: UnitsChoice = .auto
+
+    enum UnitsChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, lines, documents
+    }
+
+    @Flag(help: .hidden) var solverLog = false
+    @Option(help: .hidden) var solver: Solver = .matching
+    @Option(help: .hidden) var clpTolerance: Double?
+    @Option(help: .hidden) var saveLPs: String?
+
+    enum Solver: String, ExpressibleByArgument {
+        case matching, sweeps
+    }
 
     func validate() throws {
         if let merges, merges < 1 { throw ValidationError("--merges must be at least 1") }
         if let sampleBytes, sampleBytes < 1 { throw ValidationError("--sample-bytes must be at least 1") }
-        if units != "auto" && SampleUnits(rawValue: units) == nil { throw ValidationError("--units must be auto, lines or documents") }
     }
 
     func configuration(threads: Int) -> MixtureInference.Configuration {
         var c = MixtureInference.Configuration()
         c.merges = merges.map { min($0, MixtureInference.Configuration.maxMerges) }
         c.sampleBytes = sampleBytes
-        c.units = SampleUnits(rawValue: units)
+        c.units = SampleUnits(rawValue: units.rawValue)
         c.threads = threads
+        // Experiment knobs (hidden): the solver's log on stderr, row generation by sweeps, CLP.
+        if solverLog { c.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        c.matching = solver == .matching
+        if let clpTolerance { c.lp.tolerance = clpTolerance }
+        c.lp.saveDirectory = saveLPs
         return c
     }
 }
@@ -188,7 +206,7 @@ struct MixtureEval: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Trainer: tokenkit or hf (the `tokenizers` Python package).")
-    var trainer = "tokenkit"
+    var trainer: MixtureExperiment.Trainer = .tokenkit
 
     @Option(help: "Python interpreter for --trainer hf.")
     var python = "python3"
@@ -211,7 +229,6 @@ struct MixtureEval: ParsableCommand {
 
     func validate() throws {
         if categories.isEmpty && data == nil { throw ValidationError("give --category NAME=PATH or --data DIR") }
-        if trainer != "tokenkit" && trainer != "hf" { throw ValidationError("--trainer must be tokenkit or hf") }
         if mix < 2 { throw ValidationError("--mix must be at least 2") }
         if trials < 1 { throw ValidationError("--trials must be at least 1") }
         if vocabSize < 257 { throw ValidationError("--vocab-size must be above 256") }
@@ -219,157 +236,54 @@ struct MixtureEval: ParsableCommand {
     }
 
     mutating func run() throws {
-        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("tokenkit-mixture-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: temp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: temp) }
-
         var cats = try parseCategories(categories)
-        if let data { cats += try MixtureEval.folder(data, temp: temp) }
+        let unpacked = try MixtureExperiment.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: unpacked) }
+        if let data { cats += try MixtureExperiment.folder(data, temp: unpacked) }
         if let include {
             let prefixes = include.split(separator: ",").map(String.init)
             cats = cats.filter { c in prefixes.contains { c.name.hasPrefix($0) } }
         }
-        guard cats.count >= mix else {
-            throw TokenKitError.usage("--mix \(mix) needs at least \(mix) categories, \(cats.count) found")
-        }
-        // Training pools and inference samples.
-        var pools: [[UInt8]] = []
-        var samplePaths: [String] = []
-        for (k, c) in cats.enumerated() {
-            let text = try readFile(c.path)
-            if overlap {
-                pools.append(text)
-                samplePaths.append(c.path)
-            } else {
-                let (train, sample) = MixtureEvaluation.split(text)
-                pools.append(train)
-                let path = "\(temp)/sample-\(k).txt"
-                try writeFileAtomically(path, sample)
-                samplePaths.append(path)
-            }
-        }
-
-        var rng = SplitMix64(seed: seed)
-        var rows: [(cats: [String], truth: [Double], estimate: [Double], logMSE: Double, seconds: Double)] = []
+        var config = MixtureExperiment.Configuration()
+        config.mix = mix
+        config.trials = trials
+        config.seed = seed
+        config.trainer = trainer
+        config.python = python
+        config.vocabSize = vocabSize
+        config.trainBytes = trainBytes
+        config.overlap = overlap
+        config.inference = options.configuration(threads: runOptions.threads)
         let bar = Progress(total: trials, label: "trials", quiet: runOptions.quiet)
-        for trial in 0..<trials {
-            bar.update(trial)
-            let start = Date()
-            let chosen = MixtureEvaluation.choose(mix, of: cats.count, &rng)
-            let weights = MixtureEvaluation.uniformSimplex(mix, &rng)
-            var trainText: [UInt8] = []
-            var bytes: [Int] = []
-            for (k, i) in chosen.enumerated() {
-                let part = MixtureEvaluation.take(Int((weights[k] * Double(trainBytes)).rounded()), from: pools[i])
-                bytes.append(part.count)
-                trainText += part
-            }
-            let total = Double(bytes.reduce(0, +))
-            let truth = bytes.map { Double($0) / total }
-            let trainPath = "\(temp)/train-\(trial).txt"
-            try writeFileAtomically(trainPath, trainText)
-            let tok = try train(trainPath, temp: temp, trial: trial)
-            let inference = MixtureInference(options.configuration(threads: runOptions.threads))
-            let result = try inference.infer(tokenizer: tok, categories: chosen.map { .init(name: cats[$0].name, path: samplePaths[$0]) })
-            let mse = MixtureEvaluation.mse(result.proportions, truth)
-            rows.append((chosen.map { cats[$0].name }, truth, result.proportions, log10(max(mse, 1e-300)), Date().timeIntervalSince(start)))
-            if format != .json, let r = rows.last {
-                // Each trial as it ends: long runs show their results so far.
-                let line = String(format: "trial %3d  log10 MSE %7.3f  %5.1f s  ", trial, r.logMSE, r.seconds)
-                    + zip(r.cats, zip(r.truth, r.estimate)).map { String(format: "%@ %.4f→%.4f", $0.0, $0.1.0, $0.1.1) }.joined(separator: ", ")
-                bar.finish()
-                FileHandle.standardOutput.write(Data((line + "\n").utf8))
-            }
-            try? FileManager.default.removeItem(atPath: trainPath)
+        let summary = try MixtureExperiment(config).run(cats) { k, r in
+            bar.update(k + 1)
+            guard format != .json else { return }
+            // Each trial as it ends: long runs show their results so far.
+            bar.finish()
+            let line = String(format: "trial %3d  log10 MSE %7.3f  %5.1f s  ", k, r.logMSE, r.seconds)
+                + zip(r.categories, zip(r.truth, r.estimate)).map { String(format: "%@ %.4f→%.4f", $0.0, $0.1.0, $0.1.1) }
+                .joined(separator: ", ")
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         bar.finish()
-
-        let mean = rows.map(\.logMSE).reduce(0, +) / Double(rows.count)
-        let sd = (rows.map { ($0.logMSE - mean) * ($0.logMSE - mean) }.reduce(0, +) / Double(max(1, rows.count - 1))).squareRoot()
+        let rows = summary.trials
+        let (mean, sd) = (summary.meanLogMSE, summary.sdLogMSE)
         let out = try Output(path: nil)
         if format == .json {
             let trialsJSON = rows.enumerated().map { k, r in
-                "\n    {\"trial\": \(k), \"categories\": [\(r.cats.map(jsonString).joined(separator: ", "))], "
+                "\n    {\"trial\": \(k), \"categories\": [\(r.categories.map(jsonString).joined(separator: ", "))], "
                     + "\"truth\": [\(r.truth.map { Mixture.number($0) }.joined(separator: ", "))], "
                     + "\"estimate\": [\(r.estimate.map { Mixture.number($0) }.joined(separator: ", "))], "
                     + "\"log10_mse\": \(Mixture.number(r.logMSE)), \"seconds\": \(String(format: "%.2f", r.seconds))}"
             }.joined(separator: ",")
-            try out.write("{\n  \"trainer\": \(jsonString(trainer)), \"mix\": \(mix), \"seed\": \(seed),\n  \"trials\": [\(trialsJSON)\n  ],\n"
+            try out.write("{\n  \"trainer\": \(jsonString(trainer.rawValue)), \"mix\": \(mix), \"seed\": \(seed),\n  \"trials\": [\(trialsJSON)\n  ],\n"
                 + "  \"mean_log10_mse\": \(Mixture.number(mean)),\n  \"sd_log10_mse\": \(Mixture.number(sd))\n}\n")
         } else {
             try out.write(String(format: "mean log10 MSE %.3f ± %.3f over %d trials (%@ trainer, %d categories per mixture)\n",
-                                 mean, sd, rows.count, trainer, mix))
+                                 mean, sd, rows.count, trainer.rawValue, mix))
         }
         try out.finish()
     }
-
-    /// Trains a tokenizer on one file with the chosen trainer.
-    func train(_ path: String, temp: String, trial: Int) throws -> Tokenizer {
-        if trainer == "hf" {
-            let output = "\(temp)/tokenizer-\(trial).json"
-            let script = MixtureEval.script("train_hf_bpe.py")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [python, script, "--vocab-size", "\(vocabSize)", "-o", output, path]
-            let err = Pipe()
-            p.standardError = err
-            do { try p.run() } catch { throw TokenKitError.usage("cannot run \(python): \(error.localizedDescription)") }
-            let message = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else {
-                let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw TokenKitError.usage("--trainer hf failed (\(python) \(script)): \(text.split(separator: "\n").last ?? "")")
-            }
-            defer { try? FileManager.default.removeItem(atPath: output) }
-            return try TokenizerLoader.load(output)
-        }
-        let pipeline = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")
-        let reader = CorpusReader(normalizer: nil, preTokenizer: pipeline.preTokenizer, threads: runOptions.threads)
-        let words = try reader.countWords([path])
-        var config = BPETrainer.Configuration()
-        config.vocabSize = vocabSize
-        let result = try BPETrainer(config).train(words: words)
-        return try pipeline.tokenizer(result, specials: [], name: "trial-\(trial)")
-    }
-
-    /// Scripts/NAME of the package: found from the executable's path, the checkout it was built in, or the working folder.
-    static func script(_ name: String) -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = dir.appendingPathComponent("Scripts/\(name)").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        // A binary copied out of the checkout it was built in still finds the checkout's script.
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Scripts/\(name)").path
-        return FileManager.default.fileExists(atPath: source) ? source : "Scripts/\(name)"
-    }
-
-    /// The categories of a folder: NAME.txt files, or NAME.txt.xz unpacked into `temp`.
-    static func folder(_ dir: String, temp: String) throws -> [MixtureInference.Category] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
-            throw TokenKitError.badInput("cannot list folder", file: dir)
-        }
-        var out: [MixtureInference.Category] = []
-        let txt = Set(names.filter { $0.hasSuffix(".txt") })
-        for name in names.sorted() {
-            if name.hasSuffix(".txt") {
-                out.append(.init(name: String(name.dropLast(4)), path: "\(dir)/\(name)"))
-            } else if name.hasSuffix(".txt.xz"), !txt.contains(String(name.dropLast(3))) {
-                let target = "\(temp)/\(name.dropLast(3))"
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                p.arguments = ["xz", "-dc", "\(dir)/\(name)"]
-                FileManager.default.createFile(atPath: target, contents: nil)
-                p.standardOutput = FileHandle(forWritingAtPath: target)
-                try p.run()
-                p.waitUntilExit()
-                guard p.terminationStatus == 0 else { throw TokenKitError.badInput("xz -d failed", file: "\(dir)/\(name)") }
-                out.append(.init(name: String(name.dropLast(7)), path: target))
-            }
-        }
-        if out.isEmpty { throw TokenKitError.badInput("no category files (*.txt or *.txt.xz)", file: dir) }
-        return out
-    }
 }
+
+extension MixtureExperiment.Trainer: ExpressibleByArgument {}

@@ -2,20 +2,51 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 
-/// `-m MODEL` and how to read it.
-struct ModelOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("model")], help: "Tokenizer file: tokenizer.json, tiktoken ranks or GPT-2 vocab.json.")
-    var model: String
-
+/// `--pattern`, the split pattern of tiktoken rank files.
+struct PatternOptions: ParsableArguments {
     @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex. Known OpenAI files are recognised.")
     var pattern: String?
 
-    func load() throws -> Tokenizer {
-        try TokenizerLoader.load(model, options: .init(pattern: pattern))
+    /// Loads a model; `--pattern` with a model that is not a tiktoken file is a usage error.
+    func load(_ path: String) throws -> Tokenizer {
+        let tok = try TokenizerLoader.load(path, options: .init(pattern: pattern))
+        if pattern != nil, tok.format != .tiktoken {
+            throw TokenKitError.usage("--pattern applies to tiktoken rank files; \(path) is a \(tok.format.rawValue) file with its own pre-tokenizer")
+        }
+        return tok
     }
 }
+
+/// `-m MODEL` and how to read it.
+struct ModelOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer file: tokenizer.json, tiktoken ranks, SentencePiece .model or GPT-2 vocab.json.")
+    var model: String
+
+    @OptionGroup var pattern: PatternOptions
+
+    func load() throws -> Tokenizer { try pattern.load(model) }
+}
+
+/// The pre-tokenizer and normalizer of tokenizers that tokenkit trains.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "Pre-tokenizer: \(PreTokenizerChoice.choices).")
+    var preTokenizer: PreTokenizerChoice = .pattern(.r50k)
+
+    @Option(help: "Normalizer: none, nfc, nfd, nfkc, nfkd or lowercase.")
+    var normalizer: NormalizerChoice = .none
+
+    func pipeline() throws -> TrainingPipeline { try TrainingPipeline(preTokenizer: preTokenizer, normalizer: normalizer) }
+}
+
+extension PreTokenizerChoice: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension NormalizerChoice: ExpressibleByArgument {}
 
 /// Special-token handling, as tiktoken's allowed_special / disallowed_special.
 struct SpecialOptions: ParsableArguments {

@@ -51,8 +51,7 @@ struct Premium: ParsableCommand {
     @Option(name: [.short, .customLong("model")], help: "Tokenizer file; repeat for several.")
     var models: [String] = []
 
-    @Option(help: "Split pattern for tiktoken files that are not recognised: r50k, p50k, cl100k, o200k or a regex.")
-    var pattern: String?
+    @OptionGroup var patternOptions: PatternOptions
 
     @Option(help: "Language the premiums are relative to.")
     var pivot = "eng"
@@ -91,16 +90,13 @@ struct Premium: ParsableCommand {
     var trainSizes: String?
 
     @Option(help: "Training algorithm for --train: bpe (byte-level BPE) or unigram (SentencePiece Unigram).")
-    var algorithm = "bpe"
+    var algorithm: VocabularyStudy.Algorithm = .bpe
 
     @Option(help: "Target corpus token count for the optimal vocabulary size (default: the pivot's count at the middle size).")
     var targetTokens: Int?
 
-    @Option(help: "Pre-tokenizer of the trained tokenizers: r50k, cl100k, o200k, whitespace, none or regex:PATTERN.")
-    var preTokenizer = "r50k"
-
-    @Option(help: "Normalizer of the trained tokenizers: none, nfc, nfd, nfkc, nfkd or lowercase.")
-    var normalizer = "none"
+    /// The pre-tokenizer and normalizer of the tokenizers trained with --train.
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @OptionGroup var runOptions: RunOptions
 
@@ -120,7 +116,7 @@ struct Premium: ParsableCommand {
         if let trainSizes { return try runTraining(sizes: trainSizes) }
         let only = try languageList()
         // Tokenizers, loaded in parallel; a file that cannot be loaded stops the run.
-        let measured = try MeasuredTokenizer.load(models, pattern: pattern, threads: runOptions.threads)
+        let measured = try MeasuredTokenizer.load(models, pattern: patternOptions.pattern, threads: runOptions.threads)
         let corpusData = try ParallelCorpus.load(corpus, only: only)
         var options = PremiumAnalysis.Options()
         options.pivot = pivot
@@ -182,11 +178,10 @@ struct Premium: ParsableCommand {
     // MARK: Vocabulary-size study
 
     mutating func runTraining(sizes: String) throws {
-        var algo = algorithm.lowercased()
+        var algorithm = algorithm
         // `-m bpe` / `-m unigram` name the algorithm in this mode.
-        for m in models where ["bpe", "unigram"].contains(m.lowercased()) && !fileExists(m) { algo = m.lowercased() }
-        guard let algorithm = VocabularyStudy.Algorithm(rawValue: algo) else {
-            throw TokenKitError.usage("--algorithm must be bpe or unigram")
+        for m in models where !fileExists(m) {
+            if let a = VocabularyStudy.Algorithm(rawValue: m.lowercased()) { algorithm = a }
         }
         let parsed = try VocabularyStudy.parseSizes(sizes)
         var options = VocabularyStudy.Options()
@@ -195,7 +190,7 @@ struct Premium: ParsableCommand {
         options.pivot = pivot
         options.targetTokens = targetTokens
         options.threads = runOptions.threads
-        options.pipeline = try TrainingPipeline(preTokenizer: preTokenizer, normalizer: normalizer)
+        options.pipeline = try pipelineOptions.pipeline()
         let corpusData = try ParallelCorpus.load(corpus, only: try languageList())
         let quiet = runOptions.quiet
         let start = Date()
@@ -208,3 +203,5 @@ struct Premium: ParsableCommand {
         try emit(study.render(format))
     }
 }
+
+extension VocabularyStudy.Algorithm: ExpressibleByArgument {}

@@ -30,7 +30,7 @@ public struct TokenKitCommand: ParsableCommand {
             var command = try parseAsRoot(withOptionalValues(arguments ?? Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let e as TokenKitError {
-            printError(e.description)
+            printError(describe(e))
             Foundation.exit(e.exitCode)
         } catch {
             let code = exitCode(for: error)
@@ -55,6 +55,27 @@ public struct TokenKitCommand: ParsableCommand {
         }
         return out
     }
+
+    /// A library error in command-line terms: the flag of the setting it is about.
+    static func describe(_ e: TokenKitError) -> String {
+        guard let setting = e.setting else { return e.description }
+        var copy = e
+        switch setting {
+        case .specialTokens:
+            copy.message += "; allow it with --allowed-special, or encode it as text with --disallowed-special none"
+        case .hardVocabLimit:
+            copy.message += " (allow fewer with --no-hard-vocab-limit)"
+        default:
+            copy.message = "--\(flagNames[setting] ?? setting.rawValue): " + copy.message
+        }
+        return copy.description
+    }
+
+    static let flagNames: [TokenKitError.Setting: String] = [
+        .vocabSize: "vocab-size", .characterCoverage: "character-coverage", .merges: "merges", .categories: "category",
+        .mix: "mix", .trainSizes: "train-sizes", .pivot: "pivot", .targetTokens: "target-tokens", .pattern: "pattern",
+        .preTokenizer: "pre-tokenizer", .normalizer: "normalizer",
+    ]
 
     static func usageString(for error: Error) -> String {
         let full = fullMessage(for: error)

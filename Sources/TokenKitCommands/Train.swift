@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitSentencePiece
@@ -14,11 +15,7 @@ struct Train: ParsableCommand {
 
 /// Where training text comes from and how it is cut into words.
 struct CorpusOptions: ParsableArguments {
-    @Option(help: "Pre-tokenizer: r50k, cl100k, o200k, whitespace, none or regex:PATTERN.")
-    var preTokenizer = "r50k"
-
-    @Option(help: "Normalizer: none, nfc, nfd, nfkc, nfkd or lowercase.")
-    var normalizer = "none"
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(help: "Split files into documents at this separator (escapes \\n, \\t, \\xNN allowed), e.g. '\\n\\n'. Default: a file is one document.")
     var documentSeparator: String?
@@ -26,7 +23,7 @@ struct CorpusOptions: ParsableArguments {
     @Option(help: "Read JSONL: each line is a record whose string FIELD is one document.")
     var field: String?
 
-    func pipeline() throws -> TrainingPipeline { try TrainingPipeline(preTokenizer: preTokenizer, normalizer: normalizer) }
+    func pipeline() throws -> TrainingPipeline { try pipelineOptions.pipeline() }
 
     func separator() throws -> [UInt8]? {
         guard let s = documentSeparator else { return nil }
@@ -316,14 +313,15 @@ struct TrainUnigram: ParsableCommand {
         config.shrinkingFactor = shrinkingFactor
         config.threads = runOptions.threads
         config.userDefinedSymbols = (userDefinedSymbols ?? "").split(separator: ",").map { Array($0.utf8) }
+        var normalizer = UnigramTrainer.identityNormalizer
         if let normalizationFrom {
             do {
-                config.normalizer = try SentencePieceModel.parse(try readFile(normalizationFrom)).normalizerSpec
+                normalizer = try SentencePieceModel.parse(try readFile(normalizationFrom)).normalizerSpec
             } catch let e as TokenKitError {
                 throw e.inFile(normalizationFrom)
             }
         }
-        if let removeExtraWhitespaces { config.normalizer.removeExtraWhitespaces = removeExtraWhitespaces }
+        if let removeExtraWhitespaces { normalizer.removeExtraWhitespaces = removeExtraWhitespaces }
         config.allowWhitespaceOnlyPieces = allowWhitespaceOnlyPieces
         config.hardVocabLimit = hardVocabLimit
         config.maxSentenceLength = maxSentenceLength
@@ -340,7 +338,7 @@ struct TrainUnigram: ParsableCommand {
         note("training on \(sentences.count) sentences", quiet: runOptions.quiet)
         let model: SentencePieceModel
         do {
-            model = try UnigramTrainer(config).train(sentences: sentences)
+            model = try UnigramTrainer(config).trainModel(sentences: sentences, normalizer: normalizer)
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }

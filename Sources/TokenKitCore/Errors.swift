@@ -12,22 +12,31 @@ public struct TokenKitError: Error, CustomStringConvertible, Equatable {
         case usage
     }
 
+    /// A library setting an error is about, so a front end can name its own flag for it
+    /// (the library's messages never name command-line flags).
+    public enum Setting: String, Sendable, Equatable {
+        case vocabSize, characterCoverage, hardVocabLimit, specialTokens, merges, categories, mix
+        case trainSizes, pivot, targetTokens, pattern, preTokenizer, normalizer
+    }
+
     public var kind: Kind
     public var file: String?
     public var message: String
+    public var setting: Setting?
 
-    public init(_ kind: Kind = .badInput, file: String? = nil, _ message: String) {
+    public init(_ kind: Kind = .badInput, file: String? = nil, _ message: String, setting: Setting? = nil) {
         self.kind = kind
         self.file = file
         self.message = message
+        self.setting = setting
     }
 
-    public static func badInput(_ message: String, file: String? = nil) -> TokenKitError {
-        TokenKitError(.badInput, file: file, message)
+    public static func badInput(_ message: String, file: String? = nil, setting: Setting? = nil) -> TokenKitError {
+        TokenKitError(.badInput, file: file, message, setting: setting)
     }
 
-    public static func usage(_ message: String) -> TokenKitError {
-        TokenKitError(.usage, message)
+    public static func usage(_ message: String, setting: Setting? = nil) -> TokenKitError {
+        TokenKitError(.usage, message, setting: setting)
     }
 
     /// The same error attributed to `file`, unless it already names one.

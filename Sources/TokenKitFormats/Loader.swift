@@ -86,7 +86,7 @@ enum GPT2Files {
         }
         let model = BPEModel(vocab: table, merges: merges, symbols: .bytes, wholePieceFirst: false)
         let specials = ["<|endoftext|>"].compactMap { s in spelled.lookup(Array(s.utf8)).map { AddedToken(id: $0, content: Array(s.utf8), special: true) } }
-        return try Tokenizer(name: name, format: .gpt2Files, model: model, normalizer: nil,
+        return try Tokenizer(name: name, format: .gpt2Files, model: .bpe(model), normalizer: nil,
                              preTokenizer: .byteLevel(addPrefixSpace: false, useRegex: true), decoder: .byteLevel,
                              addedTokens: specials, patternDescription: "r50k (GPT-2)", defaultPolicy: .huggingFace)
     }

@@ -92,12 +92,12 @@ public enum TiktokenFormat {
         } else {
             let guess: BuiltinPattern = ranks.tokenCount >= 100_000 ? .cl100k : .r50k
             pre = .builtin(guess)
-            description = guess.rawValue + " (assumed; pass --pattern to choose)"
+            description = guess.rawValue + " (assumed from the vocabulary size)"
         }
         let specials = (recognised?.specials ?? []).map {
             AddedToken(id: $0.1, content: Array($0.0.utf8), special: true)
         }
-        let tok = try Tokenizer(name: name, format: .tiktoken, model: model, normalizer: nil, preTokenizer: pre,
+        let tok = try Tokenizer(name: name, format: .tiktoken, model: .bpe(model), normalizer: nil, preTokenizer: pre,
                                 decoder: nil, addedTokens: specials, patternDescription: description,
                                 defaultPolicy: .tiktoken)
         tok.notes.append(("sha256", hash))

@@ -67,8 +67,9 @@ public enum TokenizerJSON {
         let model = root["model"]
         let type = try model["type"].optionalString() ?? (model["merges"].isNull ? "?" : "BPE")
         if type == "Unigram" { return try loadUnigram(root, name: name) }
+        if type == "WordPiece" { return try loadWordPiece(root, name: name) }
         guard type == "BPE" else {
-            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE and Unigram tokenizer.json models")
+            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE, Unigram and WordPiece tokenizer.json models")
         }
         let normalizer = try parseNormalizer(root["normalizer"])
         let pre = try parsePreTokenizer(root["pre_tokenizer"])
@@ -135,7 +136,7 @@ public enum TokenizerJSON {
                            endOfWordSuffix: Array((try model["end_of_word_suffix"].optionalString() ?? "").utf8))
 
         let added = try addedTokens(root)
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: bpe, normalizer: normalizer, preTokenizer: pre,
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: .bpe(bpe), normalizer: normalizer, preTokenizer: pre,
                                 decoder: decoder, addedTokens: added, patternDescription: describe(pre),
                                 defaultPolicy: .huggingFace)
         tok.jsonParts = JSONParts(
@@ -163,24 +164,55 @@ public enum TokenizerJSON {
             unk = TokenID(u)
         }
         let byteFallback = try model["byte_fallback"].bool(default: false)
-        let vocab: TokenTable
+        let unigram: UnigramModel
         do {
-            vocab = try TokenTable(pieces.enumerated().map { ($0.element.piece, TokenID($0.offset)) }, allowDuplicateBytes: true)
+            unigram = try UnigramModel(vocab: pieces, unkID: unk, byteFallback: byteFallback)
         } catch let e as TokenKitError {
             throw model["vocab"].fail(e.message)
         }
-        let bpe = BPEModel(vocab: vocab, merges: [], symbols: .characters(byteFallback: byteFallback, unk: unk, fuseUnk: true),
-                           wholePieceFirst: false)
+        return try tokenizer(root, model: .unigram(unigram), name: name)
+    }
+
+    /// A tokenizer around a model that is written back verbatim: the pipeline and added tokens
+    /// of `root`, and its JSON parts kept for `convert`.
+    static func tokenizer(_ root: Field, model: TokenizerModel, name: String) throws -> Tokenizer {
         let pre = try parsePreTokenizer(root["pre_tokenizer"])
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: bpe, normalizer: try parseNormalizer(root["normalizer"]),
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: try parseNormalizer(root["normalizer"]),
                                 preTokenizer: pre, decoder: try parseDecoder(root["decoder"]), addedTokens: try addedTokens(root),
-                                patternDescription: describe(pre), defaultPolicy: .huggingFace,
-                                unigram: UnigramModel(vocab: pieces, unkID: unk, byteFallback: byteFallback))
+                                patternDescription: describe(pre), defaultPolicy: .huggingFace)
         tok.jsonParts = JSONParts(
             normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
             postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]), modelOptions: "")
-        tok.jsonParts?.model = try fragment(model)
+        tok.jsonParts?.model = try fragment(root["model"])
         return tok
+    }
+
+    /// HF's WordPiece model: `vocab` is {token: id}, continuation tokens spelled with
+    /// `continuing_subword_prefix`; byte-level when the pre-tokenizer or decoder says so.
+    static func loadWordPiece(_ root: Field, name: String) throws -> Tokenizer {
+        let model = root["model"]
+        let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
+        var entries: [([UInt8], TokenID)] = []
+        for (token, v) in try model["vocab"].pairs() {
+            guard case .number(_, let n?) = v, n >= 0, n < Int64(UInt32.max) else {
+                throw model["vocab"].fail("id of \(String(decoding: token, as: UTF8.self).debugDescription) is not a non-negative integer")
+            }
+            entries.append((byteLevel ? (ByteLevelAlphabet.decode(String(decoding: token, as: UTF8.self)) ?? token) : token, TokenID(n)))
+        }
+        let vocab: TokenTable
+        do { vocab = try TokenTable(entries) } catch let e as TokenKitError { throw model["vocab"].fail(e.message) }
+        let unkName = try model["unk_token"].optionalString() ?? "[UNK]"
+        let unkKey = byteLevel ? (ByteLevelAlphabet.decode(unkName) ?? Array(unkName.utf8)) : Array(unkName.utf8)
+        guard let unk = vocab.lookup(unkKey) else {
+            throw model["unk_token"].fail("\(unkName.debugDescription) is not in the vocabulary (HF cannot load this WordPiece model either)")
+        }
+        let maxChars = model["max_input_chars_per_word"].isNull ? 100 : try model["max_input_chars_per_word"].int()
+        guard maxChars >= 0 else { throw model["max_input_chars_per_word"].fail("must not be negative") }
+        let wordPiece = WordPieceModel(
+            vocab: vocab, unk: unk,
+            continuingSubwordPrefix: Array((try model["continuing_subword_prefix"].optionalString() ?? "##").utf8),
+            maxInputChars: maxChars, byteLevel: byteLevel)
+        return try tokenizer(root, model: .wordPiece(wordPiece), name: name)
     }
 
     static func addedTokens(_ root: Field) throws -> [AddedToken] {
@@ -317,6 +349,8 @@ public enum TokenizerJSON {
         case "ByteFallback": return .byteFallback
         case "Fuse": return .fuse
         case "BPEDecoder": return .bpeSuffix(Array((try f["suffix"].optionalString() ?? "</w>").utf8))
+        case "WordPiece":
+            return .wordPiece(prefix: Array((try f["prefix"].optionalString() ?? "##").utf8), cleanup: try f["cleanup"].bool(default: true))
         case "Replace":
             let (regex, literal) = try pattern(f["pattern"])
             guard let literal else { throw f["pattern"].fail("regex Replace decoders are not supported (\(regex!))") }
@@ -353,28 +387,16 @@ public enum TokenizerJSON {
     /// same ids. For rank-only (tiktoken) models, the merge list is recovered from the ranks.
     public static func write(_ tok: Tokenizer) throws -> [UInt8] {
         let parts = tok.jsonParts ?? defaultParts(tok)
-        let model = tok.model
+        guard let model = tok.model.bpe else {
+            guard let verbatim = parts.model else {
+                throw TokenKitError.badInput("a \(tok.modelName) model is written to tokenizer.json only when it was read from one")
+            }
+            return Array((header(tok, parts) + "  \"model\": \(verbatim)\n}\n").utf8)
+        }
         let vocab = model.vocab
         func show(_ id: TokenID) -> String { tok.modelPiece(id) }
-        var merges: [(TokenID, TokenID)] = []
-        if tok.format == .tiktoken {
-            merges = recoverMerges(model)
-        } else {
-            var ranked: [(Int, TokenID, TokenID)] = []
-            model.pairs.forEach { key, value in
-                ranked.append((Int(value >> 32), TokenID(truncatingIfNeeded: key >> 32), TokenID(truncatingIfNeeded: key)))
-            }
-            ranked.sort { $0.0 < $1.0 }
-            merges = ranked.map { ($0.1, $0.2) }
-        }
-        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
-        out += tok.addedTokens.map { t in
-            "\n    {\"id\": \(t.id), \"content\": \(jsonString(t.text)), \"single_word\": \(t.singleWord), "
-                + "\"lstrip\": \(t.lstrip), \"rstrip\": \(t.rstrip), \"normalized\": \(t.normalized), \"special\": \(t.special)}"
-        }.joined(separator: ",")
-        out += tok.addedTokens.isEmpty ? "],\n" : "\n  ],\n"
-        out += "  \"normalizer\": \(parts.normalizer),\n  \"pre_tokenizer\": \(parts.preTokenizer),\n"
-        out += "  \"post_processor\": \(parts.postProcessor),\n  \"decoder\": \(parts.decoder),\n"
+        let merges = model.mergeList().map { ($0.0, $0.1) }
+        var out = header(tok, parts)
         if let verbatim = parts.model { return Array((out + "  \"model\": \(verbatim)\n}\n").utf8) }
         out += "  \"model\": {\n    \"type\": \"BPE\", \(parts.modelOptions),\n    \"vocab\": {"
         var entries = vocab.ids.map { (show($0), $0) }
@@ -399,6 +421,19 @@ public enum TokenizerJSON {
         return Array(out.utf8)
     }
 
+    /// Everything before "model": version, added tokens and the pipeline's parts.
+    static func header(_ tok: Tokenizer, _ parts: JSONParts) -> String {
+        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
+        out += tok.addedTokens.map { t in
+            "\n    {\"id\": \(t.id), \"content\": \(jsonString(t.text)), \"single_word\": \(t.singleWord), "
+                + "\"lstrip\": \(t.lstrip), \"rstrip\": \(t.rstrip), \"normalized\": \(t.normalized), \"special\": \(t.special)}"
+        }.joined(separator: ",")
+        out += tok.addedTokens.isEmpty ? "],\n" : "\n  ],\n"
+        out += "  \"normalizer\": \(parts.normalizer),\n  \"pre_tokenizer\": \(parts.preTokenizer),\n"
+        out += "  \"post_processor\": \(parts.postProcessor),\n  \"decoder\": \(parts.decoder),\n"
+        return out
+    }
+
     /// tokenizer.json parts for a model that did not come from tokenizer.json: a Split with the
     /// pattern's regex then ByteLevel, and `ignore_merges` so whole-piece lookups match tiktoken.
     static func defaultParts(_ tok: Tokenizer) -> JSONParts {
@@ -414,30 +449,6 @@ public enum TokenizerJSON {
             normalizer: "null", preTokenizer: "{\"type\": \"Sequence\", \"pretokenizers\": [\(split), \(byteLevel)]}",
             postProcessor: "null", decoder: byteLevel,
             modelOptions: "\"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, "
-                + "\"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": \(tok.model.wholePieceFirst)")
-    }
-
-    /// The merge that makes each token of a rank-only vocabulary: BPE on the token's own bytes,
-    /// with only lower ranks allowed, must stop at exactly two parts. Merges come out in rank order.
-    public static func recoverMerges(_ model: BPEModel) -> [(TokenID, TokenID)] {
-        var merges: [(TokenID, TokenID)] = []
-        let vocab = model.vocab
-        for id in vocab.ids where vocab.length(id) >= 2 {
-            var parts: [TokenID] = vocab.bytes(id).compactMap { vocab.lookup([$0]) }
-            while parts.count > 2 {
-                var best = Int.max, at = -1
-                for i in 0..<(parts.count - 1) {
-                    if let r = model.mergeRank(parts[i], parts[i + 1]), r < Int(id), r < best {
-                        best = r
-                        at = i
-                    }
-                }
-                if at < 0 { break }
-                parts[at] = model.merged(parts[at], parts[at + 1])!
-                parts.remove(at: at + 1)
-            }
-            if parts.count == 2 { merges.append((parts[0], parts[1])) }
-        }
-        return merges
+                + "\"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": \(tok.model.bpe?.wholePieceFirst ?? false)")
     }
 }

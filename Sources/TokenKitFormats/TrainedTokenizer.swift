@@ -1,7 +1,73 @@
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitModels
 import TokenKitText
+
+/// A trained tokenizer's pre-tokenizer: a tiktoken encoding's pattern, HF's Whitespace, none,
+/// or any regex (Split, isolated).
+public enum PreTokenizerChoice: Sendable, Equatable, CustomStringConvertible {
+    case pattern(BuiltinPatternName)
+    case whitespace
+    case none
+    case regex(String)
+
+    public enum BuiltinPatternName: String, Sendable, CaseIterable {
+        case r50k, gpt2, p50k, cl100k, o200k
+    }
+
+    public static let choices = "r50k, cl100k, o200k, whitespace, none or regex:PATTERN"
+
+    /// Parses `r50k | gpt2 | p50k | cl100k | o200k | whitespace | none | regex:PATTERN`.
+    public init(parsing s: String) throws {
+        if let b = BuiltinPatternName(rawValue: s) { self = .pattern(b); return }
+        switch s {
+        case "whitespace": self = .whitespace
+        case "none": self = .none
+        default:
+            guard s.hasPrefix("regex:") else {
+                throw TokenKitError.usage("unknown pre-tokenizer \(s.debugDescription): use \(PreTokenizerChoice.choices)", setting: .preTokenizer)
+            }
+            self = .regex(String(s.dropFirst(6)))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .pattern(let b): b.rawValue
+        case .whitespace: "whitespace"
+        case .none: "none"
+        case .regex(let r): "regex:" + r
+        }
+    }
+}
+
+/// A trained tokenizer's normalizer.
+public enum NormalizerChoice: String, Sendable, CaseIterable {
+    case none, nfc, nfd, nfkc, nfkd, lowercase
+
+    var normalizer: Normalizer? {
+        switch self {
+        case .none: nil
+        case .nfc: .nfc
+        case .nfd: .nfd
+        case .nfkc: .nfkc
+        case .nfkd: .nfkd
+        case .lowercase: .lowercase
+        }
+    }
+
+    var json: String {
+        switch self {
+        case .none: "null"
+        case .nfc: "{\"type\": \"NFC\"}"
+        case .nfd: "{\"type\": \"NFD\"}"
+        case .nfkc: "{\"type\": \"NFKC\"}"
+        case .nfkd: "{\"type\": \"NFKD\"}"
+        case .lowercase: "{\"type\": \"Lowercase\"}"
+        }
+    }
+}
 
 /// The pre-tokenizer and normalizer choices of `tokenkit train`, with their tokenizer.json form.
 public struct TrainingPipeline: Sendable {
@@ -14,12 +80,19 @@ public struct TrainingPipeline: Sendable {
     /// The same split without the ByteLevel step, for character-level models.
     let splitJSON: String
 
-    /// - Parameters:
-    ///   - preTokenizer: r50k | cl100k | o200k | whitespace | none | regex:PATTERN
-    ///   - normalizer: none | nfc | nfkc | nfd | nfkd | lowercase
+    /// The pipeline from the names `r50k | cl100k | o200k | whitespace | none | regex:PATTERN` and
+    /// `none | nfc | nfd | nfkc | nfkd | lowercase` (as word-count files record them).
     public init(preTokenizer: String, normalizer: String) throws {
-        preTokenizerName = preTokenizer
-        normalizerName = normalizer
+        guard let n = NormalizerChoice(rawValue: normalizer) else {
+            throw TokenKitError.usage("unknown normalizer \(normalizer.debugDescription): use none, nfc, nfd, nfkc, nfkd or lowercase",
+                                      setting: .normalizer)
+        }
+        try self.init(preTokenizer: PreTokenizerChoice(parsing: preTokenizer), normalizer: n)
+    }
+
+    public init(preTokenizer choice: PreTokenizerChoice, normalizer: NormalizerChoice) throws {
+        preTokenizerName = choice.description
+        normalizerName = normalizer.rawValue
         let byteLevel = "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}"
         func splitOnly(_ regex: String) -> String {
             "{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonString(regex))}, \"behavior\": \"Isolated\", \"invert\": false}"
@@ -27,42 +100,32 @@ public struct TrainingPipeline: Sendable {
         func split(_ regex: String) -> String {
             "{\"type\": \"Sequence\", \"pretokenizers\": [\(splitOnly(regex)), \(byteLevel)]}"
         }
-        switch preTokenizer {
-        case "r50k", "gpt2", "p50k", "cl100k", "o200k":
-            let (pre, _) = try TiktokenFormat.preTokenizer(for: preTokenizer)
-            guard case .builtin(let b) = pre else { throw TokenKitError.usage("unknown pre-tokenizer \(preTokenizer)") }
+        switch choice {
+        case .pattern(let name):
+            let (pre, _) = try TiktokenFormat.preTokenizer(for: name.rawValue)
+            guard case .builtin(let b) = pre else { throw TokenKitError.usage("unknown pre-tokenizer \(name)", setting: .preTokenizer) }
             self.preTokenizer = pre
             preTokenizerJSON = split(b.hfRegex)
             splitJSON = splitOnly(b.hfRegex)
-        case "whitespace":
+        case .whitespace:
             self.preTokenizer = .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
             preTokenizerJSON = "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Whitespace\"}, \(byteLevel)]}"
             splitJSON = "{\"type\": \"Whitespace\"}"
-        case "none":
+        case .none:
             self.preTokenizer = .none
             preTokenizerJSON = byteLevel
             splitJSON = "null"
-        default:
-            guard preTokenizer.hasPrefix("regex:") else {
-                throw TokenKitError.usage("--pre-tokenizer must be r50k, cl100k, o200k, whitespace, none or regex:PATTERN")
+        case .regex(let pattern):
+            let pre: PreTokenizer
+            do { (pre, _) = try TiktokenFormat.preTokenizer(for: pattern) } catch let e as TokenKitError {
+                throw TokenKitError.usage(e.message, setting: .preTokenizer)
             }
-            let pattern = String(preTokenizer.dropFirst(6))
-            let (pre, _) = try TiktokenFormat.preTokenizer(for: pattern)
             self.preTokenizer = pre
             preTokenizerJSON = split(pattern)
             splitJSON = splitOnly(pattern)
         }
-        switch normalizer {
-        case "none": self.normalizer = nil
-        case "nfc": self.normalizer = .nfc
-        case "nfd": self.normalizer = .nfd
-        case "nfkc": self.normalizer = .nfkc
-        case "nfkd": self.normalizer = .nfkd
-        case "lowercase": self.normalizer = .lowercase
-        default: throw TokenKitError.usage("--normalizer must be none, nfc, nfd, nfkc, nfkd or lowercase")
-        }
-        let names = ["nfc": "NFC", "nfd": "NFD", "nfkc": "NFKC", "nfkd": "NFKD", "lowercase": "Lowercase"]
-        normalizerJSON = names[normalizer].map { "{\"type\": \"\($0)\"}" } ?? "null"
+        self.normalizer = normalizer.normalizer
+        normalizerJSON = normalizer.json
     }
 
     /// The settings line stored in word-count files.
@@ -84,7 +147,7 @@ public struct TrainingPipeline: Sendable {
         let decoderJSON = characters
             ? "{\"type\": \"Sequence\", \"decoders\": [{\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]}"
             : "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: normalizer, preTokenizer: preTokenizer,
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: .bpe(model), normalizer: normalizer, preTokenizer: preTokenizer,
                                 decoder: characters ? .sequence([.byteFallback, .fuse]) : .byteLevel, addedTokens: added,
                                 patternDescription: preTokenizerName, defaultPolicy: .huggingFace)
         tok.jsonParts = JSONParts(

@@ -1,5 +1,9 @@
 import Foundation
+import TokenKit
 import TokenKitCore
+import TokenKitFormats
+import TokenKitModels
+import TokenKitTraining
 
 /// Controlled experiments for mixture inference (Hayase et al. 2024, §4.1): draw a mixture
 /// uniformly from the simplex, build training text with those byte shares, train a tokenizer,
@@ -53,4 +57,206 @@ public enum MixtureEvaluation {
         out += pool[..<cut]
         return out
     }
+}
+
+/// `tokenkit mixture-eval`'s trial protocol: per trial, draw `mix` categories and weights on the
+/// simplex, build training text with those byte shares, train a BPE tokenizer, infer the
+/// mixture from the samples and score it.
+public struct MixtureExperiment {
+    public enum Trainer: String, Sendable, CaseIterable {
+        /// tokenkit's own trainer: r50k pre-tokenizer, whole documents.
+        case tokenkit
+        /// HF tokenizers (Python): GPT-2 byte-level with digit runs split, line by line, as
+        /// Hayase et al. §4.1.
+        case hf
+    }
+
+    public struct Configuration: Sendable {
+        public var mix = 5
+        public var trials = 10
+        public var seed: UInt64 = 0
+        public var trainer = Trainer.tokenkit
+        /// Python interpreter with the `tokenizers` package, for `.hf`.
+        public var python = "python3"
+        public var vocabSize = 30_256
+        public var trainBytes = 4 << 20
+        /// Whole category files train (repeated to their share) and are the samples, as Hayase
+        /// et al.; otherwise the first half of each file trains and the second is the sample.
+        public var overlap = false
+        public var inference = MixtureInference.Configuration()
+        public init() {}
+    }
+
+    public struct Trial: Sendable {
+        public var categories: [String]
+        public var truth: [Double]
+        public var estimate: [Double]
+        public var logMSE: Double
+        public var seconds: Double
+    }
+
+    public struct Summary: Sendable {
+        public var trials: [Trial]
+        public var meanLogMSE: Double
+        public var sdLogMSE: Double
+    }
+
+    public let configuration: Configuration
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    /// Runs every trial in a temporary folder of its own, calling `onTrial` as each ends.
+    public func run(_ categories: [MixtureInference.Category], onTrial: (Int, Trial) -> Void = { _, _ in }) throws -> Summary {
+        let cfg = configuration
+        guard categories.count >= cfg.mix else {
+            throw TokenKitError.usage("mixtures of \(cfg.mix) need at least \(cfg.mix) categories, \(categories.count) found", setting: .mix)
+        }
+        let temp = try MixtureExperiment.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        // Training pools and inference samples.
+        var pools: [[UInt8]] = []
+        var samplePaths: [String] = []
+        for (k, c) in categories.enumerated() {
+            let text = try readFile(c.path)
+            if cfg.overlap {
+                pools.append(text)
+                samplePaths.append(c.path)
+            } else {
+                let (train, sample) = MixtureEvaluation.split(text)
+                pools.append(train)
+                let path = "\(temp)/sample-\(k).txt"
+                try writeFileAtomically(path, sample)
+                samplePaths.append(path)
+            }
+        }
+        var rng = SplitMix64(seed: cfg.seed)
+        var trials: [Trial] = []
+        for trial in 0..<cfg.trials {
+            let start = Date()
+            let chosen = MixtureEvaluation.choose(cfg.mix, of: categories.count, &rng)
+            let weights = MixtureEvaluation.uniformSimplex(cfg.mix, &rng)
+            var trainText: [UInt8] = []
+            var bytes: [Int] = []
+            for (k, i) in chosen.enumerated() {
+                let part = MixtureEvaluation.take(Int((weights[k] * Double(cfg.trainBytes)).rounded()), from: pools[i])
+                bytes.append(part.count)
+                trainText += part
+            }
+            let total = Double(bytes.reduce(0, +))
+            let truth = bytes.map { Double($0) / total }
+            let trainPath = "\(temp)/train-\(trial).txt"
+            try writeFileAtomically(trainPath, trainText)
+            defer { try? FileManager.default.removeItem(atPath: trainPath) }
+            let tok = try train(trainPath, temp: temp, trial: trial)
+            let result = try MixtureInference(cfg.inference).infer(
+                tokenizer: tok, categories: chosen.map { .init(name: categories[$0].name, path: samplePaths[$0]) })
+            let mse = MixtureEvaluation.mse(result.proportions, truth)
+            let t = Trial(categories: chosen.map { categories[$0].name }, truth: truth, estimate: result.proportions,
+                          logMSE: log10(max(mse, 1e-300)), seconds: Date().timeIntervalSince(start))
+            trials.append(t)
+            onTrial(trial, t)
+        }
+        let mean = trials.map(\.logMSE).reduce(0, +) / Double(trials.count)
+        let sd = (trials.map { ($0.logMSE - mean) * ($0.logMSE - mean) }.reduce(0, +) / Double(max(1, trials.count - 1))).squareRoot()
+        return Summary(trials: trials, meanLogMSE: mean, sdLogMSE: sd)
+    }
+
+    /// Trains a tokenizer on one file with the configured trainer.
+    func train(_ path: String, temp: String, trial: Int) throws -> Tokenizer {
+        let cfg = configuration
+        switch cfg.trainer {
+        case .hf:
+            let script = "\(temp)/train_hf_bpe.py"
+            if !FileManager.default.fileExists(atPath: script) { try writeFileAtomically(script, Array(MixtureExperiment.hfTrainer.utf8)) }
+            let output = "\(temp)/tokenizer-\(trial).json"
+            defer { try? FileManager.default.removeItem(atPath: output) }
+            try MixtureExperiment.runProcess([cfg.python, script, "--vocab-size", "\(cfg.vocabSize)", "-o", output, path],
+                                             what: "the HF trainer (\(cfg.python) with the tokenizers package)")
+            return try TokenizerLoader.load(output)
+        case .tokenkit:
+            let pipeline = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")
+            let reader = CorpusReader(normalizer: nil, preTokenizer: pipeline.preTokenizer, threads: cfg.inference.threads)
+            var config = BPETrainer.Configuration()
+            config.vocabSize = cfg.vocabSize
+            let result = try BPETrainer(config).train(words: try reader.countWords([path]))
+            return try pipeline.tokenizer(result, specials: [], name: "trial-\(trial)")
+        }
+    }
+
+    /// The categories of a folder: NAME.txt files, or NAME.txt.xz unpacked into `temp`.
+    public static func folder(_ dir: String, temp: String) throws -> [MixtureInference.Category] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw TokenKitError.badInput("cannot list folder", file: dir)
+        }
+        var out: [MixtureInference.Category] = []
+        let txt = Set(names.filter { $0.hasSuffix(".txt") })
+        for name in names.sorted() {
+            if name.hasSuffix(".txt") {
+                out.append(.init(name: String(name.dropLast(4)), path: "\(dir)/\(name)"))
+            } else if name.hasSuffix(".txt.xz"), !txt.contains(String(name.dropLast(3))) {
+                let target = "\(temp)/\(name.dropLast(3))"
+                try runProcess(["xz", "-dc", "\(dir)/\(name)"], what: "xz -d \(dir)/\(name)", stdout: target)
+                out.append(.init(name: String(name.dropLast(7)), path: target))
+            }
+        }
+        if out.isEmpty { throw TokenKitError.badInput("no category files (*.txt or *.txt.xz)", file: dir) }
+        return out
+    }
+
+    /// A new private folder under the system's temporary folder.
+    public static func temporaryFolder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokenkit-mixture-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw TokenKitError.badInput("cannot create a temporary folder: \(error.localizedDescription)", file: path)
+        }
+        return path
+    }
+
+    /// Runs `argv` (found on PATH), stdout to a file or discarded; fails with its last stderr line.
+    static func runProcess(_ argv: [String], what: String, stdout: String? = nil) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let err = Pipe()
+        p.standardError = err
+        if let stdout {
+            guard FileManager.default.createFile(atPath: stdout, contents: nil), let h = FileHandle(forWritingAtPath: stdout) else {
+                throw TokenKitError.badInput("cannot create", file: stdout)
+            }
+            p.standardOutput = h
+        }
+        do { try p.run() } catch { throw TokenKitError.usage("cannot run \(what): \(error.localizedDescription)") }
+        let message = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw TokenKitError.usage("\(what) failed: \(text.split(separator: "\n").last ?? "exit \(p.terminationStatus)")")
+        }
+    }
+
+    /// The HF trainer of `.hf`, written next to the trial's files: GPT-2 byte-level
+    /// pre-tokenization with digit runs kept apart, special token [UNK], the alphabet limited to
+    /// the bytes seen, files read line by line (`Tokenizer.train`), as Hayase et al. §4.1.
+    static let hfTrainer = """
+        import argparse
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--vocab-size", type=int, default=30000)
+        ap.add_argument("-o", "--output", required=True)
+        ap.add_argument("files", nargs="+")
+        args = ap.parse_args()
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Digits(individual_digits=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ])
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(vocab_size=args.vocab_size, special_tokens=["[UNK]"], show_progress=False)
+        tok.train(args.files, trainer)
+        tok.save(args.output)
+
+        """
 }

@@ -64,31 +64,35 @@ final class MatchingGraph {
     /// Step t's edges: stepStart[t] ..< stepStart[t + 1] of stepEdge (edge index), stepDemand and
     /// stepPair; pair p's: pairStart[p] ..< pairStart[p + 1] of pairEdge, pairDemand, pairStep.
     /// Edges with demand ≤ 0 stay at the ends of their segments, where scans stop.
-    let stepStart: [Int]
-    var stepEdge: [Int32]
-    var stepDemand: [Double]
-    var stepPair: [Int32]
-    let pairStart: [Int]
-    var pairEdge: [Int32]
-    var pairDemand: [Double]
-    var pairStep: [Int32]
+    let stepStart: UnsafeMutableBufferPointer<Int>
+    let stepEdge: UnsafeMutableBufferPointer<Int32>
+    let stepDemand: UnsafeMutableBufferPointer<Double>
+    let stepPair: UnsafeMutableBufferPointer<Int32>
+    let pairStart: UnsafeMutableBufferPointer<Int>
+    let pairEdge: UnsafeMutableBufferPointer<Int32>
+    let pairDemand: UnsafeMutableBufferPointer<Double>
+    let pairStep: UnsafeMutableBufferPointer<Int32>
+    /// Owns the buffers above.
+    private let arena = Arena()
 
     init(_ edges: EdgeSet, demand: [Double], pairCount: Int, threads: Int = 1) {
         self.threads = threads
         let T = edges.start.count - 1
         steps = T
         pairs = pairCount
-        stepStart = edges.start
-        stepEdge = (0..<Int32(edges.count)).map { $0 }
-        stepPair = edges.pair
-        stepDemand = demand
+        let n = edges.count
+        stepStart = arena.copy(edges.start)
+        stepEdge = arena.buffer(n, 0)
+        for e in 0..<n { stepEdge[e] = Int32(e) }
+        stepPair = arena.copy(edges.pair)
+        stepDemand = arena.buffer(n, 0)
         var pStart = [Int](repeating: 0, count: pairCount + 1)
         for p in edges.pair { pStart[Int(p) + 1] += 1 }
         for p in 0..<pairCount { pStart[p + 1] += pStart[p] }
-        pairStart = pStart
-        pairEdge = [Int32](repeating: 0, count: edges.count)
-        pairStep = [Int32](repeating: 0, count: edges.count)
-        pairDemand = [Double](repeating: 0, count: edges.count)
+        pairStart = arena.copy(pStart)
+        pairEdge = arena.buffer(n, 0)
+        pairStep = arena.buffer(n, 0)
+        pairDemand = arena.buffer(n, 0)
         for t in 0..<T {
             for e in edges.start[t]..<edges.start[t + 1] {
                 let p = Int(edges.pair[e])
@@ -107,21 +111,19 @@ final class MatchingGraph {
     func update(_ demand: [Double], fresh: Bool = false) {
         DispatchQueue.concurrentPerform(iterations: threads > 1 ? 2 : 1) { k in
             if k == 0 || threads < 2 {
-                MatchingGraph.sortSegments(stepStart, &stepEdge, &stepDemand, &stepPair, demand, fresh: fresh)
+                MatchingGraph.sortSegments(stepStart, stepEdge, stepDemand, stepPair, demand, fresh: fresh)
             }
             if k == 1 || threads < 2 {
-                MatchingGraph.sortSegments(pairStart, &pairEdge, &pairDemand, &pairStep, demand, fresh: fresh)
+                MatchingGraph.sortSegments(pairStart, pairEdge, pairDemand, pairStep, demand, fresh: fresh)
             }
         }
     }
 
-    private static func sortSegments(_ start: [Int], _ edge: inout [Int32], _ key: inout [Double], _ other: inout [Int32],
+    private static func sortSegments(_ start: UnsafeMutableBufferPointer<Int>, _ edge: UnsafeMutableBufferPointer<Int32>,
+                                     _ key: UnsafeMutableBufferPointer<Double>, _ other: UnsafeMutableBufferPointer<Int32>,
                                      _ demand: [Double], fresh: Bool) {
         var scratch: [(Double, Int32, Int32)] = []
         demand.withUnsafeBufferPointer { demand in
-        edge.withUnsafeMutableBufferPointer { edge in
-        key.withUnsafeMutableBufferPointer { key in
-        other.withUnsafeMutableBufferPointer { other in
             for k in 0..<edge.count { key[k] = demand[Int(edge[k])] }
             for s in 0..<(start.count - 1) {
                 let lo = start[s], hi = start[s + 1]
@@ -155,7 +157,7 @@ final class MatchingGraph {
                     other[lo + j] = x.2
                 }
             }
-        }}}}
+        }
     }
 }
 
@@ -176,32 +178,22 @@ func maximumWeightMatching(_ graph: MatchingGraph, demand: [Double], from previo
     let P = graph.pairs
     let N = T + P
     // Nodes: steps 0 ..< T, then pair p at T + p. pot = y or z; mate = the other end or -1.
-    var pot = [Double](repeating: 0, count: N)
-    var mate = [Int32](repeating: -1, count: N)
-    var mateEdge = [Int32](repeating: -1, count: T)
-    var dist = [Double](repeating: .infinity, count: N)
-    var pred = [Int32](repeating: -1, count: N)
-    var predEdge = [Int32](repeating: -1, count: N)
-    var done = [Bool](repeating: false, count: N)
+    let arena = Arena()
+    defer { withExtendedLifetime(arena) {} }
+    let pot = arena.buffer(N, 0.0)
+    let mate = arena.buffer(N, Int32(-1))
+    let mateEdge = arena.buffer(T, Int32(-1))
+    let dist = arena.buffer(N, Double.infinity)
+    let pred = arena.buffer(N, Int32(-1))
+    let predEdge = arena.buffer(N, Int32(-1))
+    let done = arena.buffer(N, false)
     var touched: [Int32] = []
     var finalized: [Int32] = []
     var heap = MinHeap<Labelled>()
     var deficient: [Int32] = []
-    graph.stepStart.withUnsafeBufferPointer { sStart in
-    graph.stepEdge.withUnsafeBufferPointer { sEdge in
-    graph.stepDemand.withUnsafeBufferPointer { sDem in
-    graph.stepPair.withUnsafeBufferPointer { sPair in
-    graph.pairStart.withUnsafeBufferPointer { pStart in
-    graph.pairEdge.withUnsafeBufferPointer { pEdge in
-    graph.pairDemand.withUnsafeBufferPointer { pDem in
-    graph.pairStep.withUnsafeBufferPointer { pStep in
-    pot.withUnsafeMutableBufferPointer { pot in
-    mate.withUnsafeMutableBufferPointer { mate in
-    mateEdge.withUnsafeMutableBufferPointer { mateEdge in
-    dist.withUnsafeMutableBufferPointer { dist in
-    pred.withUnsafeMutableBufferPointer { pred in
-    predEdge.withUnsafeMutableBufferPointer { predEdge in
-    done.withUnsafeMutableBufferPointer { done in
+    let sStart = graph.stepStart, sEdge = graph.stepEdge, sDem = graph.stepDemand, sPair = graph.stepPair
+    let pStart = graph.pairStart, pEdge = graph.pairEdge, pDem = graph.pairDemand, pStep = graph.pairStep
+    do {
         for p in 0..<P { pot[T + p] = previous.pairSlack[p] }
         for t in 0..<T {
             var y = 0.0
@@ -333,7 +325,7 @@ func maximumWeightMatching(_ graph: MatchingGraph, demand: [Double], from previo
             finalized.removeAll(keepingCapacity: true)
             heap.removeAll(keepingCapacity: true)
         }
-    }}}}}}}}}}}}}}}
+    }
     var value = 0.0
     var matched = [Int](repeating: -1, count: T)
     var matchedPair = [Int32](repeating: -1, count: T)
@@ -417,7 +409,6 @@ extension MixtureLP {
             log(String(format: "matching: LP over the first %d steps solved in %.2f s (%d rows)", warm.firstHorizon,
                        Date().timeIntervalSince(clock), constraintCount))
         }
-        let env = ProcessInfo.processInfo.environment
         var edgeAlpha = alpha
         var collectSeconds = 0.0, matchSeconds = 0.0
         var edges = EdgeSet(categories: n, steps: table.steps)
@@ -504,4 +495,26 @@ extension MixtureLP {
                           pairSlacks: cover.pairSlack.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }, solves: solves, sweeps: rounds,
                           skippedSteps: edges.skipped)
     }
+}
+
+/// Fixed-size buffers of plain values, allocated one by one and freed together with the arena,
+/// so the matching's hot loops index pointers instead of nesting a closure per array.
+final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    func buffer<T: BitwiseCopyable>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+        let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+        p.initialize(repeating: value)
+        blocks.append(UnsafeMutableRawPointer(p.baseAddress!))
+        return UnsafeMutableBufferPointer(rebasing: p[0..<count])
+    }
+
+    func copy<T: BitwiseCopyable>(_ values: [T]) -> UnsafeMutableBufferPointer<T> {
+        let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(values.count, 1))
+        _ = p.initialize(from: values)
+        blocks.append(UnsafeMutableRawPointer(p.baseAddress!))
+        return UnsafeMutableBufferPointer(rebasing: p[0..<values.count])
+    }
+
+    deinit { for b in blocks { b.deallocate() } }
 }

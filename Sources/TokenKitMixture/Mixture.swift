@@ -1,6 +1,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 
 /// BPE data-mixture inference (Hayase, Liu, Choi, Oh & Smith 2024, "Data Mixture Inference:
 /// What do BPE Tokenizers Reveal about their Training Data?", arXiv 2407.16607).
@@ -28,9 +29,20 @@ public struct MixtureInference {
         /// Solve by matchings (`MixtureLP.solveByMatching`: T = 30000 × 10 categories × 3 MiB in
         /// ~35 s end to end, where sweeps did not finish in 10 min) instead of row generation by
         /// sweeps (`solveLazy`). Sweeps end at the full LP's optimum; matchings at a feasible point
-        /// of it within the logged gap (≤ 3e-8 relative) of a lower bound. TOKENKIT_MIXTURE_LAZY=1
-        /// picks sweeps in debug runs.
+        /// of it within the logged gap (≤ 3e-8 relative) of a lower bound.
         public var matching = true
+        /// The sweeps' other knobs (`competitorsPerStep`, `rowsPerSolve` and `dropAfter` above
+        /// take precedence over the schedule's own).
+        public var schedule = LazySchedule()
+        /// Matching solve: steps of the exact warm-up LP, the margin by which a pair must come
+        /// near a merge to be collected as an edge, and how far α may move before edges are
+        /// collected again (relative).
+        public var warmHorizon = 1000
+        public var edgeMargin = 0.01
+        public var recollectShift = 0.01
+        public var lp = LPSettings()
+        /// Receives progress lines (timings, sweeps, solves) for experiments; nil for none.
+        public var log: (@Sendable (String) -> Void)?
         /// A pair beats a merge when its mixture count exceeds the merge's by more than this
         /// (in raw-count units).
         public var tolerance = 1e-6
@@ -82,8 +94,9 @@ public struct MixtureInference {
             progress(.counting, k, categories.count)
             do {
                 let text = try SampleReader.read(c.path, limit: configuration.sampleBytes)
-                let words = try SampleReader.countWords(text, normalizer: tok.normalizer, preTokenizer: tok.preTokenizer,
-                                                        units: units, threads: configuration.threads)
+                let reader = CorpusReader(normalizer: tok.normalizer, preTokenizer: tok.preTokenizer, unit: units,
+                                          threads: configuration.threads)
+                let words = try reader.countWords(text: text)
                 samples.append(CategorySample(name: c.name, path: c.path, bytes: text.count, words: words))
             } catch let e as TokenKitError {
                 throw e.inFile(c.path)
@@ -96,12 +109,12 @@ public struct MixtureInference {
     /// Infers the mixture of `categories` behind `tokenizer`'s merges.
     public func infer(tokenizer tok: Tokenizer, categories: [Category],
                       progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
-        guard !categories.isEmpty else { throw TokenKitError.usage("give at least one --category NAME=PATH") }
+        guard !categories.isEmpty else { throw TokenKitError.usage("no categories given", setting: .categories) }
         let merges = try MergeList(tok)
         let units = configuration.units ?? SampleUnits.detect(tok)
         let clock = Date()
         let samples = try readSamples(categories, tokenizer: tok, units: units, progress: progress)
-        if debug { FileHandle.standardError.write(Data(String(format: "mixture: counted in %.2f s\n", Date().timeIntervalSince(clock)).utf8)) }
+        configuration.log?(String(format: "mixture: counted in %.2f s", Date().timeIntervalSince(clock)))
         return try infer(merges: merges, samples: samples, units: units, progress: progress)
     }
 
@@ -109,7 +122,7 @@ public struct MixtureInference {
     public func infer(merges: MergeList, samples: [CategorySample], units: SampleUnits,
                       progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
         let steps = min(configuration.merges ?? Configuration.maxMerges, merges.merges.count)
-        guard steps > 0 else { throw TokenKitError.usage("--merges must be at least 1") }
+        guard steps > 0 else { throw TokenKitError.usage("the number of merges must be at least 1", setting: .merges) }
         let clock = Date()
 
         // Replay the merges on each category (in parallel).
@@ -137,39 +150,27 @@ public struct MixtureInference {
         }
         let table = PairTable(transcripts.map { $0! }, merges: merges, steps: steps)
         transcripts = []
-        if debug {
-            FileHandle.standardError.write(Data(String(format: "mixture: merges replayed and indexed in %.2f s: %d pairs, %d changes\n",
-                                                       Date().timeIntervalSince(clock), table.pairCount, table.changeCount).utf8))
-        }
-        let lp = try MixtureLP(table, tolerance: configuration.tolerance)
+        configuration.log?(String(format: "mixture: merges replayed and indexed in %.2f s: %d pairs, %d changes",
+                                  Date().timeIntervalSince(clock), table.pairCount, table.changeCount))
+        let log = configuration.log.map { log in { @Sendable (s: String) in log("mixture: " + s) } }
+        let lp = try MixtureLP(table, tolerance: configuration.tolerance, settings: configuration.lp, log: log)
         lp.threads = max(1, configuration.threads)
-        var schedule = LazySchedule()
+        var schedule = configuration.schedule
         schedule.competitorsPerStep = configuration.competitorsPerStep
         schedule.rowsPerSolve = configuration.rowsPerSolve
         schedule.dropAfter = configuration.dropAfter
-        // Tuning knobs for experiments (TOKENKIT_MIXTURE_DEBUG runs).
-        let env = ProcessInfo.processInfo.environment
-        if let v = env["TOKENKIT_MIXTURE_K"].flatMap(Int.init) { schedule.competitorsPerStep = v }
-        if let v = env["TOKENKIT_MIXTURE_ROWS"].flatMap(Int.init) { schedule.rowsPerSolve = v }
-        if let v = env["TOKENKIT_MIXTURE_DROP"].flatMap(Int.init) { schedule.dropAfter = v }
-        if let v = env["TOKENKIT_MIXTURE_LOOKAHEAD"].flatMap(Int.init) { schedule.lookAhead = v }
-        if env["TOKENKIT_MIXTURE_NO_PAIRWORST"] != nil { schedule.pairWorst = false }
-        if let v = env["TOKENKIT_MIXTURE_HORIZON"].flatMap(Int.init) { schedule.firstHorizon = v }
         let clock2 = Date()
         let sol: LPSolution
-        if configuration.matching && env["TOKENKIT_MIXTURE_LAZY"] == nil {
-            sol = try lp.solveByMatching(warmHorizon: env["TOKENKIT_MIXTURE_WARM"].flatMap(Int.init) ?? 1000,
-                                         margin: env["TOKENKIT_MIXTURE_MARGIN"].flatMap(Double.init) ?? 0.01,
-                                         recollectShift: env["TOKENKIT_MIXTURE_SHIFT"].flatMap(Double.init) ?? 0.01) {
+        if configuration.matching {
+            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon, margin: configuration.edgeMargin,
+                                         recollectShift: configuration.recollectShift) {
                 progress(.solving, $0, $1)
             }
         } else {
             sol = try lp.solveLazy(schedule) { _, t, _ in progress(.solving, t, steps) }
         }
-        if debug {
-            FileHandle.standardError.write(Data(String(format: "mixture: solved in %.2f s, objective %.9g, %d rows in the program\n",
-                                                       Date().timeIntervalSince(clock2), sol.objective, sol.constraints).utf8))
-        }
+        configuration.log?(String(format: "mixture: solved in %.2f s, objective %.9g, %d rows in the program",
+                                  Date().timeIntervalSince(clock2), sol.objective, sol.constraints))
         return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units)
     }
 

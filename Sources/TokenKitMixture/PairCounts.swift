@@ -1,5 +1,6 @@
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 
@@ -19,22 +20,10 @@ public struct MergeList: Sendable {
     /// The merges of a loaded tokenizer. tiktoken rank files have no merge list; it is rebuilt
     /// from the ranks (each token's last merge), as tokenkit's converter does.
     public init(_ tok: Tokenizer) throws {
-        let model = tok.model
-        var list: [(TokenID, TokenID, TokenID)] = []
-        if tok.format == .tiktoken {
-            for (a, b) in TokenizerJSON.recoverMerges(model) {
-                if let m = model.vocab.lookup(model.vocab.bytes(a) + model.vocab.bytes(b)) { list.append((a, b, m)) }
-            }
-            list.sort { $0.2 < $1.2 }
-        } else {
-            var ranked: [(UInt64, TokenID, TokenID, TokenID)] = []
-            model.pairs.forEach { key, value in
-                ranked.append((value >> 32, TokenID(truncatingIfNeeded: key >> 32), TokenID(truncatingIfNeeded: key),
-                               TokenID(truncatingIfNeeded: value)))
-            }
-            ranked.sort { $0.0 < $1.0 }
-            list = ranked.map { ($0.1, $0.2, $0.3) }
+        guard let model = tok.model.bpe else {
+            throw TokenKitError.badInput("mixture inference needs a BPE merge list; \(tok.name) is a \(tok.modelName) model")
         }
+        let list = model.mergeList()
         guard !list.isEmpty else {
             throw TokenKitError.badInput("the tokenizer has no merges; mixture inference needs a BPE merge list")
         }

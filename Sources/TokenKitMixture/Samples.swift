@@ -2,6 +2,7 @@ import Foundation
 import TokenKit
 import TokenKitCore
 import TokenKitText
+import TokenKitTraining
 
 /// How a category sample is cut into the units the tokenizer's trainer saw.
 ///
@@ -9,9 +10,9 @@ import TokenKitText
 /// so no pre-tokenized word spans a newline followed by more text; tokenkit's trainer reads
 /// whole documents, where GPT-2's pattern makes words such as "\n   " (indentation). The two
 /// give different whitespace pairs, so the counting must match the training.
-public enum SampleUnits: String, Sendable, CaseIterable {
-    case lines, documents
+public typealias SampleUnits = CorpusReader.Unit
 
+extension CorpusReader.Unit {
     /// A guess from the vocabulary: a token with a newline followed by another byte (other
     /// than "\r\n") can only be learned from documents.
     public static func detect(_ tok: Tokenizer) -> SampleUnits {
@@ -59,72 +60,5 @@ enum SampleReader {
             if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
         }
         return bytes
-    }
-
-    final class State {
-        var counts = WordCounts()
-        let workspace = TextWorkspace()
-        var buf: [UInt8] = []
-        var pieces: [Range<Int>] = []
-    }
-
-    /// Counts the pre-tokenized words of `text` with the tokenizer's normalizer and
-    /// pre-tokenizer, in ~1 MB chunks cut where no split can join across, in parallel.
-    static func countWords(_ text: [UInt8], normalizer: Normalizer?, preTokenizer: PreTokenizer, units: SampleUnits,
-                           threads: Int) throws -> WordCounts {
-        // Chunk boundaries.
-        var cuts: [Int] = [0]
-        text.withUnsafeBufferPointer { p in
-            var start = 0
-            while p.count - start > 1 << 20 {
-                let rest = UnsafeBufferPointer(rebasing: p[start...])
-                guard let cut = ChunkReader.lastBoundary(rest, before: 1 << 20, lines: units == .lines), cut > 0 else { break }
-                start += cut
-                cuts.append(start)
-            }
-        }
-        cuts.append(text.count)
-        let scanner = preTokenizer.scanner
-        var states: [State] = []
-        _ = try parallelMap(count: cuts.count - 1, threads: threads, states: &states, makeState: { State() }) { k, st in
-            text.withUnsafeBufferPointer { whole in
-                let chunk = UnsafeBufferPointer(rebasing: whole[cuts[k]..<cuts[k + 1]])
-                switch units {
-                case .documents:
-                    count(chunk, first: k == 0, st, scanner, normalizer, preTokenizer)
-                case .lines:
-                    var s = 0
-                    while s < chunk.count {
-                        var e = s
-                        while e < chunk.count, chunk[e] != 0x0A { e += 1 }
-                        if e < chunk.count { e += 1 }
-                        count(UnsafeBufferPointer(rebasing: chunk[s..<e]), first: true, st, scanner, normalizer, preTokenizer)
-                        s = e
-                    }
-                }
-            }
-        }
-        guard var total = states.first?.counts else { return WordCounts() }
-        for st in states.dropFirst() { total.merge(st.counts) }
-        return total
-    }
-
-    private static func count(_ doc: UnsafeBufferPointer<UInt8>, first: Bool, _ st: State, _ scanner: BuiltinPattern?,
-                              _ normalizer: Normalizer?, _ preTokenizer: PreTokenizer) {
-        if doc.isEmpty { return }
-        if normalizer == nil, let scanner {
-            var s = 0
-            scanner.split(doc) { e in
-                st.counts.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(doc)[s..<e]))
-                s = e
-            }
-            return
-        }
-        st.buf = normalizer?.apply(Array(doc), continuation: !first) ?? Array(doc)
-        st.pieces = [0..<st.buf.count]
-        preTokenizer.split(&st.buf, &st.pieces, first: first, continuation: !first, workspace: st.workspace)
-        st.buf.withUnsafeBytes { b in
-            for r in st.pieces where !r.isEmpty { st.counts.add(UnsafeRawBufferPointer(rebasing: b[r])) }
-        }
     }
 }

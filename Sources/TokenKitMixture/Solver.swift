@@ -1,9 +1,6 @@
 import Foundation
 import TokenKitCore
 
-/// TOKENKIT_MIXTURE_DEBUG=1 logs sweeps and timings to stderr.
-let debug = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_DEBUG"] != nil
-
 /// Every category's pair-count transcript over one shared index of pairs.
 struct PairTable {
     let categories: Int
@@ -93,30 +90,58 @@ struct LPSolution {
 /// row; on small noisy samples nearly every step has new competitors in every sweep, and CLP's
 /// iterations cost grows with the rows kept, so the defaults add fewer rows per step, re-solve
 /// less often, add each pair's worst step, and drop rows that stopped binding.
-struct LazySchedule {
+public struct LazySchedule: Sendable {
     /// New rows per merge step per sweep.
-    var competitorsPerStep = 1
+    public var competitorsPerStep = 1
     /// Rows queued before the program is re-solved mid-sweep.
-    var rowsPerSolve = 1000
+    public var rowsPerSolve = 1000
     /// A row whose slack was basic (not binding) at the end of this many sweeps in a row is
     /// deleted (0 = never). Dropping stops for good after the first sweep that adds at most
     /// `rowsPerSolve` rows, so the run ends; the last sweep adds nothing either way, so the
     /// result is the optimum of the full program.
-    var dropAfter = 1
+    public var dropAfter = 1
     /// Pairs looked at per step beyond the quota, whose worst step since the last solve also
     /// becomes a row (`pairWorst`): a pair's slack is shared by all steps and a pair that beats
     /// the merges beats a run of them, so adding its rows one step per sweep would only creep
     /// up to the same bound.
-    var lookAhead = 16
-    var pairWorst = true
+    public var lookAhead = 16
+    public var pairWorst = true
     /// Sweeps first cover only the first `firstHorizon` steps, then 3× as many once a sweep
     /// adds nothing, up to all T: the later steps then start from a near-optimal mixture
     /// (the rows of LP1_h are rows of LP1_T, so nothing is lost). 0 = all steps from the start.
-    var firstHorizon = 0
+    public var firstHorizon = 0
     /// Stop once the program over this many steps is solved (0 = all T).
-    var lastHorizon = 0
+    public var lastHorizon = 0
     /// Solve every time from scratch instead of from the last basis (tests).
-    var cold = false
+    public var cold = false
+
+    public init(competitorsPerStep: Int = 1, rowsPerSolve: Int = 1000, dropAfter: Int = 1, lookAhead: Int = 16,
+                pairWorst: Bool = true, firstHorizon: Int = 0, lastHorizon: Int = 0, cold: Bool = false) {
+        self.competitorsPerStep = competitorsPerStep
+        self.rowsPerSolve = rowsPerSolve
+        self.dropAfter = dropAfter
+        self.lookAhead = lookAhead
+        self.pairWorst = pairWorst
+        self.firstHorizon = firstHorizon
+        self.lastHorizon = lastHorizon
+        self.cold = cold
+    }
+}
+
+/// How CLP solves the restricted programs.
+public struct LPSettings: Sendable {
+    /// Primal and dual tolerance. Rows carry counts up to ~1e6 next to unit slacks: at CLP's
+    /// default 1e-7 (after scaling) re-solves stopped up to 1e-4 relative short of the
+    /// restricted optimum, which left the matching solve's lower bound and α that far off.
+    /// 1e-9 reaches it at about the same cost.
+    public var tolerance = 1e-9
+    /// Dantzig's rule for the dual simplex: cheaper iterations outweigh the extra ones after a
+    /// matching's ~10k rows are added (T = 30000: 20.5 s of re-solves instead of 23.6 s with
+    /// dual steepest edge).
+    public var dantzigPricing = true
+    /// Write every restricted program and its basis here in CLP's format (solver experiments).
+    public var saveDirectory: String?
+    public init() {}
 }
 
 /// LP1_T of Hayase et al. (2024): find mixture weights α on the simplex under which each merge
@@ -183,7 +208,14 @@ final class MixtureLP {
     var stepSlack: [Double]
     var pairSlack: [Double]
 
-    init(_ table: PairTable, tolerance: Double = 1e-6) throws {
+    /// Receives progress lines (sweeps, solves, timings); nil for none.
+    var logger: (@Sendable (String) -> Void)?
+    let settings: LPSettings
+
+    init(_ table: PairTable, tolerance: Double = 1e-6, settings: LPSettings = LPSettings(),
+         log: (@Sendable (String) -> Void)? = nil) throws {
+        self.settings = settings
+        self.logger = log
         self.table = table
         let n = table.categories
         for (i, p) in table.totalPairs.enumerated() where p <= 0 {
@@ -206,15 +238,8 @@ final class MixtureLP {
         var simplex = LinearProgram.Rows()
         simplex.append(lower: 1, upper: 1, (0..<n).map { ($0, 1.0) })
         lp.addRows(simplex)
-        // Rows carry counts up to ~1e6 next to unit slacks: at CLP's default tolerances (1e-7,
-        // after scaling) re-solves stopped up to 1e-4 relative short of the restricted optimum,
-        // which left the matching solve's lower bound and α that far off. 1e-9 reaches it at
-        // about the same cost.
-        let tight = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_CLP_TOLERANCE"].flatMap(Double.init) ?? 1e-9
-        lp.setTolerances(primal: tight, dual: tight)
-        // Dantzig's rule: cheaper iterations outweigh the extra ones after a matching's ~10k rows
-        // are added (T = 30000: 20.5 s of re-solves instead of 23.6 s with dual steepest edge).
-        lp.useDantzigPricing(ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_CLP_STEEPEST"] == nil)
+        lp.setTolerances(primal: settings.tolerance, dual: settings.tolerance)
+        lp.useDantzigPricing(settings.dantzigPricing)
     }
 
     var weights: [Double] { (0..<table.categories).map { max(0, alpha[$0]) * coefficient[$0] } }
@@ -295,7 +320,7 @@ final class MixtureLP {
         idle += [Int32](repeating: 0, count: pendingKeys.count)
         pendingKeys.removeAll()
         if schedule.cold { lp.forgetBasis() }
-        if let dir = ProcessInfo.processInfo.environment["TOKENKIT_MIXTURE_SAVE"] { lp.save("\(dir)/solve-\(solves).clp") }
+        if let dir = settings.saveDirectory { lp.save("\(dir)/solve-\(solves).clp") }
         try lp.solve()
         solves += 1
         iterations += lp.iterations
@@ -332,8 +357,8 @@ final class MixtureLP {
         dropped += doomed.count
     }
 
-    func log(_ s: String) {
-        if debug { FileHandle.standardError.write(Data(("mixture: " + s + "\n").utf8)) }
+    func log(_ s: @autoclosure () -> String) {
+        logger?(s())
     }
 
     /// Solves LP1_T by lazy row and column generation (see the type's comment).

@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitModels
 
 /// A read-only darts-clone double array (the trie format inside SentencePiece's precompiled
 /// character maps): 32-bit little-endian units where

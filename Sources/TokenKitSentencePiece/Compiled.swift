@@ -1,7 +1,8 @@
 import TokenKitCore
+import TokenKitModels
 
 /// Lookup structures derived from a model's pieces and specs.
-struct Compiled: Sendable {
+package struct Compiled: Sendable {
     /// NORMAL, USER_DEFINED and UNUSED pieces (spm's `pieces_`), and the rest (`reserved_id_map_`).
     var normal: PieceTrie
     var reserved: PieceTrie
@@ -14,6 +15,8 @@ struct Compiled: Sendable {
     /// Id of each byte piece `<0xXX>` (the unknown id where missing), when byte fallback is on.
     var byteIDs: [Int32]?
     var unigram: UnigramModel
+    /// Every piece's bytes by id.
+    package var vocab: TokenTable
     var modelType: SentencePieceModel.ModelType
     // Normalizer settings.
     var addDummyPrefix: Bool
@@ -75,6 +78,8 @@ struct Compiled: Sendable {
             byteIDs = b
         }
         self.byteIDs = byteIDs
+        vocab = (try? TokenTable(pieces.enumerated().map { ($0.element.bytes, TokenID($0.offset)) }, allowDuplicateBytes: true))
+            ?? TokenTable()
         unigram = UnigramModel(keys: normalKeys, types: types, scores: scores, unkID: unk, byteIDs: byteIDs)
     }
 
@@ -214,16 +219,6 @@ struct Compiled: Sendable {
         if treatWhitespaceAsSuffix && addDummyPrefix { addSpace(&out) }
         return Array(UnsafeBufferPointer(start: out.p, count: out.count))
     }
-}
-
-/// spm's `OneCharLen`: the length of a UTF-8 sequence from its first byte alone.
-@inline(__always)
-func oneCharLen(_ b: UInt8) -> Int {
-    // "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[b >> 4]
-    let hi = b >> 4
-    if hi < 12 { return 1 }
-    if hi < 14 { return 2 }
-    return hi == 14 ? 3 : 4
 }
 
 /// A growable byte buffer without Array's per-append checks (the normalizer's output).

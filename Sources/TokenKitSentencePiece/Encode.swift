@@ -1,5 +1,6 @@
 import Foundation
 import TokenKitCore
+import TokenKitModels
 
 extension SentencePieceModel {
     /// spm's normalizer: user-defined pieces kept as they are, the precompiled charsmap

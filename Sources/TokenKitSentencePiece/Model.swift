@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitModels
 
 /// A SentencePiece model (`.model` file, the `ModelProto` protobuf): pieces with scores and
 /// types, the trainer and normalizer specs, and everything needed to encode and decode exactly
@@ -7,9 +8,7 @@ import TokenKitCore
 /// Reading keeps every field of the file, including ones this code does not know, so
 /// `serialized()` of an unmodified model gives back the file's bytes.
 public struct SentencePieceModel: Sendable {
-    public enum PieceType: Int32, Sendable {
-        case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
-    }
+    public typealias PieceType = UnigramPieceType
 
     public enum ModelType: Int32, Sendable {
         case unigram = 1, bpe = 2, word = 3, char = 4
@@ -43,7 +42,7 @@ public struct SentencePieceModel: Sendable {
     var extraFields: [ProtoField] = []
 
     /// Derived lookup structures, rebuilt when pieces or specs change.
-    var compiled: Compiled
+    package var compiled: Compiled
 
     public var modelType: ModelType {
         get { ModelType(rawValue: trainerSpec.modelTypeRaw) ?? .unigram }
@@ -233,23 +232,4 @@ public struct SentencePieceModel: Sendable {
 }
 
 /// `<0xAB>` → 0xAB (upper-case hex only, as spm's PieceToByte).
-func byteValue(_ piece: [UInt8]) -> UInt8? {
-    guard piece.count == 6, piece[0] == UInt8(ascii: "<"), piece[1] == UInt8(ascii: "0"),
-          piece[2] == UInt8(ascii: "x"), piece[5] == UInt8(ascii: ">") else { return nil }
-    func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-    guard let h = hex(piece[3]), let l = hex(piece[4]) else { return nil }
-    return h << 4 | l
-}
-
-func bytePieceName(_ b: UInt8) -> [UInt8] {
-    let digits = Array("0123456789ABCDEF".utf8)
-    return Array("<0x".utf8) + [digits[Int(b >> 4)], digits[Int(b & 15)], UInt8(ascii: ">")]
-}
-
 func show(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self).debugDescription }

@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitModels
 
 // A hand-written reader and writer for the small part of the protobuf wire format that
 // SentencePiece's `.model` files use: varints, 32/64-bit fixed values and length-delimited

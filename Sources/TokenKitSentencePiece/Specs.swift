@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitModels
 
 /// SentencePiece's `TrainerSpec` (field 2 of the model): how the model was trained, and a few
 /// settings encoding depends on (model type, byte fallback, special pieces, whitespace as

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 import TokenKitFormats
 @testable import TokenKitMixture
 import TokenKitModels
@@ -96,8 +97,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             let tok = try trainTokenizer("\(dir)/train.txt", merges: 40)
             let merges = try MergeList(tok)
             for (k, t) in tokText.enumerated() {
-                let words = try SampleReader.countWords(Array(t.suffix(2500)), normalizer: nil, preTokenizer: tok.preTokenizer,
-                                                        units: .documents, threads: 1)
+                let words = try CorpusReader(normalizer: nil, preTokenizer: tok.preTokenizer, threads: 1).countWords(text: Array(t.suffix(2500)))
                 samples.append(CategorySample(name: "c\(k)", path: "c\(k)", bytes: 2500, words: words))
             }
             let table = PairTable(samples.map { PairTranscript.build(words: $0.words, merges: merges, steps: 40) },
@@ -275,8 +275,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             let tok = try trainTokenizer("\(dir)/train.txt", merges: merges)
             let list = try MergeList(tok)
             let transcripts = try tokText.map { t in
-                let words = try SampleReader.countWords(Array(t.suffix(2500)), normalizer: nil, preTokenizer: tok.preTokenizer,
-                                                        units: .documents, threads: 1)
+                let words = try CorpusReader(normalizer: nil, preTokenizer: tok.preTokenizer, threads: 1).countWords(text: Array(t.suffix(2500)))
                 return PairTranscript.build(words: words, merges: list, steps: merges)
             }
             return PairTable(transcripts, merges: list, steps: merges)
@@ -290,8 +289,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         let merges = try MergeList(tok)
         var transcripts: [PairTranscript] = []
         for name in ["lang_de", "lang_fr", "en_fiction"] {
-            let words = try SampleReader.countWords(Array(try text(name).prefix(30000)), normalizer: nil,
-                                                    preTokenizer: tok.preTokenizer, units: .documents, threads: 1)
+            let words = try CorpusReader(normalizer: nil, preTokenizer: tok.preTokenizer, threads: 1).countWords(text: Array(try text(name).prefix(30000)))
             transcripts.append(PairTranscript.build(words: words, merges: merges, steps: 200))
         }
         let table = PairTable(transcripts, merges: merges, steps: 200)
@@ -335,7 +333,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             try writeFileAtomically("\(dir)/t.txt", t)
             let tok = try trainTokenizer("\(dir)/t.txt", merges: 300)
             let merges = try MergeList(tok)
-            let words = try SampleReader.countWords(t, normalizer: nil, preTokenizer: tok.preTokenizer, units: .documents, threads: 1)
+            let words = try CorpusReader(normalizer: nil, preTokenizer: tok.preTokenizer, threads: 1).countWords(text: t)
             let tr = PairTranscript.build(words: words, merges: merges, steps: 300)
             var counts: [UInt64: Int64] = [:]
             for (k, c) in zip(tr.initialKeys, tr.initialCounts) { counts[k] = c }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKitCore
 import TokenKitSentencePiece
+@testable import TokenKitModels
 
 @Suite struct SPMBadInputTests {
     func message(_ data: [UInt8]) -> String? {

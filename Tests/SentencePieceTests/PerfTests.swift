@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKitCore
 import TokenKitSentencePiece
+@testable import TokenKitModels
 
 /// Timings, printed only (run with `-c release --filter SPMPerf`); SPM_PERF=1 to enable.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["SPM_PERF"] != nil)) struct SPMPerf {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKitCore
 import TokenKitSentencePiece
+@testable import TokenKitModels
 
 /// Sampled encodings follow spm's distributions: the frequency of each segmentation over many
 /// draws is compared with the frequencies spm gave (Scripts/make_spm_goldens.py), since the

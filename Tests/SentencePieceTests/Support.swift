@@ -1,6 +1,7 @@
 import Foundation
 import TokenKitCore
 import TokenKitSentencePiece
+@testable import TokenKitModels
 
 /// The repository's Fixtures folder (tests never read outside the repository).
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

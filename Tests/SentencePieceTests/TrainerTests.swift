@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKitCore
 @testable import TokenKitSentencePiece
+@testable import TokenKitModels
 
 @Suite struct UnigramTrainerTests {
     func botchanLines(_ n: Int) throws -> [[UInt8]] {
@@ -13,7 +14,7 @@ import TokenKitCore
         var cfg = UnigramTrainer.Configuration.default
         cfg.vocabSize = 300
         let lines = try botchanLines(800)
-        let model = try UnigramTrainer(cfg).train(sentences: lines)
+        let model = try UnigramTrainer(cfg).trainModel(sentences: lines)
         #expect(model.pieces.count == 300)
         #expect(model.modelType == .unigram)
         #expect(model.unkID == 0 && model.bosID == 1 && model.eosID == 2)
@@ -46,9 +47,9 @@ import TokenKitCore
         cfg.vocabSize = 200
         let lines = try botchanLines(300)
         cfg.threads = 1
-        let a = try UnigramTrainer(cfg).train(sentences: lines)
+        let a = try UnigramTrainer(cfg).trainModel(sentences: lines)
         cfg.threads = 2
-        let b = try UnigramTrainer(cfg).train(sentences: lines)
+        let b = try UnigramTrainer(cfg).trainModel(sentences: lines)
         #expect(a.pieces.map(\.bytes) == b.pieces.map(\.bytes))
     }
 
@@ -58,7 +59,7 @@ import TokenKitCore
         cfg.byteFallback = true
         cfg.userDefinedSymbols = [Array("<sep>".utf8)]
         cfg.controlSymbols = [Array("<cls>".utf8)]
-        let model = try UnigramTrainer(cfg).train(sentences: try botchanLines(500))
+        let model = try UnigramTrainer(cfg).trainModel(sentences: try botchanLines(500))
         #expect(model.pieces[3].type == .control && model.pieces[4].type == .userDefined)
         #expect(model.pieces[5].bytes == Array("<0x00>".utf8) && model.pieces[5].type == .byte)
         let text = Array("Hello <sep> 漢字!".utf8)
@@ -73,7 +74,7 @@ import TokenKitCore
         cfg.vocabSize = 400
         cfg.byteFallback = true
         let lines = (0..<400).map { i in Array("\t\tif (x\(i % 13) > 0)\t{ return y; }".utf8) } + (try botchanLines(300))
-        let model = try UnigramTrainer(cfg).train(sentences: lines)
+        let model = try UnigramTrainer(cfg).trainModel(sentences: lines)
         #expect(!model.pieces.contains { $0.type == .normal && $0.bytes.contains(0x09) })
         let tab = model.pieces.firstIndex { $0.bytes == Array("<0x09>".utf8) }
         #expect(tab != nil && model.encode(Array("a\tb".utf8)).contains(TokenID(tab!)))
@@ -120,7 +121,7 @@ import TokenKitCore
         cfg.vocabSize = 40
         cfg.hardVocabLimit = false
         let lines = (0..<50).map { i in Array("the tokenizer tokenizes \(i % 7) tokens".utf8) }
-        let model = try UnigramTrainer(cfg).train(sentences: lines)
+        let model = try UnigramTrainer(cfg).trainModel(sentences: lines)
         let ids = model.encode(Array("tokenizer".utf8))
         #expect(ids.count <= 2, "\(ids.map { String(decoding: model.pieces[Int($0)].bytes, as: UTF8.self) })")
     }

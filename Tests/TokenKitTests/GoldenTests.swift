@@ -24,7 +24,8 @@ struct Golden: Decodable {
 
 @Suite struct GoldenTests {
     static let names = ["r50k", "p50k", "cl100k", "qwen2.5", "deepseek-coder", "llama2-spm", "hf-botchan-unigram",
-                        "spm-llama2", "spm-mistral-v1", "spm-mistral-v3", "spm-botchan-bpe", "spm-botchan-unigram", "spm-kyoto-unigram"]
+                        "spm-llama2", "spm-mistral-v1", "spm-mistral-v3", "spm-botchan-bpe", "spm-botchan-unigram", "spm-kyoto-unigram",
+                        "wordpiece-bert", "wordpiece-bytelevel"]
 
     @Test(arguments: names)
     func idsMatchReference(_ name: String) throws {
@@ -57,5 +58,5 @@ struct Golden: Decodable {
 
     /// SentencePiece-style models drop the dummy prefix space and normalize; byte-level ones
     /// without a normalizer give back exactly the text.
-    func tokIsLossless(_ tok: Tokenizer) -> Bool { tok.model.isByteLevel && tok.normalizer == nil }
+    func tokIsLossless(_ tok: Tokenizer) -> Bool { tok.model.bpe?.isByteLevel == true && tok.normalizer == nil }
 }

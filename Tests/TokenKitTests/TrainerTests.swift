@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenKit
 import TokenKitCore
+import TokenKitTraining
 @testable import TokenKitFormats
 import TokenKitModels
 

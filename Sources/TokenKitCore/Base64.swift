@@ -1,14 +1,14 @@
 /// Standard base64 (RFC 4648), as used by tiktoken rank files.
-enum Base64 {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    static let values: [Int8] = {
+public enum Base64 {
+    public static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    public static let values: [Int8] = {
         var v = [Int8](repeating: -1, count: 256)
         for (i, c) in alphabet.enumerated() { v[Int(c)] = Int8(i) }
         return v
     }()
 
     /// Decodes `p`, or returns nil if it is not valid base64.
-    static func decode(_ p: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    public static func decode(_ p: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         var n = p.count
         while n > 0, p[n - 1] == UInt8(ascii: "=") { n -= 1 }
         if p.count % 4 != 0 || p.count - n > 2 { return nil }
@@ -28,7 +28,7 @@ enum Base64 {
         return out
     }
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         var i = 0
         while i + 3 <= bytes.count {

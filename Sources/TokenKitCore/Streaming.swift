@@ -1,5 +1,4 @@
 import Dispatch
-import TokenKitCore
 
 #if canImport(Glibc)
 import Glibc

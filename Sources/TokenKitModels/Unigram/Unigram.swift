@@ -14,22 +14,25 @@ import TokenKitCore
 ///   spm, so n-best lists (ties included) come out in the same order.
 /// - Unknown pieces become byte pieces when byte fallback is on.
 public struct UnigramModel: Sendable {
-    let trie: PieceTrie
+    package let trie: PieceTrie
     /// PieceType raw values per id (1 normal, 4 user-defined, 5 unused, …).
-    let types: [UInt8]
-    let scores: [Float]
+    package let types: [UInt8]
+    package let scores: [Float]
     public let unkID: TokenID?
-    let byteIDs: [Int32]?
-    let minScore: Float
-    let maxScore: Float
+    package let byteIDs: [Int32]?
+    package let minScore: Float
+    package let maxScore: Float
+    /// Every piece's bytes by id (tokenizer.json models; empty inside a SentencePiece model,
+    /// which keeps its own).
+    public private(set) var vocab = TokenTable()
 
-    static let unkPenalty: Float = 10
+    package static let unkPenalty: Float = 10
 
     /// Value flag in `trie` for USER_DEFINED pieces.
-    static let userFlag: Int32 = 1 << 30
+    package static let userFlag: Int32 = 1 << 30
 
     /// `keys`: the NORMAL, USER_DEFINED and UNUSED pieces (UNUSED ones are left out: spm skips them).
-    init(keys: [([UInt8], Int32)], types: [UInt8], scores: [Float], unkID: Int?, byteIDs: [Int32]?) {
+    package init(keys: [([UInt8], Int32)], types: [UInt8], scores: [Float], unkID: Int?, byteIDs: [Int32]?) {
         self.trie = PieceTrie(scored: keys.compactMap { k in
             let ty = types[Int(k.1)]
             if ty == 5 { return nil }
@@ -56,17 +59,17 @@ public struct UnigramModel: Sendable {
     /// added in double precision, the unknown score is `min(all scores) − 10`, runs of unknown
     /// characters are fused into one token, which becomes byte pieces when byte fallback is on
     /// and all its bytes have one (else the unknown id).
-    struct HF: Sendable {
+    package struct HF: Sendable {
         var trie: PieceTrie
         var scores: [Double]
         var minScore: Double
     }
-    var hf: HF?
+    package var hf: HF?
 
     /// A model from a plain vocabulary, as in a tokenizer.json "Unigram" model (Hugging Face
     /// semantics for `encode`; `nbest` and sampling use SentencePiece's lattice with these
     /// scores). Byte pieces are the entries named `<0x00>`…`<0xFF>`.
-    public init(vocab: [(piece: [UInt8], score: Double)], unkID: TokenID?, byteFallback: Bool) {
+    public init(vocab: [(piece: [UInt8], score: Double)], unkID: TokenID?, byteFallback: Bool) throws {
         var all: [([UInt8], Int32, Float)] = []
         var minScore = Double.infinity
         for (i, v) in vocab.enumerated() {
@@ -90,13 +93,14 @@ public struct UnigramModel: Sendable {
         }
         self.init(keys: keys, types: types, scores: vocab.map { Float($0.score) },
                   unkID: unkID.map { Int($0) }, byteIDs: byteIDs)
+        self.vocab = try TokenTable(vocab.enumerated().map { ($0.element.piece, TokenID($0.offset)) }, allowDuplicateBytes: true)
     }
 
-    @inline(__always) var unk: Int32 { unkID.map { Int32($0) } ?? -1 }
+    @inline(__always) package var unk: Int32 { unkID.map { Int32($0) } ?? -1 }
 
     /// Appends the id, or its bytes' ids when it is the unknown piece and byte fallback is on.
     @inline(__always)
-    func emit(_ id: Int32, _ t: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, _ out: inout [TokenID]) {
+    package func emit(_ id: Int32, _ t: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, _ out: inout [TokenID]) {
         if id == unk, let b = byteIDs {
             for k in s..<e { out.append(TokenID(truncatingIfNeeded: b[Int(t[k])])) }
         } else {
@@ -112,7 +116,7 @@ public struct UnigramModel: Sendable {
         return out
     }
 
-    struct BestNode {
+    package struct BestNode {
         var score: Float = 0
         var startsAt: Int32 = -1
         var id: Int32 = -1
@@ -145,14 +149,14 @@ public struct UnigramModel: Sendable {
     }
 
     /// spm merges a run of unknown pieces into one (without byte fallback).
-    func fuseUnknown(_ out: inout [TokenID], from first: Int) {
+    package func fuseUnknown(_ out: inout [TokenID], from first: Int) {
         guard byteIDs == nil, let u = unkID, hf == nil else { return }
         fuseUnknownRuns(&out, from: first, unk: u)
     }
 
     // MARK: Lattice (n-best, sampling)
 
-    struct Lattice {
+    package struct Lattice {
         /// Byte offset of each character start, plus the end.
         var surface: [Int] = []
         var pos: [Int32] = []
@@ -205,7 +209,7 @@ public struct UnigramModel: Sendable {
         var prev: [Int32] = []
     }
 
-    func lattice(_ t: UnsafeBufferPointer<UInt8>) -> Lattice {
+    package func lattice(_ t: UnsafeBufferPointer<UInt8>) -> Lattice {
         var L = Lattice()
         var i = 0
         let n = t.count
@@ -259,7 +263,7 @@ public struct UnigramModel: Sendable {
         } }
     }
 
-    func nbestSegments(_ t: UnsafeBufferPointer<UInt8>, count: Int) -> [(segments: [(Int, Int, Int32)], score: Double)] {
+    package func nbestSegments(_ t: UnsafeBufferPointer<UInt8>, count: Int) -> [(segments: [(Int, Int, Int32)], score: Double)] {
         if t.isEmpty { return [([], 0)] }
         let count = max(1, min(count, 1024))
         if count == 1 { return [(viterbiSegments(t), 0)] }
@@ -310,7 +314,7 @@ public struct UnigramModel: Sendable {
     }
 
     /// The Viterbi segmentation as (start, end, id) byte ranges, left to right.
-    func viterbiSegments(_ t: UnsafeBufferPointer<UInt8>) -> [(Int, Int, Int32)] {
+    package func viterbiSegments(_ t: UnsafeBufferPointer<UInt8>) -> [(Int, Int, Int32)] {
         let n = t.count
         if n == 0 { return [] }
         let best = viterbiBest(t)
@@ -326,7 +330,7 @@ public struct UnigramModel: Sendable {
     }
 
     /// Hugging Face's `encode_optimized` (Viterbi in double precision), unknown runs fused.
-    func hfEncode(_ t: UnsafeBufferPointer<UInt8>, _ hf: HF, into out: inout [TokenID]) {
+    package func hfEncode(_ t: UnsafeBufferPointer<UInt8>, _ hf: HF, into out: inout [TokenID]) {
         let n = t.count
         var score = [Double](repeating: 0, count: n + 1)
         var from = [Int32](repeating: -1, count: n + 1)
@@ -384,7 +388,7 @@ public struct UnigramModel: Sendable {
     }
 
     /// spm's EncodeOptimized forward pass: the best path ending at each byte position.
-    func viterbiBest(_ t: UnsafeBufferPointer<UInt8>) -> [BestNode] {
+    package func viterbiBest(_ t: UnsafeBufferPointer<UInt8>) -> [BestNode] {
         let n = t.count
         var best = [BestNode](repeating: BestNode(), count: n + 1)
         let unkScore = minScore - UnigramModel.unkPenalty
@@ -448,7 +452,7 @@ public struct UnigramModel: Sendable {
         }
     }
 
-    func sampleSegments(_ t: UnsafeBufferPointer<UInt8>, alpha: Double, nbestSize: Int,
+    package func sampleSegments(_ t: UnsafeBufferPointer<UInt8>, alpha: Double, nbestSize: Int,
                         using rng: inout some RandomNumberGenerator) -> [(Int, Int, Int32)] {
         if nbestSize == 0 || nbestSize == 1 { return viterbiSegments(t) }
         if nbestSize > 1 {
@@ -492,7 +496,7 @@ public struct UnigramModel: Sendable {
 }
 
 /// Replaces each run of `unk` in `out[first...]` by one `unk`.
-func fuseUnknownRuns(_ out: inout [TokenID], from first: Int, unk: TokenID) {
+package func fuseUnknownRuns(_ out: inout [TokenID], from first: Int, unk: TokenID) {
     var w = first
     var r = first
     while r < out.count {
@@ -507,19 +511,19 @@ func fuseUnknownRuns(_ out: inout [TokenID], from first: Int, unk: TokenID) {
 }
 
 @inline(__always)
-func logSumExp(_ x: Float, _ y: Float) -> Float {
+package func logSumExp(_ x: Float, _ y: Float) -> Float {
     let (lo, hi) = x < y ? (x, y) : (y, x)
     if hi > lo + 50 { return hi }
     return hi + Float(log(exp(Double(lo - hi)) + 1.0))
 }
 
-func logSum(_ xs: [Double]) -> Double {
+package func logSum(_ xs: [Double]) -> Double {
     guard let m = xs.max(), m.isFinite else { return xs.max() ?? 0 }
     return m + log(xs.reduce(0) { $0 + exp($1 - m) })
 }
 
 /// An index drawn with probability proportional to `weights` (std::discrete_distribution).
-func draw(_ weights: [Double], _ rng: inout some RandomNumberGenerator) -> Int {
+package func draw(_ weights: [Double], _ rng: inout some RandomNumberGenerator) -> Int {
     let total = weights.reduce(0, +)
     guard total > 0, total.isFinite else { return 0 }
     let u = Double(rng.next() >> 11) * (1.0 / 9_007_199_254_740_992.0) * total
@@ -533,15 +537,15 @@ func draw(_ weights: [Double], _ rng: inout some RandomNumberGenerator) -> Int {
 
 /// libstdc++'s std::priority_queue (push_heap / pop_heap with the same sift order), so that
 /// hypotheses with equal priority come out in the same order as in spm.
-struct StdHeap {
-    var c: [Int32] = []
-    let less: (Int32, Int32) -> Bool
+package struct StdHeap {
+    package var c: [Int32] = []
+    package let less: (Int32, Int32) -> Bool
 
-    init(_ less: @escaping (Int32, Int32) -> Bool) { self.less = less }
+    package init(_ less: @escaping (Int32, Int32) -> Bool) { self.less = less }
 
-    var count: Int { c.count }
+    package var count: Int { c.count }
 
-    mutating func push(_ v: Int32) {
+    package mutating func push(_ v: Int32) {
         c.append(v)
         siftUp(c.count - 1, 0, v)
     }
@@ -557,7 +561,7 @@ struct StdHeap {
         c[hole] = v
     }
 
-    mutating func pop() -> Int32? {
+    package mutating func pop() -> Int32? {
         guard let first = c.first else { return nil }
         let len = c.count - 1
         if len > 0 {

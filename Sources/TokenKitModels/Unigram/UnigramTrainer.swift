@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import TokenKitCore
+import TokenKitTraining
 
 /// Trains a Unigram SentencePiece model the way SentencePiece's trainer does:
 ///
@@ -53,17 +54,6 @@ public struct UnigramTrainer: Sendable {
         public var padID = -1
         /// False: fewer pieces than `vocabSize` is not an error.
         public var hardVocabLimit = true
-        /// The normalizer written into the model and applied to the training text. The default
-        /// is "identity" (no character map); pass another model's spec (e.g. its nmt_nfkc
-        /// charsmap) to train with that normalization.
-        public var normalizer: NormalizerSpec = {
-            var n = NormalizerSpec()
-            n.name = Array("identity".utf8)
-            n.addDummyPrefix = true
-            n.removeExtraWhitespaces = true
-            n.escapeWhitespaces = true
-            return n
-        }()
         /// Threads for the E-step and pruning.
         public var threads = 2
         /// Called with a line at each stage (words, seeds, each EM step and pruning, with the
@@ -82,13 +72,17 @@ public struct UnigramTrainer: Sendable {
     static let unkChar: UInt32 = 0x2585
     static let wsChar: UInt32 = 0x2581
 
-    /// Trains on a text file's bytes: one sentence per line (split at "\n").
-    public func train(text: [UInt8]) throws -> SentencePieceModel {
-        try train(sentences: text.split(separator: UInt8(ascii: "\n")).map(Array.init))
+    /// A piece of the trained vocabulary, in id order.
+    public struct Piece: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var score: Float
+        public var type: UnigramPieceType
     }
 
     /// Trains on `sentences` (one per element, UTF-8; invalid bytes become U+FFFD).
-    public func train(sentences: [[UInt8]]) throws -> SentencePieceModel {
+    /// `normalize` turns a sentence into spm's normalized form (▁ for spaces, dummy prefix …):
+    /// the SentencePiece format supplies it from its normalizer spec.
+    public func train(sentences: [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) throws -> [Piece] {
         let cfg = configuration
         let started = DispatchTime.now().uptimeNanoseconds
         func say(_ line: @autoclosure () -> String) {
@@ -100,24 +94,13 @@ public struct UnigramTrainer: Sendable {
         guard cfg.shrinkingFactor > 0 && cfg.shrinkingFactor < 1 else {
             throw TokenKitError.usage("shrinking factor must be in (0, 1)")
         }
-        // The normalizer alone (no pieces yet; user-defined symbols pass unnormalized).
-        var normSpec = cfg.normalizer
-        if !normSpec.precompiledCharsmap.isEmpty {
-            do { _ = try PrecompiledCharsMap(normSpec.precompiledCharsmap) } catch let e as TokenKitError {
-                throw TokenKitError.badInput("normalizer: \(e.message)")
-            }
-        }
-        normSpec.raw.remove(6)
-        let userPieces = cfg.userDefinedSymbols.map { SentencePieceModel.Piece(bytes: $0, score: 0, type: .userDefined) }
-        let normalizer = Compiled(pieces: userPieces, trainerSpec: TrainerSpec(), normalizerSpec: normSpec)
-
         // 1. Words and their counts, on all threads: each counts the normalized words (UTF-8)
         // of its share of the sentences, then the tables are merged.
         let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
-        let counters = sharded(sentences.count) { range -> WordCounter in
-            var counts = WordCounter()
+        let counters = sharded(sentences.count) { range -> WordCounts in
+            var counts = WordCounts()
             for k in range where sentences[k].count <= maxLength {
-                let norm = normalizer.normalize(sentences[k])
+                let norm = normalize(sentences[k])
                 if norm.isEmpty { continue }
                 norm.withUnsafeBufferPointer { t in
                     guard splitWords else { counts.add(t); return }
@@ -143,8 +126,8 @@ public struct UnigramTrainer: Sendable {
         var wordCounts = counters[0]
         for c in counters.dropFirst() { wordCounts.merge(c) }
         // Deterministic order: by count, then by content (UTF-8 order is code point order).
-        var words = wordCounts.sortedByCount().map { (decodeScalars(Array(wordCounts.word($0))), wordCounts.counts[$0]) }
-        wordCounts = WordCounter()
+        var words = wordCounts.sortedByCount().map { (decodeScalars(Array(wordCounts.word($0))), Int(wordCounts.counts[$0])) }
+        wordCounts = WordCounts()
         guard !words.isEmpty else { throw TokenKitError.badInput("no training text") }
         say("counted \(words.count) distinct words")
 
@@ -222,12 +205,12 @@ public struct UnigramTrainer: Sendable {
             if final[p] == nil && !metaBytes.contains(p) { final[p] = s }
         }
         if final.count < wanted && cfg.hardVocabLimit {
-            throw TokenKitError.badInput("vocabulary size \(cfg.vocabSize) is too large: only \(final.count + meta.count) pieces can be made from this text (allow fewer with --no-hard-vocab-limit, or hardVocabLimit = false)")
+            throw TokenKitError.badInput("vocabulary size \(cfg.vocabSize) is too large: only \(final.count + meta.count) pieces can be made from this text", setting: .hardVocabLimit)
         }
         let trained = final.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
-        var pieces: [SentencePieceModel.Piece] = []
-        var metaByID: [Int: SentencePieceModel.Piece] = [:]
-        var floating: [SentencePieceModel.Piece] = []
+        var pieces: [Piece] = []
+        var metaByID: [Int: Piece] = [:]
+        var floating: [Piece] = []
         for (id, p) in meta {
             if let id { metaByID[id] = p } else { floating.append(p) }
         }
@@ -241,54 +224,30 @@ public struct UnigramTrainer: Sendable {
                 pieces.append(floating[fi])
                 fi += 1
             } else if let (b, s) = next.next() {
-                pieces.append(SentencePieceModel.Piece(bytes: b, score: s, type: .normal))
+                pieces.append(Piece(bytes: b, score: s, type: .normal))
             }
         }
 
-        var spec = TrainerSpec()
-        spec.modelTypeRaw = 1
-        spec.vocabSize = Int32(pieces.count)
-        spec.characterCoverage = Float(cfg.characterCoverage)
-        spec.seedSentencepieceSize = Int32(cfg.seedSentencepieceSize)
-        spec.shrinkingFactor = Float(cfg.shrinkingFactor)
-        spec.numSubIterations = Int32(cfg.numSubIterations)
-        spec.maxSentenceLength = Int32(cfg.maxSentenceLength)
-        spec.maxSentencepieceLength = Int32(cfg.maxSentencepieceLength)
-        spec.splitByUnicodeScript = cfg.splitByUnicodeScript
-        spec.splitByNumber = cfg.splitByNumber
-        spec.splitByWhitespace = cfg.splitByWhitespace
-        spec.splitDigits = cfg.splitDigits
-        spec.allowWhitespaceOnlyPieces = cfg.allowWhitespaceOnlyPieces
-        spec.controlSymbols = cfg.controlSymbols
-        spec.userDefinedSymbols = cfg.userDefinedSymbols
-        spec.byteFallback = cfg.byteFallback
-        spec.hardVocabLimit = cfg.hardVocabLimit
-        spec.unkID = Int32(cfg.unkID)
-        spec.bosID = Int32(cfg.bosID)
-        spec.eosID = Int32(cfg.eosID)
-        spec.padID = Int32(cfg.padID)
-        let model = SentencePieceModel(pieces: pieces, trainerSpec: spec, normalizerSpec: cfg.normalizer)
-        try model.validate()
-        return model
+        return pieces
     }
 
     /// The meta pieces: (fixed id or nil, piece). unk/bos/eos/pad at their ids (negative = none),
     /// then control and user-defined symbols and the 256 byte pieces in the first free ids.
-    func metaPieces() throws -> [(Int?, SentencePieceModel.Piece)] {
+    func metaPieces() throws -> [(Int?, Piece)] {
         let cfg = configuration
-        var out: [(Int?, SentencePieceModel.Piece)] = []
+        var out: [(Int?, Piece)] = []
         var ids = Set<Int>()
-        for (id, name, type) in [(cfg.unkID, "<unk>", SentencePieceModel.PieceType.unknown), (cfg.bosID, "<s>", .control),
+        for (id, name, type) in [(cfg.unkID, "<unk>", UnigramPieceType.unknown), (cfg.bosID, "<s>", .control),
                                  (cfg.eosID, "</s>", .control), (cfg.padID, "<pad>", .control)] where id >= 0 {
             guard ids.insert(id).inserted else { throw TokenKitError.usage("special piece ids must differ (\(name) has id \(id))") }
             guard id < cfg.vocabSize else { throw TokenKitError.usage("\(name) id \(id) is not below the vocabulary size") }
-            out.append((id, SentencePieceModel.Piece(bytes: Array(name.utf8), score: 0, type: type)))
+            out.append((id, Piece(bytes: Array(name.utf8), score: 0, type: type)))
         }
         guard cfg.unkID >= 0 else { throw TokenKitError.usage("the unknown piece needs an id") }
-        for s in cfg.controlSymbols { out.append((nil, SentencePieceModel.Piece(bytes: s, score: 0, type: .control))) }
-        for s in cfg.userDefinedSymbols { out.append((nil, SentencePieceModel.Piece(bytes: s, score: 0, type: .userDefined))) }
+        for s in cfg.controlSymbols { out.append((nil, Piece(bytes: s, score: 0, type: .control))) }
+        for s in cfg.userDefinedSymbols { out.append((nil, Piece(bytes: s, score: 0, type: .userDefined))) }
         if cfg.byteFallback {
-            for b in 0...255 { out.append((nil, SentencePieceModel.Piece(bytes: bytePieceName(UInt8(b)), score: 0, type: .byte))) }
+            for b in 0...255 { out.append((nil, Piece(bytes: bytePieceName(UInt8(b)), score: 0, type: .byte))) }
         }
         return out
     }

@@ -1,3 +1,4 @@
+import TokenKitCore
 /// Unique byte strings ("words", i.e. pre-tokenized pieces) with counts: the input of BPE
 /// training. Counting goes through an open-addressing table over one byte arena, so a 100 MB
 /// corpus costs one hash and one `memcmp` per piece and no per-word allocation.
@@ -31,7 +32,7 @@ public struct WordCounts: Sendable {
             if w < 0 { break }
             if hashes[w] == h {
                 let s = starts[w], e = starts[w + 1]
-                if e - s == word.count, arena.withUnsafeBytes({ memcmp($0.baseAddress! + s, word.baseAddress!, word.count) == 0 }) {
+                if e - s == word.count, word.count == 0 || arena.withUnsafeBytes({ memcmp($0.baseAddress! + s, word.baseAddress!, word.count) == 0 }) {
                     counts[w] += n
                     return
                 }
@@ -48,6 +49,9 @@ public struct WordCounts: Sendable {
 
     public mutating func add(_ word: [UInt8], _ n: Int64 = 1) { word.withUnsafeBytes { add($0, n) } }
 
+    @inline(__always)
+    public mutating func add(_ word: UnsafeBufferPointer<UInt8>, _ n: Int64 = 1) { add(UnsafeRawBufferPointer(word), n) }
+
     private mutating func rehash() {
         slots = Array(repeating: -1, count: slots.count * 2)
         let mask = slots.count - 1
@@ -61,6 +65,14 @@ public struct WordCounts: Sendable {
     /// Adds every word of `other`.
     public mutating func merge(_ other: WordCounts) {
         for w in 0..<other.count { other.withWord(w) { add($0, other.counts[w]) } }
+    }
+
+    /// Word indexes by count (highest first), then by bytes.
+    public func sortedByCount() -> [Int] {
+        (0..<count).sorted { x, y in
+            if counts[x] != counts[y] { return counts[x] > counts[y] }
+            return withWord(x) { a in withWord(y) { b in a.lexicographicallyPrecedes(b) } }
+        }
     }
 
     /// Word indexes sorted by bytes, for deterministic output.

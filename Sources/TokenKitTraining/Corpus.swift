@@ -1,25 +1,33 @@
-import TokenKit
 import TokenKitCore
 import TokenKitText
 
-/// Reads training corpora and counts their pre-tokenized pieces ("words").
+/// Reads training corpora and counts their pre-tokenized pieces ("words"): the one
+/// normalize → split → count loop, shared by every trainer and by mixture sampling, so that
+/// mixture inference counts words exactly as the trainer did.
 ///
-/// Training reads whole documents, not lines, so pieces such as "\n    " are learned as in
-/// real LLM tokenizers. A document is a whole file, or the text between `separator`s, or the
-/// string `field` of each JSONL record.
+/// By default training reads whole documents, not lines, so pieces such as "\n    " are
+/// learned as in real LLM tokenizers. A document is a whole file, or the text between
+/// `separator`s, or the string `field` of each JSONL record, or (`unit = .lines`) each line
+/// with its line ending, as HF tokenizers' `train(files)` feeds them.
 public struct CorpusReader {
+    public enum Unit: String, Sendable, CaseIterable {
+        case documents, lines
+    }
+
     public var normalizer: Normalizer?
     public var preTokenizer: PreTokenizer
     public var separator: [UInt8]?
     public var jsonField: String?
+    public var unit: Unit
     public var threads: Int
 
     public init(normalizer: Normalizer?, preTokenizer: PreTokenizer, separator: [UInt8]? = nil, jsonField: String? = nil,
-                threads: Int) {
+                unit: Unit = .documents, threads: Int) {
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.separator = separator
         self.jsonField = jsonField
+        self.unit = unit
         self.threads = threads
     }
 
@@ -30,12 +38,16 @@ public struct CorpusReader {
         var pieces: [Range<Int>] = []
     }
 
-    /// Counts the words of every file. Errors name the file and, for JSONL, the line.
+    /// Chunks are cut at line ends when each line is a unit of its own (JSONL records, lines).
+    private var cutsAtLines: Bool { jsonField != nil || unit == .lines }
+
+    /// Counts the words of every file, streaming each in ~1 MB chunks on all threads.
+    /// Errors name the file and, for JSONL, the line.
     public func countWords(_ paths: [String], progress: (Int, Int?) -> Void = { _, _ in }) throws -> WordCounts {
         var states: [State] = []
         let scanner = preTokenizer.scanner
         for path in paths {
-            var reader = try ChunkReader(path: path, chunkSize: 1 << 20, lines: jsonField != nil, whole: false)
+            var reader = try ChunkReader(path: path, chunkSize: 1 << 20, lines: cutsAtLines, whole: false)
             defer { reader.close() }
             let size = reader.size
             var done = false
@@ -51,21 +63,58 @@ public struct CorpusReader {
                     firstLines.append(lineBase)
                     if jsonField != nil { lineBase += c.bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
                 }
-                _ = try parallelMap(count: batch.count, threads: threads, states: &states, makeState: { State() }) { i, st in
-                    try batch[i].bytes.withUnsafeBufferPointer { p in
-                        try forEachDocument(p, firstLine: firstLines[i]) { doc in count(doc, st, scanner) }
+                do {
+                    _ = try parallelMap(count: batch.count, threads: threads, states: &states, makeState: { State() }) { i, st in
+                        try batch[i].bytes.withUnsafeBufferPointer { p in
+                            try forEachDocument(p, atStart: batch[i].offset == 0, firstLine: firstLines[i]) { doc, first in
+                                count(doc, first: first, st, scanner)
+                            }
+                        }
                     }
+                } catch let e as TokenKitError {
+                    throw e.inFile(path)
                 }
                 progress(reader.bytesRead, size)
             }
         }
+        return merged(states)
+    }
+
+    /// Counts the words of a text held in memory, cut into ~1 MB chunks where no split can
+    /// join across, on all threads.
+    public func countWords(text: [UInt8]) throws -> WordCounts {
+        var cuts: [Int] = [0]
+        text.withUnsafeBufferPointer { p in
+            var start = 0
+            while p.count - start > 1 << 20 {
+                let rest = UnsafeBufferPointer(rebasing: p[start...])
+                guard let cut = ChunkReader.lastBoundary(rest, before: 1 << 20, lines: cutsAtLines), cut > 0 else { break }
+                start += cut
+                cuts.append(start)
+            }
+        }
+        cuts.append(text.count)
+        let scanner = preTokenizer.scanner
+        var states: [State] = []
+        _ = try parallelMap(count: cuts.count - 1, threads: threads, states: &states, makeState: { State() }) { k, st in
+            try text.withUnsafeBufferPointer { whole in
+                let chunk = UnsafeBufferPointer(rebasing: whole[cuts[k]..<cuts[k + 1]])
+                try forEachDocument(chunk, atStart: k == 0, firstLine: 1) { doc, first in count(doc, first: first, st, scanner) }
+            }
+        }
+        return merged(states)
+    }
+
+    private func merged(_ states: [State]) -> WordCounts {
         guard var total = states.first?.counts else { return WordCounts() }
         for st in states.dropFirst() { total.merge(st.counts) }
         return total
     }
 
-    private func forEachDocument(_ p: UnsafeBufferPointer<UInt8>, firstLine: Int,
-                                 _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+    /// Calls `body` with each document (or part of one) in a chunk, and whether it starts
+    /// its document (false for the rest of a document cut at a chunk boundary).
+    private func forEachDocument(_ p: UnsafeBufferPointer<UInt8>, atStart: Bool, firstLine: Int,
+                                 _ body: (UnsafeBufferPointer<UInt8>, Bool) -> Void) throws {
         if let field = jsonField {
             var s = 0, line = firstLine
             while s < p.count {
@@ -80,28 +129,41 @@ public struct CorpusReader {
                     guard case .string(let text)? = value[field] else {
                         throw TokenKitError.badInput("line \(line): no string field \(field.debugDescription)")
                     }
-                    text.withUnsafeBufferPointer { body($0) }
+                    text.withUnsafeBufferPointer { body($0, true) }
                 }
                 s = e + 1
                 line += 1
             }
             return
         }
-        guard let sep = separator, !sep.isEmpty else { body(p); return }
+        if unit == .lines {
+            var s = 0
+            while s < p.count {
+                var e = s
+                while e < p.count, p[e] != 0x0A { e += 1 }
+                if e < p.count { e += 1 }
+                body(UnsafeBufferPointer(rebasing: p[s..<e]), true)
+                s = e
+            }
+            return
+        }
+        guard let sep = separator, !sep.isEmpty else { body(p, atStart); return }
         var s = 0, i = 0
+        var first = atStart
         while i + sep.count <= p.count {
             if p[i] == sep[0], memcmp(p.baseAddress! + i, sep, sep.count) == 0 {
-                body(UnsafeBufferPointer(rebasing: p[s..<i]))
+                body(UnsafeBufferPointer(rebasing: p[s..<i]), first)
+                first = true
                 i += sep.count
                 s = i
             } else {
                 i += 1
             }
         }
-        body(UnsafeBufferPointer(rebasing: p[s..<p.count]))
+        body(UnsafeBufferPointer(rebasing: p[s..<p.count]), first)
     }
 
-    private func count(_ doc: UnsafeBufferPointer<UInt8>, _ st: State, _ scanner: BuiltinPattern?) {
+    private func count(_ doc: UnsafeBufferPointer<UInt8>, first: Bool, _ st: State, _ scanner: BuiltinPattern?) {
         if doc.isEmpty { return }
         if normalizer == nil, let scanner {
             var s = 0
@@ -111,9 +173,9 @@ public struct CorpusReader {
             }
             return
         }
-        st.buf = normalizer?.apply(Array(doc)) ?? Array(doc)
+        st.buf = normalizer?.apply(Array(doc), continuation: !first) ?? Array(doc)
         st.pieces = [0..<st.buf.count]
-        preTokenizer.split(&st.buf, &st.pieces, first: true, workspace: st.text)
+        preTokenizer.split(&st.buf, &st.pieces, first: first, continuation: !first, workspace: st.text)
         st.buf.withUnsafeBytes { b in
             for r in st.pieces where !r.isEmpty { st.counts.add(UnsafeRawBufferPointer(rebasing: b[r])) }
         }

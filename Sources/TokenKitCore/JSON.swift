@@ -1,4 +1,3 @@
-import TokenKitCore
 
 /// A JSON value whose strings stay UTF-8 bytes and whose objects keep key order.
 ///

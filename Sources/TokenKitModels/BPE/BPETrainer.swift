@@ -1,4 +1,5 @@
 import TokenKitCore
+import TokenKitTraining
 
 /// Byte-level BPE training on word counts (Sennrich et al. 2016; GPT-2's byte-level variant).
 ///
@@ -51,7 +52,7 @@ public struct BPETrainer {
     public func train(words: WordCounts, progress: (Int, Int) -> Void = { _, _ in }) throws -> Result {
         let target = configuration.vocabSize - configuration.specialTokens.count
         guard target >= 256 else {
-            throw TokenKitError.usage("--vocab-size \(configuration.vocabSize) is smaller than the 256 byte tokens plus \(configuration.specialTokens.count) special tokens")
+            throw TokenKitError.usage("vocabulary size \(configuration.vocabSize) is smaller than the 256 byte tokens plus \(configuration.specialTokens.count) special tokens", setting: .vocabSize)
         }
         guard words.count > 0 else { throw TokenKitError.badInput("the corpus is empty: no words to train on") }
 
@@ -62,7 +63,7 @@ public struct BPETrainer {
             tokens = (0..<256).map { Array("<0x\(String(format2: UInt8($0)))>".utf8) }
             let alphabet = try characterAlphabet(words)
             guard tokens.count + alphabet.count <= target else {
-                throw TokenKitError.usage("--vocab-size \(configuration.vocabSize) cannot hold the 256 byte tokens and \(alphabet.count) characters; lower --character-coverage or raise --vocab-size")
+                throw TokenKitError.usage("vocabulary size \(configuration.vocabSize) cannot hold the 256 byte tokens and \(alphabet.count) characters; lower the character coverage or raise the size", setting: .characterCoverage)
             }
             charIDs = try TokenTable(alphabet.enumerated().map { ($0.element, TokenID(256 + $0.offset)) })
             tokens += alphabet

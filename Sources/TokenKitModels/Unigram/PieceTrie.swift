@@ -4,8 +4,8 @@
 ///
 /// Performance notes: prefix search at every byte of the text is the Viterbi hot loop; a
 /// hashed lookup per (start, length) was about 3× slower on a 32k vocabulary.
-struct PieceTrie: Sendable {
-    struct Unit {
+package struct PieceTrie: Sendable {
+    package struct Unit {
         var base: Int32 = 0
         var check: Int32 = -1
         /// The piece id ending at this node, or -1.
@@ -16,15 +16,15 @@ struct PieceTrie: Sendable {
 
     private(set) var units: [Unit] = [Unit(base: 0, check: 0, value: -1)]
 
-    var isEmpty: Bool { units.count <= 1 }
+    package var isEmpty: Bool { units.count <= 1 }
 
-    init() {}
+    package init() {}
 
     /// Builds from keys; a key given twice keeps its first value. Empty keys are ignored.
-    init(_ keys: [([UInt8], Int32)]) { self.init(scored: keys.map { ($0.0, $0.1, 0) }) }
+    package init(_ keys: [([UInt8], Int32)]) { self.init(scored: keys.map { ($0.0, $0.1, 0) }) }
 
     /// Builds from keys with a score stored beside each value.
-    init(scored keys: [([UInt8], Int32, Float)]) {
+    package init(scored keys: [([UInt8], Int32, Float)]) {
         var sorted = keys.filter { !$0.0.isEmpty }.enumerated().map { ($0.element, $0.offset) }
         sorted.sort { a, b in a.0.0.lexicographicallyPrecedes(b.0.0) || (a.0.0 == b.0.0 && a.1 < b.1) }
         // Drop later duplicates.
@@ -110,7 +110,7 @@ struct PieceTrie: Sendable {
     /// Calls `body(length, id)` for every key that is a prefix of `text[start..<end]`,
     /// shortest first.
     @inline(__always)
-    func forEachPrefix(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ body: (Int, Int32) -> Void) {
+    package func forEachPrefix(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ body: (Int, Int32) -> Void) {
         units.withUnsafeBufferPointer { u in
             var node = 0
             var i = start
@@ -127,14 +127,14 @@ struct PieceTrie: Sendable {
 
     /// The longest key that is a prefix of `text[start..<end]`.
     @inline(__always)
-    func longestPrefix(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (length: Int, id: Int32)? {
+    package func longestPrefix(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (length: Int, id: Int32)? {
         var best: (Int, Int32)?
         forEachPrefix(text, start, end) { best = ($0, $1) }
         return best
     }
 
     /// The id of exactly `key`.
-    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
+    package func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
         var found: Int32?
         forEachPrefix(key, 0, key.count) { n, v in if n == key.count { found = v } }
         return found
