@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TokenKit", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKitSentencePiece"]),
         .target(name: "TokenKitFormats", dependencies: ["TokenKit", "TokenKitTraining"]),
         .target(name: "TokenKitCommands", dependencies: [
-            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining", "TokenKitLM", "TokenKitSuperwords",
+            "TokenKit", "TokenKitFormats", "TokenKitAnalysis", "TokenKitMixture", "TokenKitTraining", "TokenKitLM", "TokenKitSuperwords", "TokenKitByteProb",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "CPrefetch"),
         .target(name: "TokenKitLM", dependencies: ["CPrefetch", "TokenKitCore", "TokenKitText", "TokenKit", "TokenKitFormats", "TokenKitAnalysis"]),
         .testTarget(name: "ByteLMTests", dependencies: ["TokenKitLM", "TokenKit", "TokenKitFormats", "TokenKitCommands"]),
+        .target(name: "TokenKitByteProb", dependencies: ["TokenKit", "TokenKitCore", "TokenKitText"]),
+        .testTarget(name: "ByteProbTests", dependencies: ["TokenKitByteProb", "TokenKit", "TokenKitFormats", "TokenKitCore"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.

@@ -1,28 +1,41 @@
 import ArgumentParser
 import Foundation
+import TokenKit
+import TokenKitByteProb
 import TokenKitCore
+import TokenKitFormats
 import TokenKitLM
 
 struct TrainLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "Train a language model: --bytes for tokenkit's byte-level n-gram model.",
+        abstract: "Train a language model: --bytes for a byte n-gram model, -m TOKENIZER for a token n-gram model (ARPA).",
         discussion: """
             --bytes trains a byte n-gram model with interpolated Kneser-Ney smoothing: every n-gram of up
             to ORDER+1 bytes is counted exactly (no hashing), and the file is memory-mapped when used
             (header, version and checksum are checked on load). Score it with `tokenkit lm score`, look at
             it with `tokenkit surprisal`, build vocabularies with `tokenkit train bytespan --lm`.
 
+            -m TOKENIZER trains a token n-gram LM (interpolated modified Kneser-Ney, written as ARPA, words
+            are token ids): each file (or document, with --document-separator) is encoded and becomes
+            <s> ids </s>; unigrams are interpolated with the uniform distribution over every id.
+
             Examples:
               tokenkit train lm --bytes --order 6 -o corpus.bytelm corpus.txt
+              tokenkit train lm -m cl100k_base.tiktoken --order 3 -o code.arpa src/*.py
               tokenkit train lm --bytes --order 4 --threads 2 -o small.bytelm a.txt b.txt
             """)
 
     @Flag(help: "Train tokenkit's byte-level n-gram LM.")
     var bytes = false
 
-    @Option(name: [.short, .customLong("model")], help: "Tokenizer for a token n-gram LM (not in this build).")
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer whose ids a token n-gram LM predicts.")
     var model: String?
+
+    @OptionGroup var patternOptions: PatternOptions
+
+    @Option(help: "Token LM: split files into documents at this separator (escapes \\n, \\t, \\xNN). Default: a file is one document.")
+    var documentSeparator: String?
 
     @Option(help: "Longest context in bytes (1-7).")
     var order = ByteLMBuilder.Configuration.default.order
@@ -39,11 +52,12 @@ struct TrainLM: ParsableCommand {
         if !bytes && model == nil { throw ValidationError("give --bytes (byte-level LM) or -m TOKENIZER (token LM)") }
         if bytes && model != nil { throw ValidationError("--bytes and -m exclude each other") }
         if files.isEmpty { throw ValidationError("give training files") }
-        if !(1...7).contains(order) { throw ValidationError("--order must be between 1 and 7") }
+        if bytes && !(1...7).contains(order) { throw ValidationError("--order must be between 1 and 7") }
+        if model != nil && !(1...6).contains(order) { throw ValidationError("--order must be between 1 and 6 for a token LM") }
     }
 
     mutating func run() throws {
-        guard bytes else { throw TokenKitError.usage("token n-gram LMs (-m) are not part of this build; use --bytes") }
+        if let model { return try trainTokenLM(model) }
         let start = Date()
         let data = try files.map { try readFile($0) }
         var config = ByteLMBuilder.Configuration()
@@ -55,6 +69,29 @@ struct TrainLM: ParsableCommand {
         }
         try writeFileAtomically(output, image)
         note(String(format: "order-%d byte LM of %d bytes trained in %.1f s", order, image.count, Date().timeIntervalSince(start)), quiet: quiet)
+    }
+}
+
+extension TrainLM {
+    /// A token n-gram LM over `model`'s ids.
+    func trainTokenLM(_ model: String) throws {
+        let tok = try patternOptions.load(model)
+        let sep = try documentSeparator.map { try parseSeparator($0) }
+        var docs: [[TokenID]] = []
+        var bytes = 0
+        for f in files {
+            let data = f == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : try readFile(f)
+            bytes += data.count
+            do {
+                for d in splitDocuments(data, sep) { docs.append(try tok.encode(d, policy: .ordinary)) }
+            } catch let e as TokenKitError {
+                throw e.inFile(f)
+            }
+        }
+        let lm = try NGramLM.train(documents: docs, order: order, vocabSize: tok.vocabSize)
+        try writeFileAtomically(output, lm.arpa())
+        note("\(docs.count) documents, \(docs.reduce(0) { $0 + $1.count }) tokens from \(bytes) bytes; order \(order) written to \(output)",
+             quiet: runOptions.quiet)
     }
 }
 
