@@ -13,7 +13,8 @@ extension Tokenizer {
         return frame.prefix.isEmpty && frame.suffix.isEmpty ? nil : frame
     }
 
-    static func frame(_ p: JSON) throws -> (prefix: [TokenID], suffix: [TokenID]) {
+    /// The ids one tokenizer.json `post_processor` object adds before and after a single sequence.
+    public static func frame(_ p: JSON) throws -> (prefix: [TokenID], suffix: [TokenID]) {
         func bad(_ what: String) -> TokenKitError { .badInput("post_processor: \(what)") }
         func id(_ pair: JSON?) throws -> TokenID {
             guard case .array(let a) = pair, a.count == 2, case .number(_, let i?) = a[1], i >= 0 else {

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+import TokenKit
+import TokenKitCore
+import TokenKitModels
+
+/// Issue 20: the options and defaults a user needs in the first hour.
+@Suite struct EverydayTests {
+    let cli = CLITests()
+    let r50k = fixture("models/r50k_base.tiktoken")
+    let botchan = fixture("sentencepiece/botchan_en_unigram_1000.model")
+    let botchanBPE = fixture("sentencepiece/botchan_en_bpe_1000.model")
+    let llama2 = fixture("sentencepiece/llama2_tokenizer.model")
+
+    func golden() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(readFile(fixture("goldens/everyday.json")))) as! [String: Any]
+    }
+
+    func lines(_ r: CLITests.Run) -> [String] { r.out.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+
+    // MARK: StochasTok's number of attempts
+
+    @Test func expectedAttemptsAverageToPn() {
+        var rng = SplitMix64(seed: 7)
+        for (p, n) in [(0.1, 6), (0.1, 25), (0.3, 1), (0.05, 100)] {
+            let draws = (0..<20_000).map { _ in StochasTok.attempts(p: p, n: n, count: .expected, using: &rng) }
+            let x = p * Double(n)
+            // Only the two integers around p·n, with mean p·n (4 standard errors at most 0.5/√20000).
+            #expect(Set(draws).isSubset(of: [Int(x.rounded(.down)), Int(x.rounded(.down)) + 1]))
+            let mean = Double(draws.reduce(0, +)) / Double(draws.count)
+            #expect(abs(mean - x) < 4 * 0.5 / Double(draws.count).squareRoot(), "p=\(p) n=\(n): mean \(mean)")
+            #expect(StochasTok.attempts(p: p, n: n, count: .floor, using: &rng) == Int(x))
+        }
+        // A whole p·n draws nothing: the same count either way.
+        #expect(StochasTok.attempts(p: 0.5, n: 4, count: .expected, using: &rng) == 2)
+    }
+
+    @Test func shortLinesAreExpandedByDefault() throws {
+        // Two tokens a line ("Hi", " there"), both splittable: 0.2 attempts a line on average.
+        let text = Array(String(repeating: "Hi there\n", count: 2000).utf8)
+        let plain = try cli.run(["encode", "-m", r50k, "--lines", "-"], stdin: text)
+        let expected = try cli.run(["encode", "-m", r50k, "--lines", "--stochastok", "0.1", "--seed", "5", "-"], stdin: text)
+        let floor = try cli.run(["encode", "-m", r50k, "--lines", "--stochastok", "0.1", "--stochastok-count", "floor", "--seed", "5", "-"],
+                                stdin: text)
+        #expect(plain.status == 0 && expected.status == 0 && floor.status == 0)
+        #expect(floor.out == plain.out, "int(0.1 · 2) = 0 attempts: nothing changes")
+        let changed = zip(lines(plain), lines(expected)).filter { $0 != $1 }.count
+        // Binomial(2000, 0.2): mean 400, sd 18.
+        #expect((320...480).contains(changed), "\(changed) of 2000 lines changed")
+        #expect(try cli.run(["encode", "--help"]).out.contains("n counts a document's tokens with --lines"))
+    }
+
+    // MARK: seeds
+
+    @Test func freshSeedByDefaultPrintedAndRepeatable() throws {
+        let text = Array(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40).utf8)
+        let a = try cli.run(["encode", "-m", r50k, "--stochastok", "0.3", "-"], stdin: text)
+        let b = try cli.run(["encode", "-m", r50k, "--stochastok", "0.3", "-"], stdin: text)
+        #expect(a.status == 0 && b.status == 0)
+        #expect(a.out != b.out, "separate runs without --seed differ")
+        let seed = try #require(a.stderr.split(separator: " ").firstIndex(of: "seed").map { a.stderr.split(separator: " ")[$0 + 1] })
+        let again = try cli.run(["encode", "-m", r50k, "--stochastok", "0.3", "--seed", String(seed), "-"], stdin: text)
+        #expect(again.out == a.out && again.stderr.isEmpty, "the printed seed repeats the run, and a given seed is not printed")
+        #expect(try cli.run(["encode", "-q", "-m", r50k, "--stochastok", "0.3", "-"], stdin: text).stderr.isEmpty)
+        // Deterministic runs print nothing.
+        #expect(try cli.run(["encode", "-m", r50k, "-"], stdin: text).stderr.isEmpty)
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/in.txt", text)
+            let r = try cli.run(["encode", "-m", r50k, "--stochastok", "0.3", "--format", "bin", "-o", dir + "/t.bin", dir + "/in.txt"])
+            #expect(r.status == 0)
+            let side = try JSONSerialization.jsonObject(with: Data(readFile(dir + "/t.bin.json"))) as! [String: Any]
+            let printed = r.stderr.split(separator: " ")[2]
+            #expect("\(side["seed"]!)" == printed)
+            #expect(side["stochastok_count"] as? String == "expected")
+        }
+    }
+
+    // MARK: SentencePiece line breaks
+
+    @Test func sentencePieceWithoutNewlineEncodesLineByLine() throws {
+        let text = Array("Hello world.\nSecond line here.\n\nThird.\n".utf8)
+        for model in [botchan, botchanBPE] {
+            let whole = try cli.run(["encode", "-m", model, "-"], stdin: text)
+            let perLine = try cli.run(["encode", "-m", model, "--lines", "-"], stdin: text)
+            #expect(whole.status == 0 && perLine.status == 0)
+            #expect(whole.stderr.contains("each line is encoded as a sentence"))
+            // The file's ids are its lines' ids (each as spm_encode gives them), in order.
+            let joined = lines(perLine).filter { !$0.isEmpty }.joined(separator: " ")
+            #expect(whole.out == joined + "\n")
+            // No <unk> (id 0 in the botchan models) where the line breaks were.
+            #expect(!whole.out.split(separator: " ").contains("0"))
+        }
+        // Llama 2 spells a line break with byte fallback: one sentence, lossless.
+        let enc = try cli.run(["encode", "-m", llama2, "-"], stdin: text)
+        #expect(enc.stderr.isEmpty && enc.out.split(separator: " ").contains("13"))  // <0x0A>
+        #expect(try cli.run(["decode", "-m", llama2], stdin: enc.stdout).stdout == text)
+    }
+
+    // MARK: special tokens, separators
+
+    @Test func addSpecialTokensUsesTheModelsPostProcessor() throws {
+        let text = Array("Hello world".utf8)
+        // Llama 2's tokenizer.json (TemplateProcessing "<s> $A") and its .model (BOS) agree.
+        for model in [fixture("models/llama2-spm/tokenizer.json"), llama2] {
+            let r = try cli.run(["encode", "-m", model, "--add-special-tokens", "-"], stdin: text)
+            #expect(r.out == "1 15043 3186\n", "\(model)")
+            #expect(try cli.run(["encode", "-m", model, "-"], stdin: text).out == "15043 3186\n")
+        }
+        // A Sequence of ByteLevel, RobertaProcessing and TemplateProcessing, against HF tokenizers.
+        let g = try golden()["post_processor"] as! [String: Any]
+        let processor = try JSONSerialization.data(withJSONObject: g["processor"]!)
+        var json = try JSONSerialization.jsonObject(with: Data(readFile(fixture("models/qwen2.5/tokenizer.json")))) as! [String: Any]
+        json["post_processor"] = try JSONSerialization.jsonObject(with: processor)
+        try withTempDir { dir in
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/tokenizer.json"))
+            let r = try cli.run(["encode", "-m", dir + "/tokenizer.json", "--add-special-tokens", "-"], stdin: Array((g["text"] as! String).utf8))
+            #expect(r.out == (g["ids"] as! [Int]).map(String.init).joined(separator: " ") + "\n")
+        }
+        // BertProcessing: cls … sep.
+        let bert = try Tokenizer.frame(JSON.parse(Array(#"{"type": "BertProcessing", "sep": ["[SEP]", 102], "cls": ["[CLS]", 101]}"#.utf8)))
+        #expect(bert.prefix == [101] && bert.suffix == [102])
+        // A model without a post-processor is told so.
+        let none = try cli.run(["encode", "-m", r50k, "--add-special-tokens", "-"], stdin: text)
+        #expect(none.status == 2 && none.stderr.contains("no post-processor"))
+    }
+
+    @Test func separatorBetweenDocumentsInBin() throws {
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/a.txt", Array("Hello world".utf8))
+            try writeFileAtomically(dir + "/b.txt", Array("Good bye".utf8))
+            let r = try cli.run(["encode", "-m", r50k, "--format", "bin", "--separator", "<|endoftext|>", "-o", dir + "/o.bin",
+                                 dir + "/a.txt", dir + "/b.txt"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let bytes = try readFile(dir + "/o.bin")
+            let ids = stride(from: 0, to: bytes.count, by: 2).map { Int(bytes[$0]) | Int(bytes[$0 + 1]) << 8 }
+            #expect(ids == [15496, 995, 50256, 10248, 33847])
+            let side = try JSONSerialization.jsonObject(with: Data(readFile(dir + "/o.bin.json"))) as! [String: Any]
+            #expect(side["tokens"] as? Int == 5)
+            // By id, and between lines too.
+            let byID = try cli.run(["encode", "-m", r50k, "--format", "bin", "--separator", "50256", "--lines", "-o", dir + "/l.bin", "-"],
+                                   stdin: Array("a\nb\n".utf8))
+            #expect(byID.status == 0)
+            #expect(try readFile(dir + "/l.bin") == [64, 0, 0x50, 0xC4, 65, 0])
+        }
+        #expect(try cli.run(["encode", "-m", r50k, "--separator", "<|endoftext|>", "-"], stdin: [0x61]).status == 2)
+        #expect(try cli.run(["encode", "-m", r50k, "--format", "bin", "--separator", "<nope>", "-"], stdin: [0x61]).status == 2)
+    }
+
+    // MARK: n-best
+
+    @Test func nbestListMatchesSentencePiece() throws {
+        let cases = try golden()["nbest"] as! [[String: Any]]
+        let n = cases[0]["n"] as! Int
+        let text = Array(cases.map { $0["line"] as! String }.joined(separator: "\n").utf8) + [0x0A]
+        let r = try cli.run(["encode", "-m", botchan, "--nbest", String(n), "--list", "--format", "json", "-"], stdin: text)
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = try JSONSerialization.jsonObject(with: Data(r.stdout)) as! [[[Int]]]
+        #expect(got == cases.map { $0["ids"] as! [[Int]] })
+        // ids: one segmentation a line, best first.
+        let ids = try cli.run(["encode", "-m", botchan, "--nbest", String(n), "--list", "-"], stdin: Array("Hello world.\n".utf8))
+        #expect(lines(ids) == (cases[0]["ids"] as! [[Int]]).map { $0.map(String.init).joined(separator: " ") })
+        // spm's -1: sample from all segmentations.
+        let all = try cli.run(["encode", "-m", botchan, "--nbest", "-1", "--seed", "1", "-"], stdin: Array("Hello world.".utf8))
+        #expect(all.status == 0)
+        #expect(try cli.run(["decode", "-m", botchan], stdin: all.stdout).out == "Hello world.")
+        #expect(try cli.run(["encode", "-m", r50k, "--nbest", "2", "--list", "-"], stdin: [0x61]).status == 2)
+        #expect(try cli.run(["encode", "-m", botchan, "--list", "-"], stdin: [0x61]).status == 2)
+    }
+
+    // MARK: output shapes
+
+    @Test func jsonlCarriesTheFileInBothModes() throws {
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/a.txt", Array("a\nb\n".utf8))
+            for extra in [[], ["--lines"]] {
+                let r = try cli.run(["encode", "-m", r50k, "--format", "jsonl"] + extra + [dir + "/a.txt"])
+                for line in lines(r) {
+                    let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                    #expect(obj["file"] as? String == dir + "/a.txt")
+                }
+            }
+        }
+    }
+}
