@@ -19,19 +19,20 @@ struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode text files (or stdin) into token ids.",
         discussion: """
-            Whole files are one document each (one output line, array or record per file); with --lines
-            every line is a document. `bin` writes little-endian uint16 (vocabularies up to 65,536 ids) or
-            uint32 ids with no separators, for LM training. Large inputs stream in bounded memory.
+            Whole files are one document each (one output line, array or record per file); with --lines every line is a document. `--format json` is one array of ids for a single whole-file input, and otherwise an array with one array per document (per file, or per line with --lines, in input order); JSONL records carry "file" and "ids". `bin` writes little-endian uint16 (vocabularies up to 65,536 ids) or uint32 ids with no separators (add one with --separator), for LM training; it is refused on a terminal without -o. Large inputs stream in bounded memory.
+
+            SentencePiece .model files encode a whole file as one sentence when the model can spell a line break (byte fallback, as Llama's); otherwise each line is its own sentence, as spm_encode does, and a note says so.
 
             Examples:
               tokenkit encode -m cl100k_base.tiktoken README.md
               cat notes.txt | tokenkit encode -m tokenizer.json --format pieces -
               tokenkit encode -m tokenizer.json --lines --format jsonl corpus.txt -o corpus.jsonl
-              tokenkit encode -m r50k_base.tiktoken --format bin -o train.bin corpus.txt
+              tokenkit encode -m r50k_base.tiktoken --format bin --separator '<|endoftext|>' -o train.bin docs/*.txt
+              tokenkit encode -m tokenizer.json --add-special-tokens --lines corpus.txt
               tokenkit encode -m tokenizer.json --stochastok 0.1 --seed 1 --epochs 3 --format bin -o train.bin corpus.txt
+              tokenkit encode -m spm.model --nbest 5 --list --format pieces sentences.txt
 
-            Stochastic encodings (StochasTok, BPE-dropout) are reproducible from --seed for any --threads;
-            with --format bin and -o, a JSON sidecar (OUT.json) gives the dtype, token count and seed.
+            Stochastic encodings (StochasTok, BPE-dropout, Unigram sampling) are reproducible from --seed for any --threads. Without --seed a fresh seed is drawn and printed on stderr. StochasTok makes P·n attempts on average for n tokens (int(P·n) with --stochastok-count floor, the paper's), where n counts each document with --lines and each ~1 MB chunk of a whole file. With --format bin and -o, a JSON sidecar (OUT.json) gives the dtype, token count and seed.
             """)
 
     @OptionGroup var model: ModelOptions

@@ -18,8 +18,24 @@ struct Info: ParsableCommand {
 
     @OptionGroup var patternOptions: PatternOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json or tsv (a key and a value a line).")
     var format: DataFormat = .text
+
+    /// The normalizer as tokenizer.json spells it (`Sequence[Prepend, Replace]`, `NFC`).
+    static func normalizerSpelling(_ tok: Tokenizer) -> String {
+        if let text = tok.jsonParts?.normalizer, let json = try? JSON.parse(Array(text.utf8)) {
+            return spelling(json) ?? "none"
+        }
+        return tok.normalizer == nil ? "none" : "\(tok.normalizer!)"
+    }
+
+    static func spelling(_ json: JSON) -> String? {
+        guard let type = json["type"]?.stringValue else { return nil }
+        if case .array(let items)? = json["normalizers"] {
+            return type + "[" + items.compactMap(spelling).joined(separator: ", ") + "]"
+        }
+        return type
+    }
 
     mutating func run() throws {
         let tok = try patternOptions.load(model)
@@ -27,7 +43,7 @@ struct Info: ParsableCommand {
             ("name", tok.name), ("format", tok.format.rawValue), ("model", tok.modelName),
             ("vocab_size", "\(tok.vocabSize)"), ("merges", "\(tok.model.mergeCount)"),
             ("byte_level", "\(tok.model.isByteLevel)"), ("pre_tokenizer", tok.patternDescription),
-            ("normalizer", tok.normalizer.map { "\($0)" } ?? "none"),
+            ("normalizer", Info.normalizerSpelling(tok)),
             ("added_tokens", "\(tok.addedTokens.count)"),
         ]
         facts += tok.notes
@@ -39,7 +55,10 @@ struct Info: ParsableCommand {
             let specials = tok.addedTokens.map { "{\"id\": \($0.id), \"content\": \(jsonString($0.text)), \"special\": \($0.special)}" }
             parts.append("  \"special_tokens\": [" + specials.joined(separator: ", ") + "]")
             try out.write("{\n" + parts.joined(separator: ",\n") + "\n}\n")
-        default:
+        case .tsv:
+            for (k, v) in facts { try out.write("\(k)\t\(v)\n") }
+            for t in tok.addedTokens { try out.write("special_token\t\(t.text)\t\(t.id)\n") }
+        case .text:
             for (k, v) in facts { try out.write(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v + "\n") }
             let shown = tok.addedTokens.prefix(12).map { "\($0.text)=\($0.id)" }.joined(separator: " ")
             if !tok.addedTokens.isEmpty {

@@ -77,14 +77,16 @@ struct SpecialOptions: ParsableArguments {
 }
 
 struct RunOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores). Output is identical for any count.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Worker threads (default: all cores). Output is identical for any count.", valueName: "n"))
+    var threadsOption: Int?
+
+    var threads: Int { threadsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Flag(name: [.short, .long], help: "No progress or notes on stderr.")
     var quiet = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let threadsOption, threadsOption < 1 { throw ValidationError("--threads must be at least 1") }
     }
 }
 

@@ -34,7 +34,13 @@ public struct TokenKitCommand: ParsableCommand {
             Foundation.exit(e.exitCode)
         } catch {
             let code = exitCode(for: error)
-            if code == .success || error is CleanExit { exit(withError: error) }
+            if code == .success || error is CleanExit {
+                if let help = HelpText.reformat(fullMessage(for: error)) {
+                    print(help, terminator: "")
+                    Foundation.exit(0)
+                }
+                exit(withError: error)
+            }
             printError(message(for: error))
             let usage = usageString(for: error)
             if !usage.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)) }
