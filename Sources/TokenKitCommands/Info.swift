@@ -96,8 +96,19 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var patternOptions: PatternOptions
 
+    /// The format an output name asks for; nil for a name that says nothing known.
+    static func target(of path: String) -> Target? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.hasSuffix(".tiktoken") { return .tiktoken }
+        if name.hasSuffix(".model") { return .spm }
+        if name.hasSuffix(".json") { return .tokenizerJSON }
+        return nil
+    }
+
     mutating func run() throws {
-        let target = to ?? (output.hasSuffix(".tiktoken") ? .tiktoken : output.hasSuffix(".model") ? .spm : .tokenizerJSON)
+        guard let target = to ?? Convert.target(of: output) else {
+            throw TokenKitError.usage("cannot tell the format from \(output)'s name (.json, .tiktoken or .model); give --to tokenizer.json|tiktoken|spm")
+        }
         let tok = try patternOptions.load(input)
         let bytes: [UInt8]
         switch target {
@@ -109,6 +120,15 @@ struct Convert: ParsableCommand {
             }
         case .tiktoken:
             do { bytes = try TiktokenFormat.write(tok) } catch let e as TokenKitError { throw e.inFile(input) }
+            // A rank file holds no special tokens: they go to a sidecar, in tiktoken's terms.
+            let modelVocab = tok.model.vocab
+            let specials = tok.addedTokens.filter { !modelVocab.contains($0.id) }
+            if !specials.isEmpty {
+                let list = specials.map { "    \(jsonString($0.text)): \($0.id)" }.joined(separator: ",\n")
+                let side = "{\n  \"pattern\": \(jsonString(tok.patternDescription)),\n  \"special_tokens\": {\n\(list)\n  }\n}\n"
+                try writeFileAtomically(output + ".json", Array(side.utf8))
+                note("\(specials.count) special tokens, which a rank file cannot hold, are in \(output).json (tiktoken's special_tokens)", quiet: false)
+            }
         case .spm:
             guard let spm = tok.sentencePiece else {
                 throw TokenKitError.badInput("only SentencePiece models can be written as .model files", file: input)

@@ -3,6 +3,7 @@ import Testing
 import TokenKit
 import TokenKitCore
 import TokenKitModels
+import TokenKitCommands
 
 /// Issue 20: the options and defaults a user needs in the first hour.
 @Suite struct EverydayTests {
@@ -180,5 +181,123 @@ import TokenKitModels
                 }
             }
         }
+    }
+
+    @Test func tsvWhereverItIsListed() throws {
+        try withTempDir { dir in
+            let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
+            #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
+            let r = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--category", "py=" + py, "--format", "tsv"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let rows = lines(r).map { $0.split(separator: "\t").map(String.init) }
+            #expect(rows.first == ["category", "bytes_share", "pair_share", "sample_bytes"])
+            #expect(rows.dropFirst().map { $0[0] } == ["de", "py"])
+            let shares = rows.dropFirst().map { Double($0[1])! }
+            #expect(abs(shares.reduce(0, +) - 1) < 1e-6)
+            // The same numbers as JSON.
+            let j = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--category", "py=" + py, "--format", "json"])
+            let obj = try JSONSerialization.jsonObject(with: Data(j.stdout)) as! [String: Any]
+            let props = obj["proportions"] as! [String: Double]
+            #expect(abs(props["de"]! - shares[0]) < 1e-6)
+        }
+        let info = try cli.run(["info", "--format", "tsv", fixture("models/qwen2.5/tokenizer.json")])
+        let rows = lines(info).map { $0.split(separator: "\t").map(String.init) }
+        #expect(rows.allSatisfy { $0.count >= 2 })
+        #expect(rows.contains(["normalizer", "NFC"]))
+        #expect(rows.contains(["special_token", "<|im_start|>", "151644"]))
+        #expect(try cli.run(["mixture-eval", "--help"]).out.contains("tsv"))
+    }
+
+    @Test func infoSpellsLikeTokenizerJSONAndCountsMergesAlike() throws {
+        let llama = try cli.run(["info", fixture("models/llama2-spm/tokenizer.json")])
+        #expect(llama.out.contains("normalizer    Sequence[Prepend, Replace]\n"))
+        #expect(!llama.out.contains("TokenKitText"))
+        // r50k: 50,000 merges in the rank file and in its tokenizer.json alike.
+        let ranks = try cli.run(["info", "--format", "json", r50k])
+        try withTempDir { dir in
+            #expect(try cli.run(["convert", r50k, "-o", dir + "/r50k.json"]).status == 0)
+            let json = try cli.run(["info", "--format", "json", dir + "/r50k.json"])
+            let a = try JSONSerialization.jsonObject(with: Data(ranks.stdout)) as! [String: Any]
+            let b = try JSONSerialization.jsonObject(with: Data(json.stdout)) as! [String: Any]
+            #expect(a["merges"] as? Int == 50_000 && b["merges"] as? Int == 50_000)
+        }
+    }
+
+    @Test func sizeSuffixes() throws {
+        #expect(TokenKitCommandSupport.expand(["train", "bpe", "--vocab-size", "8k", "--merges=2M", "x"])
+                == ["train", "bpe", "--vocab-size", "8192", "--merges=2097152", "x"])
+        // Only sizes: a file named 8k stays.
+        #expect(TokenKitCommandSupport.expand(["count", "-m", "m", "8k"]) == ["count", "-m", "m", "8k"])
+        try withTempDir { dir in
+            let r = try cli.run(["train", "bpe", "--vocab-size", "1k", "-q", "-o", dir + "/t.json", fixture("sentencepiece/botchan.txt")])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(try cli.run(["info", dir + "/t.json"]).out.contains("vocab_size    1024\n"))
+        }
+    }
+
+    @Test func convertRefusesUnknownNamesAndKeepsSpecials() throws {
+        try withTempDir { dir in
+            let r = try cli.run(["convert", r50k, "-o", dir + "/x.txt"])
+            #expect(r.status == 2 && r.stderr.contains("--to"))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/x.txt"))
+            #expect(try cli.run(["convert", r50k, "-o", dir + "/x.txt", "--to", "tiktoken"]).status == 0)
+            let q = try cli.run(["convert", fixture("models/qwen2.5/tokenizer.json"), "-o", dir + "/q.tiktoken"])
+            #expect(q.status == 0 && q.stderr.contains("q.tiktoken.json"))
+            let side = try JSONSerialization.jsonObject(with: Data(readFile(dir + "/q.tiktoken.json"))) as! [String: Any]
+            let specials = side["special_tokens"] as! [String: Int]
+            #expect(specials.count == 22 && specials["<|im_end|>"] == 151645)
+        }
+    }
+
+    @Test func premiumUnknownLanguageIsAnError() throws {
+        let corpus = fixture("parallel/udhr")
+        let r = try cli.run(["premium", "-q", "--corpus", corpus, "-m", r50k, "--languages", "eng,rus,zzz"])
+        #expect(r.status == 1 && r.stderr.contains("zzz"))
+        #expect(try cli.run(["premium", "-q", "--corpus", corpus, "-m", r50k, "--languages", "eng,rus"]).status == 0)
+    }
+
+    @Test func decodeRecognisesBin() throws {
+        let text = Array("Hello world, some text\n".utf8)
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/in.txt", text)
+            for model in [r50k, fixture("models/qwen2.5/tokenizer.json")] {
+                #expect(try cli.run(["encode", "-m", model, "--format", "bin", "-o", dir + "/o.bin", dir + "/in.txt"]).status == 0)
+                // From the sidecar.
+                #expect(try cli.run(["decode", "-m", model, dir + "/o.bin"]).stdout == text)
+                // From the bytes alone (stdin, no sidecar).
+                #expect(try cli.run(["decode", "-m", model], stdin: readFile(dir + "/o.bin")).stdout == text)
+            }
+            // Text ids are still text.
+            #expect(try cli.run(["decode", "-m", r50k], stdin: Array("15496 995\n".utf8)).out == "Hello world")
+        }
+    }
+
+    // MARK: help
+
+    @Test func helpExamplesStayOnOneLine() throws {
+        for command in [[], ["encode"], ["decode"], ["count"], ["info"], ["convert"], ["train", "bpe"], ["train", "unigram"],
+                        ["mixture"], ["mixture-eval"], ["premium"]] {
+            let help = try cli.run(command + ["--help"])
+            #expect(help.status == 0)
+            let all = lines(help)
+            let examples = all.indices.filter { all[$0].hasPrefix("  tokenkit ") || all[$0].contains("| tokenkit ") }
+            #expect(!examples.isEmpty, "\(command)")
+            for i in examples {
+                // Whole: not continued with a backslash, and the next line is not its cut-off tail
+                // (examples are followed by an empty line or another indented line).
+                #expect(!all[i].hasSuffix("\\"), "\(all[i])")
+                #expect(i + 1 == all.count || all[i + 1].isEmpty || all[i + 1].hasPrefix("  "), "\(command): \(all[i + 1])")
+            }
+            // Prose is wrapped at 80 columns (the screen width without a terminal).
+            for line in lines(help) where !line.hasPrefix(" ") && !line.hasPrefix("USAGE:") {
+                #expect(line.count <= 80, "\(command): \(line)")
+            }
+        }
+        let encode = try cli.run(["encode", "--help"]).out
+        #expect(encode.contains("  tokenkit encode -m tokenizer.json --stochastok 0.1 --seed 1 --epochs 3 --format bin -o train.bin corpus.txt\n"))
+        // --threads names its default once.
+        let threads = try #require(encode.range(of: "  --threads <n>"))
+        let after = encode[threads.lowerBound...].prefix(200)
+        #expect(after.components(separatedBy: "default").count == 2, "\(after)")
     }
 }
