@@ -11,6 +11,7 @@ struct Count: ParsableCommand {
               tokenkit count -m cl100k_base.tiktoken *.md
               tokenkit count -m tokenizer.json --format json docs/*.txt
               cat book.txt | tokenkit count -m o200k_base.tiktoken -
+              tokenkit count -m ./Qwen2.5-7B/ --include '*.py' --format tsv src/
             """)
 
     @OptionGroup var model: ModelOptions
@@ -20,8 +21,10 @@ struct Count: ParsableCommand {
     @Option(help: "Output format: text, json or tsv.")
     var format: DataFormat = .text
 
-    @Argument(help: "Input files; - or none for stdin.")
+    @Argument(help: "Input files or folders (every file under them); - or none for stdin.")
     var files: [String] = []
+
+    @OptionGroup var inputOptions: InputOptions
 
     struct Row {
         var name: String
@@ -33,7 +36,7 @@ struct Count: ParsableCommand {
         let tok = try model.load()
         var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: false)
         var rows: [Row] = []
-        for path in files.isEmpty ? ["-"] : files {
+        for path in try inputOptions.expand(files) {
             var row = Row(name: path)
             let progress = Progress(total: 0, label: "counting", quiet: runOptions.quiet)
             do {

@@ -29,6 +29,7 @@ struct Encode: ParsableCommand {
               tokenkit encode -m tokenizer.json --lines --format jsonl corpus.txt -o corpus.jsonl
               tokenkit encode -m r50k_base.tiktoken --format bin --separator '<|endoftext|>' -o train.bin docs/*.txt
               tokenkit encode -m tokenizer.json --add-special-tokens --lines corpus.txt
+              tokenkit encode -m ./Llama-3.2-1B/ --format bin --separator '<|end_of_text|>' --include '*.md' -o docs.bin docs/
               tokenkit encode -m tokenizer.json --stochastok 0.1 --seed 1 --epochs 3 --format bin -o train.bin corpus.txt
               tokenkit encode -m spm.model --nbest 5 --list --format pieces sentences.txt
 
@@ -81,8 +82,10 @@ struct Encode: ParsableCommand {
     @Option(help: "Write this many independently sampled encodings (with -o: OUT.e0, OUT.e1 …).")
     var epochs: Int = 1
 
-    @Argument(help: "Input files; - or none for stdin.")
+    @Argument(help: "Input files or folders (every file under them); - or none for stdin.")
     var files: [String] = []
+
+    @OptionGroup var inputOptions: InputOptions
 
     func validate() throws {
         for (name, p) in [("--stochastok", stochastok), ("--dropout", dropout)] {
@@ -126,7 +129,7 @@ struct Encode: ParsableCommand {
         if dropout != nil, !Encode.takesDropout(tok.model) {
             throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (use --stochastok, or --alpha for Unigram sampling)")
         }
-        let inputs = files.isEmpty ? ["-"] : files
+        let inputs = try inputOptions.expand(files)
         let frame = addSpecialTokens ? try tok.postProcessorFrame() : nil
         if addSpecialTokens && frame == nil {
             throw TokenKitError.usage("--add-special-tokens: \(tok.name) has no post-processor that adds tokens (use --separator with --format bin)")
@@ -225,7 +228,7 @@ struct Encode: ParsableCommand {
             throw TokenKitError.usage("--nbest --list needs a SentencePiece Unigram .model; \(tok.name) is a \(tok.modelName) model")
         }
         let out = try Output(path: output)
-        let inputs = files.isEmpty ? ["-"] : files
+        let inputs = try inputOptions.expand(files)
         let writer = try IDWriter(format: format, tokenizer: tok, dtype: .u32, out: out, documents: true)
         for path in inputs {
             let text = try readFile(path)

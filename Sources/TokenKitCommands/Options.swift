@@ -22,7 +22,7 @@ struct PatternOptions: ParsableArguments {
 
 /// `-m MODEL` and how to read it.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("model")], help: "Tokenizer file: tokenizer.json, tiktoken ranks, SentencePiece .model or GPT-2 vocab.json.")
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer: a tokenizer.json, tiktoken ranks, SentencePiece .model or GPT-2 vocab.json file, or a folder holding one.")
     var model: String
 
     @OptionGroup var pattern: PatternOptions

@@ -300,4 +300,39 @@ import TokenKitCommands
         let after = encode[threads.lowerBound...].prefix(200)
         #expect(after.components(separatedBy: "default").count == 2, "\(after)")
     }
+
+    // MARK: folders
+
+    @Test func foldersAsInputsAndModels() throws {
+        try withTempDir { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/docs/sub", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: dir + "/docs/.git", withIntermediateDirectories: true)
+            try writeFileAtomically(dir + "/docs/b.md", Array("Good bye".utf8))
+            try writeFileAtomically(dir + "/docs/sub/a.md", Array("Hello world".utf8))
+            try writeFileAtomically(dir + "/docs/sub/c.txt", Array("text".utf8))
+            try writeFileAtomically(dir + "/docs/.git/HEAD", Array("ref".utf8))
+            try writeFileAtomically(dir + "/docs/.hidden.md", Array("hidden".utf8))
+            // Every file under the folder, sorted, hidden ones left out.
+            let all = try cli.run(["encode", "-m", r50k, "--format", "jsonl", dir + "/docs"])
+            let files = try lines(all).map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }.map { $0["file"] as! String }
+            #expect(files == ["b.md", "sub/a.md", "sub/c.txt"].map { dir + "/docs/" + $0 })
+            // --include matches names; a glob with / matches the path under the folder.
+            let md = try cli.run(["count", "-m", r50k, "--include", "*.md", "--format", "tsv", dir + "/docs/"])
+            #expect(lines(md).dropFirst().map { String($0.split(separator: "\t")[0]) } == [dir + "/docs/b.md", dir + "/docs/sub/a.md", "total"])
+            let sub = try cli.run(["count", "-m", r50k, "--include", "sub/*", "--format", "tsv", dir + "/docs"])
+            #expect(lines(sub).count == 4)
+            #expect(try cli.run(["count", "-m", r50k, "--include", "*.rst", dir + "/docs"]).status == 1)
+            // -m FOLDER: tokenizer.json, or vocab.json + merges.txt, inside it.
+            try FileManager.default.createDirectory(atPath: dir + "/model", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: fixture("models/qwen2.5/tokenizer.json"), toPath: dir + "/model/tokenizer.json")
+            let viaFolder = try cli.run(["encode", "-m", dir + "/model", "-"], stdin: Array("Hello world".utf8))
+            #expect(viaFolder.out == "9707 1879\n")
+            #expect(try cli.run(["info", dir + "/model"]).out.contains("name          model\n"))
+            try FileManager.default.createDirectory(atPath: dir + "/spm", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: llama2, toPath: dir + "/spm/llama.model")
+            #expect(try cli.run(["encode", "-m", dir + "/spm", "-"], stdin: Array("Hello world".utf8)).out == "15043 3186\n")
+            let empty = try cli.run(["encode", "-m", dir + "/docs/sub", "-"], stdin: [0x61])
+            #expect(empty.status == 1 && empty.stderr.contains("tokenizer.json"))
+        }
+    }
 }
