@@ -335,4 +335,25 @@ import TokenKitCommands
             #expect(empty.status == 1 && empty.stderr.contains("tokenizer.json"))
         }
     }
+
+    @Test func binRefusedOnATerminal() throws {
+        // util-linux `script` gives the command a terminal for stdout; -e passes its exit code on.
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"))
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/in.txt", Array("Hello".utf8))
+            let command = "\(CLITests.binary) encode -m \(r50k) --format bin \(dir)/in.txt"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            p.arguments = ["-qec", command, "/dev/null"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 2 && text.contains("give -o FILE"), "\(text)")
+        }
+        // Not a terminal: written as asked.
+        #expect(try cli.run(["encode", "-m", r50k, "--format", "bin", "-"], stdin: Array("Hello".utf8)).stdout == [0x88, 0x3C])
+    }
 }
