@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "CLP", linkerSettings: [.linkedLibrary("Clp"), .linkedLibrary("CoinUtils")]),
         .target(name: "TokenKitMixture", dependencies: ["TokenKitCore", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining", "CLP"]),
         .testTarget(name: "MixtureTests", dependencies: ["TokenKitMixture", "TokenKit", "TokenKitFormats", "TokenKitModels"]),
-        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining", "TokenKitSentencePiece"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.
     swiftLanguageModes: [.v5]

@@ -130,10 +130,13 @@ struct Convert: ParsableCommand {
                 note("\(specials.count) special tokens, which a rank file cannot hold, are in \(output).json (tiktoken's special_tokens)", quiet: false)
             }
         case .spm:
-            guard let spm = tok.sentencePiece else {
-                throw TokenKitError.badInput("only SentencePiece models can be written as .model files", file: input)
+            if let spm = tok.sentencePiece {
+                bytes = spm.serialized()
+            } else if case .unigram = tok.model {
+                do { bytes = try TokenizerJSON.sentencePieceModel(tok).serialized() } catch let e as TokenKitError { throw e.inFile(input) }
+            } else {
+                throw TokenKitError.badInput("only SentencePiece models and Unigram tokenizer.json files can be written as .model files", file: input)
             }
-            bytes = spm.serialized()
         }
         try writeFileAtomically(output, bytes)
     }

@@ -4,6 +4,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitModels
 import TokenKitCommands
+import TokenKitSentencePiece
 
 /// Issue 20: the options and defaults a user needs in the first hour.
 @Suite struct EverydayTests {
@@ -355,5 +356,35 @@ import TokenKitCommands
         }
         // Not a terminal: written as asked.
         #expect(try cli.run(["encode", "-m", r50k, "--format", "bin", "-"], stdin: Array("Hello".utf8)).stdout == [0x88, 0x3C])
+    }
+
+    @Test func unigramTokenizerJSONConvertsBackToModel() throws {
+        let text = fixture("text/golden.txt")
+        try withTempDir { dir in
+            for name in ["botchan_en_unigram_1000", "kyoto_ja_unigram_8000"] {
+                let original = fixture("sentencepiece/\(name).model")
+                #expect(try cli.run(["convert", original, "-o", dir + "/t.json"]).status == 0)
+                let back = try cli.run(["convert", dir + "/t.json", "-o", dir + "/back.model"])
+                #expect(back.status == 0, "\(back.stderr)")
+                // The same pieces, scores and types, hence the same ids line by line.
+                let a = try SentencePieceModel.parse(readFile(original)), b = try SentencePieceModel.parse(readFile(dir + "/back.model"))
+                #expect(a.pieces.count == b.pieces.count)
+                #expect(zip(a.pieces, b.pieces).allSatisfy { $0.bytes == $1.bytes && $0.score == $1.score && $0.type == $1.type })
+                #expect(a.normalizerSpec.precompiledCharsmap == b.normalizerSpec.precompiledCharsmap)
+                #expect(a.bosID == b.bosID && a.eosID == b.eosID && a.unkID == b.unkID)
+                let ids = try cli.run(["encode", "-m", original, "--lines", text])
+                #expect(try cli.run(["encode", "-m", dir + "/back.model", "--lines", text]).out == ids.out)
+            }
+            // One that tokenkit trained straight to tokenizer.json converts to the .model the same
+            // training writes (the trainer is deterministic).
+            let corpus = fixture("sentencepiece/botchan.txt")
+            #expect(try cli.run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/u.json", corpus]).status == 0)
+            #expect(try cli.run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/direct.model", corpus]).status == 0)
+            #expect(try cli.run(["convert", dir + "/u.json", "-o", dir + "/u.model"]).status == 0)
+            let direct = try cli.run(["encode", "-m", dir + "/direct.model", "--lines", text])
+            #expect(try cli.run(["encode", "-m", dir + "/u.model", "--lines", text]).out == direct.out)
+            // A BPE tokenizer.json is not a .model.
+            #expect(try cli.run(["convert", fixture("models/qwen2.5/tokenizer.json"), "-o", dir + "/q.model"]).status == 1)
+        }
     }
 }
