@@ -171,6 +171,21 @@ import TokenKitSentencePiece
 
     // MARK: output shapes
 
+    @Test func jsonShapeIsOneArrayPerDocument() throws {
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/a.txt", Array("a\nb\n".utf8))
+            try writeFileAtomically(dir + "/b.txt", Array("Hello".utf8))
+            // One whole-file input: one array (the CLI contract).
+            let one = try cli.run(["encode", "-m", r50k, "--format", "json", dir + "/b.txt"])
+            #expect(try JSONSerialization.jsonObject(with: Data(one.stdout)) as? [Int] == [15496])
+            // Several documents, files or lines: an array of arrays, one per document.
+            let two = try cli.run(["encode", "-m", r50k, "--format", "json", dir + "/a.txt", dir + "/b.txt"])
+            #expect(try JSONSerialization.jsonObject(with: Data(two.stdout)) as? [[Int]] == [[64, 198, 65, 198], [15496]])
+            let lines = try cli.run(["encode", "-m", r50k, "--format", "json", "--lines", dir + "/a.txt"])
+            #expect(try JSONSerialization.jsonObject(with: Data(lines.stdout)) as? [[Int]] == [[64], [65]])
+        }
+    }
+
     @Test func jsonlCarriesTheFileInBothModes() throws {
         try withTempDir { dir in
             try writeFileAtomically(dir + "/a.txt", Array("a\nb\n".utf8))
