@@ -135,7 +135,7 @@ struct Encode: ParsableCommand {
             throw TokenKitError.usage("--add-special-tokens: \(tok.name) has no post-processor that adds tokens (use --separator with --format bin)")
         }
         let separatorID = try separator.map { try Encode.tokenID($0, in: tok) }
-        if format == .bin && output == nil && isatty(1) != 0 {
+        if format == .bin && (output == nil || output == "-") && isatty(1) != 0 {
             throw TokenKitError.usage("--format bin writes raw bytes; give -o FILE or redirect stdout")
         }
         // A fresh seed unless one is given, said on stderr so the run can be repeated.
