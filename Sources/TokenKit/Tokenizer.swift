@@ -312,6 +312,35 @@ public final class Tokenizer: @unchecked Sendable {
         return model.isByteLevel ? ByteLevelAlphabet.encode(bytes) : String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A token as text for people: its bytes as UTF-8, with spaces shown as "␣", control
+    /// characters and backslashes escaped (`\n`, `\t`, `\\`), and bytes that are not valid
+    /// UTF-8 on their own as `\xNN` (a token that is part of a character).
+    public func readablePiece(_ id: TokenID) -> String {
+        let bytes = vocab.bytes(id)
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            let (_, n, valid) = bytes.withUnsafeBufferPointer { UTF8Scan.decode($0, i) }
+            if !valid {
+                out += String(format: "\\x%02X", bytes[i])
+                i += 1
+                continue
+            }
+            let ch = String(decoding: bytes[i..<(i + n)], as: UTF8.self)
+            switch bytes[i] {
+            case 0x20: out += "␣"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x5C: out += "\\\\"
+            case 0..<0x20, 0x7F: out += String(format: "\\x%02X", bytes[i])
+            default: out += ch
+            }
+            i += n
+        }
+        return out
+    }
+
     /// A token as people read it in vocabulary files: GPT-2's byte alphabet for byte-level
     /// models ("Ġthe"), the text itself otherwise.
     public func piece(_ id: TokenID) -> String {

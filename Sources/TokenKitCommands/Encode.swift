@@ -6,7 +6,9 @@ import TokenKitModels
 import TokenKitSentencePiece
 
 enum EncodeFormat: String, ExpressibleByArgument, CaseIterable {
-    case ids, pieces, json, jsonl, bin
+    /// `pieces`: tokens as readable text; `vocab-pieces`: as the vocabulary file spells them
+    /// (GPT-2's byte alphabet for byte-level models).
+    case ids, pieces, vocabPieces = "vocab-pieces", json, jsonl, bin
 }
 
 extension StochasTok.AttemptCount: ExpressibleByArgument {}
@@ -40,7 +42,7 @@ struct Encode: ParsableCommand {
     @OptionGroup var special: SpecialOptions
     @OptionGroup var runOptions: RunOptions
 
-    @Option(help: "Output format: ids, pieces, json, jsonl or bin.")
+    @Option(help: "Output format: ids, pieces (tokens as text, ␣ for a space, \\xNN for a byte that is part of a character), vocab-pieces (as the vocabulary spells them), json, jsonl or bin.")
     var format: EncodeFormat = .ids
 
     @Flag(help: "Encode every line as its own document.")
@@ -319,11 +321,11 @@ final class IDWriter {
                 first = false
                 appendDecimal(id, to: &s)
             }
-        case .pieces:
+        case .pieces, .vocabPieces:
             for id in ids {
                 if !first { s.append(0x20) }
                 first = false
-                s += Array(tok.piece(id).utf8)
+                s += Array((format == .pieces ? tok.readablePiece(id) : tok.piece(id)).utf8)
             }
         case .bin:
             for id in ids {
@@ -341,7 +343,7 @@ final class IDWriter {
     func end() throws {
         try add(suffix)
         switch format {
-        case .ids, .pieces: try out.write("\n")
+        case .ids, .pieces, .vocabPieces: try out.write("\n")
         case .json: try out.write("]")
         case .jsonl: try out.write("]}\n")
         case .bin: break

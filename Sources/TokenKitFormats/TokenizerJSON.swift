@@ -170,14 +170,20 @@ public enum TokenizerJSON {
         } catch let e as TokenKitError {
             throw model["vocab"].fail(e.message)
         }
+        return try tokenizer(root, model: .unigram(unigram), name: name)
+    }
+
+    /// A tokenizer around a model that is written back verbatim: the pipeline and added tokens
+    /// of `root`, and its JSON parts kept for `convert`.
+    static func tokenizer(_ root: Field, model: TokenizerModel, name: String) throws -> Tokenizer {
         let pre = try parsePreTokenizer(root["pre_tokenizer"])
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: .unigram(unigram), normalizer: try parseNormalizer(root["normalizer"]),
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: try parseNormalizer(root["normalizer"]),
                                 preTokenizer: pre, decoder: try parseDecoder(root["decoder"]), addedTokens: try addedTokens(root),
                                 patternDescription: describe(pre), defaultPolicy: .huggingFace)
         tok.jsonParts = JSONParts(
             normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
             postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]), modelOptions: "")
-        tok.jsonParts?.model = try fragment(model)
+        tok.jsonParts?.model = try fragment(root["model"])
         return tok
     }
 
@@ -206,16 +212,7 @@ public enum TokenizerJSON {
             vocab: vocab, unk: unk,
             continuingSubwordPrefix: Array((try model["continuing_subword_prefix"].optionalString() ?? "##").utf8),
             maxInputChars: maxChars, byteLevel: byteLevel)
-        let pre = try parsePreTokenizer(root["pre_tokenizer"])
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: .wordPiece(wordPiece),
-                                normalizer: try parseNormalizer(root["normalizer"]), preTokenizer: pre,
-                                decoder: try parseDecoder(root["decoder"]), addedTokens: try addedTokens(root),
-                                patternDescription: describe(pre), defaultPolicy: .huggingFace)
-        tok.jsonParts = JSONParts(
-            normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
-            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]), modelOptions: "")
-        tok.jsonParts?.model = try fragment(model)
-        return tok
+        return try tokenizer(root, model: .wordPiece(wordPiece), name: name)
     }
 
     static func addedTokens(_ root: Field) throws -> [AddedToken] {

@@ -55,7 +55,10 @@ import TokenKitCore
     @Test func formats() throws {
         let text = Array("Hello world".utf8)
         #expect(try run(["encode", "-m", r50k, "--format", "json"], stdin: text).out == "[15496,995]\n")
-        #expect(try run(["encode", "-m", r50k, "--format", "pieces"], stdin: text).out == "Hello Ġworld\n")
+        #expect(try run(["encode", "-m", r50k, "--format", "pieces"], stdin: text).out == "Hello ␣world\n")
+        #expect(try run(["encode", "-m", r50k, "--format", "vocab-pieces"], stdin: text).out == "Hello Ġworld\n")
+        // Readable pieces: whole characters as text, a token that is part of one as its bytes.
+        #expect(try run(["encode", "-m", r50k, "--format", "pieces"], stdin: Array("你\n".utf8)).out == "\\xE4\\xBD \\xA0 \\n\n")
         #expect(try run(["encode", "-m", r50k, "--format", "jsonl", "--lines"], stdin: Array("a\nb\n".utf8)).out
                 == "{\"file\": \"-\", \"ids\": [64]}\n{\"file\": \"-\", \"ids\": [65]}\n")
         let bin = try run(["encode", "-m", r50k, "--format", "bin"], stdin: text)
