@@ -16,14 +16,16 @@ public struct EncodeDriver {
 
     /// Seeded stochastic encoding. Every chunk draws from its own stream, derived from the seed,
     /// the epoch and the chunk's index, so output depends on none of the thread count, the
-    /// batch size or scheduling. StochasTok's int(p · n) attempts are counted per document in
-    /// `--lines` mode and per chunk (about 1 MB, cut at fixed places) for whole files.
+    /// batch size or scheduling. StochasTok's attempts (p · n on average, or int(p · n) with
+    /// `.floor`) are counted per document in `--lines` mode and per chunk (about 1 MB, cut at
+    /// fixed places) for whole files.
     public struct Sampling: Sendable {
         public var seed: UInt64
         public var epoch = 0
         public var dropout = 0.0
         public var stochasTok: StochasTok?
         public var stochasTokP = 0.1
+        public var stochasTokCount = StochasTok.AttemptCount.expected
         /// Unigram sampling (SentencePiece Unigram models): temperature and n-best size.
         public var alpha: Double?
         public var nbestSize = -1
@@ -37,11 +39,17 @@ public struct EncodeDriver {
         }
     }
 
+    /// Whole files of a SentencePiece model that cannot spell a line break are encoded line by
+    /// line, each line a sentence (as spm_encode does), the ids concatenated into one document;
+    /// as one sentence every line break would become `<unk>`.
+    public var sentencePerLine: Bool
+
     public init(tokenizer: Tokenizer, policy: SpecialPolicy, threads: Int, lines: Bool) {
         self.tokenizer = tokenizer
         self.policy = policy
         self.threads = threads
         self.lines = lines
+        sentencePerLine = !lines && tokenizer.sentencePiece != nil && !tokenizer.keepsLineBreaks
     }
 
     /// One encoded chunk: in whole-file mode one part of the file's ids, in lines mode the ids
@@ -55,7 +63,8 @@ public struct EncodeDriver {
     /// Encodes `path` ("-" for stdin), calling `emit` with each chunk in order.
     public mutating func run(_ path: String, countChars: Bool = false, progress: (Int, Int?) -> Void = { _, _ in },
                              emit: (Chunk) throws -> Void) throws {
-        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: lines, whole: !lines && !tokenizer.canChunk,
+        let byLine = lines || sentencePerLine
+        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: byLine, whole: !byLine && !tokenizer.canChunk,
                                      keepWhole: tokenizer.addedTokens.map(\.content))
         defer { reader.close() }
         let size = reader.size
@@ -80,12 +89,12 @@ public struct EncodeDriver {
                 func finish(_ ids: inout [TokenID]) {
                     guard let sampling, let table = sampling.stochasTok else { return }
                     var rng = ws.rng
-                    table.expand(&ids, p: sampling.stochasTokP, using: &rng)
+                    table.expand(&ids, p: sampling.stochasTokP, count: sampling.stochasTokCount, using: &rng)
                     ws.rng = rng
                 }
                 return try bytes.withUnsafeBufferPointer { p in
                     let chars = countChars ? UTF8Scan.scalarCount(p) : 0
-                    if !lines {
+                    if !byLine {
                         var ids: [TokenID] = []
                         ids.reserveCapacity(p.count / 3)
                         try tok.encode(p, policy: policy, at: .init(offset: offset, atStart: offset == 0), workspace: ws, into: &ids)
@@ -102,9 +111,15 @@ public struct EncodeDriver {
                         var ids: [TokenID] = []
                         try tok.encode(UnsafeBufferPointer(rebasing: p[s..<end]), policy: policy,
                                        at: .init(offset: offset + s, atStart: true), workspace: ws, into: &ids)
-                        finish(&ids)
+                        if lines { finish(&ids) }
                         docs.append(ids)
                         s = e + 1
+                    }
+                    if !lines {
+                        // One sentence per line, one document per file.
+                        var ids = Array(docs.joined())
+                        finish(&ids)
+                        docs = [ids]
                     }
                     return Chunk(documents: docs, bytes: p.count, chars: chars)
                 }

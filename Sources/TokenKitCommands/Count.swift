@@ -13,6 +13,7 @@ struct Count: ParsableCommand {
               tokenkit count -m tokenizer.json --format json docs/*.txt
               cat book.txt | tokenkit count -m o200k_base.tiktoken -
               tokenkit count -m superbpe.json --multi-word corpus.txt
+              tokenkit count -m ./Qwen2.5-7B/ --include '*.py' --format tsv src/
             """)
 
     @OptionGroup var model: ModelOptions
@@ -25,8 +26,10 @@ struct Count: ParsableCommand {
     @Flag(help: "Also count the tokens that span more than one word (a multi_word column; see info --help).")
     var multiWord = false
 
-    @Argument(help: "Input files; - or none for stdin.")
+    @Argument(help: "Input files or folders (every file under them); - or none for stdin.")
     var files: [String] = []
+
+    @OptionGroup var inputOptions: InputOptions
 
     struct Row {
         var name: String
@@ -39,7 +42,7 @@ struct Count: ParsableCommand {
         var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: false)
         var rows: [Row] = []
         let spans = multiWord ? MultiWordStats.flags(tok) : []
-        for path in files.isEmpty ? ["-"] : files {
+        for path in try inputOptions.expand(files) {
             var row = Row(name: path)
             let progress = Progress(total: 0, label: "counting", quiet: runOptions.quiet)
             do {

@@ -9,7 +9,9 @@ struct Decode: ParsableCommand {
         abstract: "Decode token ids back into the exact bytes.",
         discussion: """
             Input: ids separated by white space, a JSON array (or array of arrays), JSONL records with
-            an "ids" field, or raw little-endian ids with --format bin. Ids not in the vocabulary are an error.
+            an "ids" field, or raw little-endian ids (bin). Bin input is recognised without --format bin from
+            its sidecar (FILE.json, as encode writes it, which also gives the dtype) or from its bytes (control
+            bytes or invalid UTF-8, which text ids never hold). Ids not in the vocabulary are an error.
 
             Examples:
               echo "9906 1917" | tokenkit decode -m cl100k_base.tiktoken
@@ -21,7 +23,7 @@ struct Decode: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "Input format: auto (text, JSON or JSONL) or bin.")
+    @Option(help: "Input format: auto (text, JSON or JSONL; bin when the sidecar or the bytes say so) or bin.")
     var format: InputFormat = .auto
 
     @Option(help: "Integer width of --format bin input: auto (from the vocabulary size), u16 or u32.")
@@ -43,8 +45,11 @@ struct Decode: ParsableCommand {
         let tok = try model.load()
         let data = try readFile(file)
         let docs: [[TokenID]]
+        // The sidecar's dtype, when encode wrote one beside the file.
+        let sidecar = file == "-" ? nil : Decode.sidecarDType(file)
+        let bin = format == .bin || (format == .auto && (sidecar != nil || Decode.looksBinary(data)))
         do {
-            docs = try format == .bin ? [parseBin(data, wide: try binIsWide(tok, data))] : IDParser.parse(data)
+            docs = try bin ? [parseBin(data, wide: try binIsWide(tok, data))] : IDParser.parse(data)
         } catch let e as TokenKitError {
             throw e.inFile(file)
         }
@@ -85,6 +90,24 @@ struct Decode: ParsableCommand {
             throw TokenKitError.badInput("encoded with a vocabulary of \(v) ids (\(sidecarPath)), but \(tok.name) has \(tok.vocabSize)")
         }
         return wide
+    }
+
+    /// "uint16" or "uint32" from FILE.json, if that is encode's sidecar.
+    static func sidecarDType(_ path: String) -> String? {
+        guard fileExists(path + ".json"), let data = try? readFile(path + ".json"),
+              let json = try? JSON.parse(data), json["byte_order"] != nil,
+              let dtype = json["dtype"]?.stringValue, dtype == "uint16" || dtype == "uint32" else { return nil }
+        return dtype
+    }
+
+    /// Text ids are ASCII digits, brackets, quotes and white space (JSONL file names may add
+    /// UTF-8): a control byte or invalid UTF-8 in the first 64 KB means raw ids.
+    static func looksBinary(_ data: [UInt8]) -> Bool {
+        let head = Array(data.prefix(1 << 16))
+        if head.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }) { return true }
+        // A multi-byte character cut at the 64 KB mark is not invalid.
+        guard let bad = UTF8Scan.firstInvalid(head) else { return false }
+        return data.count <= head.count || bad < head.count - 3
     }
 
     func parseBin(_ data: [UInt8], wide: Bool) throws -> [TokenID] {

@@ -11,6 +11,8 @@ enum EncodeFormat: String, ExpressibleByArgument, CaseIterable {
     case ids, pieces, vocabPieces = "vocab-pieces", json, jsonl, bin
 }
 
+extension StochasTok.AttemptCount: ExpressibleByArgument {}
+
 enum BinDType: String, ExpressibleByArgument, CaseIterable {
     case auto, u16, u32
 }
@@ -19,19 +21,21 @@ struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode text files (or stdin) into token ids.",
         discussion: """
-            Whole files are one document each (one output line, array or record per file); with --lines
-            every line is a document. `bin` writes little-endian uint16 (vocabularies up to 65,536 ids) or
-            uint32 ids with no separators, for LM training. Large inputs stream in bounded memory.
+            Whole files are one document each (one output line, array or record per file); with --lines every line is a document. `--format json` is one array of ids for a single whole-file input, and otherwise an array with one array per document (per file, or per line with --lines, in input order); JSONL records carry "file" and "ids". `bin` writes little-endian uint16 (vocabularies up to 65,536 ids) or uint32 ids with no separators (add one with --separator), for LM training; it is refused on a terminal without -o. Large inputs stream in bounded memory.
+
+            SentencePiece .model files encode a whole file as one sentence when the model can spell a line break (byte fallback, as Llama's); otherwise each line is its own sentence, as spm_encode does, and a note says so.
 
             Examples:
               tokenkit encode -m cl100k_base.tiktoken README.md
               cat notes.txt | tokenkit encode -m tokenizer.json --format pieces -
               tokenkit encode -m tokenizer.json --lines --format jsonl corpus.txt -o corpus.jsonl
-              tokenkit encode -m r50k_base.tiktoken --format bin -o train.bin corpus.txt
+              tokenkit encode -m r50k_base.tiktoken --format bin --separator '<|endoftext|>' -o train.bin docs/*.txt
+              tokenkit encode -m tokenizer.json --add-special-tokens --lines corpus.txt
+              tokenkit encode -m ./Llama-3.2-1B/ --format bin --separator '<|end_of_text|>' --include '*.md' -o docs.bin docs/
               tokenkit encode -m tokenizer.json --stochastok 0.1 --seed 1 --epochs 3 --format bin -o train.bin corpus.txt
+              tokenkit encode -m spm.model --nbest 5 --list --format pieces sentences.txt
 
-            Stochastic encodings (StochasTok, BPE-dropout) are reproducible from --seed for any --threads;
-            with --format bin and -o, a JSON sidecar (OUT.json) gives the dtype, token count and seed.
+            Stochastic encodings (StochasTok, BPE-dropout, Unigram sampling) are reproducible from --seed for any --threads. Without --seed a fresh seed is drawn and printed on stderr. StochasTok makes P·n attempts on average for n tokens (int(P·n) with --stochastok-count floor, the paper's), where n counts each document with --lines and each ~1 MB chunk of a whole file. With --format bin and -o, a JSON sidecar (OUT.json) gives the dtype, token count and seed.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -59,17 +63,31 @@ struct Encode: ParsableCommand {
     @Option(help: "Unigram sampling (Unigram models): smoothing alpha; alone it samples from all segmentations (forward-filtering backward-sampling).")
     var alpha: Double?
 
-    @Option(help: "Unigram n-best sampling: sample among the N best segmentations (with --alpha, default 0.1).")
+    @Option(help: ArgumentHelp("StochasTok's attempts for n tokens: expected (P·n on average: int(P·n), plus one with probability the fraction) or floor (the paper's int(P·n): none while P·n < 1). n counts a document's tokens with --lines, else a ~1 MB chunk's.", valueName: "expected|floor"))
+    var stochastokCount: StochasTok.AttemptCount = .expected
+
+    @Option(parsing: .unconditional, help: "Unigram n-best sampling: sample among the N best segmentations (with --alpha, default 0.1); -1 samples from all, as in spm. With --list, list the N best.")
     var nbest: Int?
 
-    @Option(help: "Seed for every stochastic option; the same seed gives the same output for any --threads.")
-    var seed: UInt64 = 0
+    @Flag(help: "With --nbest N: print the N best segmentations of every line, best first (spm's nbest_encode), one per line (ids, pieces) or an array per line (json, jsonl).")
+    var list = false
+
+    @Option(help: "Seed for every stochastic option; the same seed gives the same output for any --threads. Without it, a fresh seed, printed on stderr and kept in the bin sidecar.")
+    var seed: UInt64?
+
+    @Flag(help: "Add the model's own special tokens to every document: tokenizer.json's post-processor (TemplateProcessing, RobertaProcessing, BertProcessing), a SentencePiece .model's BOS.")
+    var addSpecialTokens = false
+
+    @Option(help: "With --format bin: a token (its text, such as <|endoftext|>, or its id) written between documents: files, or lines with --lines.")
+    var separator: String?
 
     @Option(help: "Write this many independently sampled encodings (with -o: OUT.e0, OUT.e1 …).")
     var epochs: Int = 1
 
-    @Argument(help: "Input files; - or none for stdin.")
+    @Argument(help: "Input files or folders (every file under them); - or none for stdin.")
     var files: [String] = []
+
+    @OptionGroup var inputOptions: InputOptions
 
     func validate() throws {
         for (name, p) in [("--stochastok", stochastok), ("--dropout", dropout)] {
@@ -77,6 +95,15 @@ struct Encode: ParsableCommand {
         }
         if let alpha, !(alpha.isFinite && alpha >= 0) { throw ValidationError("--alpha must be a finite number, at least 0") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        if let nbest, nbest < -1 || (list && nbest < 1) {
+            throw ValidationError(list ? "--nbest with --list must be at least 1" : "--nbest must be -1 (all segmentations) or at least 0")
+        }
+        if list && nbest == nil { throw ValidationError("--list needs --nbest N") }
+        if list && (alpha != nil || stochastok != nil || dropout != nil || epochs > 1) {
+            throw ValidationError("--list prints the n best segmentations; it takes no sampling option")
+        }
+        if list && (format == .bin || separator != nil) { throw ValidationError("--list writes ids, pieces, json or jsonl") }
+        if separator != nil && format != .bin { throw ValidationError("--separator applies to --format bin (other formats keep documents apart already)") }
         if epochs > 1 && stochastok == nil && dropout == nil && alpha == nil && nbest == nil {
             throw ValidationError("--epochs needs a stochastic option (--stochastok, --dropout, --alpha or --nbest)")
         }
@@ -91,21 +118,37 @@ struct Encode: ParsableCommand {
         }
     }
 
-    var isStochastic: Bool { stochastok != nil || dropout != nil || alpha != nil || nbest != nil }
+    var isStochastic: Bool { !list && (stochastok != nil || dropout != nil || alpha != nil || nbest != nil) }
 
     mutating func run() throws {
         let tok = try model.load()
+        if list {
+            try listBest(tok)
+            return
+        }
         if alpha != nil || nbest != nil, tok.sentencePiece?.modelType != .unigram {
             throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a \(tok.modelName) model (use --dropout or --stochastok)")
         }
         if dropout != nil, !Encode.takesDropout(tok.model) {
             throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (use --stochastok, or --alpha for Unigram sampling)")
         }
-        let inputs = files.isEmpty ? ["-"] : files
+        let inputs = try inputOptions.expand(files)
+        let frame = addSpecialTokens ? try tok.postProcessorFrame() : nil
+        if addSpecialTokens && frame == nil {
+            throw TokenKitError.usage("--add-special-tokens: \(tok.name) has no post-processor that adds tokens (use --separator with --format bin)")
+        }
+        let separatorID = try separator.map { try Encode.tokenID($0, in: tok) }
+        if format == .bin && (output == nil || output == "-") && isatty(1) != 0 {
+            throw TokenKitError.usage("--format bin writes raw bytes; give -o FILE or redirect stdout")
+        }
+        // A fresh seed unless one is given, said on stderr so the run can be repeated.
+        let seed = self.seed ?? UInt64.random(in: 0...UInt64(Int64.max))
+        if isStochastic && self.seed == nil { note("seed \(seed) (--seed \(seed) repeats this run)", quiet: runOptions.quiet) }
         var sampling: EncodeDriver.Sampling?
         if isStochastic {
             sampling = EncodeDriver.Sampling(seed: seed, dropout: dropout ?? 0,
                                              stochasTok: stochastok.map { _ in tok.makeStochasTok() }, stochasTokP: stochastok ?? 0.1)
+            sampling?.stochasTokCount = stochastokCount
             if alpha != nil || nbest != nil {
                 // spm's defaults: alpha 0.1 with n-best sampling, -1 (all segmentations) otherwise.
                 sampling?.alpha = alpha ?? 0.1
@@ -118,17 +161,21 @@ struct Encode: ParsableCommand {
             let out = try Output(path: path)
             let writer = try IDWriter(format: format, tokenizer: tok, dtype: dtype, out: out,
                                       documents: lines || inputs.count > 1)
+            writer.prefix = frame?.prefix ?? []
+            writer.suffix = frame?.suffix ?? []
+            writer.separator = separatorID
             var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: lines)
             driver.sampling = sampling
-            var tokens = 0
+            if driver.sentencePerLine && epoch == 0 {
+                note("\(tok.name) cannot encode a line break (it would be <unk>): each line is encoded as a sentence, as spm_encode does", quiet: runOptions.quiet)
+            }
             for path in inputs {
                 let progress = Progress(total: 0, label: epochs > 1 ? "epoch \(epoch + 1)/\(epochs)" : "encoding", quiet: runOptions.quiet)
                 var started = false
                 do {
                     try driver.run(path, progress: { progress.update($0, of: $1) }) { chunk in
-                        for d in chunk.documents { tokens += d.count }
                         if lines {
-                            for d in chunk.documents { try writer.document(d, file: nil) }
+                            for d in chunk.documents { try writer.document(d, file: path) }
                         } else {
                             if !started { try writer.begin(file: path); started = true }
                             try writer.add(chunk.documents[0])
@@ -147,7 +194,7 @@ struct Encode: ParsableCommand {
             if format == .bin, let path, !out.isDevice {
                 // The sidecar and the ids replace their old files together or not at all.
                 let meta = try AtomicOutput(path: path + ".json")
-                try meta.write(sidecar(tok, tokens: tokens, wide: writer.wide, epoch: epoch, inputs: inputs))
+                try meta.write(sidecar(tok, tokens: writer.written, wide: writer.wide, seed: seed, epoch: epoch, inputs: inputs))
                 try out.finish(with: [meta])
             } else {
                 try out.finish()
@@ -156,7 +203,7 @@ struct Encode: ParsableCommand {
     }
 
     /// The JSON written beside a `bin` file, so training code can memory-map it.
-    func sidecar(_ tok: Tokenizer, tokens: Int, wide: Bool, epoch: Int, inputs: [String]) -> String {
+    func sidecar(_ tok: Tokenizer, tokens: Int, wide: Bool, seed: UInt64, epoch: Int, inputs: [String]) -> String {
         var fields = [
             "\"tokenizer\": \(jsonString(tok.name))", "\"vocab_size\": \(tok.vocabSize)",
             "\"dtype\": \"\(wide ? "uint32" : "uint16")\"", "\"byte_order\": \"little\"", "\"tokens\": \(tokens)",
@@ -164,12 +211,49 @@ struct Encode: ParsableCommand {
         ]
         if isStochastic {
             fields += ["\"seed\": \(seed)", "\"epoch\": \(epoch)", "\"epochs\": \(epochs)"]
-            if let stochastok { fields.append("\"stochastok\": \(stochastok)") }
+            if let stochastok { fields += ["\"stochastok\": \(stochastok)", "\"stochastok_count\": \"\(stochastokCount.rawValue)\""] }
             if let dropout { fields.append("\"dropout\": \(dropout)") }
             if let alpha { fields.append("\"alpha\": \(alpha)") }
             if let nbest { fields.append("\"nbest\": \(nbest)") }
         }
+        if addSpecialTokens { fields.append("\"add_special_tokens\": true") }
+        if let separator { fields.append("\"separator\": \(jsonString(separator))") }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}\n"
+    }
+
+    /// A token named by its text or its id.
+    static func tokenID(_ s: String, in tok: Tokenizer) throws -> TokenID {
+        if let id = tok.vocab.lookup(Array(s.utf8)) { return id }
+        if let n = UInt32(s), Int(n) < tok.vocabSize { return n }
+        throw TokenKitError.usage("--separator: \(s) is not a token of \(tok.name) (give its text or its id)")
+    }
+
+    /// `--nbest N --list`: the N best segmentations of every line, as spm's nbest_encode.
+    func listBest(_ tok: Tokenizer) throws {
+        guard let spm = tok.sentencePiece, spm.modelType == .unigram, let count = nbest else {
+            throw TokenKitError.usage("--nbest --list needs a SentencePiece Unigram .model; \(tok.name) is a \(tok.modelName) model")
+        }
+        let out = try Output(path: output)
+        let inputs = try inputOptions.expand(files)
+        let writer = try IDWriter(format: format, tokenizer: tok, dtype: .u32, out: out, documents: true)
+        for path in inputs {
+            let text = try readFile(path)
+            var lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
+            if text.last == 0x0A { lines.removeLast() }
+            for (n, line) in lines.enumerated() {
+                let bytes = Array(line.last == 0x0D ? line.dropLast() : line)
+                if UTF8Scan.firstInvalid(bytes) != nil { throw TokenKitError.badInput("line \(n + 1): invalid UTF-8", file: path) }
+                let best = spm.nbest(bytes, count: count)
+                switch format {
+                case .json, .jsonl:
+                    try writer.list(best, file: inputs.count > 1 || format == .jsonl ? path : nil)
+                default:
+                    for ids in best { try writer.document(ids, file: nil) }
+                }
+            }
+        }
+        try writer.close()
+        try out.finish()
     }
 }
 
@@ -194,6 +278,11 @@ final class IDWriter {
     let many: Bool
     var count = 0
     var first = true
+    /// Ids around every document (`--add-special-tokens`) and between documents (`--separator`).
+    var prefix: [TokenID] = [], suffix: [TokenID] = []
+    var separator: TokenID?
+    /// Ids written, special tokens included.
+    var written = 0
 
     init(format: EncodeFormat, tokenizer: Tokenizer, dtype: BinDType, out: Output, documents: Bool) throws {
         self.format = format
@@ -219,10 +308,13 @@ final class IDWriter {
         default: break
         }
         first = true
+        if let separator, count > 0 { try add([separator]) }
+        try add(prefix)
     }
 
     func add(_ ids: [TokenID]) throws {
         if ids.isEmpty { return }
+        written += ids.count
         var s: [UInt8] = []
         s.reserveCapacity(ids.count * 7)
         switch format {
@@ -253,6 +345,7 @@ final class IDWriter {
     }
 
     func end() throws {
+        try add(suffix)
         switch format {
         case .ids, .pieces, .vocabPieces: try out.write("\n")
         case .json: try out.write("]")
@@ -266,6 +359,17 @@ final class IDWriter {
         try begin(file: file)
         try add(ids)
         try end()
+    }
+
+    /// One line's n-best list: a JSON array of arrays (a JSONL record with `"nbest"`).
+    func list(_ best: [[TokenID]], file: String?) throws {
+        let arrays = best.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",")
+        if format == .jsonl {
+            try out.write("{" + (file.map { "\"file\": \(jsonString($0)), " } ?? "") + "\"nbest\": [\(arrays)]}\n")
+        } else {
+            try out.write((count > 0 ? ",\n" : "\n") + "[\(arrays)]")
+        }
+        count += 1
     }
 
     func close() throws {

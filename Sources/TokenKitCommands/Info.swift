@@ -22,8 +22,24 @@ struct Info: ParsableCommand {
 
     @OptionGroup var patternOptions: PatternOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json or tsv (a key and a value a line).")
     var format: DataFormat = .text
+
+    /// The normalizer as tokenizer.json spells it (`Sequence[Prepend, Replace]`, `NFC`).
+    static func normalizerSpelling(_ tok: Tokenizer) -> String {
+        if let text = tok.jsonParts?.normalizer, let json = try? JSON.parse(Array(text.utf8)) {
+            return spelling(json) ?? "none"
+        }
+        return tok.normalizer == nil ? "none" : "\(tok.normalizer!)"
+    }
+
+    static func spelling(_ json: JSON) -> String? {
+        guard let type = json["type"]?.stringValue else { return nil }
+        if case .array(let items)? = json["normalizers"] {
+            return type + "[" + items.compactMap(spelling).joined(separator: ", ") + "]"
+        }
+        return type
+    }
 
     mutating func run() throws {
         let tok = try patternOptions.load(model)
@@ -31,7 +47,7 @@ struct Info: ParsableCommand {
             ("name", tok.name), ("format", tok.format.rawValue), ("model", tok.modelName),
             ("vocab_size", "\(tok.vocabSize)"), ("merges", "\(tok.model.mergeCount)"),
             ("byte_level", "\(tok.model.isByteLevel)"), ("pre_tokenizer", tok.patternDescription),
-            ("normalizer", tok.normalizer.map { "\($0)" } ?? "none"),
+            ("normalizer", Info.normalizerSpelling(tok)),
             ("added_tokens", "\(tok.addedTokens.count)"),
             ("multi_word", "\(MultiWordStats.flags(tok).filter { $0 }.count)"),
         ]
@@ -44,7 +60,10 @@ struct Info: ParsableCommand {
             let specials = tok.addedTokens.map { "{\"id\": \($0.id), \"content\": \(jsonString($0.text)), \"special\": \($0.special)}" }
             parts.append("  \"special_tokens\": [" + specials.joined(separator: ", ") + "]")
             try out.write("{\n" + parts.joined(separator: ",\n") + "\n}\n")
-        default:
+        case .tsv:
+            for (k, v) in facts { try out.write("\(k)\t\(v)\n") }
+            for t in tok.addedTokens { try out.write("special_token\t\(t.text)\t\(t.id)\n") }
+        case .text:
             for (k, v) in facts { try out.write(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v + "\n") }
             let shown = tok.addedTokens.prefix(12).map { "\($0.text)=\($0.id)" }.joined(separator: " ")
             if !tok.addedTokens.isEmpty {
@@ -82,8 +101,19 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var patternOptions: PatternOptions
 
+    /// The format an output name asks for; nil for a name that says nothing known.
+    static func target(of path: String) -> Target? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.hasSuffix(".tiktoken") { return .tiktoken }
+        if name.hasSuffix(".model") { return .spm }
+        if name.hasSuffix(".json") { return .tokenizerJSON }
+        return nil
+    }
+
     mutating func run() throws {
-        let target = to ?? (output.hasSuffix(".tiktoken") ? .tiktoken : output.hasSuffix(".model") ? .spm : .tokenizerJSON)
+        guard let target = to ?? Convert.target(of: output) else {
+            throw TokenKitError.usage("cannot tell the format from \(output)'s name (.json, .tiktoken or .model); give --to tokenizer.json|tiktoken|spm")
+        }
         let tok = try patternOptions.load(input)
         let bytes: [UInt8]
         switch target {
@@ -95,11 +125,23 @@ struct Convert: ParsableCommand {
             }
         case .tiktoken:
             do { bytes = try TiktokenFormat.write(tok) } catch let e as TokenKitError { throw e.inFile(input) }
-        case .spm:
-            guard let spm = tok.sentencePiece else {
-                throw TokenKitError.badInput("only SentencePiece models can be written as .model files", file: input)
+            // A rank file holds no special tokens: they go to a sidecar, in tiktoken's terms.
+            let modelVocab = tok.model.vocab
+            let specials = tok.addedTokens.filter { !modelVocab.contains($0.id) }
+            if !specials.isEmpty {
+                let list = specials.map { "    \(jsonString($0.text)): \($0.id)" }.joined(separator: ",\n")
+                let side = "{\n  \"pattern\": \(jsonString(tok.patternDescription)),\n  \"special_tokens\": {\n\(list)\n  }\n}\n"
+                try writeFileAtomically(output + ".json", Array(side.utf8))
+                note("\(specials.count) special tokens, which a rank file cannot hold, are in \(output).json (tiktoken's special_tokens)", quiet: false)
             }
-            bytes = spm.serialized()
+        case .spm:
+            if let spm = tok.sentencePiece {
+                bytes = spm.serialized()
+            } else if case .unigram = tok.model {
+                do { bytes = try TokenizerJSON.sentencePieceModel(tok).serialized() } catch let e as TokenKitError { throw e.inFile(input) }
+            } else {
+                throw TokenKitError.badInput("only SentencePiece models and Unigram tokenizer.json files can be written as .model files", file: input)
+            }
         }
         try writeFileAtomically(output, bytes)
     }

@@ -29,7 +29,7 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: "Read at most B bytes of each category file (cut at a line end).")
     var sampleBytes: Int?
 
-    @Option(help: "Count each line separately (as HF tokenizers' train(files) does), or whole documents (as tokenkit train). Default: auto, from the vocabulary.")
+    @Option(help: "How samples are cut before counting: lines (each line separately, as HF tokenizers' train(files) does), documents (whole files, as tokenkit train does) or auto (lines when the vocabulary suggests an HF-trained tokenizer, else documents).")
     var units: UnitsChoice = .auto
 
     enum UnitsChoice: String, ExpressibleByArgument, CaseIterable {
@@ -92,9 +92,14 @@ struct Mixture: ParsableCommand {
             step, with slacks, adding violated constraints lazily until none is left. Proportions are
             shares of bytes.
 
+            Columns: "bytes share" is the inferred share of each category in the training text's bytes
+            (the answer); "pair share" is the LP's own variable, the category's share of the normalized
+            pair counts, before it is converted to bytes (each category's pairs per byte differ). JSON
+            and TSV give both (proportions / pair_shares).
+
             Examples:
               tokenkit mixture -m tokenizer.json --category en=en.txt --category de=de.txt --category code=code.txt
-              tokenkit mixture -m tok.json --merges 3000 --sample-bytes 10000000 --format json --category ...
+              tokenkit mixture -m tok.json --merges 3000 --sample-bytes 10000000 --format tsv --category en=en.txt --category code=code.txt
             """)
 
     @OptionGroup var model: ModelOptions
@@ -104,14 +109,13 @@ struct Mixture: ParsableCommand {
 
     @OptionGroup var options: MixtureOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json or tsv.")
     var format: DataFormat = .text
 
     @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
         if categories.isEmpty { throw ValidationError("give at least one --category NAME=PATH") }
-        if format == .tsv { throw ValidationError("--format must be text or json") }
     }
 
     mutating func run() throws {
@@ -127,7 +131,11 @@ struct Mixture: ParsableCommand {
         }
         progress.finish()
         let out = try Output(path: nil)
-        try out.write(format == .json ? Mixture.json(result) : Mixture.text(result))
+        switch format {
+        case .json: try out.write(Mixture.json(result))
+        case .tsv: try out.write(Mixture.tsv(result))
+        case .text: try out.write(Mixture.text(result))
+        }
         try out.finish()
     }
 
@@ -140,6 +148,11 @@ struct Mixture: ParsableCommand {
             + "  \"merges\": \(r.merges),\n  \"skipped_merges\": \(r.skippedMerges),\n  \"pair_slacks\": \(r.pairSlacks),\n"
             + "  \"solves\": \(r.solves),\n  \"sweeps\": \(r.sweeps),\n  \"units\": \(jsonString(r.units.rawValue)),\n"
             + "  \"sample_bytes\": {\(zip(r.names, r.sampleBytes).map { "\n    \(jsonString($0.0)): \($0.1)" }.joined(separator: ","))\n  }\n}\n"
+    }
+
+    static func tsv(_ r: MixtureInference.Result) -> String {
+        "category\tbytes_share\tpair_share\tsample_bytes\n"
+            + r.names.indices.map { "\(r.names[$0])\t\(number(r.proportions[$0]))\t\(number(r.pairShares[$0]))\t\(r.sampleBytes[$0])\n" }.joined()
     }
 
     static func text(_ r: MixtureInference.Result) -> String {
@@ -183,8 +196,7 @@ struct MixtureEval: ParsableCommand {
 
             Example:
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 5 --trials 10 --trainer hf
-              tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf \\
-                  --overlap --train-bytes 67108864 --merges 3000
+              tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf --overlap --train-bytes 67108864 --merges 3000
             """)
 
     @Option(name: .customLong("category"), help: "A category: NAME=PATH (repeat).")
@@ -222,7 +234,7 @@ struct MixtureEval: ParsableCommand {
 
     @OptionGroup var options: MixtureOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text (each trial as it ends, then the mean), json or tsv (a row per trial).")
     var format: DataFormat = .text
 
     @OptionGroup var runOptions: RunOptions
@@ -232,7 +244,6 @@ struct MixtureEval: ParsableCommand {
         if mix < 2 { throw ValidationError("--mix must be at least 2") }
         if trials < 1 { throw ValidationError("--trials must be at least 1") }
         if vocabSize < 257 { throw ValidationError("--vocab-size must be above 256") }
-        if format == .tsv { throw ValidationError("--format must be text or json") }
     }
 
     mutating func run() throws {
@@ -257,7 +268,7 @@ struct MixtureEval: ParsableCommand {
         let bar = Progress(total: trials, label: "trials", quiet: runOptions.quiet)
         let summary = try MixtureExperiment(config).run(cats) { k, r in
             bar.update(k + 1)
-            guard format != .json else { return }
+            guard format == .text else { return }
             // Each trial as it ends: long runs show their results so far.
             bar.finish()
             let line = String(format: "trial %3d  log10 MSE %7.3f  %5.1f s  ", k, r.logMSE, r.seconds)
@@ -269,7 +280,13 @@ struct MixtureEval: ParsableCommand {
         let rows = summary.trials
         let (mean, sd) = (summary.meanLogMSE, summary.sdLogMSE)
         let out = try Output(path: nil)
-        if format == .json {
+        if format == .tsv {
+            try out.write("trial\tlog10_mse\tseconds\tcategories\ttruth\testimate\n")
+            for (k, r) in rows.enumerated() {
+                try out.write("\(k)\t\(Mixture.number(r.logMSE))\t\(String(format: "%.2f", r.seconds))\t\(r.categories.joined(separator: ","))\t"
+                    + r.truth.map { Mixture.number($0) }.joined(separator: ",") + "\t" + r.estimate.map { Mixture.number($0) }.joined(separator: ",") + "\n")
+            }
+        } else if format == .json {
             let trialsJSON = rows.enumerated().map { k, r in
                 "\n    {\"trial\": \(k), \"categories\": [\(r.categories.map(jsonString).joined(separator: ", "))], "
                     + "\"truth\": [\(r.truth.map { Mixture.number($0) }.joined(separator: ", "))], "

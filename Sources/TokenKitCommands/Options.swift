@@ -32,7 +32,7 @@ struct PatternOptions: ParsableArguments {
 
 /// `-m MODEL` and how to read it.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("model")], help: "Tokenizer file: tokenizer.json, tiktoken ranks, SentencePiece .model or GPT-2 vocab.json.")
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer: a tokenizer.json, tiktoken ranks, SentencePiece .model or GPT-2 vocab.json file, or a folder holding one.")
     var model: String
 
     @OptionGroup var pattern: PatternOptions
@@ -94,16 +94,18 @@ struct SpecialOptions: ParsableArguments {
 }
 
 struct RunOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores). Output is identical for any count.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Worker threads (default: all cores). Output is identical for any count.", valueName: "n"))
+    var threadsOption: Int?
+
+    var threads: Int { threadsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Flag(name: [.short, .long], help: "No progress or notes on stderr.")
     var quiet = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let threadsOption, threadsOption < 1 { throw ValidationError("--threads must be at least 1") }
         // Chunk and buffer sizes are multiples of the thread count.
-        guard threads <= 4096 else { throw ValidationError("--threads must be at most 4096") }
+        if let threadsOption, threadsOption > 4096 { throw ValidationError("--threads must be at most 4096") }
     }
 }
 

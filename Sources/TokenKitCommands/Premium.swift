@@ -118,6 +118,12 @@ struct Premium: ParsableCommand {
         // Tokenizers, loaded in parallel; a file that cannot be loaded stops the run.
         let measured = try MeasuredTokenizer.load(models, pattern: patternOptions.pattern, threads: runOptions.threads)
         let corpusData = try ParallelCorpus.load(corpus, only: only)
+        // A language asked for by name and not found is an error, not a warning.
+        let asked = Set((languages ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let unknown = corpusData.missing.filter { asked.contains($0.code) }
+        if !unknown.isEmpty {
+            throw TokenKitError.badInput("--languages: " + unknown.map(\.message).joined(separator: "; "), file: corpus)
+        }
         var options = PremiumAnalysis.Options()
         options.pivot = pivot
         options.threads = runOptions.threads

@@ -12,7 +12,8 @@ public struct TokenKitCommand: ParsableCommand {
         discussion: """
             Models are detected from their content: HF tokenizer.json, tiktoken rank files and GPT-2
             vocab.json (+ merges.txt). Errors go to stderr as `tokenkit: error: FILE: what is wrong`;
-            exit codes: 0 success, 1 bad input, 2 bad usage.
+            exit codes: 0 success, 1 bad input, 2 bad usage. Sizes (--vocab-size, --merges, --sample-bytes …)
+            take k and M suffixes: 8k = 8192, 4M = 4,194,304.
 
             Examples:
               tokenkit encode -m cl100k_base.tiktoken notes.txt
@@ -34,7 +35,13 @@ public struct TokenKitCommand: ParsableCommand {
             Foundation.exit(e.exitCode)
         } catch {
             let code = exitCode(for: error)
-            if code == .success || error is CleanExit { exit(withError: error) }
+            if code == .success || error is CleanExit {
+                if let help = HelpText.reformat(fullMessage(for: error)) {
+                    print(help, terminator: "")
+                    Foundation.exit(0)
+                }
+                exit(withError: error)
+            }
             printError(message(for: error))
             let usage = usageString(for: error)
             if !usage.isEmpty { FileHandle.standardError.write(Data((usage + "\n").utf8)) }
@@ -45,15 +52,33 @@ public struct TokenKitCommand: ParsableCommand {
     /// Options whose value may be left out, with the value they then take.
     static let optionalValues = ["--stochastok": "0.1"]
 
+    /// Options that give a size, where k and M (×1024, ×1024²) are accepted, as in --train-sizes.
+    static let sizeOptions: Set = ["--vocab-size", "--sample-bytes", "--train-bytes", "--merges", "--max-sentence-length",
+                                   "--max-token-length", "--target-tokens", "--chunk-size"]
+
     /// `--stochastok` alone means the paper's 0.1: the default is inserted when the next word is
-    /// not a number (argument parsing has no options with an optional value).
+    /// not a number (argument parsing has no options with an optional value). Sizes with a k or M
+    /// suffix are written out.
     static func withOptionalValues(_ args: [String]) -> [String] {
         var out: [String] = []
         for (i, a) in args.enumerated() {
-            out.append(a)
+            if let eq = a.firstIndex(of: "="), sizeOptions.contains(String(a[..<eq])), let n = size(String(a[a.index(after: eq)...])) {
+                out.append(String(a[..<eq]) + "=\(n)")
+            } else if i > 0, sizeOptions.contains(args[i - 1]), let n = size(a) {
+                out.append(String(n))
+            } else {
+                out.append(a)
+            }
             if let value = optionalValues[a], i + 1 == args.count || Double(args[i + 1]) == nil { out.append(value) }
         }
         return out
+    }
+
+    /// "8k" → 8192, "4M" → 4194304; nil for anything else (plain numbers pass through as they are).
+    static func size(_ s: String) -> Int? {
+        guard let last = s.last, let mult = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20][last],
+              let n = Int(s.dropLast()), n >= 0, n <= Int.max / mult else { return nil }
+        return n * mult
     }
 
     /// A library error in command-line terms: the flag of the setting it is about.
@@ -90,4 +115,9 @@ func printError(_ message: String) {
 
 func note(_ message: String, quiet: Bool) {
     if !quiet { FileHandle.standardError.write(Data("tokenkit: \(message)\n".utf8)) }
+}
+
+/// For tests: the argument rewriting done before parsing (`--stochastok` alone, k/M sizes).
+public enum TokenKitCommandSupport {
+    public static func expand(_ args: [String]) -> [String] { TokenKitCommand.withOptionalValues(args) }
 }

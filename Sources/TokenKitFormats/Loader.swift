@@ -14,6 +14,7 @@ public enum TokenizerLoader {
     }
 
     public static func load(_ path: String, options: Options = Options()) throws -> Tokenizer {
+        let path = try modelFile(path)
         do {
             let data = try readFile(path)
             return try load(data: data, path: path, options: options)

@@ -60,7 +60,7 @@ import TokenKitCore
         // Readable pieces: whole characters as text, a token that is part of one as its bytes.
         #expect(try run(["encode", "-m", r50k, "--format", "pieces"], stdin: Array("你\n".utf8)).out == "\\xE4\\xBD \\xA0 \\n\n")
         #expect(try run(["encode", "-m", r50k, "--format", "jsonl", "--lines"], stdin: Array("a\nb\n".utf8)).out
-                == "{\"ids\": [64]}\n{\"ids\": [65]}\n")
+                == "{\"file\": \"-\", \"ids\": [64]}\n{\"file\": \"-\", \"ids\": [65]}\n")
         let bin = try run(["encode", "-m", r50k, "--format", "bin"], stdin: text)
         #expect(bin.stdout == [0x88, 0x3C, 0xE3, 0x03])  // 15496, 995 little-endian
         try withTempDir { dir in
@@ -214,8 +214,9 @@ import TokenKitCore
             // Default normalization folds extra spaces: both formats agree there too.
             #expect(try run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/d.json", dir + "/train.txt"]).status == 0)
             #expect(try run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/d.model", dir + "/train.txt"]).status == 0)
-            let d1 = try run(["encode", "-m", dir + "/d.json", "-"], stdin: probe)
-            let d2 = try run(["encode", "-m", dir + "/d.model", "-"], stdin: probe)
+            // Line by line: a whole .model file without a newline piece is encoded a line at a time.
+            let d1 = try run(["encode", "-m", dir + "/d.json", "--lines", "-"], stdin: probe)
+            let d2 = try run(["encode", "-m", dir + "/d.model", "--lines", "-"], stdin: probe)
             #expect(d1.status == 0 && d1.stdout == d2.stdout)
             #expect(try run(["train", "unigram", "--max-sentence-length", "0", "-o", dir + "/e.model", dir + "/train.txt"]).status == 2)
             // Too large a vocabulary fails and names the way out; --no-hard-vocab-limit takes what there is.

@@ -86,11 +86,13 @@ public struct BPEModel: Sendable {
         // The splits are gathered first so the table is sized to them: every encode probes it,
         // and a table sparser than needed spreads those probes over more cache lines.
         var splits: [(key: UInt64, id: TokenID)] = []
-        var maxRank = 0
         // Only cuts into two lengths that some token has can name two tokens: without this
         // filter one long token would cost a hash of each of its prefixes (quadratic).
         var lengths = Set<Int>()
         for k in 0..<vocab.count where vocab.contains(TokenID(k)) { lengths.insert(vocab.length(TokenID(k))) }
+        // Every token of two or more bytes is one merge of the equivalent merge list, as a
+        // tokenizer.json counts them.
+        var merges = 0
         for k in 0..<vocab.count {
             let id = TokenID(k)
             guard vocab.contains(id), vocab.length(id) >= 2 else { continue }
@@ -101,11 +103,11 @@ public struct BPEModel: Sendable {
                     splits.append((UInt64(a) << 32 | UInt64(b), id))
                 }
             }
-            maxRank = max(maxRank, Int(id) + 1)
+            merges += 1
         }
         var map = U64Map(capacity: splits.count)
         for s in splits { map.set(s.key, UInt64(s.id) << 32 | UInt64(s.id)) }
-        return BPEModel(vocab: vocab, pairs: map, mergeCount: maxRank, symbols: .bytes, wholePieceFirst: true,
+        return BPEModel(vocab: vocab, pairs: map, mergeCount: merges, symbols: .bytes, wholePieceFirst: true,
                         pairsByConcatenation: true)
     }
 

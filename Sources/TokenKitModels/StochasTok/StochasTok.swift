@@ -10,7 +10,7 @@ import Darwin
 /// inside of tokens. Decoding is unchanged: the bytes stay the same.
 ///
 /// The split table lists, for every token, all ways to write it as two tokens; `expand` makes
-/// int(p · n) attempts, each at a uniformly random position of the current (growing) sequence,
+/// int(p · n) attempts (the paper's count; `.expected` makes the mean p · n), each at a uniformly random position of the current (growing) sequence,
 /// replacing a splittable token by a uniformly chosen pair. Split pieces can be split again.
 public struct StochasTok: Sendable {
     /// Splits of token t are `pairs[offsets[t] ..< offsets[t+1]]`, each `left << 32 | right`.
@@ -54,7 +54,8 @@ public struct StochasTok: Sendable {
         }
     }
 
-    /// Expands `ids` in place with int(p · ids.count) split attempts.
+    /// Expands `ids` in place with int(p · ids.count) split attempts (or, with `.expected`,
+    /// a random count whose mean is p · ids.count).
     ///
     /// The attempts are drawn in continuous time, which gives the same distribution as making
     /// them one by one (the procedure above) without a random access into the sequence per
@@ -65,14 +66,42 @@ public struct StochasTok: Sendable {
     /// every original up to a horizon H (most ring never: one draw each), the k-th smallest ring
     /// time τ is selected, and the parts at τ are written out. If fewer than k rings fall before
     /// H, every part's clock runs on to a later horizon (clocks have no memory).
-    public func expand(_ ids: inout [TokenID], p: Double = 0.1, using rng: inout some RandomNumberGenerator) {
-        expand(&ids, p: p, firstHorizon: 1, using: &rng)
+    public func expand(_ ids: inout [TokenID], p: Double = 0.1, count: AttemptCount = .floor,
+                       using rng: inout some RandomNumberGenerator) {
+        let k = StochasTok.attempts(p: p, n: ids.count, count: count, using: &rng)
+        expand(&ids, attempts: k, firstHorizon: 1, using: &rng)
+    }
+
+    /// How many attempts a sequence of n tokens gets.
+    public enum AttemptCount: String, Sendable, CaseIterable {
+        /// int(p · n), the paper's: no attempt at all while p · n < 1 (a short line at p = 0.1).
+        case floor
+        /// ⌊p · n⌋ plus one more with probability equal to the fractional part, so the
+        /// expected number of attempts is p · n however short the sequence.
+        case expected
+    }
+
+    /// The number of attempts for `n` tokens at rate `p`; `.expected` draws one coin from `rng`
+    /// (only when p · n has a fractional part).
+    public static func attempts(p: Double, n: Int, count: AttemptCount, using rng: inout some RandomNumberGenerator) -> Int {
+        let x = p * Double(n)
+        let whole = x.rounded(.down)
+        guard count == .expected, x > whole else { return Int(whole) }
+        return Int(whole) + (Rings.unit(&rng) <= x - whole ? 1 : 0)
     }
 
     /// `firstHorizon` scales the first horizon (tests make it short to exercise the later ones).
     func expand(_ ids: inout [TokenID], p: Double, firstHorizon: Double, using rng: inout some RandomNumberGenerator) {
+        expand(&ids, attempts: Int(p * Double(ids.count)), firstHorizon: firstHorizon, using: &rng)
+    }
+
+    /// Expands `ids` with exactly `attempts` split attempts.
+    public func expand(_ ids: inout [TokenID], attempts: Int, using rng: inout some RandomNumberGenerator) {
+        expand(&ids, attempts: attempts, firstHorizon: 1, using: &rng)
+    }
+
+    func expand(_ ids: inout [TokenID], attempts: Int, firstHorizon: Double, using rng: inout some RandomNumberGenerator) {
         let n = ids.count
-        let attempts = Int(p * Double(n))
         guard n > 0, attempts > 0 else { return }
         var sim = Rings(n: n)
         var horizon = 0.0
