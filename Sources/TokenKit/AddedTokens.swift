@@ -61,21 +61,44 @@ public struct SpecialPolicy: Sendable {
     public static let ordinary = SpecialPolicy(allowed: .none, disallowed: .none)
 }
 
-/// Finds added tokens in text, leftmost-longest.
+/// Finds added tokens in text as HF tokenizers does: leftmost-longest matches, not
+/// overlapping; a `single_word` match with a word character (Unicode `\w`) next to it is dropped
+/// but still consumes its text (HF's Aho-Corasick iterator has moved past it); `lstrip` /
+/// `rstrip` then take the white space around an accepted match, back to the previous one.
 struct AddedMatcher: Sendable {
     let tokens: [AddedToken]
-    /// Candidate token indexes by first byte, longest first.
-    let byFirstByte: [[Int]]
+    /// Candidate token indexes by their first two bytes (tokens of 2+ bytes), longest first,
+    /// and the one-byte tokens by their byte.
+    let byFirstTwo: [[Int]]
+    let single: [[Int]]
 
     init(_ tokens: [AddedToken]) {
         self.tokens = tokens
-        var table = [[Int]](repeating: [], count: 256)
-        for (i, t) in tokens.enumerated() where !t.content.isEmpty { table[Int(t.content[0])].append(i) }
-        for b in 0..<256 { table[b].sort { tokens[$0].content.count > tokens[$1].content.count } }
-        byFirstByte = table
+        var two = [[Int]](repeating: [], count: tokens.isEmpty ? 0 : 1 << 16)
+        var one = [[Int]](repeating: [], count: 256)
+        for (i, t) in tokens.enumerated() where !t.content.isEmpty {
+            if t.content.count == 1 { one[Int(t.content[0])].append(i) } else { two[Int(t.content[0]) << 8 | Int(t.content[1])].append(i) }
+        }
+        for k in two.indices where two[k].count > 1 { two[k].sort { tokens[$0].content.count > tokens[$1].content.count } }
+        byFirstTwo = two
+        single = one
     }
 
     var isEmpty: Bool { tokens.isEmpty }
+
+    /// The longest token that `accept`s at `i`.
+    @inline(__always)
+    private func longest(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ accept: (AddedToken) -> Bool) -> AddedToken? {
+        if i + 1 < p.count {
+            for k in byFirstTwo[Int(p[i]) << 8 | Int(p[i + 1])] {
+                let t = tokens[k]
+                let n = t.content.count
+                if i + n <= p.count, accept(t), memcmp(p.baseAddress! + i, t.content, n) == 0 { return t }
+            }
+        }
+        for k in single[Int(p[i])] where accept(tokens[k]) { return tokens[k] }
+        return nil
+    }
 
     /// Matches as (range including stripped whitespace, token), in order and not overlapping.
     func matches(_ p: UnsafeBufferPointer<UInt8>, where accept: (AddedToken) -> Bool) -> [(Range<Int>, AddedToken)] {
@@ -83,20 +106,14 @@ struct AddedMatcher: Sendable {
         var i = 0
         var floor = 0
         while i < p.count {
-            var found: AddedToken?
-            for k in byFirstByte[Int(p[i])] {
-                let t = tokens[k]
-                let n = t.content.count
-                if i + n <= p.count, accept(t), memcmp(p.baseAddress! + i, t.content, n) == 0,
-                   !t.singleWord || isWordBoundary(p, i, i + n) {
-                    found = t
-                    break
-                }
-            }
-            guard let t = found else { i += 1; continue }
+            guard let t = longest(p, i, accept) else { i += 1; continue }
             var s = i, e = i + t.content.count
-            if t.lstrip { while s > floor, isSpace(p, s - 1) { s -= 1 } }
-            if t.rstrip { while e < p.count, isSpace(p, e) { e += 1 } }
+            if t.singleWord, !isWordBoundary(p, s, e) {
+                i = e
+                continue
+            }
+            if t.lstrip { while s > floor, let l = spaceBefore(p, s) { s -= l } }
+            if t.rstrip { while e < p.count, let l = spaceAt(p, e) { e += l } }
             out.append((s..<e, t))
             i = e
             floor = e
@@ -104,15 +121,37 @@ struct AddedMatcher: Sendable {
         return out
     }
 
-    private func isSpace(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+    /// Length of the white-space character at `i`, if it is one (Unicode White_Space).
+    private func spaceAt(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
+        let d = UTF8Scan.decode(p, i)
+        return d.valid && CharClass.of(d.scalar) & CharClass.space != 0 ? d.length : nil
+    }
+
+    /// Start of the character that ends just before `i`.
+    private func charStart(_ p: UnsafeBufferPointer<UInt8>, before i: Int) -> Int {
+        var k = i - 1
+        while k > 0, i - k < 4, p[k] & 0xC0 == 0x80 { k -= 1 }
+        return k
+    }
+
+    private func spaceBefore(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
+        let k = charStart(p, before: i)
+        guard let l = spaceAt(p, k), k + l == i else { return nil }
+        return l
+    }
+
+    /// Rust regex `\w`: letters, marks, decimal digits, connector punctuation (approximated by
+    /// letter, mark or number, and `_`).
+    private func isWord(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
         let b = p[i]
-        return b == 0x20 || (b >= 0x09 && b <= 0x0D)
+        if b < 0x80 { return (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F }
+        let d = UTF8Scan.decode(p, i)
+        return d.valid && CharClass.of(d.scalar) & (CharClass.letter | CharClass.mark | CharClass.number) != 0
     }
 
     private func isWordBoundary(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
-        func isWord(_ b: UInt8) -> Bool { b >= 0x80 || (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F }
-        if s > 0, isWord(p[s - 1]) { return false }
-        if e < p.count, isWord(p[e]) { return false }
+        if s > 0, isWord(p, charStart(p, before: s)) { return false }
+        if e < p.count, isWord(p, e) { return false }
         return true
     }
 }

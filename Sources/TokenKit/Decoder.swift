@@ -6,6 +6,9 @@ import TokenKitCore
 public indirect enum Decoder: Sendable {
     case byteLevel
     case replace(pattern: [UInt8], content: [UInt8])
+    /// A Replace whose regex is `^LITERAL`: the literal at the start of each token (ByteSpan's
+    /// `^##`, which strips the continuation prefix token by token).
+    case replacePrefix(pattern: [UInt8], content: [UInt8])
     case byteFallback
     case fuse
     case strip(content: [UInt8], start: Int, stop: Int)
@@ -25,6 +28,8 @@ public indirect enum Decoder: Sendable {
             return tokens
         case .replace(let pattern, let content):
             return tokens.map { replacingAll($0, pattern, with: content) }
+        case .replacePrefix(let pattern, let content):
+            return tokens.map { $0.starts(with: pattern) ? content + $0.dropFirst(pattern.count) : $0 }
         case .byteFallback:
             return tokens.map { t in
                 if t.count == 6, t.starts(with: Array("<0x".utf8)), t[5] == UInt8(ascii: ">"),
@@ -37,12 +42,16 @@ public indirect enum Decoder: Sendable {
             return [tokens.flatMap { $0 }]
         case .strip(let content, let start, let stop):
             return tokens.map { t in
-                var s = 0, e = t.count
-                for _ in 0..<start where e - s >= content.count && t[s..<(s + content.count)].elementsEqual(content) {
+                // Loops stop at the first mismatch, so a huge count costs no more than the token.
+                var s = 0, e = t.count, n = 0
+                while n < start, !content.isEmpty, e - s >= content.count, t[s..<(s + content.count)].elementsEqual(content) {
                     s += content.count
+                    n += 1
                 }
-                for _ in 0..<stop where e - s >= content.count && t[(e - content.count)..<e].elementsEqual(content) {
+                n = 0
+                while n < stop, !content.isEmpty, e - s >= content.count, t[(e - content.count)..<e].elementsEqual(content) {
                     e -= content.count
+                    n += 1
                 }
                 return Array(t[s..<e])
             }

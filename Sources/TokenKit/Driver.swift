@@ -64,7 +64,8 @@ public struct EncodeDriver {
     public mutating func run(_ path: String, countChars: Bool = false, progress: (Int, Int?) -> Void = { _, _ in },
                              emit: (Chunk) throws -> Void) throws {
         let byLine = lines || sentencePerLine
-        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: byLine, whole: !byLine && !tokenizer.canChunk)
+        var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: byLine, whole: !byLine && !tokenizer.canChunk,
+                                     keepWhole: tokenizer.addedTokens.map(\.content))
         defer { reader.close() }
         let size = reader.size
         let batchSize = max(1, threads * 2)

@@ -32,6 +32,8 @@ public final class Tokenizer: @unchecked Sendable {
     /// The tokenizer.json sub-objects of a tokenizer loaded from one, written back by `convert`.
     public var jsonParts: JSONParts?
 
+    /// Bytes a byte-level tokenizer.json has no token for (text holding one is an error).
+    let missingBytes: [Bool]?
     let rawMatcher: AddedMatcher
     let normalizedMatcher: AddedMatcher
     let scanner: BuiltinPattern?
@@ -49,6 +51,30 @@ public final class Tokenizer: @unchecked Sendable {
         self.patternDescription = patternDescription
         self.defaultPolicy = defaultPolicy
         let modelVocab = model.vocab
+        var missingBytes: [Bool]?
+        if modelVocab.tokenCount == 0 { throw TokenKitError.badInput("the vocabulary is empty") }
+        if let bpe = model.bpe, bpe.isByteLevel {
+            // Byte-level BPE starts from single bytes: a byte without a token would vanish from the
+            // output. Real vocabularies (DeepSeek's) lack the 13 bytes that valid UTF-8 never has.
+            let utf8Bytes: [UInt8] = Array(0...0xBF) + Array(0xC2...0xF4)
+            let missing = utf8Bytes.filter { modelVocab.lookup([$0]) == nil }
+            // HF's trainer limits the alphabet to the bytes it saw (Hayase et al.'s protocol does
+            // so on purpose): such a tokenizer.json loads, and meeting a missing byte is an error.
+            if format == .tokenizerJSON, !missing.isEmpty {
+                var table = [Bool](repeating: false, count: 256)
+                for b in missing { table[Int(b)] = true }
+                missingBytes = table
+            } else if let b = missing.first {
+                throw TokenKitError.badInput("the byte-level vocabulary has no token for byte 0x\(String(b, radix: 16, uppercase: true))"
+                                             + (missing.count > 1 ? " (and \(missing.count - 1) other bytes)" : "") + "; such bytes would be dropped")
+            }
+        }
+        for t in addedTokens where modelVocab.contains(t.id) && modelVocab.bytes(t.id) != t.content {
+            // Sharing an id is fine for the same token; for another one the round trip would lose text.
+            throw TokenKitError.badInput("added token \(String(decoding: t.content, as: UTF8.self).debugDescription) has id \(t.id), "
+                                         + "which the vocabulary gives to \(String(decoding: modelVocab.bytes(t.id), as: UTF8.self).debugDescription)")
+        }
+        self.missingBytes = missingBytes
         let extra = addedTokens.filter { !modelVocab.contains($0.id) }.map { ($0.content, $0.id) }
         do {
             if extra.allSatisfy({ Int($0.1) >= modelVocab.count }) {
@@ -72,8 +98,11 @@ public final class Tokenizer: @unchecked Sendable {
     /// Whether cutting the input at line starts gives the same ids as encoding it whole,
     /// which lets long inputs stream in bounded memory and spread over threads.
     /// SentencePiece models are not: their dummy prefix and whitespace folding look at the
-    /// ends of the text.
-    public var canChunk: Bool { sentencePiece == nil && (normalizer?.isChunkSafe ?? true) }
+    /// ends of the text. Nor are added tokens with `lstrip`: a match at a line start takes the
+    /// line end before it.
+    public var canChunk: Bool {
+        sentencePiece == nil && (normalizer?.isChunkSafe ?? true) && !addedTokens.contains { $0.lstrip }
+    }
 
     /// A tokenizer for a SentencePiece `.model`.
     public convenience init(sentencePiece spm: SentencePieceModel, name: String) throws {
@@ -173,6 +202,7 @@ public final class Tokenizer: @unchecked Sendable {
             }
             return
         }
+        let start = out.count
         // 1. Added tokens matched in the raw text cut it into segments.
         var last = 0
         if !rawMatcher.isEmpty {
@@ -196,6 +226,13 @@ public final class Tokenizer: @unchecked Sendable {
         if last < p.count || p.isEmpty {
             try encodeSegment(UnsafeBufferPointer(rebasing: p[last..<p.count]), first: position.atStart && last == 0,
                               continuation: !position.atStart && last == 0, policy: policy, ws, &out)
+        }
+        if let missingBytes, let i = p.firstIndex(where: { missingBytes[Int($0)] }) {
+            throw TokenKitError.badInput("byte 0x\(String(p[i], radix: 16, uppercase: true)) at byte offset \(position.offset + i) has no token in this byte-level vocabulary (HF tokenizers would drop it)")
+        }
+        // A Unigram model without unk_id has no id for an unknown character (HF fails too).
+        if case .unigram(let unigram) = model, unigram.unkID == nil, out[start...].contains(.max) {
+            throw TokenKitError.badInput("the text has a character that is not in the vocabulary, and the Unigram model has no unk_id")
         }
     }
 
@@ -281,23 +318,9 @@ public final class Tokenizer: @unchecked Sendable {
             for id in kept { vocab.append(id, to: &out) }
             return out
         }
-        // Added tokens are literal text: only the model's tokens go through the decoder chain.
-        let modelVocab = model.vocab
-        let addedIDs = Set(addedTokens.filter { !modelVocab.contains($0.id) || $0.special }.map(\.id))
-        var run: [[UInt8]] = []
-        func flush() {
-            for t in decoder.decode(run) { out += t }
-            run.removeAll()
-        }
-        for id in kept {
-            if addedIDs.contains(id) {
-                flush()
-                vocab.append(id, to: &out)
-            } else {
-                run.append(vocab.bytes(id))
-            }
-        }
-        flush()
+        // As HF does, every token goes through the decoder chain, added ones too: a Metaspace or
+        // Strip decoder sees the whole sequence, and Fuse joins across added tokens.
+        for t in decoder.decode(kept.map { vocab.bytes($0) }) { out += t }
         return out
     }
 

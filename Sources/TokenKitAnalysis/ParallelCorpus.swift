@@ -135,7 +135,11 @@ public struct ParallelCorpus: Sendable {
             if code.isEmpty { continue }
             let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue { continue }
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue {
+                // A folder named like a language file is a mistake worth saying; other folders are not languages.
+                if name.hasSuffix(".txt") { throw TokenKitError.badInput("is a folder, not a language file", file: full) }
+                continue
+            }
             out.append((code, full))
         }
         return out.sorted { $0.0 < $1.0 }

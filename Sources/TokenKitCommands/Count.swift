@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitSuperwords
 
 struct Count: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,7 @@ struct Count: ParsableCommand {
               tokenkit count -m tokenizer.json --format json docs/*.txt
               cat book.txt | tokenkit count -m o200k_base.tiktoken -
               tokenkit count -m ./Qwen2.5-7B/ --include '*.py' --format tsv src/
+              tokenkit count -m superbpe.json --multi-word corpus.txt
             """)
 
     @OptionGroup var model: ModelOptions
@@ -21,6 +23,9 @@ struct Count: ParsableCommand {
     @Option(help: "Output format: text, json or tsv.")
     var format: DataFormat = .text
 
+    @Flag(help: "Also count the tokens that span more than one word (a multi_word column; see info --help).")
+    var multiWord = false
+
     @Argument(help: "Input files or folders (every file under them); - or none for stdin.")
     var files: [String] = []
 
@@ -28,14 +33,15 @@ struct Count: ParsableCommand {
 
     struct Row {
         var name: String
-        var tokens = 0, bytes = 0, chars = 0
+        var tokens = 0, bytes = 0, chars = 0, multiWord = 0
         var bytesPerToken: Double { tokens == 0 ? 0 : Double(bytes) / Double(tokens) }
     }
 
     mutating func run() throws {
         let tok = try model.load()
-        var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: false)
+        var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: false)
         var rows: [Row] = []
+        let spans = multiWord ? MultiWordStats.flags(tok) : []
         for path in try inputOptions.expand(files) {
             var row = Row(name: path)
             let progress = Progress(total: 0, label: "counting", quiet: runOptions.quiet)
@@ -44,6 +50,9 @@ struct Count: ParsableCommand {
                     row.tokens += chunk.documents.reduce(0) { $0 + $1.count }
                     row.bytes += chunk.bytes
                     row.chars += chunk.chars
+                    if !spans.isEmpty {
+                        for d in chunk.documents { for id in d where Int(id) < spans.count && spans[Int(id)] { row.multiWord += 1 } }
+                    }
                 }
             } catch let e as TokenKitError {
                 throw e.inFile(path)
@@ -56,27 +65,33 @@ struct Count: ParsableCommand {
             total.tokens += r.tokens
             total.bytes += r.bytes
             total.chars += r.chars
+            total.multiWord += r.multiWord
         }
         let out = try Output(path: nil)
         switch format {
         case .json:
             func obj(_ r: Row) -> String {
-                "{\"tokens\": \(r.tokens), \"bytes\": \(r.bytes), \"chars\": \(r.chars), \"bytes_per_token\": \(fmt(r.bytesPerToken))}"
+                "{\"tokens\": \(r.tokens), \"bytes\": \(r.bytes), \"chars\": \(r.chars), \"bytes_per_token\": \(fmt(r.bytesPerToken))"
+                    + (multiWord ? ", \"multi_word\": \(r.multiWord)}" : "}")
             }
             let files = rows.map { "    {\"file\": \(jsonString($0.name)), " + obj($0).dropFirst() }.joined(separator: ",\n")
             try out.write("{\n  \"model\": \(jsonString(tok.name)),\n  \"files\": [\n\(files)\n  ],\n  \"total\": \(obj(total))\n}\n")
         case .tsv:
-            try out.write("file\ttokens\tbytes\tchars\tbytes_per_token\n")
-            for r in rows + [total] { try out.write("\(r.name)\t\(r.tokens)\t\(r.bytes)\t\(r.chars)\t\(fmt(r.bytesPerToken))\n") }
+            try out.write("file\ttokens\tbytes\tchars\tbytes_per_token" + (multiWord ? "\tmulti_word\n" : "\n"))
+            for r in rows + [total] {
+                try out.write("\(r.name)\t\(r.tokens)\t\(r.bytes)\t\(r.chars)\t\(fmt(r.bytesPerToken))" + (multiWord ? "\t\(r.multiWord)\n" : "\n"))
+            }
         case .text:
             let width = max(5, (rows.map(\.name.count).max() ?? 0))
             func line(_ cells: [String]) -> String {
                 cells[0].padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                     + cells.dropFirst().map { String(repeating: " ", count: max(0, 12 - $0.count)) + $0 }.joined(separator: "  ") + "\n"
             }
-            try out.write(line(["file", "tokens", "bytes", "chars", "bytes/token"]))
-            for r in rows { try out.write(line([r.name, "\(r.tokens)", "\(r.bytes)", "\(r.chars)", fmt(r.bytesPerToken)])) }
-            if rows.count > 1 { try out.write(line(["total", "\(total.tokens)", "\(total.bytes)", "\(total.chars)", fmt(total.bytesPerToken)])) }
+            let showMulti = multiWord
+            func extra(_ r: Row) -> [String] { showMulti ? ["\(r.multiWord)"] : [] }
+            try out.write(line(["file", "tokens", "bytes", "chars", "bytes/token"] + (multiWord ? ["multi_word"] : [])))
+            for r in rows { try out.write(line([r.name, "\(r.tokens)", "\(r.bytes)", "\(r.chars)", fmt(r.bytesPerToken)] + extra(r))) }
+            if rows.count > 1 { try out.write(line(["total", "\(total.tokens)", "\(total.bytes)", "\(total.chars)", fmt(total.bytesPerToken)] + extra(total))) }
         }
         try out.finish()
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitFormats
 
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,12 +45,10 @@ struct Decode: ParsableCommand {
         let tok = try model.load()
         let data = try readFile(file)
         let docs: [[TokenID]]
-        // The sidecar's dtype, when encode wrote one beside the file.
-        let sidecar = file == "-" ? nil : Decode.sidecarDType(file)
-        let bin = format == .bin || (format == .auto && (sidecar != nil || Decode.looksBinary(data)))
-        let wide = dtype == .u32 || (dtype == .auto && (sidecar.map { $0 == "uint32" } ?? (tok.vocabSize > 65536)))
+        // Bin without --format bin: encode's sidecar beside the file, or bytes text ids never hold.
+        let bin = format == .bin || (format == .auto && ((file != "-" && Decode.sidecarDType(file) != nil) || Decode.looksBinary(data)))
         do {
-            docs = try bin ? [parseBin(data, wide: wide)] : IDParser.parse(data)
+            docs = try bin ? [parseBin(data, wide: try binIsWide(tok, data))] : IDParser.parse(data)
         } catch let e as TokenKitError {
             throw e.inFile(file)
         }
@@ -83,6 +82,33 @@ struct Decode: ParsableCommand {
         return data.count <= head.count || bad < head.count - 3
     }
 
+    /// The id width of a .bin input: --dtype, else the sidecar encode wrote beside it (OUT.json),
+    /// else the vocabulary size. A sidecar that contradicts --dtype or the model is an error:
+    /// reading u32 ids as u16 gives valid-looking ids and wrong text.
+    func binIsWide(_ tok: Tokenizer, _ data: [UInt8]) throws -> Bool {
+        var wide = dtype == .u32 || (dtype == .auto && tok.vocabSize > 65536)
+        let sidecarPath = file + ".json"
+        guard file != "-", fileExists(sidecarPath), let meta = try? JSON.parse(try readFile(sidecarPath)),
+              case .string(let d)? = meta["dtype"] else {
+            // No sidecar: u32 ids of a small vocabulary read as u16 alternate with zeros.
+            if dtype == .auto, !wide, data.count >= 8, data.count % 4 == 0,
+               stride(from: 2, to: data.count, by: 4).allSatisfy({ data[$0] == 0 && data[$0 + 1] == 0 }),
+               stride(from: 0, to: data.count, by: 4).contains(where: { data[$0] != 0 || data[$0 + 1] != 0 }) {
+                throw TokenKitError.badInput("every second 16-bit id is 0: these look like uint32 ids; pass --dtype u32 (or --dtype u16 to read them anyway)")
+            }
+            return wide
+        }
+        let sidecarWide = d == Array("uint32".utf8)
+        if dtype != .auto, sidecarWide != wide {
+            throw TokenKitError.usage("--dtype \(dtype.rawValue) contradicts \(sidecarPath), which says \(String(decoding: d, as: UTF8.self))")
+        }
+        wide = sidecarWide
+        if case .number(_, let v?)? = meta["vocab_size"], v != Int64(tok.vocabSize) {
+            throw TokenKitError.badInput("encoded with a vocabulary of \(v) ids (\(sidecarPath)), but \(tok.name) has \(tok.vocabSize)")
+        }
+        return wide
+    }
+
     func parseBin(_ data: [UInt8], wide: Bool) throws -> [TokenID] {
         let width = wide ? 4 : 2
         guard data.count % width == 0 else {
@@ -102,65 +128,138 @@ struct Decode: ParsableCommand {
 }
 
 /// Reads ids written as text: plain integers, JSON arrays, or JSONL with "ids". Each line (or
-/// array, or record) is one document.
+/// array, or record) is one document. Each form is parsed strictly: a truncated array or a
+/// stray character is an error naming the line.
 enum IDParser {
     static func parse(_ data: [UInt8]) throws -> [[TokenID]] {
+        guard let first = data.first(where: { !isSpace($0) }) else { return [] }
+        if first == UInt8(ascii: "{") { return try parseJSONL(data) }
+        var p = Scanner(data: data)
+        if first == UInt8(ascii: "[") { return try p.jsonArrays() }
+        return try p.plain()
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+    /// One JSON object per line, each with an "ids" array of integers; other fields are ignored.
+    static func parseJSONL(_ data: [UInt8]) throws -> [[TokenID]] {
         var docs: [[TokenID]] = []
-        var line = 1
-        var i = 0
-        var current: [TokenID] = []
-        var inDoc = false
-        var depth = 0
-        while i < data.count {
-            let b = data[i]
-            switch b {
-            case 0x30...0x39:
-                var v: UInt64 = 0
-                while i < data.count, data[i] >= 0x30, data[i] <= 0x39 {
-                    v = v * 10 + UInt64(data[i] - 0x30)
-                    if v > UInt64(UInt32.max) { throw TokenKitError.badInput("line \(line): id too large") }
-                    i += 1
-                }
-                current.append(TokenID(v))
-                inDoc = true
-                continue
-            case 0x0A:
-                if depth == 0, inDoc { docs.append(current); current = []; inDoc = false }
-                line += 1
-            case UInt8(ascii: "["):
-                depth += 1
-                if depth == 1 || (depth == 2 && docs.isEmpty && current.isEmpty) { inDoc = true }
-            case UInt8(ascii: "]"):
-                if depth > 0 { depth -= 1 }
-                if inDoc, depth <= 1 { docs.append(current); current = []; inDoc = false }
-            case UInt8(ascii: "{"):
-                // JSONL: skip to the "ids" array.
-                guard let r = find(Array("\"ids\"".utf8), in: data, from: i) else {
-                    throw TokenKitError.badInput("line \(line): JSON record without an \"ids\" field")
-                }
-                i = r
-                continue
-            case UInt8(ascii: "}"), 0x20, 0x09, 0x0D, UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "\""):
-                break
-            case UInt8(ascii: "-"):
-                throw TokenKitError.badInput("line \(line): negative id")
-            default:
-                throw TokenKitError.badInput("line \(line): unexpected character \(String(decoding: [b], as: UTF8.self).debugDescription); expected token ids")
+        for (n, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated()
+        where line.contains(where: { !isSpace($0) }) {
+            let record: JSON
+            do {
+                record = try JSON.parse(Array(line))
+            } catch let e as TokenKitError {
+                throw TokenKitError.badInput("line \(n + 1): \(e.message)")
             }
-            i += 1
+            guard case .object = record, let field = record["ids"] else {
+                throw TokenKitError.badInput("line \(n + 1): JSON record without an \"ids\" field")
+            }
+            guard case .array(let values) = field else { throw TokenKitError.badInput("line \(n + 1): \"ids\" is not an array") }
+            docs.append(try values.map { v in
+                guard case .number(_, let i?) = v, i >= 0, i <= Int64(UInt32.max) else {
+                    throw TokenKitError.badInput("line \(n + 1): \"ids\" holds \(v.serialized()), not a token id")
+                }
+                return TokenID(i)
+            })
         }
-        if inDoc { docs.append(current) }
         return docs
     }
 
-    /// Index just past `needle` at or after `from`, skipping any "file" value before it.
-    static func find(_ needle: [UInt8], in data: [UInt8], from: Int) -> Int? {
-        var i = from
-        while i + needle.count <= data.count {
-            if data[i] == 0x0A { return nil }
-            if data[i..<(i + needle.count)].elementsEqual(needle) { return i + needle.count }
-            i += 1
+    struct Scanner {
+        let data: [UInt8]
+        var i = 0
+        var line = 1
+
+        init(data: [UInt8]) { self.data = data }
+
+        mutating func skipSpace() {
+            while i < data.count, IDParser.isSpace(data[i]) {
+                if data[i] == 0x0A { line += 1 }
+                i += 1
+            }
         }
-        return nil
+
+        func fail(_ what: String) -> TokenKitError {
+            if i >= data.count { return TokenKitError.badInput("line \(line): \(what) at the end of the input (truncated?)") }
+            let c = String(decoding: [data[i]], as: UTF8.self).debugDescription
+            return TokenKitError.badInput("line \(line): \(what), found \(c)")
+        }
+
+        mutating func id() throws -> TokenID {
+            if i < data.count, data[i] == UInt8(ascii: "-") { throw TokenKitError.badInput("line \(line): negative id") }
+            guard i < data.count, data[i] >= 0x30, data[i] <= 0x39 else { throw fail("expected a token id") }
+            var v: UInt64 = 0
+            while i < data.count, data[i] >= 0x30, data[i] <= 0x39 {
+                v = v * 10 + UInt64(data[i] - 0x30)
+                if v > UInt64(UInt32.max) { throw TokenKitError.badInput("line \(line): id too large") }
+                i += 1
+            }
+            return TokenID(v)
+        }
+
+        /// Whitespace-separated ids; each non-empty line is a document.
+        mutating func plain() throws -> [[TokenID]] {
+            var docs: [[TokenID]] = []
+            var current: [TokenID] = []
+            while i < data.count {
+                let b = data[i]
+                if b == 0x0A {
+                    if !current.isEmpty { docs.append(current); current = [] }
+                    line += 1
+                    i += 1
+                } else if IDParser.isSpace(b) {
+                    i += 1
+                } else {
+                    current.append(try id())
+                    if i < data.count, !IDParser.isSpace(data[i]) { throw fail("expected white space after an id") }
+                }
+            }
+            if !current.isEmpty { docs.append(current) }
+            return docs
+        }
+
+        /// `[ids]`, `[[ids], [ids]]`, or several such arrays one after another.
+        mutating func jsonArrays() throws -> [[TokenID]] {
+            var docs: [[TokenID]] = []
+            skipSpace()
+            while i < data.count {
+                guard data[i] == UInt8(ascii: "[") else { throw fail("expected a JSON array") }
+                var k = i + 1
+                while k < data.count, IDParser.isSpace(data[k]) { k += 1 }
+                if k < data.count, data[k] == UInt8(ascii: "[") {
+                    i += 1
+                    try elements { s in docs.append(try s.array()) }
+                } else {
+                    docs.append(try array())
+                }
+                skipSpace()
+            }
+            return docs
+        }
+
+        /// A JSON array of ids.
+        mutating func array() throws -> [TokenID] {
+            guard i < data.count, data[i] == UInt8(ascii: "[") else { throw fail("expected a JSON array") }
+            i += 1
+            var ids: [TokenID] = []
+            try elements { s in ids.append(try s.id()) }
+            return ids
+        }
+
+        /// The elements after an opening bracket, through the closing one.
+        mutating func elements(_ element: (inout Scanner) throws -> Void) throws {
+            skipSpace()
+            if i < data.count, data[i] == UInt8(ascii: "]") { i += 1; return }
+            while true {
+                skipSpace()
+                try element(&self)
+                skipSpace()
+                guard i < data.count else { throw fail("expected , or ]") }
+                if data[i] == UInt8(ascii: "]") { i += 1; return }
+                guard data[i] == UInt8(ascii: ",") else { throw fail("expected , or ]") }
+                i += 1
+            }
+        }
     }
 }

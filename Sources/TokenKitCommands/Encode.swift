@@ -93,6 +93,7 @@ struct Encode: ParsableCommand {
         for (name, p) in [("--stochastok", stochastok), ("--dropout", dropout)] {
             if let p, !(0...1).contains(p) { throw ValidationError("\(name) must be between 0 and 1") }
         }
+        if let alpha, !(alpha.isFinite && alpha >= 0) { throw ValidationError("--alpha must be a finite number, at least 0") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if let nbest, nbest < -1 || (list && nbest < 1) {
             throw ValidationError(list ? "--nbest with --list must be at least 1" : "--nbest must be -1 (all segmentations) or at least 0")
@@ -163,7 +164,7 @@ struct Encode: ParsableCommand {
             writer.prefix = frame?.prefix ?? []
             writer.suffix = frame?.suffix ?? []
             writer.separator = separatorID
-            var driver = EncodeDriver(tokenizer: tok, policy: special.policy(for: tok), threads: runOptions.threads, lines: lines)
+            var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: lines)
             driver.sampling = sampling
             if driver.sentencePerLine && epoch == 0 {
                 note("\(tok.name) cannot encode a line break (it would be <unk>): each line is encoded as a sentence, as spm_encode does", quiet: runOptions.quiet)
@@ -190,10 +191,13 @@ struct Encode: ParsableCommand {
                 }
             }
             try writer.close()
-            try out.finish()
-            if format == .bin, let path {
-                try writeFileAtomically(path + ".json", Array(sidecar(tok, tokens: writer.written, wide: writer.wide, seed: seed, epoch: epoch,
-                                                                      inputs: inputs).utf8))
+            if format == .bin, let path, !out.isDevice {
+                // The sidecar and the ids replace their old files together or not at all.
+                let meta = try AtomicOutput(path: path + ".json")
+                try meta.write(sidecar(tok, tokens: writer.written, wide: writer.wide, seed: seed, epoch: epoch, inputs: inputs))
+                try out.finish(with: [meta])
+            } else {
+                try out.finish()
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import TokenKit
 import TokenKitCore
 import TokenKitFormats
+import TokenKitSuperwords
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,9 @@ struct Info: ParsableCommand {
             Examples:
               tokenkit info cl100k_base.tiktoken
               tokenkit info tokenizer.json --format json
+
+            multi_word counts the tokens (added ones included) that span more than one word:
+            two or more non-empty parts between spaces or SentencePiece's ▁.
             """)
 
     @Argument(help: "Tokenizer file.")
@@ -45,12 +49,13 @@ struct Info: ParsableCommand {
             ("byte_level", "\(tok.model.isByteLevel)"), ("pre_tokenizer", tok.patternDescription),
             ("normalizer", Info.normalizerSpelling(tok)),
             ("added_tokens", "\(tok.addedTokens.count)"),
+            ("multi_word", "\(MultiWordStats.flags(tok).filter { $0 }.count)"),
         ]
         facts += tok.notes
         let out = try Output(path: nil)
         switch format {
         case .json:
-            let numeric: Set = ["vocab_size", "merges", "added_tokens"]
+            let numeric: Set = ["vocab_size", "merges", "added_tokens", "multi_word"]
             var parts = facts.map { k, v in "  \(jsonString(k)): " + (numeric.contains(k) ? v : (v == "true" || v == "false") ? v : jsonString(v)) }
             let specials = tok.addedTokens.map { "{\"id\": \($0.id), \"content\": \(jsonString($0.text)), \"special\": \($0.special)}" }
             parts.append("  \"special_tokens\": [" + specials.joined(separator: ", ") + "]")

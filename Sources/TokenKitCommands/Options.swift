@@ -18,6 +18,16 @@ struct PatternOptions: ParsableArguments {
         }
         return tok
     }
+
+    func validate() throws {
+        // ArgumentParser keeps the last of a repeated option; these commands take one model.
+        var count = 0
+        for a in CommandLine.arguments.dropFirst() {
+            if a == "--" { break }
+            if a == "-m" || a == "--model" || a.hasPrefix("--model=") { count += 1 }
+        }
+        if count > 1 { throw ValidationError("give one model (-m); this command does not take several") }
+    }
 }
 
 /// `-m MODEL` and how to read it.
@@ -56,8 +66,15 @@ struct SpecialOptions: ParsableArguments {
     @Option(help: "Special tokens that are an error when found in the text: all, none, or a list. Default: all for tiktoken files, none for tokenizer.json.")
     var disallowedSpecial: String?
 
-    func policy(for tok: Tokenizer) -> SpecialPolicy {
+    func policy(for tok: Tokenizer) throws -> SpecialPolicy {
         var p = tok.defaultPolicy
+        // A name that is no special token of the model is a typo, not a no-op.
+        for case .some(let names) in [allowedSpecial, disallowedSpecial].compactMap({ $0.map(SpecialOptions.selection) }) {
+            let known = Set(tok.addedTokens.map(\.text))
+            if let bad = names.sorted().first(where: { !known.contains($0) }) {
+                throw TokenKitError.usage("\(bad.debugDescription) is not a special token of \(tok.name)")
+            }
+        }
         if let a = allowedSpecial {
             p.allowed = SpecialOptions.selection(a)
             // Allowing a token makes it no longer an error.
@@ -87,6 +104,8 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         if let threadsOption, threadsOption < 1 { throw ValidationError("--threads must be at least 1") }
+        // Chunk and buffer sizes are multiples of the thread count.
+        if let threadsOption, threadsOption > 4096 { throw ValidationError("--threads must be at most 4096") }
     }
 }
 
@@ -156,6 +175,17 @@ final class Output {
     func finish() throws {
         if let file { try file.commit() } else { try flush() }
     }
+
+    /// Finishes this output and `others` together: all of them replace their files, or none.
+    func finish(with others: [AtomicOutput]) throws {
+        if let file { try AtomicOutput.commitAll([file] + others) } else {
+            try flush()
+            try AtomicOutput.commitAll(others)
+        }
+    }
+
+    /// Standard output, a device or a pipe: no sidecar goes beside it.
+    var isDevice: Bool { file?.isDevice ?? true }
 
     /// Writes a whole result to `path` (atomically) or stdout.
     static func write(_ bytes: [UInt8], to path: String?) throws {

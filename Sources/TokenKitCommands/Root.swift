@@ -21,7 +21,7 @@ public struct TokenKitCommand: ParsableCommand {
               echo "15496 995" | tokenkit decode -m r50k_base.tiktoken
             """,
         version: "0.1.0",
-        subcommands: [Encode.self, Decode.self, Count.self, Info.self, Convert.self, Train.self, CountWords.self, MergeCounts.self, Mixture.self, MixtureEval.self, Premium.self])
+        subcommands: [Encode.self, Decode.self, Count.self, Info.self, Convert.self, Train.self, CountWords.self, CountSuperwords.self, MergeCounts.self, Supertokens.self, Mixture.self, MixtureEval.self, Premium.self, LM.self, Surprisal.self, Evaluate.self, ByteProb.self, Inspect.self])
 
     public init() {}
 

@@ -6,11 +6,12 @@ import TokenKitTraining
 import TokenKitFormats
 import TokenKitModels
 import TokenKitSentencePiece
+import TokenKitSuperwords
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a tokenizer.",
-        subcommands: [TrainBPE.self, TrainUnigram.self])
+        subcommands: [TrainBPE.self, TrainUnigram.self, TrainSuperBPE.self, TrainLM.self, TrainByteSpan.self])
 }
 
 /// Where training text comes from and how it is cut into words.
@@ -82,6 +83,10 @@ struct TrainBPE: ParsableCommand {
               tokenkit train bpe --vocab-size 8000 --pre-tokenizer cl100k --special-tokens '<|endoftext|>' -o tok.json *.txt
               tokenkit train bpe --vocab-size 32000 --field text -o tok.json data.jsonl
               tokenkit train bpe --vocab-size 32000 --from-counts all.counts -o tok.json
+              tokenkit train bpe --vocab-size 32000 --random-chunks paper --seed 1 --max-token-length 30 -o super.json corpus.txt
+
+            --random-chunks (TokenAdapt's supertokens) trains on random windows of characters instead
+            of pre-tokenized words, so merges may cross spaces; the tokenizer then has no pre-tokenizer.
             """)
 
     @Option(help: "Vocabulary size: 256 bytes + merges + special tokens.")
@@ -111,6 +116,12 @@ struct TrainBPE: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Train from word-count files (from count-words / merge-counts) instead of text.")
     var fromCounts: [String] = []
 
+    @Option(help: "Train on random character windows (TokenAdapt): paper (its 4–23 character distribution) or MIN-MAX (uniform).")
+    var randomChunks: String?
+
+    @Option(help: "Seed for --random-chunks.")
+    var seed: UInt64 = 0
+
     @OptionGroup var corpus: CorpusOptions
     @OptionGroup var runOptions: RunOptions
 
@@ -121,8 +132,15 @@ struct TrainBPE: ParsableCommand {
         if files.isEmpty && fromCounts.isEmpty { throw ValidationError("give training files or --from-counts") }
         if !files.isEmpty && !fromCounts.isEmpty { throw ValidationError("give training files or --from-counts, not both") }
         if minFrequency < 1 { throw ValidationError("--min-frequency must be at least 1") }
+        let specials = (specialTokens ?? "").split(separator: ",")
+        if let twice = specials.first(where: { s in specials.filter { $0 == s }.count > 1 }) {
+            throw ValidationError("--special-tokens lists \(String(twice).debugDescription) twice")
+        }
         if !(0...1).contains(characterCoverage) || characterCoverage == 0 { throw ValidationError("--character-coverage must be in (0, 1]") }
         if characterLevel && tiktoken != nil { throw ValidationError("--tiktoken needs a byte-level model (drop --character-level)") }
+        if randomChunks != nil && (!fromCounts.isEmpty || characterLevel || corpus.field != nil) {
+            throw ValidationError("--random-chunks reads text files (not with --from-counts, --character-level or --field)")
+        }
     }
 
     mutating func run() throws {
@@ -137,10 +155,17 @@ struct TrainBPE: ParsableCommand {
         if vocabSize < 256 + specials.count {
             throw TokenKitError.usage("--vocab-size \(vocabSize) is smaller than the 256 byte tokens plus \(specials.count) special tokens")
         }
-        let pipeline = try corpus.pipeline()
+        let pipeline = randomChunks == nil ? try corpus.pipeline() : try TrainingPipeline(preTokenizer: "none", normalizer: "none")
         let words: WordCounts
         let start = Date()
-        if fromCounts.isEmpty {
+        if let randomChunks {
+            let chunks = try RandomChunks.parse(randomChunks)
+            var all = WordCounts()
+            for f in files {
+                do { all.merge(try chunks.countWords([f], seed: seed, threads: runOptions.threads)) } catch let e as TokenKitError { throw e.inFile(f) }
+            }
+            words = all
+        } else if fromCounts.isEmpty {
             words = try corpus.count(files, threads: runOptions.threads, quiet: runOptions.quiet)
         } else {
             words = try MergeCounts.sum(fromCounts, expecting: pipeline.settings)
@@ -162,8 +187,9 @@ struct TrainBPE: ParsableCommand {
         }
         let name = TokenizerLoader.displayName(output)
         let tok = try pipeline.tokenizer(result, specials: specials, name: name)
-        try writeFileAtomically(output, try TokenizerJSON.write(tok))
-        if let tiktoken { try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok)) }
+        var files = [(path: output, bytes: try TokenizerJSON.write(tok))]
+        if let tiktoken { files.append((tiktoken, try TiktokenFormat.write(tok))) }
+        try writeFilesAtomically(files)
     }
 }
 
@@ -222,6 +248,7 @@ struct MergeCounts: ParsableCommand {
             }
             settings = s
             total.merge(counts)
+            if total.overflowed { throw TokenKitError.badInput("a word's summed count passes 64 bits", file: f) }
         }
         return total
     }
@@ -342,7 +369,8 @@ struct TrainUnigram: ParsableCommand {
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }
-        if let json { try writeFileAtomically(json, try TokenizerJSON.writeUnigram(model)) }
-        try writeFileAtomically(output, output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())
+        var files = [(path: output, bytes: output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())]
+        if let json { files.append((json, try TokenizerJSON.writeUnigram(model))) }
+        try writeFilesAtomically(files)
     }
 }

@@ -6,7 +6,12 @@ import Darwin
 
 /// An output file that appears at its path only when complete: bytes go to a temporary file in
 /// the same directory, which `commit()` renames over the target. If the run fails first, the
-/// temporary is removed and nothing half-written is left behind.
+/// temporary is removed and nothing half-written is left behind; SIGINT, SIGTERM and SIGHUP
+/// remove it too.
+///
+/// The temporary is made like `mkstemp` (an unpredictable name, O_EXCL, so a planted symlink
+/// is never followed). A symlinked target is written through: the file it points to is
+/// replaced, the link stays. A replaced file keeps its permission bits.
 public final class AtomicOutput {
     public let path: String
     private let tempPath: String
@@ -14,6 +19,11 @@ public final class AtomicOutput {
     private var buffer: [UInt8] = []
     private var done = false
     private var inPlace = false
+    /// The file the rename replaces: `path`, or where a symlink at `path` points.
+    private let target: String
+
+    /// Whether the output is a device, pipe or other non-regular file, written in place.
+    public var isDevice: Bool { inPlace }
 
     public init(path: String) throws {
         self.path = path
@@ -21,7 +31,9 @@ public final class AtomicOutput {
         // temporary file over them would replace the device itself.
         var st = stat()
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+            if (st.st_mode & S_IFMT) == S_IFDIR { throw TokenKitError.badInput("is a directory, not an output file", file: path) }
             tempPath = path
+            target = path
             fd = open(path, O_WRONLY)
             if fd < 0 {
                 throw TokenKitError.badInput("cannot open output: \(String(cString: strerror(errno)))", file: path)
@@ -29,15 +41,49 @@ public final class AtomicOutput {
             inPlace = true
             return
         }
+        target = try AtomicOutput.resolveLinks(path)
         let dir: String
-        if let slash = path.lastIndex(of: "/") { dir = String(path[..<slash]) } else { dir = "." }
-        let base = path.split(separator: "/").last.map(String.init) ?? path
-        tempPath = (dir.isEmpty ? "" : dir + "/") + ".\(base).\(getpid()).tmp"
-        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let slash = target.lastIndex(of: "/") { dir = String(target[..<slash]) } else { dir = "." }
+        let base = target.split(separator: "/").last.map(String.init) ?? target
+        var template = Array(((dir.isEmpty ? "" : dir + "/") + ".\(base).XXXXXX").utf8CString)
+        fd = mkstemp(&template)
         if fd < 0 {
             throw TokenKitError.badInput("cannot create output: \(String(cString: strerror(errno)))", file: path)
         }
+        tempPath = String(cString: template)
+        TempRegistry.add(tempPath)
+        // mkstemp makes 0600; give the file the mode it replaces, or what a new file would get.
+        let mode = stat(target, &st) == 0 ? st.st_mode & 0o7777 : 0o666 & ~AtomicOutput.umaskValue
+        fchmod(fd, mode)
         buffer.reserveCapacity(1 << 20)
+    }
+
+    /// The process umask (read once: reading it means setting it).
+    static let umaskValue: mode_t = {
+        let m = umask(0o022)
+        umask(m)
+        return m
+    }()
+
+    /// Follows symlinks at `path` (at most 40, as the kernel does) to the file they name.
+    static func resolveLinks(_ path: String) throws -> String {
+        var current = path
+        for _ in 0..<40 {
+            var st = stat()
+            guard lstat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buf, buf.count - 1)
+            if n < 0 { throw TokenKitError.badInput("cannot read the symlink: \(String(cString: strerror(errno)))", file: path) }
+            let dest = String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if dest.hasPrefix("/") {
+                current = dest
+            } else if let slash = current.lastIndex(of: "/") {
+                current = String(current[...slash]) + dest
+            } else {
+                current = dest
+            }
+        }
+        throw TokenKitError.badInput("too many levels of symlinks", file: path)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -55,25 +101,102 @@ public final class AtomicOutput {
 
     /// Finishes the file and moves it into place.
     public func commit() throws {
+        try finishWriting()
+        try moveIntoPlace()
+    }
+
+    /// Commits several outputs together: every file is finished first, so a failure in any of
+    /// them leaves all the old files in place. Only a failing rename, after that, can part them.
+    public static func commitAll(_ outputs: [AtomicOutput]) throws {
+        for o in outputs { try o.finishWriting() }
+        for o in outputs { try o.moveIntoPlace() }
+    }
+
+    private func finishWriting() throws {
+        if fd < 0 { return }
         try flush()
-        close(fd)
+        let failed = close(fd) != 0
         fd = -1
+        if failed, !inPlace { throw TokenKitError.badInput("cannot write output: \(String(cString: strerror(errno)))", file: path) }
+    }
+
+    private func moveIntoPlace() throws {
+        if done { return }
         if inPlace {
             done = true
             return
         }
-        if rename(tempPath, path) != 0 {
+        if rename(tempPath, target) != 0 {
             let msg = String(cString: strerror(errno))
             unlink(tempPath)
+            TempRegistry.remove(tempPath)
             throw TokenKitError.badInput("cannot write output: \(msg)", file: path)
         }
+        TempRegistry.remove(tempPath)
         done = true
     }
 
     deinit {
         if !done {
             if fd >= 0 { close(fd) }
-            if !inPlace { unlink(tempPath) }
+            if !inPlace {
+                unlink(tempPath)
+                TempRegistry.remove(tempPath)
+            }
+        }
+    }
+}
+
+/// Temporary files not yet committed, removed by a signal handler on SIGINT, SIGTERM or SIGHUP.
+/// The handler reads a fixed table of C strings: no allocation, no locks, only `unlink`.
+enum TempRegistry {
+    static let capacity = 256
+    nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        p.initialize(repeating: nil, count: capacity)
+        return p
+    }()
+    nonisolated(unsafe) static var lock = pthread_mutex_t()
+    static let installed: Void = {
+        pthread_mutex_init(&lock, nil)
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // A signal the parent set to be ignored (nohup, background jobs) stays ignored.
+            var old = sigaction()
+            sigaction(sig, nil, &old)
+            if let h = old.__sigaction_handler.sa_handler, unsafeBitCast(h, to: Int.self) == 1 { continue }  // SIG_IGN
+            // A mask inherited from the parent would hold the signal until the run ends.
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, sig)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                for i in 0..<TempRegistry.capacity {
+                    if let p = TempRegistry.slots[i] { unlink(p) }
+                }
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+            sigemptyset(&action.sa_mask)
+            sigaction(sig, &action, nil)
+        }
+    }()
+
+    static func add(_ path: String) {
+        _ = installed
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if let i = (0..<capacity).first(where: { slots[$0] == nil }) { slots[i] = strdup(path) }
+    }
+
+    static func remove(_ path: String) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        for i in 0..<capacity {
+            if let p = slots[i], String(cString: p) == path {
+                slots[i] = nil
+                free(p)
+            }
         }
     }
 }
@@ -96,6 +219,16 @@ public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
     let out = try AtomicOutput(path: path)
     try out.write(bytes)
     try out.commit()
+}
+
+/// Writes several whole files, all or none (see `AtomicOutput.commitAll`).
+public func writeFilesAtomically(_ files: [(path: String, bytes: [UInt8])]) throws {
+    let outs = try files.map { f in
+        let o = try AtomicOutput(path: f.path)
+        try o.write(f.bytes)
+        return o
+    }
+    try AtomicOutput.commitAll(outs)
 }
 
 /// Reads a whole file, or standard input for "-".

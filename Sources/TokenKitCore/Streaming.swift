@@ -22,10 +22,14 @@ public struct ChunkReader {
     /// Offset of `pending[0]` in the input.
     var offset = 0
     public private(set) var bytesRead = 0
+    /// Added tokens that hold a newline: a boundary must not fall inside one of them.
+    var spanning: [[UInt8]] = []
 
     /// - Parameters:
     ///   - whole: read everything as one chunk (for tokenizers that cannot be chunked).
-    public init(path: String, chunkSize: Int = 1 << 20, lines: Bool, whole: Bool) throws {
+    ///   - keepWhole: strings a chunk must not cut (added tokens); only those with a newline matter.
+    public init(path: String, chunkSize: Int = 1 << 20, lines: Bool, whole: Bool, keepWhole: [[UInt8]] = []) throws {
+        spanning = keepWhole.filter { $0.contains(0x0A) }
         self.path = path
         self.chunkSize = max(chunkSize, 1024)
         self.lines = lines
@@ -71,7 +75,14 @@ public struct ChunkReader {
             if pending.isEmpty { return nil }
             let cut: Int?
             if eof && pending.count <= want { cut = pending.count } else {
-                cut = pending.withUnsafeBufferPointer { ChunkReader.lastBoundary($0, before: min(want, $0.count), lines: lines) }
+                cut = pending.withUnsafeBufferPointer { p in
+                    var limit = min(want, p.count)
+                    while let c = ChunkReader.lastBoundary(p, before: limit, lines: lines) {
+                        if !splitsToken(p, at: c) { return c }
+                        limit = c - 1
+                    }
+                    return nil
+                }
             }
             if let cut, cut > 0 {
                 let chunk = Array(pending[..<cut])
@@ -82,6 +93,21 @@ public struct ChunkReader {
             // No boundary yet: read more (one long line or piece).
             if eof { want = Int.max } else { want = pending.count * 2 }
         }
+    }
+
+    /// Whether a cut at `cut` (just after a newline) falls inside an occurrence of a spanning token.
+    /// Bytes past the end of `p` are unknown, so a token that could still complete there counts.
+    func splitsToken(_ p: UnsafeBufferPointer<UInt8>, at cut: Int) -> Bool {
+        for t in spanning {
+            for (k, b) in t.enumerated() where b == 0x0A {
+                // The token's newline at index k sits at cut − 1, and the token runs across the cut.
+                let start = cut - 1 - k
+                guard start >= 0, start + t.count > cut else { continue }
+                let n = min(t.count, p.count - start)
+                if (0..<n).allSatisfy({ p[start + $0] == t[$0] }) { return true }
+            }
+        }
+        return false
     }
 
     /// The last safe boundary at or before `limit`, if any.

@@ -29,6 +29,7 @@ public struct TokenTable: Sendable {
         }
         if !sorted { byID.sort { $0.0 < $1.0 } }
         let maxID = Int(byID.last?.0 ?? 0)
+        try TokenTable.checkSpread(maxID: maxID, tokens: byID.count)
         present = Array(repeating: false, count: byID.isEmpty ? 0 : maxID + 1)
         starts.reserveCapacity(maxID + 2)
         var next = 0
@@ -42,6 +43,14 @@ public struct TokenTable: Sendable {
         }
         tokenCount = byID.count
         try buildIndex(allowDuplicateBytes: allowDuplicateBytes)
+    }
+
+    /// Tables are sized by the largest id, so one absurd id in a small file would allocate
+    /// gigabytes: ids may leave gaps, but not more of them than tokens (plus a margin).
+    static func checkSpread(maxID: Int, tokens: Int) throws {
+        if maxID >= 2 * tokens + (1 << 16) {
+            throw TokenKitError.badInput("token id \(maxID) is far beyond the \(tokens) tokens present (ids must be dense)")
+        }
     }
 
     private mutating func buildIndex(allowDuplicateBytes: Bool) throws {
@@ -72,6 +81,7 @@ public struct TokenTable: Sendable {
         guard Int(first.1) >= count else {
             throw TokenKitError.badInput("token id \(first.1) is already used")
         }
+        try TokenTable.checkSpread(maxID: Int(sorted.last!.1), tokens: tokenCount + sorted.count)
         var t = self
         for (bytes, id) in sorted {
             if Int(id) < t.count { throw TokenKitError.badInput("token id \(id) is used twice") }

@@ -113,6 +113,8 @@ public enum TiktokenFormat {
         case "o200k", "o200k_base": return (.builtin(.o200k), "o200k")
         case "llama3": return (.builtin(.llama3), "llama3")
         case "qwen2": return (.builtin(.qwen2), "qwen2")
+        case "superbpe": return (.builtin(.superbpe), "superbpe")
+        case "superword": return (.builtin(.superword), "superword")
         default:
             if let b = BuiltinPattern.matching(regex: pattern) { return (.builtin(b), b.rawValue) }
             return (.regex(try ICURegex(pattern), .isolated, invert: false), pattern)

@@ -79,39 +79,64 @@ public enum TokenizerJSON {
         // Vocabulary, as bytes. `spelled` indexes the file's own spelling, for the merges.
         var entries: [([UInt8], TokenID)] = []
         var spellings: [([UInt8], TokenID)] = []
-        for (token, v) in try model["vocab"].pairs() {
+        // When every token is in GPT-2's alphabet, merges are looked up by their decoded bytes
+        // and the table of spellings is not needed (a third of a large file's load time).
+        var allDecoded = byteLevel
+        var decoded: [UInt8] = []
+        let pairs = try model["vocab"].pairs()
+        entries.reserveCapacity(pairs.count)
+        for (token, v) in pairs {
             guard case .number(_, let n?) = v, n >= 0, n < Int64(UInt32.max) else {
                 throw model["vocab"].fail("id of \(String(decoding: token, as: UTF8.self).debugDescription) is not a non-negative integer")
             }
             let id = TokenID(n)
-            let text = String(decoding: token, as: UTF8.self)
-            entries.append((byteLevel ? (ByteLevelAlphabet.decode(text) ?? token) : token, id))
-            spellings.append((token, id))
+            if byteLevel, ByteLevelAlphabet.decodeUTF8(token, into: &decoded) {
+                entries.append((decoded, id))
+            } else {
+                allDecoded = false
+                entries.append((token, id))
+            }
+        }
+        if !allDecoded {
+            for (token, v) in pairs { if case .number(_, let n?) = v { spellings.append((token, TokenID(n))) } }
         }
         let vocab: TokenTable, spelled: TokenTable
         do {
             vocab = try TokenTable(entries)
-            spelled = try TokenTable(spellings)
+            entries = []
+            spelled = allDecoded ? vocab : try TokenTable(spellings)
         } catch let e as TokenKitError {
             throw model["vocab"].fail(e.message)
+        }
+        var bufA: [UInt8] = [], bufB: [UInt8] = []
+        /// Id of a token spelled `s` in the file.
+        func spelledID(_ s: [UInt8], _ buf: inout [UInt8]) -> TokenID? {
+            guard allDecoded else { return spelled.lookup(s) }
+            return ByteLevelAlphabet.decodeUTF8(s, into: &buf) ? vocab.lookup(buf) : nil
         }
 
         // Merges: "a b" strings (older files) or [a, b] pairs.
         let prefix = Array((try model["continuing_subword_prefix"].optionalString() ?? "").utf8)
         var merges: [(TokenID, TokenID, TokenID)] = []
-        let mergeFields = model["merges"].isNull ? [] : try model["merges"].array()
-        merges.reserveCapacity(mergeFields.count)
-        for m in mergeFields {
+        // The raw array: a Field (with its path) is made only to name an error.
+        var mergeValues: [JSON] = []
+        if !model["merges"].isNull {
+            guard case .array(let a)? = model["merges"].value else { throw model["merges"].fail("expected an array") }
+            mergeValues = a
+        }
+        merges.reserveCapacity(mergeValues.count)
+        for (k, value) in mergeValues.enumerated() {
             let a: [UInt8], b: [UInt8]
-            if case .string(let s)? = m.value, let space = s.firstIndex(of: 0x20) {
+            if case .string(let s) = value, let space = s.firstIndex(of: 0x20) {
                 a = Array(s[..<space]); b = Array(s[(space + 1)...])
-            } else if case .array(let pair)? = m.value, pair.count == 2, case .string(let x) = pair[0], case .string(let y) = pair[1] {
+            } else if case .array(let pair) = value, pair.count == 2, case .string(let x) = pair[0], case .string(let y) = pair[1] {
                 a = x; b = y
             } else {
-                throw m.fail("expected \"left right\" or [left, right]")
+                throw Field(value: value, path: "model.merges[\(k)]").fail("expected \"left right\" or [left, right]")
             }
             let right = prefix.isEmpty || !b.starts(with: prefix) ? b : Array(b.dropFirst(prefix.count))
-            guard let ia = spelled.lookup(a), let ib = spelled.lookup(b), let im = spelled.lookup(a + right) else {
+            guard let ia = spelledID(a, &bufA), let ib = spelledID(b, &bufB), let im = spelledID(a + right, &bufA) else {
+                let m = Field(value: value, path: "model.merges[\(k)]")
                 throw m.fail("merge \(String(decoding: a, as: UTF8.self).debugDescription) + \(String(decoding: b, as: UTF8.self).debugDescription) uses a token that is not in the vocabulary")
             }
             merges.append((ia, ib, im))
@@ -330,7 +355,8 @@ public enum TokenizerJSON {
         case "BertPreTokenizer":
             return .sequence([.whitespaceSplit, .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), .isolated, invert: false)])
         case "Whitespace":
-            return .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
+            // HF keeps only the matches: white space between them is dropped.
+            return .regex(try ICURegex(#"\w+|[^\w\s]+"#), .removed, invert: true)
         case "Punctuation":
             let behavior = SplitBehavior(rawValue: try f["behavior"].optionalString() ?? "Isolated") ?? .isolated
             return .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), behavior, invert: false)
@@ -353,9 +379,14 @@ public enum TokenizerJSON {
             return .wordPiece(prefix: Array((try f["prefix"].optionalString() ?? "##").utf8), cleanup: try f["cleanup"].bool(default: true))
         case "Replace":
             let (regex, literal) = try pattern(f["pattern"])
+            if let regex, regex.hasPrefix("^"), !regex.dropFirst().contains(where: { "\\^$.|?*+()[]{}".contains($0) }) {
+                return .replacePrefix(pattern: Array(regex.dropFirst().utf8), content: Array(try f["content"].string().utf8))
+            }
             guard let literal else { throw f["pattern"].fail("regex Replace decoders are not supported (\(regex!))") }
             return .replace(pattern: Array(literal.utf8), content: Array(try f["content"].string().utf8))
         case "Strip":
+            // Counts are usize in HF: a negative one is malformed.
+            for key in ["start", "stop"] where try f[key].int() < 0 { throw f[key].fail("must be a non-negative count") }
             return .strip(content: Array(try f["content"].string().utf8), start: try f["start"].int(), stop: try f["stop"].int())
         case "Metaspace":
             var scheme = try f["prepend_scheme"].optionalString() ?? "always"

@@ -14,9 +14,11 @@ public enum PreTokenizerChoice: Sendable, Equatable, CustomStringConvertible {
 
     public enum BuiltinPatternName: String, Sendable, CaseIterable {
         case r50k, gpt2, p50k, cl100k, o200k
+        /// SuperBPE's stage-1 split (o200k without contractions) and its stage-2 superword split.
+        case superbpe, superword
     }
 
-    public static let choices = "r50k, cl100k, o200k, whitespace, none or regex:PATTERN"
+    public static let choices = "r50k, cl100k, o200k, superbpe, superword, whitespace, none or regex:PATTERN"
 
     /// Parses `r50k | gpt2 | p50k | cl100k | o200k | whitespace | none | regex:PATTERN`.
     public init(parsing s: String) throws {

@@ -1,5 +1,8 @@
 import CICU
 import TokenKitCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A regular expression run by ICU, for split patterns that have no hand-written scanner.
 ///
@@ -26,11 +29,24 @@ public final class ICURegex: @unchecked Sendable {
     deinit { tk_regex_close(compiled) }
 
     /// A matcher for one thread (ICU regex objects keep match state).
-    public func matcher() -> Matcher { Matcher(tk_regex_clone(compiled)!) }
+    public func matcher() -> Matcher { Matcher(tk_regex_clone(compiled)!, pattern: pattern) }
+
+    /// Called when a match runs past ICU's backtracking limit (a catastrophic pattern such as
+    /// `(a+)+$`). Matching sits on non-throwing paths, so this reports the pattern on stderr and
+    /// exits with status 1, as for any other bad input.
+    static func runaway(_ pattern: String, _ what: String) -> Never {
+        let message = "tokenkit: error: regex \(pattern.debugDescription): \(what)\n"
+        _ = message.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        exit(1)
+    }
 
     public final class Matcher {
         let re: OpaquePointer
-        init(_ re: OpaquePointer) { self.re = re }
+        let pattern: String
+        init(_ re: OpaquePointer, pattern: String) {
+            self.re = re
+            self.pattern = pattern
+        }
         deinit { tk_regex_close(re) }
 
         /// Byte ranges of all matches in valid UTF-8 text.
@@ -38,6 +54,8 @@ public final class ICURegex: @unchecked Sendable {
             if text.isEmpty { return [] }
             var out: UnsafeMutablePointer<Int64>?
             let n = tk_regex_find_all(re, text.baseAddress, text.count, &out)
+            if n == -2 { ICURegex.runaway(pattern, "matching takes too long (catastrophic backtracking); simplify the pattern") }
+            if n == -3 { ICURegex.runaway(pattern, "matching overflows the backtrack stack; simplify the pattern") }
             guard n > 0, let out else {
                 if let out { tk_free(out) }
                 return []

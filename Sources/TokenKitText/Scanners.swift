@@ -23,6 +23,12 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
     case llama3
     /// Qwen2's: llama3 with single digits.
     case qwen2
+    /// SuperBPE's stage-1 split: o200k without the contraction suffixes.
+    case superbpe
+    /// SuperBPE's stage-2 ("superword") split, used with Split "isolated": digit groups, runs of
+    /// 2+ punctuation and space runs before white space are pieces; the text between them (words
+    /// with their single spaces) is one piece.
+    case superword
 
     /// The regex each scanner reproduces (tiktoken's spelling), for tokenizer.json output and
     /// for the ICU cross-check.
@@ -46,6 +52,10 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
             return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
         case .qwen2:
             return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .superbpe:
+            return BuiltinPattern.o200k.regex.replacingOccurrences(of: #"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#, with: "")
+        case .superword:
+            return #"\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"#
         }
     }
 
@@ -57,7 +67,7 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         // Not the "(?i:'s|…)|…|\s*[\r\n]+|\s+(?!\S)|\s+" form seen in many tokenizer.json files:
         // without `\s++$` that one splits a trailing "\r\n " differently from tiktoken.
         case .cl100k: return regex.replacingOccurrences(of: "{1,3}+", with: "{1,3}")
-        case .o200k, .llama3, .qwen2: return regex
+        case .o200k, .llama3, .qwen2, .superbpe, .superword: return regex
         }
     }
 
@@ -79,6 +89,8 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         case .llama3: while i < n { i = scanCl100k(p, i, maxDigits: 3, endFirst: false); body(i) }
         case .qwen2: while i < n { i = scanCl100k(p, i, maxDigits: 1, endFirst: false); body(i) }
         case .o200k: while i < n { i = scanO200k(p, i); body(i) }
+        case .superbpe: while i < n { i = scanO200k(p, i, contractions: false); body(i) }
+        case .superword: while i < n { i = scanSuperword(p, i); body(i) }
         }
     }
 }
@@ -245,16 +257,17 @@ private func casedWord(_ p: UnsafeBufferPointer<UInt8>, _ j: Int, tryB: Bool) ->
     return nil
 }
 
-func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+@inline(__always)
+func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, contractions: Bool = true) -> Int {
     let n = p.count
     let b = p[i]
     let (c, l) = classAt(p, i)
     let canPrefix = c & (L | N) == 0 && b != 0x0A && b != 0x0D && i + l < n
     // A (with prefix, then without), then B (with prefix, then without).
-    if canPrefix, let e = casedWord(p, i + l, tryB: false) { return contractionSuffix(p, e) }
-    if let e = casedWord(p, i, tryB: false) { return contractionSuffix(p, e) }
-    if canPrefix, let e = casedWord(p, i + l, tryB: true) { return contractionSuffix(p, e) }
-    if let e = casedWord(p, i, tryB: true) { return contractionSuffix(p, e) }
+    if canPrefix, let e = casedWord(p, i + l, tryB: false) { return contractions ? contractionSuffix(p, e) : e }
+    if let e = casedWord(p, i, tryB: false) { return contractions ? contractionSuffix(p, e) : e }
+    if canPrefix, let e = casedWord(p, i + l, tryB: true) { return contractions ? contractionSuffix(p, e) : e }
+    if let e = casedWord(p, i, tryB: true) { return contractions ? contractionSuffix(p, e) : e }
     if c & N != 0 { return numberRun(p, i + l, 2) }
     // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
     var start = -1

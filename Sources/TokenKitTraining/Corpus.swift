@@ -212,6 +212,9 @@ public enum WordCountFile {
                 throw TokenKitError.badInput("line \(k + 2): expected count<TAB>base64(word)", file: path)
             }
             counts.add(word, n)
+            if counts.overflowed {
+                throw TokenKitError.badInput("line \(k + 2): the counts of one word sum past 64 bits", file: path)
+            }
         }
         return (counts, String(header.dropFirst(prefix.count)))
     }

@@ -11,6 +11,9 @@ public struct WordCounts: Sendable {
 
     public init() {}
 
+    /// Set when a sum of counts passed Int64.max (the count is then held at Int64.max).
+    public private(set) var overflowed = false
+
     public var count: Int { counts.count }
     public var totalBytes: Int { arena.count }
 
@@ -33,7 +36,8 @@ public struct WordCounts: Sendable {
             if hashes[w] == h {
                 let s = starts[w], e = starts[w + 1]
                 if e - s == word.count, word.count == 0 || arena.withUnsafeBytes({ memcmp($0.baseAddress! + s, word.baseAddress!, word.count) == 0 }) {
-                    counts[w] += n
+                    let (sum, o) = counts[w].addingReportingOverflow(n)
+                    if o { counts[w] = .max; overflowed = true } else { counts[w] = sum }
                     return
                 }
             }

@@ -47,14 +47,44 @@ import TokenKitSentencePiece
 
     @Test func truncatedAnywhereThrowsOrLoads() throws {
         let data = try readBytes("sentencepiece/botchan_en_bpe_1000.model")
+        // Offsets between two top-level fields: the only places a cut leaves a whole message.
+        var boundaries: Set<Int> = [0]
+        var j = 0
+        func varint(_ i: inout Int) -> Int {
+            var v = 0, shift = 0
+            while data[i] & 0x80 != 0 { v |= Int(data[i] & 0x7F) << shift; shift += 7; i += 1 }
+            v |= Int(data[i]) << shift
+            i += 1
+            return v
+        }
+        while j < data.count {
+            let tag = varint(&j)
+            switch tag & 7 {
+            case 0: _ = varint(&j)
+            case 1: j += 8
+            case 2: j += varint(&j)
+            case 5: j += 4
+            default: Issue.record("unexpected wire type in the fixture"); return
+            }
+            boundaries.insert(j)
+        }
         var rng = SplitMix64(seed: 11)
+        var threw = 0
         for _ in 0..<300 {
             let cut = Int(rng.next() % UInt64(data.count))
             // A cut between two fields is a valid shorter model; anything else must throw.
-            if let m = try? SentencePieceModel.parse(Array(data[..<cut])) {
-                _ = m.encode(Array("Hello wörld".utf8))
+            do {
+                let m = try SentencePieceModel.parse(Array(data[..<cut]))
+                #expect(boundaries.contains(cut), "a cut inside a field at \(cut) loaded")
+                #expect(m.encode(Array("Hello wörld".utf8)).allSatisfy { Int($0) < m.pieces.count })
+            } catch let e as TokenKitError {
+                threw += 1
+                #expect(!e.message.isEmpty)
+            } catch {
+                Issue.record("not a TokenKitError: \(error)")
             }
         }
+        #expect(threw > 200, "most cuts fall inside a field")
     }
 
     @Test func flippedBytesThrowOrLoad() throws {

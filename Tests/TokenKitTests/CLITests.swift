@@ -83,7 +83,14 @@ import TokenKitCore
             let total = obj["total"] as! [String: Any]
             #expect(total["bytes"] as? Int == 18 && total["chars"] as? Int == 17)
             #expect((obj["files"] as! [[String: Any]]).count == 2)
-            #expect(total["tokens"] as? Int != nil && total["bytes_per_token"] as? Double != nil)
+            // The total is the sum of the files, each as many tokens as encode gives.
+            let perFile = try ["/a.txt", "/b.txt"].map { f in
+                try run(["encode", "-m", r50k, dir + f]).out.split(whereSeparator: \.isWhitespace).count
+            }
+            let files = (obj["files"] as! [[String: Any]]).map { $0["tokens"] as? Int }
+            #expect(files == perFile.map { Optional($0) })
+            #expect(total["tokens"] as? Int == perFile.reduce(0, +))
+            #expect(total["bytes_per_token"] as? Double == Double(String(format: "%.4f", 18.0 / Double(perFile.reduce(0, +)))))
             let tsv = try run(["count", "-m", r50k, "--format", "tsv", dir + "/a.txt"])
             #expect(tsv.out.hasPrefix("file\ttokens\tbytes\tchars\tbytes_per_token\n"))
         }
@@ -162,6 +169,13 @@ import TokenKitCore
         #expect(a.status == 0 && a.stdout == b.stdout)
         let nb = try run(["encode", "-m", unigram, "--nbest", "4", "--seed", "4", "-"], stdin: text)
         #expect(nb.status == 0)
+        // The flags sample: over a few seeds, segmentations other than the best one come up.
+        for flags in [["--alpha", "0.5"], ["--nbest", "4"]] {
+            var seen = Set<[UInt8]>()
+            for seed in 1...8 { seen.insert(try run(["encode", "-m", unigram, "--seed", "\(seed)", "-"] + flags, stdin: text).stdout) }
+            seen.remove(plain.stdout)
+            #expect(!seen.isEmpty, "\(flags) gave only the best segmentation")
+        }
         // Every sampled segmentation decodes to the same text as the best one.
         let best = try run(["decode", "-m", unigram], stdin: plain.stdout).stdout
         #expect(try run(["decode", "-m", unigram], stdin: a.stdout).stdout == best)

@@ -37,11 +37,20 @@ import TokenKitFormats
         for _ in 0..<100 {
             let word = (0..<(60 + Int(rng.next() % 100))).map { _ in letters[Int(rng.next() % UInt64(letters.count))] }
             let long = try tok.encode(word, policy: .ordinary)
-            // Re-encoding the pieces one by one must give the same tokens (BPE is consistent
-            // on its own output: each token encodes to itself).
-            var again: [TokenID] = []
-            for id in long { again += try tok.encode(tok.decode([id]), policy: .ordinary) }
-            #expect(again == long)
+            // tiktoken's merge loop, quadratic and plain: merge the leftmost pair of lowest rank
+            // until none is left. A wrong heap merge shows here: the whole word is never a token.
+            var parts = word.map { [$0] }
+            while parts.count > 1 {
+                var best: (rank: TokenID, at: Int)?
+                for i in 0..<(parts.count - 1) {
+                    if let r = tok.model.vocab.lookup(parts[i] + parts[i + 1]), best == nil || r < best!.rank { best = (r, i) }
+                }
+                guard let b = best else { break }
+                parts[b.at] += parts[b.at + 1]
+                parts.remove(at: b.at + 1)
+            }
+            #expect(long == parts.map { tok.model.vocab.lookup($0)! })
+            #expect(long.count > 1)
         }
     }
 

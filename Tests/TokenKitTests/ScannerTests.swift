@@ -15,8 +15,17 @@ import TokenKitCore
         return out
     }
 
+    /// Split "isolated": the matches and the text between them (none for the covering patterns).
     func regexPieces(_ re: ICURegex, _ text: [UInt8]) -> [Range<Int>] {
-        text.withUnsafeBufferPointer { re.matcher().matches($0) }
+        let matches = text.withUnsafeBufferPointer { re.matcher().matches($0) }
+        var out: [Range<Int>] = [], last = 0
+        for m in matches {
+            if m.lowerBound > last { out.append(last..<m.lowerBound) }
+            out.append(m)
+            last = m.upperBound
+        }
+        if last < text.count { out.append(last..<text.count) }
+        return out
     }
 
     func check(_ pattern: BuiltinPattern, _ re: ICURegex, _ text: String) {
@@ -55,7 +64,8 @@ import TokenKitCore
         let cases = ["", " ", "  ", "a  ", "  a", " \n", "x \n\n y", "x\n \n", "'s", "'S", "'ſ", "'ll'LL", "don't",
                      "1234567", " 12", "a\u{0301}b", "\u{0301}A", "\u{0301}ABC", "ABCdef", "abcDEF", "ǅa", "ʰello",
                      "?\n\n", "a//b\n", " ?!", "\t\tx", "\u{00A0}\u{00A0}x", "x\u{0085}y", "\u{000B}\u{000C}",
-                     "foo   \n\n   bar", "\r\n\r\n", "Ⅻ½", "😀x", "ŉ'S"]
+                     "foo   \n\n   bar", "\r\n\r\n", "Ⅻ½", "😀x", "ŉ'S",
+                     "a, b!! c", " ..\n/x", "a  b", "a   ", "x : y", "1234 5", "!?", " !", "a\u{3000}\u{3000}b"]
         for c in cases { check(pattern, re, c) }
     }
 

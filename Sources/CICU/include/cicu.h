@@ -18,7 +18,8 @@ tk_regex *tk_regex_open(const char *pattern, size_t length, char *err, size_t er
 tk_regex *tk_regex_clone(const tk_regex *re);
 void tk_regex_close(tk_regex *re);
 /// Finds every match in UTF-8 `text` (which must be valid UTF-8). Writes byte offsets as
-/// start/end pairs into a malloc'd array (*out, 2 × count entries); returns the count or -1.
+/// start/end pairs into a malloc'd array (*out, 2 × count entries); returns the count, or -2 when
+/// a match passed the backtracking time limit, -3 when it overflowed the backtrack stack, -1 else.
 int64_t tk_regex_find_all(tk_regex *re, const uint8_t *text, size_t length, int64_t **out);
 
 /// Unicode normalization of valid UTF-8: form 0 NFC, 1 NFD, 2 NFKC, 3 NFKD.

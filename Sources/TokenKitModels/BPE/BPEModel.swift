@@ -89,11 +89,15 @@ public struct BPEModel: Sendable {
         // Every token of two or more bytes is one merge of the equivalent merge list, as a
         // tokenizer.json counts them.
         var merges = 0
+        // Only cuts into two lengths that some token has can name two tokens: without this
+        // filter one long token would cost a hash of each of its prefixes (quadratic).
+        var lengths = Set<Int>()
+        for k in 0..<vocab.count where vocab.contains(TokenID(k)) { lengths.insert(vocab.length(TokenID(k))) }
         for k in 0..<vocab.count {
             let id = TokenID(k)
             guard vocab.contains(id), vocab.length(id) >= 2 else { continue }
             vocab.withBytes(id) { raw in
-                for cut in 1..<raw.count {
+                for cut in 1..<raw.count where lengths.contains(cut) && lengths.contains(raw.count - cut) {
                     guard let a = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[..<cut])),
                           let b = vocab.lookup(UnsafeRawBufferPointer(rebasing: raw[cut...])) else { continue }
                     splits.append((UInt64(a) << 32 | UInt64(b), id))
@@ -207,6 +211,8 @@ public struct BPEModel: Sendable {
         if scratch.symbols.count > 1 {
             if scratch.symbols.count <= 48 {
                 mergeSmall(&scratch)
+            } else if scratch.symbols.count <= BPEModel.mediumLength, scratch.dropThreshold == 0 {
+                mergeMedium(&scratch)
             } else {
                 mergeLarge(&scratch)
             }

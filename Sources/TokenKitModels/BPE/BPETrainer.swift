@@ -42,6 +42,10 @@ public struct BPETrainer {
         public var unmergeable: Int
         /// Count of each merge's pair when it was chosen.
         public var counts: [Int64]
+
+        public init(merges: [(TokenID, TokenID, TokenID)], tokens: [[UInt8]], unmergeable: Int, counts: [Int64]) {
+            (self.merges, self.tokens, self.unmergeable, self.counts) = (merges, tokens, unmergeable, counts)
+        }
     }
 
     public let configuration: Configuration
@@ -100,6 +104,17 @@ public struct BPETrainer {
             }
         }
         let count = words.counts
+        // Every pair count is a sum of word counts × occurrences: if the grand total fits in 64
+        // bits, none of them (nor any merge's update) can overflow.
+        var grandTotal: Int64 = 0
+        for w in 0..<n {
+            let (product, o1) = count[w].multipliedReportingOverflow(by: Int64(max(1, len[w])))
+            let (sum, o2) = grandTotal.addingReportingOverflow(product)
+            if o1 || o2 || count[w] < 0 {
+                throw TokenKitError.badInput("word counts too large: pair counts would overflow 64 bits")
+            }
+            grandTotal = sum
+        }
 
         // 2. Pair counts, and for each token the words that hold it (a superset, cleaned lazily).
         var pairCounts = U64Map(capacity: 1 << 16)

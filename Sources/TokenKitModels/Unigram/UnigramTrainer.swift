@@ -204,6 +204,10 @@ public struct UnigramTrainer: Sendable {
             if final.count >= wanted { break }
             if final[p] == nil && !metaBytes.contains(p) { final[p] = s }
         }
+        if final.count > wanted {
+            // Every required character is a piece: the model would be larger than asked.
+            throw TokenKitError.usage("vocabulary size \(cfg.vocabSize) is too small for the \(requiredOrder.count) characters that --character-coverage \(cfg.characterCoverage) requires (and \(meta.count) meta pieces); raise --vocab-size or lower the coverage")
+        }
         if final.count < wanted && cfg.hardVocabLimit {
             throw TokenKitError.badInput("vocabulary size \(cfg.vocabSize) is too large: only \(final.count + meta.count) pieces can be made from this text", setting: .hardVocabLimit)
         }

@@ -1,0 +1,336 @@
+// A token n-gram LM: interpolated modified Kneser-Ney (Chen & Goodman, "An Empirical Study of
+// Smoothing Techniques for Language Modeling", 1998, §3.5), written and read as ARPA.
+//
+// Conventions (those of KenLM's lmplz): a document is <s> ids </s>; the highest order uses raw
+// counts, lower orders use continuation counts (distinct left extensions) except n-grams that
+// start with <s>, which keep raw counts; three discounts per order from the counts of counts;
+// unigrams are interpolated with the uniform distribution over every token id and </s>, so ids
+// never seen in training keep a small probability. <s> is never predicted.
+
+import Foundation
+import TokenKitCore
+
+/// Up to 6 word ids of 21 bits each, packed: a cheap hash key for an n-gram.
+struct GramKey: Hashable {
+    var lo: UInt64 = 0
+    var hi: UInt64 = 0
+
+    init(_ words: some Collection<UInt32>) {
+        var i = 0
+        for w in words {
+            let v = UInt64(w) + 1
+            if i < 3 { lo |= v << UInt64(21 * i) } else { hi |= v << UInt64(21 * (i - 3)) }
+            i += 1
+        }
+    }
+}
+
+public final class NGramLM: TokenLM {
+    public let order: Int
+    public var answersTokensCheaply: Bool { true }
+    /// Token ids are 0..<vocabSize; then come </s> and <s>.
+    public let vocabSize: Int
+    public var eosWord: UInt32 { UInt32(vocabSize) }
+    public var bosWord: UInt32 { UInt32(vocabSize + 1) }
+
+    /// Per order (index k-1): n-gram → (ln p, ln backoff).
+    var tables: [[GramKey: (Double, Double)]]
+    /// Per order ≥ 2: context key → the words seen after it, with ln p.
+    var successors: [[GramKey: [(UInt32, Double)]]]
+    /// ln p of every word (ids, then </s>) at order 1.
+    var unigram: [Double]
+
+    init(order: Int, vocabSize: Int, tables: [[GramKey: (Double, Double)]]) {
+        self.order = order
+        self.vocabSize = vocabSize
+        self.tables = tables
+        unigram = [Double](repeating: -.infinity, count: vocabSize + 1)
+        successors = Array(repeating: [:], count: order)
+        for (key, v) in tables[0] {
+            let w = UInt32((key.lo & 0x1F_FFFF) - 1)
+            if Int(w) < unigram.count { unigram[Int(w)] = v.0 }
+        }
+        self.tables = tables
+        grams.reserveCapacity(order)
+    }
+
+    /// The n-grams themselves (word lists) per order, for writing ARPA and building successors.
+    var grams: [[[UInt32]]] = []
+
+    func indexSuccessors() {
+        successors = Array(repeating: [:], count: order)
+        for k in 1..<max(1, order) where k < grams.count {
+            for g in grams[k] {
+                let ctx = GramKey(g.dropLast())
+                successors[k][ctx, default: []].append((g.last!, tables[k][GramKey(g)]!.0))
+            }
+        }
+    }
+
+    /// The LM words for a token context: <s> then the ids, cut to the last order-1.
+    func history(_ context: [TokenID]) -> [UInt32] {
+        let h = [bosWord] + context.map { UInt32($0) }
+        return Array(h.suffix(order - 1))
+    }
+
+    /// ln P(w | h) by backing off through shorter histories.
+    func logProb(word w: UInt32, history h: [UInt32]) -> Double {
+        var back = 0.0
+        var h = h[...]
+        while !h.isEmpty {
+            if let v = tables[h.count][GramKey(Array(h) + [w])] { return back + v.0 }
+            if let c = tables[h.count - 1][GramKey(h)] { back += c.1 }
+            h = h.dropFirst()
+        }
+        return back + (Int(w) < unigram.count ? unigram[Int(w)] : -.infinity)
+    }
+
+    public func logProb(_ token: TokenID, after context: [TokenID]) throws -> Double {
+        logProb(word: UInt32(token), history: history(context))
+    }
+
+    public func logEnd(after context: [TokenID]) throws -> Double {
+        logProb(word: eosWord, history: history(context))
+    }
+
+    public func next(_ context: [TokenID]) throws -> NextTokens {
+        let h = history(context)
+        // Dense: start from the unigrams and apply each longer history's backoff and entries.
+        var lp = unigram
+        for k in stride(from: h.count, through: 1, by: -1).reversed() {
+            let ctx = h.suffix(k)
+            let key = GramKey(ctx)
+            guard let c = tables[k - 1][key] else { continue }
+            if c.1 != 0 { for i in lp.indices { lp[i] += c.1 } }
+            for (w, p) in successors[k][key] ?? [] where Int(w) < lp.count { lp[Int(w)] = p }
+        }
+        let eos = lp.removeLast()
+        return NextTokens(logprobs: lp, eos: eos)
+    }
+
+    /// ln P(document): every token and then </s>.
+    public func logProb(document ids: [TokenID]) -> Double {
+        var lp = 0.0
+        var h = [bosWord]
+        for w in ids.map({ UInt32($0) }) + [eosWord] {
+            lp += logProb(word: w, history: Array(h.suffix(order - 1)))
+            h.append(w)
+        }
+        return lp
+    }
+
+    // MARK: Training
+
+    /// Trains on documents of token ids.
+    public static func train(documents: [[TokenID]], order: Int, vocabSize: Int) throws -> NGramLM {
+        guard (1...6).contains(order) else { throw TokenKitError.usage("--order must be 1 to 6") }
+        guard vocabSize < (1 << 21) - 3 else { throw TokenKitError.badInput("vocabulary too large for the n-gram model") }
+        let eos = UInt32(vocabSize), bos = UInt32(vocabSize + 1)
+        // 1. Raw counts of the longest n-gram ending at each position (shorter ones start with <s>).
+        var raw: [[GramKey: Int]] = Array(repeating: [:], count: order)
+        var words: [[GramKey: [UInt32]]] = Array(repeating: [:], count: order)
+        for doc in documents {
+            let seq = [bos] + doc.map { UInt32($0) } + [eos]
+            for i in 1..<seq.count {
+                let g = Array(seq[max(0, i - order + 1)...i])
+                let key = GramKey(g)
+                raw[g.count - 1][key, default: 0] += 1
+                if words[g.count - 1][key] == nil { words[g.count - 1][key] = g }
+            }
+        }
+        // 2. Adjusted counts: continuation counts below the top order, except after <s>.
+        var adjusted = raw
+        for k in stride(from: order - 1, through: 1, by: -1) {
+            for (_, g) in words[k] {
+                let suffix = Array(g.dropFirst())
+                let key = GramKey(suffix)
+                if raw[k - 1][key] != nil && suffix.first == bos { continue }
+                adjusted[k - 1][key, default: 0] += 1
+                if words[k - 1][key] == nil { words[k - 1][key] = suffix }
+            }
+            // A <s>-initial n-gram keeps its raw count (it has no left extension).
+            for (key, g) in words[k - 1] where g.first == bos { adjusted[k - 1][key] = raw[k - 1][key] ?? 0 }
+        }
+        // 3. Discounts per order.
+        var discounts: [[Double]] = []
+        for k in 0..<order {
+            var t = [0, 0, 0, 0, 0]
+            for (_, a) in adjusted[k] where a <= 4 { t[a] += 1 }
+            discounts.append(Self.discounts(t))
+        }
+        // 4. Per context: total adjusted count and the mass kept back.
+        var totals: [[GramKey: (Double, Double)]] = Array(repeating: [:], count: order)
+        for k in 0..<order {
+            for (key, a) in adjusted[k] {
+                let g = words[k][key]!
+                let ctx = GramKey(g.dropLast())
+                let d = discounts[k][min(a, 3) - 1]
+                var cur = totals[k][ctx] ?? (0, 0)
+                cur.0 += Double(a)
+                cur.1 += d
+                totals[k][ctx] = cur
+            }
+        }
+        // 5. Interpolated probabilities, lowest order first.
+        let lmWords = Double(vocabSize + 1)
+        var tables: [[GramKey: (Double, Double)]] = Array(repeating: [:], count: order)
+        var lists: [[[UInt32]]] = Array(repeating: [], count: order)
+        var uni = [Double](repeating: 0, count: vocabSize + 1)
+        let rootTotal = totals[0][GramKey([UInt32]())] ?? (0, 0)
+        let rootGamma = rootTotal.0 > 0 ? rootTotal.1 / rootTotal.0 : 1
+        for w in 0...vocabSize { uni[w] = rootGamma / lmWords }
+        for (key, a) in adjusted[0] {
+            let w = words[0][key]![0]
+            guard w != bos else { continue }
+            uni[Int(w)] += (Double(a) - discounts[0][min(a, 3) - 1]) / rootTotal.0
+        }
+        func lowerProb(_ g: [UInt32]) -> Double {
+            // The interpolated probability of g's last word after g minus its first word.
+            if g.count == 1 { return uni[Int(g[0])] }
+            return Foundation.exp(tables[g.count - 2][GramKey(g.dropFirst())]?.0 ?? Foundation.log(lowerDense(Array(g.dropFirst()))))
+        }
+        func lowerDense(_ g: [UInt32]) -> Double {
+            // Probability of an n-gram missing from its table: backoff times the shorter one.
+            if g.count == 1 { return uni[Int(g[0])] }
+            let ctx = Array(g.dropLast())
+            let b = tables[ctx.count - 1][GramKey(ctx)]?.1 ?? 0
+            return Foundation.exp(b) * lowerDense(Array(g.dropFirst()))
+        }
+        for w in 0...vocabSize { tables[0][GramKey([UInt32(w)])] = (Foundation.log(uni[w]), 0); lists[0].append([UInt32(w)]) }
+        for k in 0..<order {
+            // Backoff weights of the contexts at this order (used by order k+1).
+            if k > 0 {
+                let keys = adjusted[k].keys.sorted { words[k][$0]!.lexicographicallyPrecedes(words[k][$1]!) }
+                for key in keys {
+                    let g = words[k][key]!
+                    let a = adjusted[k][key]!
+                    let ctx = GramKey(g.dropLast())
+                    let tot = totals[k][ctx]!
+                    let gamma = tot.1 / tot.0
+                    let p = (Double(a) - discounts[k][min(a, 3) - 1]) / tot.0 + gamma * lowerProb(g)
+                    tables[k][key] = (Foundation.log(p), 0)
+                    lists[k].append(g)
+                }
+            }
+            // Contexts of order k+1 get their backoff γ.
+            if k + 1 < order {
+                for (ctxKey, tot) in totals[k + 1] {
+                    guard var v = tables[k][ctxKey] else { continue }
+                    v.1 = Foundation.log(tot.1 / tot.0)
+                    tables[k][ctxKey] = v
+                }
+            }
+        }
+        // <s> as a context: a unigram entry that is never predicted.
+        if tables[0][GramKey([bos])] == nil {
+            tables[0][GramKey([bos])] = (-.infinity, 0)
+            if order > 1, let tot = totals[1][GramKey([bos])] { tables[0][GramKey([bos])] = (-.infinity, Foundation.log(tot.1 / tot.0)) }
+            lists[0].append([bos])
+        }
+        let lm = NGramLM(order: order, vocabSize: vocabSize, tables: tables)
+        lm.grams = lists
+        lm.indexSuccessors()
+        return lm
+    }
+
+    /// D1, D2, D3+ from the counts of counts t[1...4] (Chen & Goodman); KenLM's fallback
+    /// (0.5, 1, 1.5) when a count of counts is zero.
+    static func discounts(_ t: [Int]) -> [Double] {
+        guard t[1] > 0, t[2] > 0, t[3] > 0, t[4] > 0 else { return [0.5, 1, 1.5] }
+        let y = Double(t[1]) / Double(t[1] + 2 * t[2])
+        let d = [1 - 2 * y * Double(t[2]) / Double(t[1]), 2 - 3 * y * Double(t[3]) / Double(t[2]), 3 - 4 * y * Double(t[4]) / Double(t[3])]
+        return d.allSatisfy({ $0 > 0 && $0.isFinite }) ? d : [0.5, 1, 1.5]
+    }
+
+    // MARK: ARPA
+
+    func wordName(_ w: UInt32) -> String {
+        w == eosWord ? "</s>" : w == bosWord ? "<s>" : String(w)
+    }
+
+    /// ARPA text: log10 probabilities and backoffs; words are token ids, <s> and </s>.
+    public func arpa() -> [UInt8] {
+        var out = "\n\\data\\\n"
+        let sortedGrams = grams.map { $0.sorted { $0.lexicographicallyPrecedes($1) } }
+        for k in 0..<order { out += "ngram \(k + 1)=\(sortedGrams[k].count + (k == 0 ? 1 : 0))\n" }
+        var bytes = Array(out.utf8)
+        let ln10 = Foundation.log(10.0)
+        for k in 0..<order {
+            bytes += Array("\n\\\(k + 1)-grams:\n".utf8)
+            if k == 0 { bytes += Array("-100\t<unk>\t0\n".utf8) }
+            for g in sortedGrams[k] {
+                let v = tables[k][GramKey(g)]!
+                let p = v.0 == -.infinity ? "-99" : String(format: "%.9g", v.0 / ln10)
+                var line = p + "\t" + g.map(wordName).joined(separator: " ")
+                if k + 1 < order { line += "\t" + String(format: "%.9g", v.1 / ln10) }
+                bytes += Array((line + "\n").utf8)
+            }
+        }
+        bytes += Array("\n\\end\\\n".utf8)
+        return bytes
+    }
+
+    /// Reads ARPA whose words are token ids below `vocabSize` (plus <s>, </s>, <unk>).
+    public static func readARPA(_ data: [UInt8], vocabSize: Int, path: String) throws -> NGramLM {
+        let text = String(decoding: data, as: UTF8.self)
+        var order = 0
+        var tables: [[GramKey: (Double, Double)]] = []
+        var lists: [[[UInt32]]] = []
+        var section = 0
+        let ln10 = Foundation.log(10.0)
+        let eos = UInt32(vocabSize), bos = UInt32(vocabSize + 1)
+        var lineNo = 0
+        var sawData = false
+        for lineSub in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNo += 1
+            let line = lineSub.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line == "\\data\\" { sawData = true; continue }
+            if line == "\\end\\" { break }
+            if line.hasPrefix("ngram ") {
+                let parts = line.dropFirst(6).split(separator: "=")
+                guard parts.count == 2, let k = Int(parts[0]), k >= 1, k <= 6 else {
+                    throw TokenKitError.badInput("line \(lineNo): bad ngram count line '\(line)'", file: path)
+                }
+                order = max(order, k)
+                continue
+            }
+            if line.hasPrefix("\\"), line.hasSuffix("-grams:"), let k = Int(line.dropFirst().dropLast(7)) {
+                guard k >= 1, k <= order else { throw TokenKitError.badInput("line \(lineNo): section \(line) beyond the declared orders", file: path) }
+                section = k
+                while tables.count < order { tables.append([:]); lists.append([]) }
+                continue
+            }
+            guard sawData, section > 0 else { throw TokenKitError.badInput("line \(lineNo): not ARPA (expected \\data\\ and n-gram sections)", file: path) }
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            guard fields.count == section + 1 || fields.count == section + 2, let p10 = Double(fields[0]) else {
+                throw TokenKitError.badInput("line \(lineNo): expected a log10 probability, \(section) words and an optional backoff", file: path)
+            }
+            var g: [UInt32] = []
+            var skip = false
+            for f in fields[1...section] {
+                switch f {
+                case "<s>": g.append(bos)
+                case "</s>": g.append(eos)
+                case "<unk>": skip = true
+                default:
+                    guard let id = UInt32(f), Int(id) < vocabSize else {
+                        throw TokenKitError.badInput("line \(lineNo): word '\(f)' is not a token id of the tokenizer (0..<\(vocabSize))", file: path)
+                    }
+                    g.append(id)
+                }
+            }
+            if skip { continue }
+            let b10 = fields.count == section + 2 ? Double(fields[section + 1]) : 0
+            guard let b10 else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
+            let lp = p10 <= -99 ? -Double.infinity : p10 * ln10
+            tables[section - 1][GramKey(g)] = (lp, b10 * ln10)
+            lists[section - 1].append(g)
+        }
+        guard order > 0, tables.count == order else { throw TokenKitError.badInput("no n-grams found (not an ARPA file?)", file: path) }
+        let lm = NGramLM(order: order, vocabSize: vocabSize, tables: tables)
+        lm.grams = lists
+        lm.indexSuccessors()
+        return lm
+    }
+}

@@ -1,0 +1,220 @@
+// Exact byte-level probabilities from tokenized LMs: Phan et al., "Exact Byte-Level Probabilities
+// from Tokenized Language Models for FIM-Tasks and Model Ensembles" (arXiv 2410.09303), and
+// Hayase et al., "Sampling from Your Language Model One Byte at a Time" (arXiv 2506.14123).
+//
+// This file is the tokenizer side: every token as the bytes it adds to the text, canonical
+// encoding of text windows, and "can token b follow token a" — all through the public
+// `Tokenizer` API (encode, decode, vocab), so that any BPE tokenizer tokenkit loads works.
+
+import Foundation
+import TokenKit
+import TokenKitCore
+
+/// A tokenizer seen as a map between byte strings and token sequences ("model space").
+///
+/// Model space is the text the tokens spell: for SentencePiece models with a dummy prefix it is
+/// `" " + text` (each `▁` is a space, `<0xNN>` pieces are their byte); otherwise the text itself.
+/// Added and special tokens are left out: byteprob is about ordinary text.
+public final class TokenSpace: @unchecked Sendable {
+    public let tokenizer: Tokenizer
+    /// Bytes before the text in model space (SentencePiece's dummy prefix).
+    public let prefix: [UInt8]
+    /// What each id spells in model space; empty for ids byteprob leaves out.
+    public let tokenBytes: [[UInt8]]
+    /// `encode(bytes(t)) == [t]`: tokens that canonical encodings can contain. The others
+    /// ("unreachable", glitch-token candidates) never appear in a canonical encoding.
+    public let reachable: [Bool]
+    public let maxTokenLength: Int
+    /// Usable tokens sorted by their bytes, for "tokens starting with s" range queries.
+    let sorted: [TokenID]
+    /// SentencePiece: pieces never span a space-initial boundary, and a window to encode must
+    /// start with a space (the dummy prefix) — so windows are anchored at spaces.
+    public let wordAnchored: Bool
+    public var vocabSize: Int { tokenBytes.count }
+
+    private let lock = NSLock()
+    /// Pair validity by left token: bit b of row a says whether a·b is canonical.
+    private var pairRows: [TokenID: [UInt64]] = [:]
+    /// Single pairs checked outside a row.
+    private var pairCache: [UInt64: Bool] = [:]
+
+    public init(_ tok: Tokenizer) throws {
+        tokenizer = tok
+        let n = tok.vocabSize
+        var bytes = [[UInt8]](repeating: [], count: n)
+        var prefix: [UInt8] = []
+        let added = Set(tok.addedTokens.map(\.id))
+        var anchored = false
+        guard tok.modelName.hasPrefix("BPE") else {
+            throw TokenKitError.badInput("byteprob needs a BPE tokenizer; \(tok.name) is \(tok.modelName)")
+        }
+        if let spm = tok.sentencePiece {
+            if spm.normalizerSpec.addDummyPrefix { prefix = [0x20] }
+            let meta: [UInt8] = [0xE2, 0x96, 0x81]
+            for (i, p) in spm.pieces.enumerated() {
+                switch p.type {
+                case .normal, .userDefined:
+                    bytes[i] = Self.replacing(meta, with: 0x20, in: p.bytes)
+                case .byte:
+                    if p.bytes.count == 6, let v = UInt8(String(decoding: p.bytes[3..<5], as: UTF8.self), radix: 16) { bytes[i] = [v] }
+                default: break
+                }
+            }
+            anchored = spm.trainerSpec.splitByWhitespace && !spm.trainerSpec.treatWhitespaceAsSuffix
+        } else {
+            for id in tok.model.vocab.ids where !added.contains(id) {
+                // Decoding one token gives the bytes it adds, for any decoder that works token by token.
+                bytes[Int(id)] = tok.model.isByteLevel ? tok.model.vocab.bytes(id) : ((try? tok.decode([id])) ?? [])
+            }
+            anchored = false
+        }
+        wordAnchored = anchored
+        self.prefix = prefix
+        tokenBytes = bytes
+        maxTokenLength = bytes.map(\.count).max() ?? 1
+        sorted = (0..<n).filter { !bytes[$0].isEmpty }.map { TokenID($0) }.sorted {
+            bytes[Int($0)].lexicographicallyPrecedes(bytes[Int($1)])
+        }
+        // Reachability: encode each token's own bytes (in parallel; 100k encodes).
+        var reach = [Bool](repeating: false, count: n)
+        let chunk = 4096
+        let chunks = (n + chunk - 1) / chunk
+        reach.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in (c * chunk)..<min(n, (c + 1) * chunk) where !bytes[i].isEmpty {
+                    let m = (anchored || prefix.isEmpty || bytes[i].first == 0x20) ? bytes[i] : nil
+                    if let m, let ids = Self.encodeModel(tok, prefix: prefix, m[...]) {
+                        base[i] = ids == [TokenID(i)]
+                    } else {
+                        // A word-internal SentencePiece piece: judged in its word's window instead.
+                        base[i] = true
+                    }
+                }
+            }
+        }
+        reachable = reach
+    }
+
+    static func replacing(_ pattern: [UInt8], with b: UInt8, in s: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < s.count {
+            if i + pattern.count <= s.count, s[i..<i + pattern.count].elementsEqual(pattern) {
+                out.append(b)
+                i += pattern.count
+            } else {
+                out.append(s[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Model-space bytes of a text.
+    public func modelBytes(_ text: [UInt8]) -> [UInt8] { prefix + text }
+
+    /// The canonical encoding of a model-space window that starts at a boundary (for
+    /// SentencePiece, at a space). Nil when the window cannot be encoded on its own.
+    public func encode(_ m: ArraySlice<UInt8>) -> [TokenID]? {
+        Self.encodeModel(tokenizer, prefix: prefix, m)
+    }
+
+    static func encodeModel(_ tok: Tokenizer, prefix: [UInt8], _ m: ArraySlice<UInt8>) -> [TokenID]? {
+        if m.isEmpty { return [] }
+        if prefix.isEmpty { return try? tok.encode(Array(m), policy: .ordinary) }
+        guard m.starts(with: prefix) else { return nil }
+        return try? tok.encode(Array(m.dropFirst(prefix.count)), policy: .ordinary)
+    }
+
+    /// The bytes a token sequence spells.
+    public func spell(_ ids: some Sequence<TokenID>) -> [UInt8] {
+        var out: [UInt8] = []
+        for id in ids { out += tokenBytes[Int(id)] }
+        return out
+    }
+
+    /// Usable tokens whose bytes start with `s`, in byte order.
+    public func tokens(startingWith s: ArraySlice<UInt8>) -> ArraySlice<TokenID> {
+        func lower(_ strict: Bool) -> Int {
+            // First index whose first |s| bytes are ≥ s (strict: > s).
+            var lo = 0, hi = sorted.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let t = tokenBytes[Int(sorted[mid])]
+                let head = t.prefix(s.count)
+                let less = strict ? !s.lexicographicallyPrecedes(head) : head.lexicographicallyPrecedes(s)
+                if less { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        if s.isEmpty { return sorted[...] }
+        return sorted[lower(false)..<lower(true)]
+    }
+
+    /// Whether token b may follow token a in a canonical encoding: `encode(bytes(a)+bytes(b)) == [a, b]`.
+    /// Rows are built once per left token (one encode per right token) and cached.
+    public func pairValid(_ a: TokenID, _ b: TokenID) -> Bool {
+        let key = UInt64(a) << 32 | UInt64(b)
+        lock.lock()
+        if let row = pairRows[a] {
+            lock.unlock()
+            return row[Int(b) >> 6] & (1 << UInt64(Int(b) & 63)) != 0
+        }
+        if let v = pairCache[key] { lock.unlock(); return v }
+        lock.unlock()
+        let v = reachable[Int(b)] && pairValidDirect(a, b)
+        lock.lock()
+        if pairCache.count > 1 << 22 { pairCache.removeAll() }
+        pairCache[key] = v
+        lock.unlock()
+        return v
+    }
+
+    /// The validity row of left token `a` (bit per right token).
+    public func pairRow(_ a: TokenID) -> [UInt64] {
+        lock.lock()
+        if let r = pairRows[a] { lock.unlock(); return r }
+        lock.unlock()
+        let row = buildRow(a)
+        lock.lock()
+        if pairRows.count > 4096 { pairRows.removeAll() }
+        pairRows[a] = row
+        lock.unlock()
+        return row
+    }
+
+    /// The pair check done directly, without the cache (what the rows are tested against).
+    public func pairValidDirect(_ a: TokenID, _ b: TokenID) -> Bool {
+        let left = tokenBytes[Int(a)], right = tokenBytes[Int(b)]
+        if left.isEmpty || right.isEmpty { return false }
+        guard let ids = encode((left + right)[...]) else { return false }
+        return ids == [a, b]
+    }
+
+    private func buildRow(_ a: TokenID) -> [UInt64] {
+        let n = vocabSize
+        let words = (n + 63) / 64
+        var row = [UInt64](repeating: 0, count: words)
+        let left = tokenBytes[Int(a)]
+        if left.isEmpty { return row }
+        let per = 16
+        let chunks = (words + per - 1) / per
+        row.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                var buf = left
+                for w in (c * per)..<min(words, (c + 1) * per) {
+                    var bits: UInt64 = 0
+                    for b in (w * 64)..<min(n, w * 64 + 64) where !tokenBytes[b].isEmpty && reachable[b] {
+                        buf.removeSubrange(left.count...)
+                        buf += tokenBytes[b]
+                        if let ids = encode(buf[...]), ids.count == 2, ids[0] == a, ids[1] == TokenID(b) { bits |= 1 << UInt64(b & 63) }
+                    }
+                    base[w] = bits
+                }
+            }
+        }
+        return row
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TokenKitCore
+
+/// The byteprob, train lm and inspect commands through the built `tokenkit` binary.
+@Suite struct CommandTests {
+    static let binary: String = {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [dir.appendingPathComponent("tokenkit").path, dir.deletingLastPathComponent().appendingPathComponent("tokenkit").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }()
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    let r50k = fixture("models/r50k_base.tiktoken")
+
+    /// Train a small LM, then: next (JSON sums to 1), score (byte-level ≤ canonical bits), heal,
+    /// sample (deterministic for a seed), and the usage errors.
+    @Test func endToEnd() throws {
+        let dir = NSTemporaryDirectory() + "tokenkit-bp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lm = dir + "/lm.arpa"
+        var r = try run(["train", "lm", "-q", "-m", r50k, "--order", "3", "--document-separator", "\\n", "-o", lm, fixture("sentencepiece/botchan.txt")])
+        #expect(r.status == 0, "\(r.err)")
+        r = try run(["byteprob", "next", "-m", r50k, "--lm", lm, "--prompt", "I went to the sch", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let dist = obj["distribution"] as! [String: Double]
+        let total = dist.values.reduce(0, +) + (obj["end"] as! Double)
+        #expect(abs(total - 1) < 1e-9)
+        // Mid-token prompt: "sch" + "o" (school) is by far the likeliest byte.
+        #expect(dist[String(UInt8(ascii: "o"))]! > 0.5)
+
+        let text = dir + "/t.txt"
+        try Array("It was a fine day.\n\nI went to school.".utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: text)) }
+        r = try run(["byteprob", "score", "-m", r50k, "--lm", lm, "--document-separator", "\\n\\n", "--format", "json", text])
+        #expect(r.status == 0, "\(r.err)")
+        let s = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect((s["byte_bits_per_byte"] as! Double) <= (s["canonical_bits_per_byte"] as! Double) + 1e-12)
+        for d in s["per_document"] as! [[String: Any]] {
+            #expect((d["byte_bits_per_byte"] as! Double) <= (d["canonical_bits_per_byte"] as! Double) + 1e-12)
+        }
+
+        r = try run(["byteprob", "heal", "-m", r50k, "--lm", lm, "--prompt", "I went to the sch", "--max-bytes", "4", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        let h = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect((h["exact"] as! String).hasPrefix("o"))
+
+        let a = try run(["byteprob", "sample", "-q", "-m", r50k, "--lm", lm, "--seed", "4", "--max-bytes", "12", "--prompt", "The "])
+        let b = try run(["byteprob", "sample", "-q", "-m", r50k, "--lm", lm, "--seed", "4", "--max-bytes", "12", "--prompt", "The "])
+        #expect(a.status == 0 && a.out == b.out && a.out.hasPrefix("The "))
+
+        r = try run(["byteprob", "ensemble", "-m", r50k, "--lm", lm, "-m", r50k, "--lm", lm, "--prompt", "the ", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+
+        // Usage errors: no LM; train lm without -m.
+        #expect(try run(["byteprob", "next", "-m", r50k, "--prompt", "x"]).status == 2)
+        #expect(try run(["train", "lm", "--order", "3", "-o", dir + "/x.arpa", text]).status == 2)
+        // Bad input: an ARPA file that is not one.
+        #expect(try run(["byteprob", "next", "-m", r50k, "--lm", text, "--prompt", "x"]).status == 1)
+    }
+
+    @Test func inspectReport() throws {
+        let r = try run(["inspect", "-m", r50k, "-m", fixture("models/cl100k_base.tiktoken"), "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let vocabs = obj["vocabularies"] as! [[String: Any]]
+        #expect(vocabs.count == 2)
+        // GPT-2's vocabulary has tokens that are parts of UTF-8 characters, and most tokens
+        // start with a space.
+        #expect((vocabs[0]["partial_characters"] as! [Any]).count > 100)
+        #expect((vocabs[0]["leading_space"] as! Int) > 25_000)
+        let overlap = obj["overlap"] as! [String: Int]
+        #expect(overlap["shared"]! > 40_000)
+        let html = try run(["inspect", "-m", r50k, "--format", "html"])
+        #expect(html.status == 0 && html.out.contains("<html>"))
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import TokenKit
+import TokenKitCore
+import TokenKitFormats
+import TokenKitModels
+import TokenKitTraining
+
+/// GPT-2's byte alphabet: the printable bytes stand for themselves, the others for U+0100 onward.
+func byteLevelSpelling(_ bytes: [UInt8]) -> String {
+    var table = [Character](repeating: " ", count: 256)
+    var next = 256
+    for b in 0..<256 {
+        let printable = (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b)
+        if printable { table[b] = Character(Unicode.Scalar(UInt8(b))) } else {
+            table[b] = Character(Unicode.Scalar(UInt32(next))!)
+            next += 1
+        }
+    }
+    return String(bytes.map { table[Int($0)] })
+}
+
+/// A byte-level BPE tokenizer.json: the 256 byte tokens (minus `dropBytes`), `extra` tokens
+/// after them with `merges`, and the given added tokens, normalizer and decoder.
+func byteLevelJSON(extra: [String] = [], merges: [String] = [], dropBytes: Set<UInt8> = [],
+                   addedTokens: String = "[]", decoder: String = #"{"type": "ByteLevel"}"#,
+                   preTokenizer: String = #"{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"#,
+                   idOverride: [String: Int] = [:]) -> String {
+    var vocab: [String] = []
+    var id = 0
+    for b in 0..<256 where !dropBytes.contains(UInt8(b)) {
+        vocab.append("\(jsonQuote(byteLevelSpelling([UInt8(b)]))): \(id)")
+        id += 1
+    }
+    for t in extra {
+        vocab.append("\(jsonQuote(t)): \(idOverride[t] ?? id)")
+        id += 1
+    }
+    return """
+        {"version": "1.0", "added_tokens": \(addedTokens), "normalizer": null,
+         "pre_tokenizer": \(preTokenizer), "post_processor": null, "decoder": \(decoder),
+         "model": {"type": "BPE", "vocab": {\(vocab.joined(separator: ", "))},
+                   "merges": [\(merges.map(jsonQuote).joined(separator: ", "))]}}
+        """
+}
+
+func jsonQuote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}
+
+/// Writes `text` to a file in a fresh directory and loads it; returns the tokenizer or the error.
+func loadText(_ text: String, name: String = "tokenizer.json") -> Result<Tokenizer, TokenKitError> {
+    withTempDir { dir in
+        let path = dir + "/" + name
+        try! writeFileAtomically(path, Array(text.utf8))
+        do { return .success(try TokenizerLoader.load(path)) } catch let e as TokenKitError {
+            return .failure(e)
+        } catch { return .failure(TokenKitError.badInput("\(error)")) }
+    }
+}
+
+func loadError(_ text: String, name: String = "tokenizer.json") -> TokenKitError? {
+    if case .failure(let e) = loadText(text, name: name) { return e }
+    return nil
+}
+
+func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> String {
+    var lines: [String] = []
+    for b in 0..<256 where !dropBytes.contains(UInt8(b)) { lines.append("\(Data([UInt8(b)]).base64EncodedString()) \(b)") }
+    for (bytes, rank) in extra { lines.append("\(Data(bytes).base64EncodedString()) \(rank)") }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// Crashes, hangs and silent losses found by probing with hostile input (issue 18): each is
+/// a load error naming the file and field, or correct output.
+@Suite struct HardeningTests {
+    @Test func byteLevelFixtureRoundTrips() throws {
+        // The helper itself: a plain byte-level model must load and round-trip.
+        let tok = try loadText(byteLevelJSON(extra: ["ab"], merges: ["a b"])).get()
+        let ids = try tok.encode("abc ab")
+        #expect(ids == [256, 99, 32, 256])
+        #expect(try tok.decode(ids) == Array("abc ab".utf8))
+    }
+
+    @Test func stripDecoderNegativeCountsAreLoadErrors() {
+        for field in ["start", "stop"] {
+            let decoder = #"{"type": "Strip", "content": " ", "start": \#(field == "start" ? -1 : 0), "stop": \#(field == "stop" ? -3 : 0)}"#
+            let e = loadError(byteLevelJSON(decoder: decoder))
+            #expect(e?.message.contains("decoder.\(field)") == true, "\(String(describing: e))")
+            #expect(e?.file?.hasSuffix("tokenizer.json") == true)
+        }
+    }
+
+    @Test func stripDecoderHugeCountCostsNoMoreThanTheToken() throws {
+        let decoder = #"{"type": "Strip", "content": "a", "start": 1000000000000000, "stop": 0}"#
+        let tok = try loadText(byteLevelJSON(decoder: decoder)).get()
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let ids = try tok.encode("aab")
+        // Each token is stripped on its own: the two "a" tokens vanish, "b" stays.
+        #expect(try tok.decode(ids) == Array("b".utf8))
+        #expect(clock.now - t0 < .seconds(5))
+    }
+
+    @Test func absurdIdsAreRejectedNotAllocated() {
+        let rank = loadError(rankFile([(Array("ab".utf8), 2_147_483_000)]), name: "x.tiktoken")
+        #expect(rank?.message.contains("2147483000") == true, "\(String(describing: rank))")
+        let vocab = loadError(byteLevelJSON(extra: ["ab"], idOverride: ["ab": 100_000_000]))
+        #expect(vocab?.message.contains("100000000") == true, "\(String(describing: vocab))")
+        let added = #"[{"id": 4294967294, "content": "<x>", "special": true}]"#
+        let addedError = loadError(byteLevelJSON(addedTokens: added))
+        #expect(addedError?.message.contains("4294967294") == true, "\(String(describing: addedError))")
+    }
+
+    @Test func moderateGapsStillLoad() throws {
+        // Real files leave gaps (cl100k's specials sit past a hole): a few thousand ids are fine.
+        let tok = try loadText(rankFile([(Array("ab".utf8), 5000)]), name: "x.tiktoken").get()
+        #expect(tok.vocab.contains(5000))
+    }
+
+    @Test func longRankTokenLoadsInLinearTime() throws {
+        // One 2 MB token: a hash per prefix would take minutes.
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let tok = try loadText(rankFile([([UInt8](repeating: 0x61, count: 2_000_000), 256)]), name: "x.tiktoken").get()
+        #expect(clock.now - t0 < .seconds(20))
+        #expect(tok.vocab.contains(256))
+    }
+
+    @Test func byteLevelVocabularyMissingBytesIsAnError() throws {
+        // A tokenizer.json may lack bytes its training text never had (HF's trainer does that):
+        // it loads, and text with such a byte is an error instead of losing the byte.
+        let partial = try loadText(byteLevelJSON(dropBytes: [0x61])).get()
+        #expect(try partial.encode("xyz") == [0x78 - 1, 0x79 - 1, 0x7A - 1])
+        do {
+            _ = try partial.encode("banana")
+            Issue.record("banana encoded without its a")
+        } catch let e as TokenKitError {
+            #expect(e.message.contains("0x61") && e.message.contains("offset 1"), "\(e)")
+        }
+        let ranks = loadError(rankFile(dropBytes: [0x62]), name: "x.tiktoken")
+        #expect(ranks?.message.contains("0x62") == true, "\(String(describing: ranks))")
+        // The 13 bytes that valid UTF-8 never holds may be missing (DeepSeek's vocabulary).
+        let invalidOnly = Set<UInt8>([0xC0, 0xC1] + Array(0xF5...0xFF))
+        #expect(loadError(byteLevelJSON(dropBytes: invalidOnly)) == nil)
+    }
+
+    @Test func emptyVocabularyIsAnError() {
+        let json = #"{"added_tokens": [], "normalizer": null, "pre_tokenizer": null, "decoder": null, "model": {"type": "BPE", "vocab": {}, "merges": []}}"#
+        #expect(loadError(json)?.message.contains("empty") == true)
+        let unigram = #"{"added_tokens": [], "normalizer": null, "pre_tokenizer": null, "decoder": null, "model": {"type": "Unigram", "vocab": []}}"#
+        #expect(loadError(unigram)?.message.contains("empty") == true)
+    }
+
+    @Test func unigramWithoutUnkIDFailsOnUnknownCharacters() throws {
+        let json = #"{"added_tokens": [], "normalizer": null, "pre_tokenizer": null, "decoder": null, "model": {"type": "Unigram", "vocab": [["a", -1.0], ["b", -2.0], ["ab", -1.5]]}}"#
+        let tok = try loadText(json).get()
+        #expect(try tok.encode("abab") == [2, 2])
+        #expect(throws: TokenKitError.self) { try tok.encode("abz") }
+    }
+
+    @Test func addedTokenReusingAnotherTokensIDIsAnError() {
+        let added = #"[{"id": 97, "content": "<x>", "special": true}]"#
+        let e = loadError(byteLevelJSON(addedTokens: added))
+        #expect(e?.message.contains("<x>") == true, "\(String(describing: e))")
+        // The same token under its own id is fine (special tokens listed in the vocabulary too).
+        let same = #"[{"id": 256, "content": "<x>", "special": true}]"#
+        #expect(loadError(byteLevelJSON(extra: ["<x>"], addedTokens: same)) == nil)
+    }
+
+    @Test func chunksNeverCutAnAddedTokenWithANewline() throws {
+        // ".\nA" holds a chunk boundary (visible byte, newline, letter): 600,000 copies over
+        // about 1.8 MB cross the 1 MB chunk size; every one must be found.
+        let added = #"[{"id": 256, "content": ".\nA", "special": false, "normalized": false}]"#
+        let tok = try loadText(byteLevelJSON(addedTokens: added)).get()
+        try withTempDir { dir in
+            let path = dir + "/in.txt"
+            let n = 600_000
+            try writeFileAtomically(path, [UInt8](repeating: 0, count: n * 3).enumerated().map { [0x2E, 0x0A, 0x41][$0.offset % 3] })
+            var driver = EncodeDriver(tokenizer: tok, policy: tok.defaultPolicy, threads: 2, lines: false)
+            driver.chunkSize = 1 << 16
+            var found = 0, total = 0
+            try driver.run(path) { chunk in
+                for d in chunk.documents {
+                    found += d.filter { $0 == 256 }.count
+                    total += d.count
+                }
+            }
+            #expect(found == n)
+            #expect(total == n)
+        }
+    }
+
+    @Test func wordCountOverflowIsAnError() throws {
+        try withTempDir { dir in
+            let path = dir + "/big.counts"
+            let word = Data("ab".utf8).base64EncodedString()
+            let text = "#tokenkit-word-counts 1 x\n\(Int64.max - 5)\t\(word)\n10\t\(word)\n"
+            try writeFileAtomically(path, Array(text.utf8))
+            #expect(throws: TokenKitError.self) { try WordCountFile.read(path) }
+        }
+        var words = WordCounts()
+        words.add(Array("abcd".utf8), Int64.max / 2)
+        words.add(Array("bcde".utf8), Int64.max / 2)
+        var config = BPETrainer.Configuration()
+        config.vocabSize = 260
+        #expect(throws: TokenKitError.self) { try BPETrainer(config).train(words: words) }
+        // Saturation is flagged, not wrapped.
+        var sum = WordCounts()
+        sum.add(Array("x".utf8), Int64.max)
+        sum.add(Array("x".utf8), 1)
+        #expect(sum.overflowed && sum.counts[0] == Int64.max)
+    }
+}
