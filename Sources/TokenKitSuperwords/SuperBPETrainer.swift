@@ -136,8 +136,8 @@ public struct SuperBPETrainer {
                 if holders[Int(t)].last != Int32(w) { holders[Int(t)].append(Int32(w)) }
             }
         }
-        var heap = MinHeap<SuperPairEntry>()
-        pairCounts.forEach { key, c in if c > 0 { heap.push(SuperPairEntry(count: Int64(bitPattern: c), pair: key)) } }
+        var heap = MinHeap<PairEntry>()
+        pairCounts.forEach { key, c in if c > 0 { heap.push(PairEntry(count: Int64(bitPattern: c), pair: key)) } }
 
         var known: [[UInt8]: TokenID] = [:]
         for (id, t) in tokens.enumerated() where known[t] == nil { known[t] = TokenID(id) }
@@ -149,7 +149,7 @@ public struct SuperBPETrainer {
             let pair = top.pair
             let actual = Int64(bitPattern: pairCounts.get(pair) ?? 0)
             if actual != top.count {
-                if actual > 0 { heap.push(SuperPairEntry(count: actual, pair: pair)) }
+                if actual > 0 { heap.push(PairEntry(count: actual, pair: pair)) }
                 continue
             }
             if actual < configuration.minFrequency || actual <= 0 { break }
@@ -169,57 +169,8 @@ public struct SuperBPETrainer {
             merges.append((a, b, c))
             mergeCounts.append(actual)
 
-            let via = holders[Int(a)].count <= holders[Int(b)].count ? Int(a) : Int(b)
-            let candidates = holders[via]
-            var stillHolding: [Int32] = []
-            stillHolding.reserveCapacity(candidates.count)
-            var lastWord: Int32 = -1
-            for w32 in candidates where w32 != lastWord {
-                lastWord = w32
-                let w = Int(w32)
-                let s = Int(start[w]), l = Int(len[w])
-                let wc = count[w]
-                var read = 0, write = 0
-                var merged = false, holdsVia = false
-                while read < l {
-                    let t = syms[s + read]
-                    if t == a, read + 1 < l, syms[s + read + 1] == b {
-                        if write > 0 {
-                            let p = syms[s + write - 1]
-                            addDelta(&deltas, &touched, UInt64(p) << 32 | UInt64(a), -wc)
-                            addDelta(&deltas, &touched, UInt64(p) << 32 | UInt64(c), wc)
-                        }
-                        if read + 2 < l {
-                            let q = syms[s + read + 2]
-                            addDelta(&deltas, &touched, UInt64(b) << 32 | UInt64(q), -wc)
-                            addDelta(&deltas, &touched, UInt64(c) << 32 | UInt64(q), wc)
-                        }
-                        syms[s + write] = c
-                        write += 1
-                        read += 2
-                        merged = true
-                    } else {
-                        if t == TokenID(via) { holdsVia = true }
-                        syms[s + write] = t
-                        write += 1
-                        read += 1
-                    }
-                }
-                len[w] = Int32(write)
-                if merged, holders[Int(c)].last != w32 { holders[Int(c)].append(w32) }
-                if holdsVia { stillHolding.append(w32) }
-            }
-            holders[via] = stillHolding
-            pairCounts.set(pair, 0)
-            for key in touched {
-                let d = Int64(bitPattern: deltas.get(key) ?? 0)
-                deltas.set(key, 0)
-                if d == 0 { continue }
-                let updated = Int64(bitPattern: pairCounts.get(key) ?? 0) + d
-                pairCounts.set(key, UInt64(bitPattern: max(0, updated)))
-                if d > 0, updated > 0 { heap.push(SuperPairEntry(count: updated, pair: key)) }
-            }
-            touched.removeAll(keepingCapacity: true)
+            BPETrainer.mergeOccurrences(a, b, into: c, pair: pair, syms: &syms, start: start, len: &len, count: count,
+                                        holders: &holders, pairCounts: &pairCounts, deltas: &deltas, touched: &touched, heap: &heap)
             if merges.count % 256 == 0 { progress(tokens.count, target) }
         }
         progress(tokens.count, target)
@@ -262,25 +213,9 @@ public struct SuperBPETrainer {
         }
         return (syms, start, len)
     }
-
-    @inline(__always)
-    private func addDelta(_ deltas: inout U64Map, _ touched: inout [UInt64], _ key: UInt64, _ d: Int64) {
-        let old = deltas.get(key)
-        if old == nil || old == 0 { touched.append(key) }
-        deltas.set(key, UInt64(bitPattern: Int64(bitPattern: old ?? 0) &+ d))
-    }
 }
 
 final class ReplayState {
     var scratch = BPEScratch()
     var lens: [(Int, [Int32])] = []
-}
-
-/// Higher count first, then the smaller pair (left id, then right id).
-struct SuperPairEntry: Comparable {
-    let count: Int64
-    let pair: UInt64
-    static func < (x: SuperPairEntry, y: SuperPairEntry) -> Bool {
-        x.count != y.count ? x.count > y.count : x.pair < y.pair
-    }
 }

@@ -167,62 +167,8 @@ public struct BPETrainer {
             merges.append((a, b, c))
             mergeCounts.append(actual)
 
-            // Visit the words that hold the rarer of the two symbols.
-            let via = holders[Int(a)].count <= holders[Int(b)].count ? Int(a) : Int(b)
-            let candidates = holders[via]
-            var stillHolding: [Int32] = []
-            stillHolding.reserveCapacity(candidates.count)
-            var lastWord: Int32 = -1
-            for w32 in candidates where w32 != lastWord {
-                lastWord = w32
-                let w = Int(w32)
-                let s = Int(start[w]), l = Int(len[w])
-                let wc = count[w]
-                var read = 0, write = 0
-                var merged = false
-                var holdsVia = false
-                while read < l {
-                    let t = syms[s + read]
-                    if t == a, read + 1 < l, syms[s + read + 1] == b {
-                        // Pairs around this occurrence change; the left neighbour is already
-                        // the updated symbol, the right one still the old one.
-                        if write > 0 {
-                            let p = syms[s + write - 1]
-                            addDelta(&deltas, &touched, UInt64(p) << 32 | UInt64(a), -wc)
-                            addDelta(&deltas, &touched, UInt64(p) << 32 | UInt64(c), wc)
-                        }
-                        if read + 2 < l {
-                            let q = syms[s + read + 2]
-                            addDelta(&deltas, &touched, UInt64(b) << 32 | UInt64(q), -wc)
-                            addDelta(&deltas, &touched, UInt64(c) << 32 | UInt64(q), wc)
-                        }
-                        syms[s + write] = c
-                        write += 1
-                        read += 2
-                        merged = true
-                    } else {
-                        if t == TokenID(via) { holdsVia = true }
-                        syms[s + write] = t
-                        write += 1
-                        read += 1
-                    }
-                }
-                len[w] = Int32(write)
-                if merged, holders[Int(c)].last != w32 { holders[Int(c)].append(w32) }
-                if holdsVia { stillHolding.append(w32) }
-            }
-            holders[via] = stillHolding
-            pairCounts.set(pair, 0)
-            // Apply the changes; pairs that grew are new (they hold c) and go on the heap.
-            for key in touched {
-                let d = Int64(bitPattern: deltas.get(key) ?? 0)
-                deltas.set(key, 0)
-                if d == 0 { continue }
-                let updated = Int64(bitPattern: pairCounts.get(key) ?? 0) + d
-                pairCounts.set(key, UInt64(bitPattern: max(0, updated)))
-                if d > 0, updated > 0 { heap.push(PairEntry(count: updated, pair: key)) }
-            }
-            touched.removeAll(keepingCapacity: true)
+            BPETrainer.mergeOccurrences(a, b, into: c, pair: pair, syms: &syms, start: start, len: &len, count: count,
+                                        holders: &holders, pairCounts: &pairCounts, deltas: &deltas, touched: &touched, heap: &heap)
             if merges.count % 256 == 0 { progress(tokens.count, target) }
         }
         progress(tokens.count, target)
@@ -262,8 +208,74 @@ public struct BPETrainer {
         return kept
     }
 
+    /// Merges every occurrence of (a, b) into c in the words that hold the rarer of the two
+    /// symbols (word w is `syms[start[w] ..< start[w] + len[w]]`, occurring `count[w]` times),
+    /// and updates the pair counts, the heap (pairs that grew) and which words hold which symbol.
+    /// The incremental step of BPE training, shared with SuperBPE's second stage.
+    public static func mergeOccurrences(_ a: TokenID, _ b: TokenID, into c: TokenID, pair: UInt64,
+                                        syms: inout [TokenID], start: [Int32], len: inout [Int32], count: [Int64],
+                                        holders: inout [[Int32]], pairCounts: inout U64Map, deltas: inout U64Map,
+                                        touched: inout [UInt64], heap: inout MinHeap<PairEntry>) {
+        // Visit the words that hold the rarer of the two symbols.
+        let via = holders[Int(a)].count <= holders[Int(b)].count ? Int(a) : Int(b)
+        let candidates = holders[via]
+        var stillHolding: [Int32] = []
+        stillHolding.reserveCapacity(candidates.count)
+        var lastWord: Int32 = -1
+        for w32 in candidates where w32 != lastWord {
+            lastWord = w32
+            let w = Int(w32)
+            let s = Int(start[w]), l = Int(len[w])
+            let wc = count[w]
+            var read = 0, write = 0
+            var merged = false
+            var holdsVia = false
+            while read < l {
+                let t = syms[s + read]
+                if t == a, read + 1 < l, syms[s + read + 1] == b {
+                    // Pairs around this occurrence change; the left neighbour is already
+                    // the updated symbol, the right one still the old one.
+                    if write > 0 {
+                        let p = syms[s + write - 1]
+                        addDelta(&deltas, &touched, UInt64(p) << 32 | UInt64(a), -wc)
+                        addDelta(&deltas, &touched, UInt64(p) << 32 | UInt64(c), wc)
+                    }
+                    if read + 2 < l {
+                        let q = syms[s + read + 2]
+                        addDelta(&deltas, &touched, UInt64(b) << 32 | UInt64(q), -wc)
+                        addDelta(&deltas, &touched, UInt64(c) << 32 | UInt64(q), wc)
+                    }
+                    syms[s + write] = c
+                    write += 1
+                    read += 2
+                    merged = true
+                } else {
+                    if t == TokenID(via) { holdsVia = true }
+                    syms[s + write] = t
+                    write += 1
+                    read += 1
+                }
+            }
+            len[w] = Int32(write)
+            if merged, holders[Int(c)].last != w32 { holders[Int(c)].append(w32) }
+            if holdsVia { stillHolding.append(w32) }
+        }
+        holders[via] = stillHolding
+        pairCounts.set(pair, 0)
+        // Apply the changes; pairs that grew are new (they hold c) and go on the heap.
+        for key in touched {
+            let d = Int64(bitPattern: deltas.get(key) ?? 0)
+            deltas.set(key, 0)
+            if d == 0 { continue }
+            let updated = Int64(bitPattern: pairCounts.get(key) ?? 0) + d
+            pairCounts.set(key, UInt64(bitPattern: max(0, updated)))
+            if d > 0, updated > 0 { heap.push(PairEntry(count: updated, pair: key)) }
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+
     @inline(__always)
-    private func addDelta(_ deltas: inout U64Map, _ touched: inout [UInt64], _ key: UInt64, _ d: Int64) {
+    private static func addDelta(_ deltas: inout U64Map, _ touched: inout [UInt64], _ key: UInt64, _ d: Int64) {
         let old = deltas.get(key)
         if old == nil || old == 0 { touched.append(key) }
         deltas.set(key, UInt64(bitPattern: Int64(bitPattern: old ?? 0) &+ d))
@@ -272,11 +284,16 @@ public struct BPETrainer {
 
 /// A heap entry: the pair with the higher count comes first, then the smaller pair (left id,
 /// then right id), so that `MinHeap` pops the best pair.
-struct PairEntry: Comparable {
-    let count: Int64
-    let pair: UInt64
+public struct PairEntry: Comparable {
+    public let count: Int64
+    public let pair: UInt64
 
-    static func < (x: PairEntry, y: PairEntry) -> Bool {
+    public init(count: Int64, pair: UInt64) {
+        self.count = count
+        self.pair = pair
+    }
+
+    public static func < (x: PairEntry, y: PairEntry) -> Bool {
         x.count != y.count ? x.count > y.count : x.pair < y.pair
     }
 }
