@@ -24,6 +24,13 @@ struct CorpusOptions: ParsableArguments {
     @Option(help: "Read JSONL: each line is a record whose string FIELD is one document.")
     var field: String?
 
+    @Flag(help: "Each line is a document, with its line ending (as HF tokenizers trains from files). Counts then do not depend on how the text is cut into shards.")
+    var lines = false
+
+    func validate() throws {
+        if lines && (documentSeparator != nil || field != nil) { throw ValidationError("--lines cannot be combined with --document-separator or --field") }
+    }
+
     func pipeline() throws -> TrainingPipeline { try pipelineOptions.pipeline() }
 
     func separator() throws -> [UInt8]? {
@@ -53,7 +60,7 @@ struct CorpusOptions: ParsableArguments {
     func count(_ files: [String], threads: Int, quiet: Bool) throws -> WordCounts {
         let p = try pipeline()
         let reader = CorpusReader(normalizer: p.normalizer, preTokenizer: p.preTokenizer, separator: try separator(),
-                                  jsonField: field, threads: threads)
+                                  jsonField: field, unit: lines ? .lines : .documents, threads: threads)
         var all = WordCounts()
         for file in files {
             let progress = Progress(total: 0, label: "counting \(file)", quiet: quiet)

@@ -45,16 +45,7 @@ package struct Compiled: Sendable {
             case .control, .byte: reservedKeys.append((p.bytes, Int32(i)))
             }
         }
-        bpeSegmentable = !normalKeys.contains { key in
-            let b = key.0
-            var k = 3
-            while k + 2 < b.count {
-                if b[k] == 0xE2 && b[k + 1] == 0x96 && b[k + 2] == 0x81
-                    && !(b[k - 3] == 0xE2 && b[k - 2] == 0x96 && b[k - 1] == 0x81) { return true }
-                k += 1
-            }
-            return false
-        }
+        bpeSegmentable = !normalKeys.contains { key in key.0.withUnsafeBytes { MetaspaceWords.joinsBeforeMetaspace($0) } }
         normal = PieceTrie(normalKeys)
         reserved = PieceTrie(reservedKeys)
         userDefined = PieceTrie(userKeys)

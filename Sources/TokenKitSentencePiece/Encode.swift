@@ -146,40 +146,22 @@ extension Compiled {
         let n = t.count
         if n == 0 { return }
         var work = BPEWork()
-        let useCache = n > 4096
-        if useCache { work.cache = U64Map(capacity: 4096) }
         if !bpeSegmentable || alpha > 0 {
             bpeSegment(t, 0, n, alpha: alpha, rng: &rng, work: &work, into: &out)
             return
         }
         // No piece has U+2581 after another character, so no merge crosses the start of a
         // "▁…" word: encoding word by word (a run of ▁ stays with the word after it) gives the
-        // same result with small heaps.
-        var start = 0
-        var i = 0
-        var prevIsSpace = false
-        while i < n {
-            let isSpace = i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81
-            if isSpace {
-                if !prevIsSpace && i > start {
-                    if useCache {
-                        bpeCached(t, start, i, work: &work, into: &out)
-                    } else {
-                        bpeSegment(t, start, i, alpha: 0, rng: &rng, work: &work, into: &out)
-                    }
-                    start = i
+        // same result with small heaps; words repeat, so long texts go through a word cache.
+        var cache = n > 4096 ? WordCache() : nil
+        MetaspaceWords.forEach(t) { w in
+            if cache != nil {
+                cache!.encode(UnsafeBufferPointer(rebasing: t[w]), into: &out) { o in
+                    bpeSegment(t, w.lowerBound, w.upperBound, alpha: 0, rng: &rng, work: &work, into: &o)
                 }
-                prevIsSpace = true
-                i += 3
             } else {
-                prevIsSpace = false
-                i += 1
+                bpeSegment(t, w.lowerBound, w.upperBound, alpha: 0, rng: &rng, work: &work, into: &out)
             }
-        }
-        if useCache {
-            bpeCached(t, start, n, work: &work, into: &out)
-        } else {
-            bpeSegment(t, start, n, alpha: 0, rng: &rng, work: &work, into: &out)
         }
     }
 
@@ -187,42 +169,6 @@ extension Compiled {
         var symbols: [Symbol] = []
         var heap = MinHeap<Pair>()
         var revMerge: [[UInt8]: ([UInt8], [UInt8])] = [:]
-        // Cache of word → ids for this call (words repeat): hash → entry index; made only
-        // for long inputs.
-        var cache = U64Map(capacity: 1)
-        var cachedWords: [UInt8] = []
-        var cachedIDs: [TokenID] = []
-        /// (word start, word length, ids start, ids count) in the arenas.
-        var entries: [(Int32, Int32, Int32, Int32)] = []
-    }
-
-    /// `bpeSegment` through the per-call word cache (deterministic encodings only).
-    func bpeCached(_ t: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int, work: inout BPEWork, into out: inout [TokenID]) {
-        var none = SplitMix64(seed: 0)
-        let len = hi - lo
-        guard len <= 48, work.entries.count < 1 << 20 else {
-            bpeSegment(t, lo, hi, alpha: 0, rng: &none, work: &work, into: &out)
-            return
-        }
-        let word = UnsafeBufferPointer(rebasing: t[lo..<hi])
-        var h = hashBytes(UnsafeRawBufferPointer(word))
-        if h == .max { h = 0 }
-        if let e = work.cache.get(h) {
-            let (ws, wl, is_, ic) = work.entries[Int(e)]
-            if Int(wl) == len && work.cachedWords.withUnsafeBufferPointer({ a in
-                memcmp(a.baseAddress! + Int(ws), word.baseAddress!, len) == 0 }) {
-                out.append(contentsOf: work.cachedIDs[Int(is_)..<Int(is_ + ic)])
-                return
-            }
-            bpeSegment(t, lo, hi, alpha: 0, rng: &none, work: &work, into: &out)
-            return
-        }
-        let first = out.count
-        bpeSegment(t, lo, hi, alpha: 0, rng: &none, work: &work, into: &out)
-        work.cache.set(h, UInt64(work.entries.count))
-        work.entries.append((Int32(work.cachedWords.count), Int32(len), Int32(work.cachedIDs.count), Int32(out.count - first)))
-        work.cachedWords.append(contentsOf: word)
-        work.cachedIDs.append(contentsOf: out[first...])
     }
 
     @inline(__always)

@@ -34,6 +34,11 @@ public struct BPEModel: Sendable {
     /// the merge's rank (tiktoken ranks). Dropout then keeps each token's pair values in a small
     /// table of its substrings instead of probing `pairs` (see `dropoutBlock`).
     public let pairsByConcatenation: Bool
+    /// A `.characters` model none of whose tokens has ▁ after another character (SentencePiece
+    /// vocabularies): no merge crosses the start of a "▁…" word, so long pieces (a whole text
+    /// when there is no pre-tokenizer, as in Llama 2's tokenizer.json) are encoded word by word
+    /// through a word cache, as spm's own BPE does.
+    public let splitsAtMetaspace: Bool
 
     public static let noID = TokenID.max
 
@@ -78,6 +83,15 @@ public struct BPEModel: Sendable {
             }
         }
         byteIDs = ids
+        if case .characters = symbols, continuingSubwordPrefix.isEmpty, endOfWordSuffix.isEmpty,
+           vocab.lookup(Array("\u{2581}".utf8)) != nil {
+            // The ▁ token itself keeps unknown characters from fusing across a word start.
+            splitsAtMetaspace = !(0..<vocab.count).contains { k in
+                vocab.contains(TokenID(k)) && vocab.withBytes(TokenID(k)) { MetaspaceWords.joinsBeforeMetaspace($0) }
+            }
+        } else {
+            splitsAtMetaspace = false
+        }
     }
 
     /// A tiktoken-style model from ranks alone: every split of a token into two tokens is a
@@ -138,6 +152,21 @@ public struct BPEModel: Sendable {
     /// variant: whenever the best remaining merge comes up it is skipped with probability p, and a
     /// skipped merge is discarded (it returns only if a later merge re-creates the pair).
     public func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
+        if splitsAtMetaspace, piece.count > BPEModel.wordSplitLength, scratch.dropout == 0 {
+            var cache = WordCache()
+            MetaspaceWords.forEach(piece) { w in
+                let word = UnsafeBufferPointer(rebasing: piece[w])
+                cache.encode(word, into: &out) { encodePiece(word, into: &$0, scratch: &scratch) }
+            }
+            return
+        }
+        encodePiece(piece, into: &out, scratch: &scratch)
+    }
+
+    /// Pieces longer than this are cut into words when `splitsAtMetaspace`.
+    static let wordSplitLength = 256
+
+    private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
         if piece.isEmpty { return }
         let dropout = scratch.dropout > 0
         if dropout {
