@@ -17,7 +17,7 @@ python3 Scripts/spark_train_bpe.py --tokenkit "$TOKENKIT" --master 'local[4]' --
     || { cat "$TMP/log" >&2; exit 1; }
 cmp "$TMP/single.json" "$TMP/spark.json"
 # The text really was cut: at least 4 partitions were counted separately and summed.
-parts=$(sed -n 's/^spark_train_bpe: \([0-9]*\) partitions counted$/\1/p' "$TMP/log")
+parts=$(grep -ao 'spark_train_bpe: [0-9]* partitions counted' "$TMP/log" | grep -o '[0-9][0-9]*' || true)
 [ "${parts:-0}" -ge 4 ] || { echo "check_spark: expected at least 4 partitions, got '${parts}'" >&2; exit 1; }
 "$TOKENKIT" count-words --lines --quiet --pre-tokenizer cl100k -o "$TMP/direct.counts" "${INPUTS[@]}"
 cmp "$TMP/direct.counts" "$TMP/all.counts"

@@ -63,8 +63,10 @@ def main():
     parser.add_argument("-o", "--output", required=True, help="tokenizer.json to write")
     parser.add_argument("--counts", help="also keep the summed word counts here")
     parser.add_argument("inputs", nargs="+", help="text files (any path Spark reads: local, hdfs://, s3a:// …)")
-    args, extra = parser.parse_known_args()
-    extra = [a for a in extra if a != "--"]
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    extra = argv[cut + 1:]
 
     ensure_runtime()
     from pyspark import SparkConf, SparkContext

@@ -37,7 +37,9 @@ public struct PremiumAnalysis {
 
     /// Measures every language of `corpus` with every tokenizer. Never throws for one language or
     /// one (language, tokenizer) pair: those failures become rows with an `error` and `problems`.
-    public func run(corpus: ParallelCorpus, tokenizers: [MeasuredTokenizer]) throws -> PremiumReport {
+    /// `progress` is called (from worker threads) after each (language, tokenizer) pair.
+    public func run(corpus: ParallelCorpus, tokenizers: [MeasuredTokenizer],
+                    progress: (@Sendable () -> Void)? = nil) throws -> PremiumReport {
         let langs = corpus.languages
         var problems = corpus.problems
         let threads = max(1, options.threads)
@@ -63,6 +65,7 @@ public struct PremiumAnalysis {
         let results = try parallelMap(count: langs.count * nt, threads: threads, states: &states, makeState: { MeasureState() }) {
             k, st -> Result<Measurement, TokenKitError> in
             let l = k / nt, t = k % nt
+            defer { progress?() }
             do {
                 return .success(try Measurer.measure(langs[l], facts: facts[l], with: tokenizers[t], alpha: alpha, state: st))
             } catch let e as TokenKitError {

@@ -42,9 +42,12 @@ struct Count: ParsableCommand {
         var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: false)
         var rows: [Row] = []
         let spans = multiWord ? MultiWordStats.flags(tok) : []
-        for path in try inputOptions.expand(files) {
+        let paths = try inputOptions.expand(files)
+        let progress = Progress(total: 0, label: "counting", quiet: runOptions.quiet)
+        for (k, path) in paths.enumerated() {
             var row = Row(name: path)
-            let progress = Progress(total: 0, label: "counting", quiet: runOptions.quiet)
+            // Many files: which one of how many, and how far into it.
+            if paths.count > 1 { progress.label = "counting \(k + 1)/\(paths.count) \(path)" }
             do {
                 try driver.run(path, countChars: true, progress: { progress.update($0, of: $1) }) { chunk in
                     row.tokens += chunk.documents.reduce(0) { $0 + $1.count }
@@ -55,11 +58,12 @@ struct Count: ParsableCommand {
                     }
                 }
             } catch let e as TokenKitError {
+                progress.finish()
                 throw e.inFile(path)
             }
-            progress.finish()
             rows.append(row)
         }
+        progress.finish()
         var total = Row(name: "total")
         for r in rows {
             total.tokens += r.tokens

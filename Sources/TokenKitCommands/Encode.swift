@@ -169,8 +169,10 @@ struct Encode: ParsableCommand {
             if driver.sentencePerLine && epoch == 0 {
                 note("\(tok.name) cannot encode a line break (it would be <unk>): each line is encoded as a sentence, as spm_encode does", quiet: runOptions.quiet)
             }
-            for path in inputs {
-                let progress = Progress(total: 0, label: epochs > 1 ? "epoch \(epoch + 1)/\(epochs)" : "encoding", quiet: runOptions.quiet)
+            for (k, path) in inputs.enumerated() {
+                var label = epochs > 1 ? "epoch \(epoch + 1)/\(epochs)" : "encoding"
+                if inputs.count > 1 { label += " \(k + 1)/\(inputs.count) \(path)" }
+                let progress = Progress(total: 0, label: label, quiet: runOptions.quiet)
                 var started = false
                 do {
                     try driver.run(path, progress: { progress.update($0, of: $1) }) { chunk in

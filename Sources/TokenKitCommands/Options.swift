@@ -113,25 +113,43 @@ enum DataFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, tsv
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-final class Progress {
+/// A progress bar on stderr, drawn only when stderr is a terminal (never into a pipe, a file
+/// or a log, and never with `--quiet`). Safe to advance from worker threads.
+public final class Progress: @unchecked Sendable {
     var total: Int
-    let label: String
+    var label: String
     let enabled: Bool
-    var last = 0.0
+    private var last = 0.0
+    private var done = 0
+    private let lock = NSLock()
+
+    /// The one rule for drawing progress: a terminal on stderr and no `--quiet`.
+    public static func shouldDraw(quiet: Bool, stderrIsTerminal: Bool) -> Bool { !quiet && stderrIsTerminal }
 
     init(total: Int, label: String, quiet: Bool) {
         self.total = total
         self.label = label
-        enabled = !quiet && isatty(2) != 0
+        enabled = Progress.shouldDraw(quiet: quiet, stderrIsTerminal: isatty(2) != 0)
     }
 
     func update(_ done: Int, of total: Int?) {
-        if let total { self.total = total }
-        update(done)
+        lock.withLock {
+            if let total { self.total = total }
+            draw(done)
+        }
     }
 
-    func update(_ done: Int) {
+    func update(_ done: Int) { lock.withLock { draw(done) } }
+
+    /// One more step of `total` done (from any thread).
+    func advance() {
+        lock.withLock {
+            done += 1
+            draw(done)
+        }
+    }
+
+    private func draw(_ done: Int) {
         guard enabled, total > 0 else { return }
         let now = Date().timeIntervalSince1970
         if now - last < 0.1 && done < total { return }
@@ -140,7 +158,7 @@ final class Progress {
         let width = 30
         let filled = Int(frac * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(frac * 100))%".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(label) [\(bar)] \(Int(frac * 100))%".utf8))
     }
 
     func finish() {

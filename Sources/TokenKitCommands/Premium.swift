@@ -132,7 +132,9 @@ struct Premium: ParsableCommand {
         options.unknownThreshold = unknownThreshold
         options.worst = worst
         let start = Date()
-        let report = try PremiumAnalysis(options: options).run(corpus: corpusData, tokenizers: measured)
+        let bar = Progress(total: corpusData.languages.count * measured.count, label: "measuring", quiet: runOptions.quiet)
+        let report = try PremiumAnalysis(options: options).run(corpus: corpusData, tokenizers: measured) { bar.advance() }
+        bar.finish()
         for p in report.problems { warn(p.description) }
         note("\(corpusData.languages.count) languages × \(measured.count) tokenizers in \(String(format: "%.2f", Date().timeIntervalSince(start))) s",
              quiet: runOptions.quiet)
@@ -200,10 +202,9 @@ struct Premium: ParsableCommand {
         let corpusData = try ParallelCorpus.load(corpus, only: try languageList())
         let quiet = runOptions.quiet
         let start = Date()
-        let study = try VocabularyStudy(options: options).run(corpus: corpusData, trainingDir: train!) { done, total in
-            if !quiet, isatty(2) != 0 { FileHandle.standardError.write(Data("\rtraining \(done)/\(total) languages".utf8)) }
-        }
-        if !quiet, isatty(2) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let bar = Progress(total: 0, label: "training languages", quiet: quiet)
+        let study = try VocabularyStudy(options: options).run(corpus: corpusData, trainingDir: train!) { bar.update($0, of: $1) }
+        bar.finish()
         for p in study.problems { warn(p.description) }
         note("\(study.rows.count) languages trained at \(parsed.count) sizes in \(String(format: "%.1f", Date().timeIntervalSince(start))) s", quiet: quiet)
         try emit(study.render(format))

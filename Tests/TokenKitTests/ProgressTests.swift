@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TokenKitCommands
+
+/// Progress bars go to a terminal only: never into a pipe or file, never with --quiet.
+@Suite struct ProgressTests {
+    let cli = CLITests()
+
+    @Test func drawsOnlyOnATerminalWithoutQuiet() {
+        #expect(Progress.shouldDraw(quiet: false, stderrIsTerminal: true))
+        #expect(!Progress.shouldDraw(quiet: true, stderrIsTerminal: true))
+        #expect(!Progress.shouldDraw(quiet: false, stderrIsTerminal: false))
+        #expect(!Progress.shouldDraw(quiet: true, stderrIsTerminal: false))
+    }
+
+    /// The long-running commands, on small inputs (a bar is drawn at the first update).
+    func commands(_ dir: String) -> [[String]] {
+        let texts = [fixture("mixture/en_fiction.txt"), fixture("mixture/lang_de.txt")]
+        return [
+            ["count", "-m", fixture("models/r50k_base.tiktoken")] + texts,
+            ["encode", "-m", fixture("models/r50k_base.tiktoken"), "-o", dir + "/ids.txt"] + texts,
+            ["train", "bpe", "--vocab-size", "400", "-o", dir + "/bpe.json"] + texts,
+            ["count-words", "-o", dir + "/words.counts"] + texts,
+            ["premium", "--corpus", fixture("parallel/udhr"), "-m", fixture("models/r50k_base.tiktoken"), "--languages", "eng,spa"],
+        ]
+    }
+
+    @Test func pipedStderrHasNoProgress() throws {
+        try withTempDir { dir in
+            for args in commands(dir) {
+                let r = try cli.run(args)
+                #expect(r.status == 0, "\(args): \(r.stderr)")
+                #expect(!r.stderr.contains("\r") && !r.stderr.contains("\u{1B}"), "\(args) drew progress into a pipe: \(r.stderr)")
+            }
+        }
+    }
+
+    /// Under a pseudo-terminal (util-linux `script`), the same commands draw their bars, and
+    /// `-q` silences them.
+    @Test func terminalGetsProgressUnlessQuiet() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
+            Issue.record("util-linux script is needed to give tokenkit a terminal")
+            return
+        }
+        func underTerminal(_ args: [String]) throws -> String {
+            let line = ([CLITests.binary] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+                .joined(separator: " ") + " >/dev/null"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            p.arguments = ["-qec", line, "/dev/null"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardInput = Pipe()
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(args)")
+            return String(decoding: data, as: UTF8.self)
+        }
+        try withTempDir { dir in
+            for args in commands(dir) {
+                let shown = try underTerminal(args)
+                #expect(shown.contains("%"), "\(args) drew no progress on a terminal: \(shown.debugDescription)")
+                let quiet = try underTerminal(args + ["-q"])
+                #expect(!quiet.contains("%"), "\(args) -q drew progress: \(quiet.debugDescription)")
+            }
+        }
+    }
+}
