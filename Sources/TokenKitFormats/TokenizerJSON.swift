@@ -308,7 +308,7 @@ public enum TokenizerJSON {
             let (regex, literal) = try pattern(f["pattern"])
             let content = Array(try f["content"].string().utf8)
             if let literal { return .replace(.literal(Array(literal.utf8)), content: content) }
-            do { return .replace(.regex(try ICURegex(regex!)), content: content) } catch let e as TokenKitError {
+            do { return .replace(try .parse(regex: regex!), content: content) } catch let e as TokenKitError {
                 throw f["pattern"].fail(e.message)
             }
         case "Sequence":
