@@ -24,6 +24,7 @@ extension BPEModel: TokenModel {}
 extension UnigramModel: TokenModel {
     @inline(__always)
     public func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout ModelScratch) {
+        if let hf, !piece.isEmpty { return hfEncode(piece, hf, into: &out, buffers: &scratch.unigram) }
         encode(piece, into: &out)
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import TokenKitCore
 
 /// How a split keeps the text it matched (HF `SplitDelimiterBehavior`).
@@ -104,15 +105,23 @@ public indirect enum PreTokenizer: Sendable {
                 pieces[k] = start..<buf.count
             }
             if split {
+                let m = replacement.count
+                var matches: [Range<Int>] = []
                 refine(&pieces) { r, out in
-                    var matches: [Range<Int>] = []
-                    var i = r.lowerBound
-                    while i + replacement.count <= r.upperBound {
-                        if buf[i..<(i + replacement.count)].elementsEqual(replacement) {
-                            matches.append(i..<(i + replacement.count))
-                            i += replacement.count
-                        } else {
-                            i += 1
+                    matches.removeAll(keepingCapacity: true)
+                    // Raw bytes: comparing array slices here cost more than the model itself.
+                    buf.withUnsafeBufferPointer { b in
+                        replacement.withUnsafeBufferPointer { rep in
+                            guard m > 0 else { return }
+                            var i = r.lowerBound
+                            while i + m <= r.upperBound {
+                                if b[i] == rep[0] && memcmp(b.baseAddress! + i, rep.baseAddress!, m) == 0 {
+                                    matches.append(i..<(i + m))
+                                    i += m
+                                } else {
+                                    i += 1
+                                }
+                            }
                         }
                     }
                     PreTokenizer.apply(.mergedWithNext, invert: false, matches: matches, in: r, into: &out)

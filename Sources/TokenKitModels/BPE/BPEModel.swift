@@ -477,6 +477,8 @@ public struct BPEScratch {
     var prev: [Int32] = []
     var next: [Int32] = []
     var heap = MinHeap<UInt64>()
+    /// Unigram (tokenizer.json) Viterbi arrays.
+    var unigram = UnigramModel.HFBuffers()
     public init() {}
 }
 

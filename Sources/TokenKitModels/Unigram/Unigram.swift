@@ -331,10 +331,32 @@ public struct UnigramModel: Sendable {
 
     /// Hugging Face's `encode_optimized` (Viterbi in double precision), unknown runs fused.
     package func hfEncode(_ t: UnsafeBufferPointer<UInt8>, _ hf: HF, into out: inout [TokenID]) {
+        var buffers = HFBuffers()
+        hfEncode(t, hf, into: &out, buffers: &buffers)
+    }
+
+    /// The arrays of `hfEncode`, kept per thread: a pre-tokenized text calls it once per word,
+    /// and four allocations per word cost more than the Viterbi pass.
+    package struct HFBuffers {
+        var score: [Double] = []
+        var from: [Int32] = []
+        var ids: [Int32] = []
+        var segs: [(Int, Int, Int32)] = []
+        package init() {}
+    }
+
+    package func hfEncode(_ t: UnsafeBufferPointer<UInt8>, _ hf: HF, into out: inout [TokenID], buffers b: inout HFBuffers) {
         let n = t.count
-        var score = [Double](repeating: 0, count: n + 1)
-        var from = [Int32](repeating: -1, count: n + 1)
-        var ids = [Int32](repeating: -1, count: n + 1)
+        var score: [Double] = [], from: [Int32] = [], ids: [Int32] = [], segs: [(Int, Int, Int32)] = []
+        swap(&score, &b.score); swap(&from, &b.from); swap(&ids, &b.ids); swap(&segs, &b.segs)
+        defer { swap(&score, &b.score); swap(&from, &b.from); swap(&ids, &b.ids); swap(&segs, &b.segs) }
+        score.removeAll(keepingCapacity: true)
+        score.append(contentsOf: repeatElement(0, count: n + 1))
+        from.removeAll(keepingCapacity: true)
+        from.append(contentsOf: repeatElement(-1, count: n + 1))
+        ids.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: repeatElement(-1, count: n + 1))
+        segs.removeAll(keepingCapacity: true)
         let unkScore = hf.minScore - 10
         let unk = self.unk
         hf.scores.withUnsafeBufferPointer { scores in
@@ -365,7 +387,6 @@ public struct UnigramModel: Sendable {
                 start += mblen
             }
         }
-        var segs: [(Int, Int, Int32)] = []
         var e = n
         while e > 0 {
             let s = Int(from[e])
