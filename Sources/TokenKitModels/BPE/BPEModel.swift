@@ -152,11 +152,18 @@ public struct BPEModel: Sendable {
     /// variant: whenever the best remaining merge comes up it is skipped with probability p, and a
     /// skipped merge is discarded (it returns only if a later merge re-creates the pair).
     public func encode(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
-        if splitsAtMetaspace, piece.count > BPEModel.wordSplitLength, scratch.dropout == 0 {
-            var cache = WordCache()
+        if splitsAtMetaspace, piece.count > BPEModel.wordSplitLength {
+            // Dropout draws per merge, so its words are encoded every time (same distribution:
+            // no merge crosses a word start), deterministic ones once per distinct word.
+            let cached = scratch.dropout == 0
+            var cache = cached ? WordCache() : nil
             MetaspaceWords.forEach(piece) { w in
                 let word = UnsafeBufferPointer(rebasing: piece[w])
-                cache.encode(word, into: &out) { encodePiece(word, into: &$0, scratch: &scratch) }
+                if cached {
+                    cache!.encode(word, into: &out) { encodePiece(word, into: &$0, scratch: &scratch) }
+                } else {
+                    encodePiece(word, into: &out, scratch: &scratch)
+                }
             }
             return
         }
