@@ -13,6 +13,16 @@ extension UnigramTrainer {
         return n
     }
 
+    /// spm_train's default normalizer: the "nmt_nfkc" charsmap (NFKC plus spm's NMT rules:
+    /// control characters dropped, odd spaces folded), dummy prefix, extra white space
+    /// removed, spaces escaped as ▁.
+    public static var nmtNfkcNormalizer: NormalizerSpec {
+        var n = identityNormalizer
+        n.name = Array("nmt_nfkc".utf8)
+        n.precompiledCharsmap = NormalizerSpec.nmtNfkcCharsmap
+        return n
+    }
+
     /// Trains a SentencePiece `.model` on a text's lines (split at "\n").
     public func trainModel(text: [UInt8], normalizer: NormalizerSpec = identityNormalizer) throws -> SentencePieceModel {
         try trainModel(sentences: text.split(separator: UInt8(ascii: "\n")).map(Array.init), normalizer: normalizer)
@@ -61,4 +71,12 @@ extension UnigramTrainer {
         try model.validate()
         return model
     }
+}
+
+extension NormalizerSpec {
+    /// The "nmt_nfkc" charsmap, decoded once from the embedded base64 (NmtNfkc.swift).
+    static let nmtNfkcCharsmap: [UInt8] = {
+        let text = Array(nmtNfkcBase64.utf8.filter { $0 != 0x0A })
+        return text.withUnsafeBufferPointer { Base64.decode($0) } ?? []
+    }()
 }
