@@ -374,7 +374,8 @@ struct TrainUnigram: ParsableCommand {
         note("training on \(sentences.count) sentences", quiet: runOptions.quiet)
         let model: SentencePieceModel
         do {
-            model = try UnigramTrainer(config).trainModel(sentences: sentences, normalizer: normalizer)
+            // Handed over, so that the lines are freed once their words are counted.
+            model = try UnigramTrainer(config).trainModel(sentences: consume sentences, normalizer: normalizer)
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }

@@ -30,7 +30,7 @@ extension UnigramTrainer {
 
     /// Trains on `sentences` with `normalizer` (written into the model and applied to the
     /// training text; pass another model's spec, e.g. its nmt_nfkc charsmap, to train with it).
-    public func trainModel(sentences: [[UInt8]], normalizer: NormalizerSpec = identityNormalizer) throws -> SentencePieceModel {
+    public func trainModel(sentences: consuming [[UInt8]], normalizer: NormalizerSpec = identityNormalizer) throws -> SentencePieceModel {
         let cfg = configuration
         var normSpec = normalizer
         if !normSpec.precompiledCharsmap.isEmpty {
@@ -42,7 +42,7 @@ extension UnigramTrainer {
         normSpec.raw.remove(6)
         let userPieces = cfg.userDefinedSymbols.map { SentencePieceModel.Piece(bytes: $0, score: 0, type: .userDefined) }
         let compiled = Compiled(pieces: userPieces, trainerSpec: TrainerSpec(), normalizerSpec: normSpec)
-        let trained = try train(sentences: sentences) { compiled.normalize($0) }
+        let trained = try train(sentences: consume sentences) { compiled.normalize($0) }
         let pieces = trained.map { SentencePieceModel.Piece(bytes: $0.bytes, score: $0.score, type: $0.type) }
 
         var spec = TrainerSpec()

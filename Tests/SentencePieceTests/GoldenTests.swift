@@ -85,3 +85,29 @@ import TokenKitSentencePiece
         #expect(failures == 0, "\(failures) of \(golden.cases.count) cases differ from \(golden.library)")
     }
 }
+
+/// tokenizer.json "Precompiled" normalizers apply the charsmap as HF tokenizers does, per
+/// grapheme cluster (Scripts/make_precompiled_golden.py), not by spm's longest match.
+@Suite struct HFPrecompiledTests {
+    @Test func normalizesAsTokenizers() throws {
+        struct Golden: Decodable {
+            struct Case: Decodable { let text: String; let normalized: String }
+            struct Model: Decodable { let model: String; let cases: [Case] }
+            let models: [Model]
+        }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("goldens/hf-precompiled.json"))))
+        #expect(golden.models.count == 2)
+        var unlikeSPM = 0
+        for m in golden.models {
+            let blob = try SPMModels.shared.get(m.model).normalizerSpec.precompiledCharsmap
+            let hf = try HFPrecompiledCharsMap(blob), spm = try PrecompiledCharsMap(blob)
+            for c in m.cases {
+                let text = Array(c.text.utf8), want = Array(c.normalized.utf8)
+                #expect(hf.normalize(text) == want, "\(m.model) \(c.text.debugDescription)")
+                if spm.normalize(text) != want { unlikeSPM += 1 }
+            }
+        }
+        // The cases tell the two ways apart.
+        #expect(unlikeSPM > 5)
+    }
+}

@@ -85,7 +85,7 @@ public struct UnigramTrainer: Sendable {
     /// Trains on `sentences` (one per element, UTF-8; invalid bytes become U+FFFD).
     /// `normalize` turns a sentence into spm's normalized form (▁ for spaces, dummy prefix …):
     /// the SentencePiece format supplies it from its normalizer spec.
-    public func train(sentences: [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) throws -> [Piece] {
+    public func train(sentences: consuming [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) throws -> [Piece] {
         let cfg = configuration
         let started = DispatchTime.now().uptimeNanoseconds
         func say(_ line: @autoclosure () -> String) {
@@ -97,47 +97,8 @@ public struct UnigramTrainer: Sendable {
         guard cfg.shrinkingFactor > 0 && cfg.shrinkingFactor < 1 else {
             throw TokenKitError.usage("shrinking factor must be in (0, 1)")
         }
-        // 1. Words and their counts, on all threads: each counts the normalized words (UTF-8)
-        // of its share of the sentences, then the tables are merged.
-        // A sentence's last word is counted with `UnigramTrainer.finalMark` after it: the seeds
-        // need to know which words end a sentence (see `makeSeeds`).
-        let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
-        let counters = sharded(sentences.count) { range -> WordCounts in
-            var counts = WordCounts()
-            var last: [UInt8] = []
-            for k in range where sentences[k].count <= maxLength {
-                var norm = normalize(sentences[k])
-                if norm.isEmpty { continue }
-                guard splitWords else {
-                    norm.append(UnigramTrainer.finalMark)
-                    counts.add(norm)
-                    continue
-                }
-                norm.withUnsafeBufferPointer { t in
-                    // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when
-                    // runs may be pieces (as spm's SplitIntoWords).
-                    @inline(__always) func isSpace(_ i: Int) -> Bool { i + 2 < t.count && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81 }
-                    var start = 0, i = 0
-                    var inRun = false
-                    while i < t.count {
-                        let ws = isSpace(i)
-                        if ws && i > 0 && !(inRun && keepRuns) {
-                            counts.add(UnsafeBufferPointer(rebasing: t[start..<i]))
-                            start = i
-                        }
-                        inRun = ws
-                        i += ws ? 3 : 1
-                    }
-                    last.removeAll(keepingCapacity: true)
-                    last.append(contentsOf: t[start...])
-                    last.append(UnigramTrainer.finalMark)
-                    counts.add(last)
-                }
-            }
-            return counts
-        }
-        var wordCounts = counters[0]
-        for c in counters.dropFirst() { wordCounts.merge(c) }
+        // 1. Words and their counts (the sentences are let go once counted).
+        var wordCounts = countWords(consume sentences, normalize: normalize)
         // Each word once, with its count and how often it ends a sentence. Deterministic order:
         // by count, then by content (UTF-8 order is code point order).
         var merged: [[UInt8]: (all: Int, final: Int)] = [:]
@@ -195,7 +156,7 @@ public struct UnigramTrainer: Sendable {
         say("\(requiredOrder.count) characters, \(seeds.count) seed pieces")
 
         // 4–5. EM and pruning, over lattices built once.
-        let lattices = WordLattices(trainingModel(seeds), words: words.map { encodeScalars($0.0) }, freq: wordFreq,
+        let lattices = WordLattices(trainingModel(seeds), words: (consume words).map { encodeScalars($0.0) }, freq: wordFreq,
                                     threads: cfg.threads)
         say("lattices: \(lattices.nodeCount) nodes")
         while true {
@@ -262,6 +223,54 @@ public struct UnigramTrainer: Sendable {
         }
 
         return pieces
+    }
+
+    /// Words and their counts, on all threads: each counts the normalized words (UTF-8) of its
+    /// share of the sentences, then the tables are merged. Takes the sentences so that they
+    /// are freed when counted.
+    func countWords(_ sentences: consuming [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) -> WordCounts {
+        let cfg = configuration
+        let all = consume sentences
+        // A sentence's last word is counted with `UnigramTrainer.finalMark` after it: the seeds
+        // need to know which words end a sentence (see `makeSeeds`).
+        let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
+        let counters = sharded(all.count) { range -> WordCounts in
+            var counts = WordCounts()
+            var last: [UInt8] = []
+            for k in range where all[k].count <= maxLength {
+                var norm = normalize(all[k])
+                if norm.isEmpty { continue }
+                guard splitWords else {
+                    norm.append(UnigramTrainer.finalMark)
+                    counts.add(norm)
+                    continue
+                }
+                norm.withUnsafeBufferPointer { t in
+                    // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when
+                    // runs may be pieces (as spm's SplitIntoWords).
+                    @inline(__always) func isSpace(_ i: Int) -> Bool { i + 2 < t.count && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81 }
+                    var start = 0, i = 0
+                    var inRun = false
+                    while i < t.count {
+                        let ws = isSpace(i)
+                        if ws && i > 0 && !(inRun && keepRuns) {
+                            counts.add(UnsafeBufferPointer(rebasing: t[start..<i]))
+                            start = i
+                        }
+                        inRun = ws
+                        i += ws ? 3 : 1
+                    }
+                    last.removeAll(keepingCapacity: true)
+                    last.append(contentsOf: t[start...])
+                    last.append(UnigramTrainer.finalMark)
+                    counts.add(last)
+                }
+            }
+            return counts
+        }
+        var wordCounts = counters[0]
+        for c in counters.dropFirst() { wordCounts.merge(c) }
+        return wordCounts
     }
 
     /// The meta pieces: (fixed id or nil, piece). unk/bos/eos/pad at their ids (negative = none),
