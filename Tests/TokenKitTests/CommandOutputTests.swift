@@ -102,4 +102,23 @@ import TokenKitFormats
             #expect(read == ids)
         }
     }
+
+    /// `train unigram` normalizes as spm_train by default (nmt_nfkc): full-width letters and an
+    /// ideographic space encode as their plain forms; `--normalization identity` keeps them apart.
+    @Test func trainUnigramDefaultsToNmtNfkc() throws {
+        try withTempDir { dir in
+            let lines = try readFile(fixture("sentencepiece/botchan.txt")).split(separator: 0x0A).prefix(800)
+            try writeFileAtomically(dir + "/train.txt", Array(lines.joined(separator: [0x0A])))
+            func ids(_ model: String, _ text: String) throws -> String {
+                try cli.run(["encode", "-m", model, "-"], stdin: Array(text.utf8)).out
+            }
+            for (norm, same) in [([String](), true), (["--normalization", "identity"], false)] {
+                let r = try cli.run(["train", "unigram", "--vocab-size", "300", "-q", "-o", dir + "/u.model", dir + "/train.txt"] + norm)
+                #expect(r.status == 0, "\(r.stderr)")
+                let plain = try ids(dir + "/u.model", "the cat sat")
+                #expect(!plain.isEmpty)
+                #expect((try ids(dir + "/u.model", "ｔｈｅ\u{3000}ｃａｔ sat") == plain) == same, "\(norm)")
+            }
+        }
+    }
 }
