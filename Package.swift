@@ -15,7 +15,9 @@ let package = Package(
         // ICU behind our own C names: ICU's versioned symbols are macros Swift cannot call,
         // and its headers clash with Foundation's bundled copy.
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n")]),
-        .target(name: "TokenKitCore"),
+        // SHA-256 (x86 SHA extensions when present) and a fast checksum, for model-cache keys and entries.
+        .target(name: "CDigest"),
+        .target(name: "TokenKitCore", dependencies: ["CDigest"]),
         .target(name: "TokenKitText", dependencies: ["TokenKitCore", "CICU"]),
         // Corpus reading and word counting, shared by every trainer and by mixture sampling.
         .target(name: "TokenKitTraining", dependencies: ["TokenKitCore", "TokenKitText"]),

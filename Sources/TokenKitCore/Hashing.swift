@@ -134,3 +134,25 @@ public struct U64Map: Sendable {
         for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != .max { body(slots[i], slots[i + 1]) }
     }
 }
+
+extension U64Map {
+    /// Writes the slots as they are (the model cache).
+    public func write(to w: inout BinaryWriter) {
+        w.array(slots)
+        w.int(count)
+    }
+
+    /// Reads a map written by `write(to:)`; a size that is not a power of two, or a table with
+    /// no free slot (probing would not end), throws.
+    public init(from r: inout BinaryReader) throws {
+        slots = try r.array()
+        count = try r.int()
+        let size = slots.count / 2
+        guard size >= 16, size & (size - 1) == 0, count >= 0, count < size else { throw BinaryReader.Malformed("pair table size") }
+        var used = 0
+        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != .max { used += 1 }
+        guard used == count else { throw BinaryReader.Malformed("pair table count") }
+        mask = size - 1
+        shift = UInt64(64 - size.trailingZeroBitCount)
+    }
+}

@@ -170,3 +170,41 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension TokenTable {
+    /// Writes the table's arrays as they are (the model cache), hash index included.
+    public func write(to w: inout BinaryWriter) {
+        w.array(arena)
+        w.array(starts)
+        w.array(present.map { $0 ? UInt8(1) : 0 })
+        w.array(slots)
+        w.int(tokenCount)
+    }
+
+    /// Reads a table written by `write(to:)`, checking every invariant that indexing relies on
+    /// (offsets in order and inside the arena, index entries naming present ids, a free slot
+    /// so probing ends), so a damaged file throws instead of trapping later.
+    public init(from r: inout BinaryReader) throws {
+        arena = try r.array()
+        starts = try r.array()
+        let flags: [UInt8] = try r.array()
+        slots = try r.array()
+        tokenCount = try r.int()
+        typealias Bad = BinaryReader.Malformed
+        guard starts.count == flags.count + 1, starts.first == 0, Int(starts.last!) == arena.count else { throw Bad("vocabulary offsets") }
+        var present = 0
+        for i in 0..<flags.count {
+            guard starts[i] <= starts[i + 1], flags[i] <= 1 else { throw Bad("vocabulary offsets") }
+            present += Int(flags[i])
+        }
+        guard present == tokenCount, slots.count >= 16, slots.count & (slots.count - 1) == 0 else { throw Bad("vocabulary index") }
+        var used = 0
+        for s in slots where s != .max {
+            guard Int(s) < flags.count, flags[Int(s)] == 1 else { throw Bad("vocabulary index") }
+            used += 1
+        }
+        guard used < slots.count else { throw Bad("vocabulary index") }
+        self.present = flags.map { $0 == 1 }
+        slotShift = UInt64(64 - slots.count.trailingZeroBitCount)
+    }
+}
