@@ -33,7 +33,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
         // Mutation fuzzer over every loader (Scripts/fuzz runs it for a bounded time).
-        .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore"]),
+        .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore", "TokenKitFormats"]),
         // SuperBPE stage 2, MWT supertokens, random-chunk training, multi-word statistics.
         .target(name: "TokenKitSuperwords", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKit", "TokenKitFormats", "TokenKitTraining"]),
         .testTarget(name: "SuperwordTests", dependencies: ["TokenKitSuperwords", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining"]),

@@ -142,16 +142,24 @@ extension U64Map {
         w.int(count)
     }
 
-    /// Reads a map written by `write(to:)`; a size that is not a power of two, or a table with
-    /// no free slot (probing would not end), throws.
-    public init(from r: inout BinaryReader) throws {
+    /// Reads a map written by `write(to:)`; a size that is not a power of two, a table with no
+    /// free slot (probing would not end), or (with `idLimit`) a key half or the value's low half
+    /// at or above the limit (ids that would index past a vocabulary) throws.
+    public init(from r: inout BinaryReader, idLimit: UInt64 = .max) throws {
         slots = try r.array()
         count = try r.int()
         let size = slots.count / 2
         guard size >= 16, size & (size - 1) == 0, count >= 0, count < size else { throw BinaryReader.Malformed("pair table size") }
-        var used = 0
-        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != .max { used += 1 }
-        guard used == count else { throw BinaryReader.Malformed("pair table count") }
+        let ok = slots.withUnsafeBufferPointer { s in
+            var used = 0
+            var bad = false
+            for i in stride(from: 0, to: s.count, by: 2) where s[i] != .max {
+                used += 1
+                bad = bad || s[i] >> 32 >= idLimit || s[i] & 0xFFFF_FFFF >= idLimit || s[i + 1] & 0xFFFF_FFFF >= idLimit
+            }
+            return used == count && !bad
+        }
+        guard ok else { throw BinaryReader.Malformed("pair table entries") }
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
     }

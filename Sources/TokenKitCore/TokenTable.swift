@@ -192,18 +192,28 @@ extension TokenTable {
         tokenCount = try r.int()
         typealias Bad = BinaryReader.Malformed
         guard starts.count == flags.count + 1, starts.first == 0, Int(starts.last!) == arena.count else { throw Bad("vocabulary offsets") }
-        var present = 0
-        for i in 0..<flags.count {
-            guard starts[i] <= starts[i + 1], flags[i] <= 1 else { throw Bad("vocabulary offsets") }
-            present += Int(flags[i])
+        let offsetsOK = starts.withUnsafeBufferPointer { st in
+            flags.withUnsafeBufferPointer { f in
+                var present = 0, ok = true
+                for i in 0..<f.count {
+                    ok = ok && st[i] <= st[i + 1] && f[i] <= 1
+                    present += Int(f[i] & 1)
+                }
+                return ok && present == tokenCount
+            }
         }
-        guard present == tokenCount, slots.count >= 16, slots.count & (slots.count - 1) == 0 else { throw Bad("vocabulary index") }
-        var used = 0
-        for s in slots where s != .max {
-            guard Int(s) < flags.count, flags[Int(s)] == 1 else { throw Bad("vocabulary index") }
-            used += 1
+        guard offsetsOK, slots.count >= 16, slots.count & (slots.count - 1) == 0 else { throw Bad("vocabulary index") }
+        let indexOK = slots.withUnsafeBufferPointer { sl in
+            flags.withUnsafeBufferPointer { f in
+                var used = 0, ok = true
+                for s in sl where s != .max {
+                    ok = ok && Int(s) < f.count && f[Int(s)] == 1
+                    used += 1
+                }
+                return ok && used < sl.count
+            }
         }
-        guard used < slots.count else { throw Bad("vocabulary index") }
+        guard indexOK else { throw Bad("vocabulary index") }
         self.present = flags.map { $0 == 1 }
         slotShift = UInt64(64 - slots.count.trailingZeroBitCount)
     }

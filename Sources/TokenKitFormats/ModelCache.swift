@@ -199,14 +199,8 @@ public struct ModelCache: Sendable {
     static func readBPE(_ r: inout BinaryReader) throws -> BPEModel {
         typealias Bad = BinaryReader.Malformed
         let vocab = try TokenTable(from: &r)
-        let pairs = try U64Map(from: &r)
         // Encoding emits merged ids and indexes tables with them: all must be vocabulary ids.
-        let n = UInt64(vocab.count)
-        var idsOK = true
-        pairs.forEach { k, v in
-            if k >> 32 >= n || k & 0xFFFF_FFFF >= n || v & 0xFFFF_FFFF >= n { idsOK = false }
-        }
-        guard idsOK else { throw Bad("pair ids") }
+        let pairs = try U64Map(from: &r, idLimit: UInt64(vocab.count))
         let mergeCount = try r.int()
         guard mergeCount >= 0, mergeCount <= Int(Int32.max) else { throw Bad("merge count") }
         let symbols: BPEModel.Symbols
