@@ -40,15 +40,6 @@ struct PatternOptions: ParsableArguments {
         return tok
     }
 
-    func validate() throws {
-        // ArgumentParser keeps the last of a repeated option; these commands take one model.
-        var count = 0
-        for a in CommandLine.arguments.dropFirst() {
-            if a == "--" { break }
-            if a == "-m" || a == "--model" || a.hasPrefix("--model=") { count += 1 }
-        }
-        if count > 1 { throw ValidationError("give one model (-m); this command does not take several") }
-    }
 }
 
 /// `-m MODEL` and how to read it.
@@ -59,6 +50,19 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup var pattern: PatternOptions
 
     func load() throws -> Tokenizer { try pattern.load(model) }
+
+    func validate() throws { try ModelOptions.requireOneModel() }
+
+    /// ArgumentParser keeps the last of a repeated option: commands that take one model refuse
+    /// several (`premium`, which shares `PatternOptions`, takes several).
+    static func requireOneModel() throws {
+        var count = 0
+        for a in CommandLine.arguments.dropFirst() {
+            if a == "--" { break }
+            if a == "-m" || a == "--model" || a.hasPrefix("--model=") { count += 1 }
+        }
+        if count > 1 { throw ValidationError("give one model (-m); this command does not take several") }
+    }
 }
 
 /// The pre-tokenizer and normalizer of tokenizers that tokenkit trains.

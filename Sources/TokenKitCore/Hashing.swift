@@ -146,8 +146,8 @@ extension U64Map {
     /// free slot (probing would not end), or (with `idLimit`) a key half or the value's low half
     /// at or above the limit (ids that would index past a vocabulary) throws.
     public init(from r: inout BinaryReader, idLimit: UInt64 = .max) throws {
-        slots = try r.array()
-        count = try r.int()
+        let slots: [UInt64] = try r.array()
+        let count = try r.int()
         let size = slots.count / 2
         guard size >= 16, size & (size - 1) == 0, count >= 0, count < size else { throw BinaryReader.Malformed("pair table size") }
         let ok = slots.withUnsafeBufferPointer { s in
@@ -160,6 +160,7 @@ extension U64Map {
             return used == count && !bad
         }
         guard ok else { throw BinaryReader.Malformed("pair table entries") }
+        (self.slots, self.count) = (slots, count)
         mask = size - 1
         shift = UInt64(64 - size.trailingZeroBitCount)
     }

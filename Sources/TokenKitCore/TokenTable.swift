@@ -185,11 +185,11 @@ extension TokenTable {
     /// (offsets in order and inside the arena, index entries naming present ids, a free slot
     /// so probing ends), so a damaged file throws instead of trapping later.
     public init(from r: inout BinaryReader) throws {
-        arena = try r.array()
-        starts = try r.array()
+        let arena: [UInt8] = try r.array()
+        let starts: [UInt32] = try r.array()
         let flags: [UInt8] = try r.array()
-        slots = try r.array()
-        tokenCount = try r.int()
+        let slots: [UInt32] = try r.array()
+        let tokenCount = try r.int()
         typealias Bad = BinaryReader.Malformed
         guard starts.count == flags.count + 1, starts.first == 0, Int(starts.last!) == arena.count else { throw Bad("vocabulary offsets") }
         let offsetsOK = starts.withUnsafeBufferPointer { st in
@@ -214,6 +214,7 @@ extension TokenTable {
             }
         }
         guard indexOK else { throw Bad("vocabulary index") }
+        (self.arena, self.starts, self.slots, self.tokenCount) = (arena, starts, slots, tokenCount)
         self.present = flags.map { $0 == 1 }
         slotShift = UInt64(64 - slots.count.trailingZeroBitCount)
     }

@@ -307,7 +307,7 @@ import TokenKitCore
             #expect(repaired.status == 0 && repaired.stdout == uncached.stdout)
             #expect(repaired.stderr.contains("(cache: rebuilt)"))
             #expect(try readFile(entry) == good)
-            let custom = try cli.run(["count", "-m", model, "--cache-dir", dir + "/c2", text])
+            let custom = try cli.run(["count", "-m", model, "--allowed-special", "all", "--cache-dir", dir + "/c2", text])
             #expect(custom.status == 0 && entries(dir + "/c2").count == 1)
         }
     }

@@ -110,6 +110,50 @@ import TokenKitFormats
         }
     }
 
+    /// Damage behind a valid header (length and checksum recomputed, as a forged or unlucky
+    /// entry would have): the payload reader refuses it or yields a tokenizer that encodes
+    /// without trapping; a refused entry is rebuilt to the parse's behaviour.
+    @Test func resealedDamageNeverTraps() throws {
+        var rng = SplitMix64(seed: 17)
+        let ranks = Array((try readFile(fixture("models/r50k_base.tiktoken"))).split(separator: 0x0A).prefix(1200).joined(separator: [0x0A])) + [0x0A]
+        try withTempDir { dir in
+            for (k, model) in [("ranks.tiktoken", ranks), ("unigram.json", try readFile(fixture("models/botchan-unigram/tokenizer.json"))),
+                               ("wordpiece.json", try readFile(fixture("models/wordpiece-bert/tokenizer.json")))] {
+                let path = dir + "/" + k
+                try writeFileAtomically(path, model)
+                let expected = Self.behaviour(try Self.load(path, nil).0)
+                _ = try Self.load(path, dir)
+                let entry = dir + "/" + SHA256.hex(model) + ".tkmodel"
+                let good = try readFile(entry)
+                var rebuilt = 0
+                for _ in 0..<150 {
+                    var d = good
+                    for _ in 0...(rng.next() % 3) {
+                        let i = 64 + Int(rng.next() % UInt64(d.count - 64))
+                        switch rng.next() % 3 {
+                        case 0: d[i] ^= UInt8(1 << (rng.next() % 8))
+                        case 1: d[i] = [0x00, 0xFF, 0x7F, 0x80][Int(rng.next() % 4)]
+                        default: d.removeSubrange(i..<min(d.count, i + 1 + Int(rng.next() % 16)))
+                        }
+                    }
+                    let sum = d[64...].withUnsafeBytes { checksum64($0) }
+                    withUnsafeBytes(of: UInt64(d.count - 64).littleEndian) { d.replaceSubrange(16..<24, with: $0) }
+                    withUnsafeBytes(of: sum.littleEndian) { d.replaceSubrange(24..<32, with: $0) }
+                    try writeFileAtomically(entry, d)
+                    let (tok, outcome) = try Self.load(path, dir)
+                    if outcome == .rebuilt {
+                        rebuilt += 1
+                        #expect(Self.behaviour(tok) == expected, "\(k)")
+                    } else {
+                        #expect(outcome == .hit)
+                        _ = Self.behaviour(tok)
+                    }
+                }
+                #expect(rebuilt > 0, "\(k)")
+            }
+        }
+    }
+
     /// The key is the content: a changed file gets a new entry, a copy elsewhere shares it.
     @Test func keyedByContent() throws {
         try withTempDir { dir in
