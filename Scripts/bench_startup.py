@@ -6,10 +6,12 @@ Usage:
 
 For each model (default: the bundled cl100k and Qwen2.5 files; add more with --model):
   - tokenkit load without the cache (--no-cache) and from a warm cache, timed inside the process
-    (the hidden --load-timing option: file hashed, entry read and checked, tokenizer built);
+    (the hidden --load-timing option: file hashed, entry read and checked, tokenizer built), as
+    the loading thread's CPU time (user + system, page faults included) and as wall time: on a
+    shared, busy machine the wall time mostly measures the wait for a core;
   - tiktoken's load of the same rank file (load_tiktoken_bpe + Encoding) and HF tokenizers'
-    Tokenizer.from_file of the same tokenizer.json, timed in this Python process around the
-    call; a rank file's tokenizer.json for HF is made by `tokenkit convert`, and a
+    Tokenizer.from_file of the same tokenizer.json, timed the same two ways around the call in
+    a Python process; a rank file's tokenizer.json for HF is made by `tokenkit convert`, and a
     tokenizer.json's rank file for tiktoken too when it is byte-level BPE;
   - whole-process `count` of a small file (4 kB of the bundled UDHR English): tokenkit with a
     warm cache and without one, and `python3 -c` running tiktoken's and HF's load + encode
@@ -41,31 +43,31 @@ def median_time(cmd, repeats, env=None):
 
 
 def load_ms(tokenkit, model, extra, repeats, empty):
-    """tokenkit's own load time (ms), from --load-timing."""
-    times = []
+    """tokenkit's own load time (ms), from --load-timing: (wall, CPU) medians."""
+    wall, cpu = [], []
     for _ in range(repeats):
         r = subprocess.run([tokenkit, "count", "-m", model, "--load-timing", *extra, empty],
                            check=True, capture_output=True, text=True)
         line = [l for l in r.stderr.splitlines() if "loaded" in l][0]
-        times.append(float(line.split(" in ")[1].split(" ms")[0]))
-    return statistics.median(times)
+        wall.append(float(line.split(" in ")[1].split(" ms")[0]))
+        cpu.append(float(line.split("CPU ")[1].split(" ms")[0]))
+    return statistics.median(wall), statistics.median(cpu)
 
 
 PY_TIMING = r"""
 import sys, time
 kind, path = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
 if kind == "tiktoken":
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     ranks = load_tiktoken_bpe(path)
     enc = tiktoken.Encoding("bench", pat_str=r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s", mergeable_ranks=ranks, special_tokens={})
 else:
     from tokenizers import Tokenizer
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     tok = Tokenizer.from_file(path)
-print((time.perf_counter() - t) * 1000)
+print((time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000)
 """
 
 PY_COUNT = r"""
@@ -83,11 +85,14 @@ else:
 
 
 def py_load_ms(kind, path, repeats):
-    times = []
+    """(wall, CPU of the calling thread) medians, in ms."""
+    wall, cpu = [], []
     for _ in range(repeats):
         r = subprocess.run([VENV_PY, "-c", PY_TIMING, kind, path], check=True, capture_output=True, text=True)
-        times.append(float(r.stdout.strip()))
-    return statistics.median(times)
+        w, c = r.stdout.split()
+        wall.append(float(w))
+        cpu.append(float(c))
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -108,6 +113,7 @@ def main():
     with open(os.path.join(ROOT, "Fixtures/parallel/udhr/eng.txt"), encoding="utf-8") as f:
         open(small, "w", encoding="utf-8").write(f.read()[:4096])
 
+    print("Loads: CPU time of the loading thread (wall time in parentheses); processes: wall time.")
     print("| model | size | tokenkit cold | tokenkit warm cache | tiktoken load | HF load |"
           " count 4 kB: tokenkit warm / cold | tiktoken process | HF process |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -130,7 +136,7 @@ def main():
         p_tt = median_time([VENV_PY, "-c", PY_COUNT, "tiktoken", as_ranks, small], args.repeats) if as_ranks else None
         p_hf = median_time([VENV_PY, "-c", PY_COUNT, "hf", as_json, small], args.repeats)
         size = os.path.getsize(m) / 1e6
-        fmt = lambda x: "–" if x is None else f"{x:.1f} ms"
+        fmt = lambda x: "–" if x is None else f"{x[1]:.1f} ms ({x[0]:.0f})"
         fs = lambda x: "–" if x is None else f"{x * 1000:.0f} ms"
         print(f"| {name} | {size:.1f} MB | {fmt(cold)} | {fmt(warm)} | {fmt(tt)} | {fmt(hf)} |"
               f" {fs(p_warm)} / {fs(p_cold)} | {fs(p_tt)} | {fs(p_hf)} |", flush=True)

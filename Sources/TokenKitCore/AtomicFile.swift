@@ -267,7 +267,7 @@ public func withMappedFile<R>(_ path: String, _ body: (UnsafeRawBufferPointer) t
     if fd >= 0 {
         defer { close(fd) }
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0,
-           let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED {
+           let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED {
             defer { munmap(base, Int(st.st_size)) }
             return try body(UnsafeRawBufferPointer(start: base, count: Int(st.st_size)))
         }

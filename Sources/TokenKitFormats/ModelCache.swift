@@ -53,7 +53,7 @@ public struct ModelCache: Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= ModelCache.headerSize else { return (nil, true) }
         let size = Int(st.st_size)
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else { return (nil, true) }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED else { return (nil, true) }
         defer { munmap(base, size) }
         let entry = UnsafeRawBufferPointer(start: base, count: size)
         do {
