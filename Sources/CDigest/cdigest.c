@@ -96,10 +96,16 @@ static void blocks(uint32_t h[8], const uint8_t *p, size_t n) {
     blocks_portable(h, p, n);
 }
 
-void tk_sha256(const uint8_t *data, size_t length, uint8_t out[32]) {
+static void sha256_with(void (*compress)(uint32_t *, const uint8_t *, size_t), const uint8_t *data, size_t length, uint8_t out[32]);
+
+void tk_sha256(const uint8_t *data, size_t length, uint8_t out[32]) { sha256_with(blocks, data, length, out); }
+
+void tk_sha256_portable(const uint8_t *data, size_t length, uint8_t out[32]) { sha256_with(blocks_portable, data, length, out); }
+
+static void sha256_with(void (*compress)(uint32_t *, const uint8_t *, size_t), const uint8_t *data, size_t length, uint8_t out[32]) {
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     size_t full = length / 64;
-    if (full) blocks(h, data, full);
+    if (full) compress(h, data, full);
     /* The tail, the 0x80 byte and the 64-bit bit length: one or two more blocks. */
     uint8_t last[128] = {0};
     size_t rest = length - full * 64;
@@ -108,7 +114,7 @@ void tk_sha256(const uint8_t *data, size_t length, uint8_t out[32]) {
     size_t tail = rest < 56 ? 64 : 128;
     uint64_t bits = (uint64_t)length * 8;
     for (int i = 0; i < 8; i++) last[tail - 1 - i] = (uint8_t)(bits >> (8 * i));
-    blocks(h, last, tail / 64);
+    compress(h, last, tail / 64);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(h[i] >> 24); out[4 * i + 1] = (uint8_t)(h[i] >> 16);
         out[4 * i + 2] = (uint8_t)(h[i] >> 8); out[4 * i + 3] = (uint8_t)h[i];

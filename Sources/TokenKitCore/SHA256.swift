@@ -12,6 +12,15 @@ public enum SHA256 {
         return out
     }
 
+    /// The digest on the portable rounds, never the SHA extensions (for tests).
+    static func digestPortable(_ data: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBufferPointer { o in
+            tk_sha256_portable(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, o.baseAddress!)
+        }
+        return out
+    }
+
     /// Lowercase hex digest.
     public static func hex(_ data: UnsafeRawBufferPointer) -> String { hex(digest: digest(data)) }
 

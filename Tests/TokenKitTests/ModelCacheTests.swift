@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TokenKit
-import TokenKitCore
+@testable import TokenKitCore
 import TokenKitFormats
 
 /// The model cache: a hit gives the tokenizer a parse gives, a bad entry is rebuilt, and the
@@ -180,6 +180,19 @@ import TokenKitFormats
 
     /// SHA-256 against known digests (FIPS 180-4 examples), on the SHA-extension path and the
     /// tails that take one or two padding blocks.
+    /// The SHA-extension path (when the CPU has it) and the portable rounds agree on every
+    /// length around the block and padding boundaries, and on random data.
+    @Test func sha256PathsAgree() {
+        var rng = SplitMix64(seed: 5)
+        for n in Array(0...200) + [1000, 4095, 4096, 65_537, 1 << 20] {
+            let data = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            data.withUnsafeBytes { #expect(SHA256.digest($0) == SHA256.digestPortable($0), "length \(n)") }
+        }
+        let abc = Array("abc".utf8)
+        #expect(SHA256.hex(digest: abc.withUnsafeBytes { SHA256.digestPortable($0) })
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     @Test func sha256() {
         #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
