@@ -48,6 +48,16 @@ struct PatternOptions: ParsableArguments {
         return tok
     }
 
+    /// ArgumentParser keeps the last of a repeated option: a command that takes one model
+    /// calls this to refuse several (premium, inspect and evaluate take several).
+    static func requireOneModel() throws {
+        var count = 0
+        for a in CommandLine.arguments.dropFirst() {
+            if a == "--" { break }
+            if a == "-m" || a == "--model" || a.hasPrefix("--model=") { count += 1 }
+        }
+        if count > 1 { throw ValidationError("give one model (-m); this command does not take several") }
+    }
 }
 
 /// `-m MODEL` and how to read it.
@@ -59,18 +69,7 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Tokenizer { try pattern.load(model) }
 
-    func validate() throws { try ModelOptions.requireOneModel() }
-
-    /// ArgumentParser keeps the last of a repeated option: commands that take one model refuse
-    /// several (`premium`, which shares `PatternOptions`, takes several).
-    static func requireOneModel() throws {
-        var count = 0
-        for a in CommandLine.arguments.dropFirst() {
-            if a == "--" { break }
-            if a == "-m" || a == "--model" || a.hasPrefix("--model=") { count += 1 }
-        }
-        if count > 1 { throw ValidationError("give one model (-m); this command does not take several") }
-    }
+    func validate() throws { try PatternOptions.requireOneModel() }
 }
 
 /// The pre-tokenizer and normalizer of tokenizers that tokenkit trains.
