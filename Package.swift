@@ -15,7 +15,9 @@ let package = Package(
         // ICU behind our own C names: ICU's versioned symbols are macros Swift cannot call,
         // and its headers clash with Foundation's bundled copy.
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n")]),
-        .target(name: "TokenKitCore"),
+        // SHA-256 (x86 SHA extensions when present) and a fast checksum, for model-cache keys and entries.
+        .target(name: "CDigest"),
+        .target(name: "TokenKitCore", dependencies: ["CDigest"]),
         .target(name: "TokenKitText", dependencies: ["TokenKitCore", "CICU"]),
         // Corpus reading and word counting, shared by every trainer and by mixture sampling.
         .target(name: "TokenKitTraining", dependencies: ["TokenKitCore", "TokenKitText"]),
@@ -31,7 +33,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tokenkit", dependencies: ["TokenKitCommands"]),
         // Mutation fuzzer over every loader (Scripts/fuzz runs it for a bounded time).
-        .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore"]),
+        .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore", "TokenKitFormats"]),
         // SuperBPE stage 2, MWT supertokens, random-chunk training, multi-word statistics.
         .target(name: "TokenKitSuperwords", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKit", "TokenKitFormats", "TokenKitTraining"]),
         .testTarget(name: "SuperwordTests", dependencies: ["TokenKitSuperwords", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining"]),

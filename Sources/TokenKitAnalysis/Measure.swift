@@ -106,9 +106,8 @@ public final class MeasuredTokenizer: @unchecked Sendable {
     /// Loads tokenizer files in parallel (every format `TokenizerLoader` reads). Names are the
     /// display names, or the paths where two display names clash. A file that cannot be loaded
     /// throws.
-    public static func load(_ paths: [String], pattern: String? = nil, threads: Int = 1) throws -> [MeasuredTokenizer] {
+    public static func load(_ paths: [String], options: TokenizerLoader.Options = .init(), threads: Int = 1) throws -> [MeasuredTokenizer] {
         var states: [Int] = []
-        let options = TokenizerLoader.Options(pattern: pattern)
         let names = paths.map(TokenizerLoader.displayName)
         return try parallelMap(count: paths.count, threads: threads, states: &states, makeState: { 0 }) { i, _ in
             let name = names.filter { $0 == names[i] }.count > 1 ? paths[i] : names[i]

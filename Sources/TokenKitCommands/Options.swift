@@ -10,9 +10,38 @@ struct PatternOptions: ParsableArguments {
     @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex. Known OpenAI files are recognised.")
     var pattern: String?
 
+    @Flag(help: "Parse the model file, neither reading nor writing the model cache ($XDG_CACHE_HOME/tokenkit or ~/.cache/tokenkit).")
+    var noCache = false
+
+    @Option(help: .hidden)
+    var cacheDir: String?
+
+    /// Prints the load time and what the cache did on stderr (for Scripts/bench_startup.py).
+    @Flag(help: .hidden)
+    var loadTiming = false
+
+    /// How models are read: the pattern, and the cache unless `--no-cache`.
+    var loaderOptions: TokenizerLoader.Options {
+        let dir = noCache ? nil : cacheDir ?? ModelCache.defaultDirectory()
+        return TokenizerLoader.Options(pattern: pattern, cache: dir.map(ModelCache.init(directory:)))
+    }
+
     /// Loads a model; `--pattern` with a model that is not a tiktoken file is a usage error.
     func load(_ path: String) throws -> Tokenizer {
-        let tok = try TokenizerLoader.load(path, options: .init(pattern: pattern))
+        // Wall time, and this thread's CPU time (user + system): on a busy machine the wall
+        // time mostly measures the wait for a core.
+        func cpuNanoseconds() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) * 1e9 + Double(t.tv_nsec)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds, startCPU = cpuNanoseconds()
+        let (tok, outcome) = try TokenizerLoader.loadReporting(path, options: loaderOptions)
+        if loadTiming {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, cpu = (cpuNanoseconds() - startCPU) / 1e6
+            FileHandle.standardError.write(Data(("tokenkit: loaded \(path) in \(String(format: "%.2f", ms)) ms, "
+                                                 + "CPU \(String(format: "%.2f", cpu)) ms (cache: \(outcome.rawValue))\n").utf8))
+        }
         if pattern != nil, tok.format != .tiktoken {
             throw TokenKitError.usage("--pattern applies to tiktoken rank files; \(path) is a \(tok.format.rawValue) file with its own pre-tokenizer")
         }

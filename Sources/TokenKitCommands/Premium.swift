@@ -116,7 +116,7 @@ struct Premium: ParsableCommand {
         if let trainSizes { return try runTraining(sizes: trainSizes) }
         let only = try languageList()
         // Tokenizers, loaded in parallel; a file that cannot be loaded stops the run.
-        let measured = try MeasuredTokenizer.load(models, pattern: patternOptions.pattern, threads: runOptions.threads)
+        let measured = try MeasuredTokenizer.load(models, options: patternOptions.loaderOptions, threads: runOptions.threads)
         let corpusData = try ParallelCorpus.load(corpus, only: only)
         // A language asked for by name and not found is an error, not a warning.
         let asked = Set((languages ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })

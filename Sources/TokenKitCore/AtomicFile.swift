@@ -259,6 +259,22 @@ public func readFile(_ path: String) throws -> [UInt8] {
     return result
 }
 
+/// Calls `body` with a regular file's bytes mapped into memory (no copy), or with the bytes
+/// `readFile` reads for anything else (stdin, pipes, an empty file).
+public func withMappedFile<R>(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    let fd = path == "-" ? -1 : open(path, O_RDONLY)
+    var st = stat()
+    if fd >= 0 {
+        defer { close(fd) }
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0,
+           let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED {
+            defer { munmap(base, Int(st.st_size)) }
+            return try body(UnsafeRawBufferPointer(start: base, count: Int(st.st_size)))
+        }
+    }
+    return try readFile(path).withUnsafeBytes { try body($0) }
+}
+
 public func fileExists(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0

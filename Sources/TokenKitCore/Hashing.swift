@@ -134,3 +134,34 @@ public struct U64Map: Sendable {
         for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != .max { body(slots[i], slots[i + 1]) }
     }
 }
+
+extension U64Map {
+    /// Writes the slots as they are (the model cache).
+    public func write(to w: inout BinaryWriter) {
+        w.array(slots)
+        w.int(count)
+    }
+
+    /// Reads a map written by `write(to:)`; a size that is not a power of two, a table with no
+    /// free slot (probing would not end), or (with `idLimit`) a key half or the value's low half
+    /// at or above the limit (ids that would index past a vocabulary) throws.
+    public init(from r: inout BinaryReader, idLimit: UInt64 = .max) throws {
+        let slots: [UInt64] = try r.array()
+        let count = try r.int()
+        let size = slots.count / 2
+        guard size >= 16, size & (size - 1) == 0, count >= 0, count < size else { throw BinaryReader.Malformed("pair table size") }
+        let ok = slots.withUnsafeBufferPointer { s in
+            var used = 0
+            var bad = false
+            for i in stride(from: 0, to: s.count, by: 2) where s[i] != .max {
+                used += 1
+                bad = bad || s[i] >> 32 >= idLimit || s[i] & 0xFFFF_FFFF >= idLimit || s[i + 1] & 0xFFFF_FFFF >= idLimit
+            }
+            return used == count && !bad
+        }
+        guard ok else { throw BinaryReader.Malformed("pair table entries") }
+        (self.slots, self.count) = (slots, count)
+        mask = size - 1
+        shift = UInt64(64 - size.trailingZeroBitCount)
+    }
+}

@@ -170,3 +170,52 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension TokenTable {
+    /// Writes the table's arrays as they are (the model cache), hash index included.
+    public func write(to w: inout BinaryWriter) {
+        w.array(arena)
+        w.array(starts)
+        w.array(present.map { $0 ? UInt8(1) : 0 })
+        w.array(slots)
+        w.int(tokenCount)
+    }
+
+    /// Reads a table written by `write(to:)`, checking every invariant that indexing relies on
+    /// (offsets in order and inside the arena, index entries naming present ids, a free slot
+    /// so probing ends), so a damaged file throws instead of trapping later.
+    public init(from r: inout BinaryReader) throws {
+        let arena: [UInt8] = try r.array()
+        let starts: [UInt32] = try r.array()
+        let flags: [UInt8] = try r.array()
+        let slots: [UInt32] = try r.array()
+        let tokenCount = try r.int()
+        typealias Bad = BinaryReader.Malformed
+        guard starts.count == flags.count + 1, starts.first == 0, Int(starts.last!) == arena.count else { throw Bad("vocabulary offsets") }
+        let offsetsOK = starts.withUnsafeBufferPointer { st in
+            flags.withUnsafeBufferPointer { f in
+                var present = 0, ok = true
+                for i in 0..<f.count {
+                    ok = ok && st[i] <= st[i + 1] && f[i] <= 1
+                    present += Int(f[i] & 1)
+                }
+                return ok && present == tokenCount
+            }
+        }
+        guard offsetsOK, slots.count >= 16, slots.count & (slots.count - 1) == 0 else { throw Bad("vocabulary index") }
+        let indexOK = slots.withUnsafeBufferPointer { sl in
+            flags.withUnsafeBufferPointer { f in
+                var used = 0, ok = true
+                for s in sl where s != .max {
+                    ok = ok && Int(s) < f.count && f[Int(s)] == 1
+                    used += 1
+                }
+                return ok && used < sl.count
+            }
+        }
+        guard indexOK else { throw Bad("vocabulary index") }
+        (self.arena, self.starts, self.slots, self.tokenCount) = (arena, starts, slots, tokenCount)
+        self.present = flags.map { $0 == 1 }
+        slotShift = UInt64(64 - slots.count.trailingZeroBitCount)
+    }
+}

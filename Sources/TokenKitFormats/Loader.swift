@@ -10,14 +10,34 @@ public enum TokenizerLoader {
     public struct Options: Sendable {
         /// Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex.
         public var pattern: String?
-        public init(pattern: String? = nil) { self.pattern = pattern }
+        /// Where compiled models are kept between runs (nil: parse the file every time).
+        public var cache: ModelCache?
+        public init(pattern: String? = nil, cache: ModelCache? = nil) {
+            self.pattern = pattern
+            self.cache = cache
+        }
     }
 
     public static func load(_ path: String, options: Options = Options()) throws -> Tokenizer {
+        try loadReporting(path, options: options).tokenizer
+    }
+
+    /// Loads a model and tells what the cache did: served it, was filled, had a bad entry
+    /// replaced, or was not used.
+    public static func loadReporting(_ path: String, options: Options) throws -> (tokenizer: Tokenizer, cache: ModelCache.Outcome) {
         let path = try modelFile(path)
         do {
-            let data = try readFile(path)
-            return try load(data: data, path: path, options: options)
+            guard let cache = options.cache else { return (try load(data: try readFile(path), path: path, options: options), .uncached) }
+            return try withMappedFile(path) { bytes in
+                let digest = SHA256.digest(bytes)
+                let key = SHA256.hex(digest: digest)
+                let name = displayName(path)
+                let (cached, bad) = cache.read(key: key, digest: digest, name: name, options: options)
+                if let cached { return (cached, .hit) }
+                let tok = try load(data: Array(bytes), path: path, options: options)
+                guard cache.write(tok, key: key, digest: digest) else { return (tok, .uncached) }
+                return (tok, bad ? .rebuilt : .written)
+            }
         } catch let e as TokenKitError {
             throw e.inFile(path)
         }

@@ -78,10 +78,14 @@ public enum TiktokenFormat {
     /// of a recognised file and is needed for an unrecognised one; without it an unrecognised
     /// file gets cl100k's pattern (as Llama 3 uses) when it has 100k+ ranks, else GPT-2's.
     public static func load(_ data: [UInt8], name: String, pattern: String?) throws -> Tokenizer {
-        let hash = SHA256.hex(data)
+        try tokenizer(BPEModel.fromRanks(try parseRanks(data)), hash: SHA256.hex(data), name: name, pattern: pattern)
+    }
+
+    /// The tokenizer around a rank file's model: the split pattern and special tokens come from
+    /// `pattern`, else from the file's SHA-256 (`hash`) when it is a known encoding.
+    static func tokenizer(_ model: BPEModel, hash: String, name: String, pattern: String?) throws -> Tokenizer {
         let recognised = known[hash]
-        let ranks = try parseRanks(data)
-        let model = BPEModel.fromRanks(ranks)
+        let ranks = model.vocab
         let pre: PreTokenizer
         let description: String
         if let pattern {

@@ -71,9 +71,6 @@ public enum TokenizerJSON {
         guard type == "BPE" else {
             throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE, Unigram and WordPiece tokenizer.json models")
         }
-        let normalizer = try parseNormalizer(root["normalizer"])
-        let pre = try parsePreTokenizer(root["pre_tokenizer"])
-        let decoder = try parseDecoder(root["decoder"])
         let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
 
         // Vocabulary, as bytes. `spelled` indexes the file's own spelling, for the merges.
@@ -160,15 +157,7 @@ public enum TokenizerJSON {
                            continuingSubwordPrefix: prefix,
                            endOfWordSuffix: Array((try model["end_of_word_suffix"].optionalString() ?? "").utf8))
 
-        let added = try addedTokens(root)
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: .bpe(bpe), normalizer: normalizer, preTokenizer: pre,
-                                decoder: decoder, addedTokens: added, patternDescription: describe(pre),
-                                defaultPolicy: .huggingFace)
-        tok.jsonParts = JSONParts(
-            normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
-            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]),
-            modelOptions: try modelOptions(model))
-        return tok
+        return try tokenizer(root, model: .bpe(bpe), name: name)
     }
 
     /// HF's Unigram model: `vocab` is [[piece, score], …] with ids in order.
@@ -198,17 +187,27 @@ public enum TokenizerJSON {
         return try tokenizer(root, model: .unigram(unigram), name: name)
     }
 
-    /// A tokenizer around a model that is written back verbatim: the pipeline and added tokens
-    /// of `root`, and its JSON parts kept for `convert`.
+    /// A tokenizer around `model`: the pipeline and added tokens of `root`, and its JSON parts
+    /// kept for `convert` (a BPE model's options; other models are written back verbatim).
     static func tokenizer(_ root: Field, model: TokenizerModel, name: String) throws -> Tokenizer {
-        let pre = try parsePreTokenizer(root["pre_tokenizer"])
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model, normalizer: try parseNormalizer(root["normalizer"]),
-                                preTokenizer: pre, decoder: try parseDecoder(root["decoder"]), addedTokens: try addedTokens(root),
-                                patternDescription: describe(pre), defaultPolicy: .huggingFace)
-        tok.jsonParts = JSONParts(
+        var parts = JSONParts(
             normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
-            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]), modelOptions: "")
-        tok.jsonParts?.model = try fragment(root["model"])
+            postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]),
+            modelOptions: model.bpe == nil ? "" : try modelOptions(root["model"]))
+        if model.bpe == nil { parts.model = try fragment(root["model"]) }
+        return try assemble(model: model, parts: parts, addedTokens: try addedTokens(root), name: name)
+    }
+
+    /// A tokenizer from its model and the JSON text of its other parts: what the model cache
+    /// keeps of a tokenizer.json (the parts are small; the model is the expensive half).
+    static func assemble(model: TokenizerModel, parts: JSONParts, addedTokens: [AddedToken], name: String) throws -> Tokenizer {
+        func field(_ text: String, _ path: String) throws -> Field { Field(value: try JSON.parse(Array(text.utf8)), path: path) }
+        let pre = try parsePreTokenizer(try field(parts.preTokenizer, "pre_tokenizer"))
+        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model,
+                                normalizer: try parseNormalizer(try field(parts.normalizer, "normalizer")), preTokenizer: pre,
+                                decoder: try parseDecoder(try field(parts.decoder, "decoder")), addedTokens: addedTokens,
+                                patternDescription: describe(pre), defaultPolicy: .huggingFace)
+        tok.jsonParts = parts
         return tok
     }
 

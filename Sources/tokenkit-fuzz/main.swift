@@ -1,5 +1,5 @@
 // A mutation fuzzer over every input tokenkit parses: tokenizer.json, tiktoken ranks, SentencePiece
-// .model, GPT-2 vocab.json + merges.txt, word-count files and decode input. Each input is written
+// .model, GPT-2 vocab.json + merges.txt, model-cache entries, word-count files and decode input. Each input is written
 // to WORK/current/ with the command lines that read it (commands.txt, tab-separated, run there)
 // before it is run in process, so when a run traps or hangs the case is on disk: Scripts/fuzz
 // copies it to Fixtures/fuzz/cases/, and FuzzRegressionTests replays every case found so far.
@@ -8,6 +8,7 @@
 import Foundation
 import TokenKitCommands
 import TokenKitCore
+import TokenKitFormats
 
 var options: [String: String] = [:]
 var argv = Array(CommandLine.arguments.dropFirst())[...]
@@ -90,28 +91,55 @@ struct Target {
 }
 
 let base = ["base.tiktoken": smallRanks, "text.txt": sampleText]
+
+/// Model-cache entries: a model file named `model` and its entry, made here by loading it once.
+let cacheSeeds: [[String: [UInt8]]] = [smallRanks, Array(byteLevelJSON.utf8), Array(metaspaceJSON.utf8),
+                                       read("models/botchan-unigram/tokenizer.json"), read("models/wordpiece-bert/tokenizer.json")].map { model in
+    let dir = NSTemporaryDirectory() + "tokenkit-fuzz-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try! writeFileAtomically(dir + "/model", model)
+    _ = try! TokenizerLoader.loadReporting(dir + "/model", options: .init(cache: ModelCache(directory: dir)))
+    let name = SHA256.hex(model) + ".tkmodel"
+    return ["model": model, name: Array(FileManager.default.contents(atPath: dir + "/" + name)!)].merging(base) { a, _ in a }
+}
+
+/// Half the mutated entries get a header that matches again (length and checksum), so the
+/// payload reader itself meets the damage instead of the checksum.
+func resealed(_ entry: [UInt8]) -> [UInt8] {
+    guard entry.count >= 64, rng.next() & 1 == 0 else { return entry }
+    var d = entry
+    let sum = d[64...].withUnsafeBytes { checksum64($0) }
+    withUnsafeBytes(of: UInt64(d.count - 64).littleEndian) { d.replaceSubrange(16..<24, with: $0) }
+    withUnsafeBytes(of: sum.littleEndian) { d.replaceSubrange(24..<32, with: $0) }
+    return d
+}
 let targets = [
     Target(kind: "tokenizer-json", seeds: [["tokenizer.json": Array(byteLevelJSON.utf8)], ["tokenizer.json": Array(metaspaceJSON.utf8)],
                                             ["tokenizer.json": read("models/botchan-unigram/tokenizer.json")]].map { $0.merging(base) { a, _ in a } },
-           commands: [["info", "tokenizer.json"], ["encode", "-m", "tokenizer.json", "--threads", "1", "-o", "/dev/null", "text.txt"],
-                      ["decode", "-m", "tokenizer.json", "-o", "/dev/null", "ids.txt"]]),
+           commands: [["info", "--no-cache", "tokenizer.json"], ["encode", "--no-cache", "-m", "tokenizer.json", "--threads", "1", "-o", "/dev/null", "text.txt"],
+                      ["decode", "--no-cache", "-m", "tokenizer.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "tiktoken", seeds: [["x.tiktoken": smallRanks].merging(base) { a, _ in a }],
-           commands: [["encode", "-m", "x.tiktoken", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "-m", "x.tiktoken", "-o", "/dev/null", "ids.txt"]]),
+           commands: [["encode", "--no-cache", "-m", "x.tiktoken", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "x.tiktoken", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "spm", seeds: [["x.model": read("sentencepiece/botchan_en_unigram_1000.model")], ["x.model": read("sentencepiece/botchan_en_bpe_1000.model")]]
                .map { $0.merging(base) { a, _ in a } },
-           commands: [["encode", "-m", "x.model", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "-m", "x.model", "-o", "/dev/null", "ids.txt"]]),
+           commands: [["encode", "--no-cache", "-m", "x.model", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "x.model", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "gpt2-files", seeds: [["vocab.json": Array(vocabJSON.utf8), "merges.txt": Array(mergesTxt.utf8)].merging(base) { a, _ in a }],
-           commands: [["encode", "-m", "vocab.json", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "-m", "vocab.json", "-o", "/dev/null", "ids.txt"]]),
+           commands: [["encode", "--no-cache", "-m", "vocab.json", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "vocab.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "word-counts", seeds: [["a.counts": countsFile([("hello", 40), ("Ġworld", 30), ("Ġhello", 12), (",", 9), ("low", 7)]),
                                          "b.counts": countsFile([("hello", 3), ("lower", 5), ("Ġnewest", 6)])]],
            commands: [["merge-counts", "-o", "/dev/null", "a.counts", "b.counts"],
                       ["train", "bpe", "--vocab-size", "270", "-q", "--threads", "1", "-o", "/dev/null", "--from-counts", "a.counts", "b.counts"]]),
+    Target(kind: "cache-entry", seeds: cacheSeeds,
+           commands: [["encode", "--cache-dir", ".", "-m", "model", "--threads", "1", "-o", "/dev/null", "text.txt"],
+                      ["decode", "--cache-dir", ".", "-m", "model", "-o", "/dev/null", "ids.txt"],
+                      ["info", "--cache-dir", ".", "model"]]),
     Target(kind: "decode-input", seeds: [["ids.txt": Array("15496 995 11 340\n0 1 2\n".utf8)], ["ids.txt": Array("[15496, 995, 11]".utf8)],
                                          ["ids.txt": Array("[[15496], [995, 0]]\n".utf8)],
                                          ["ids.txt": Array("{\"file\": \"a\", \"ids\": [15496, 995]}\n{\"ids\": [0], \"n\": 1}\n".utf8)],
                                          ["ids.bin": [0x57, 0x3C, 0xE3, 0x03, 0x0B, 0x00]]].map { $0.merging(base) { a, _ in a } },
-           commands: [["decode", "-m", "base.tiktoken", "-o", "/dev/null", "ids.txt"],
-                      ["decode", "-m", "base.tiktoken", "--format", "bin", "-o", "/dev/null", "ids.bin"]]),
+           commands: [["decode", "--no-cache", "-m", "base.tiktoken", "-o", "/dev/null", "ids.txt"],
+                      ["decode", "--no-cache", "-m", "base.tiktoken", "--format", "bin", "-o", "/dev/null", "ids.bin"]]),
 ]
 
 // MARK: Mutation
@@ -163,9 +191,16 @@ for (k, target) in targets.enumerated() {
     var inputs = 0
     while Date() < until {
         var files = target.seeds[randomInt(target.seeds.count)]
-        let names = files.keys.sorted().filter { target.kind == "decode-input" ? $0.hasPrefix("ids") : $0 != "text.txt" && $0 != "base.tiktoken" }
+        let names = files.keys.sorted().filter {
+            switch target.kind {
+            case "decode-input": $0.hasPrefix("ids")
+            case "cache-entry": $0.hasSuffix(".tkmodel")
+            default: $0 != "text.txt" && $0 != "base.tiktoken"
+            }
+        }
         let name = names[randomInt(names.count)]
         files[name] = mutate(files[name]!)
+        if target.kind == "cache-entry" { files[name] = resealed(files[name]!) }
         if files["ids.txt"] == nil { files["ids.txt"] = Array("0 1 2 265 266 300\n".utf8) }
         try? FileManager.default.removeItem(atPath: current)
         try! FileManager.default.createDirectory(atPath: current, withIntermediateDirectories: true)

@@ -20,6 +20,7 @@ import TokenKitCore
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": "/tmp/tokenkit-test-cache"]) { $1 }  // not ~/.cache
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -19,10 +19,15 @@ import TokenKitCore
         var out: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    func run(_ args: [String], stdin: [UInt8]? = nil) throws -> Run {
+    /// The model cache of every run: a fresh folder, never the user's ~/.cache.
+    static let cacheHome = NSTemporaryDirectory() + "tokenkit-test-cache-\(UUID().uuidString)"
+
+    func run(_ args: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLITests.binary)
         p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": CLITests.cacheHome]) { $1 }
+            .merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), inp = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -267,5 +272,44 @@ import TokenKitCore
     @Test func helpHasExamples() throws {
         let r = try run(["encode", "--help"])
         #expect(r.status == 0 && r.out.contains("Examples:"))
+    }
+}
+
+/// The model cache from the command line: where entries go, `--no-cache`, `--cache-dir`.
+@Suite struct ModelCacheCLITests {
+    let cli = CLITests()
+
+    func entries(_ dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".tkmodel") }
+    }
+
+    @Test func cacheFolderAndNoCache() throws {
+        try withTempDir { dir in
+            let model = fixture("models/r50k_base.tiktoken"), text = fixture("text/golden.txt")
+            let args = ["encode", "-m", model, "--allowed-special", "all", text]
+            let uncached = try cli.run(args + ["--no-cache"], environment: ["XDG_CACHE_HOME": dir])
+            #expect(uncached.status == 0)
+            #expect(!FileManager.default.fileExists(atPath: dir + "/tokenkit"))
+            // --no-cache wins over --cache-dir: nothing is written anywhere.
+            #expect(try cli.run(args + ["--no-cache", "--cache-dir", dir + "/c"]).status == 0)
+            #expect(!FileManager.default.fileExists(atPath: dir + "/c"))
+            let filled = try cli.run(args + ["--load-timing"], environment: ["XDG_CACHE_HOME": dir])
+            #expect(filled.stdout == uncached.stdout)
+            #expect(filled.stderr.contains("(cache: written)"))
+            #expect(entries(dir + "/tokenkit") == [SHA256.hex(try readFile(model)) + ".tkmodel"])
+            let hit = try cli.run(args + ["--load-timing"], environment: ["XDG_CACHE_HOME": dir])
+            #expect(hit.stdout == uncached.stdout)
+            #expect(hit.stderr.contains("(cache: hit)"))
+            // A damaged entry: the command still succeeds, with the same output, and repairs it.
+            let entry = dir + "/tokenkit/" + entries(dir + "/tokenkit")[0]
+            let good = try readFile(entry)
+            try writeFileAtomically(entry, Array(good.prefix(good.count / 3)))
+            let repaired = try cli.run(args + ["--load-timing"], environment: ["XDG_CACHE_HOME": dir])
+            #expect(repaired.status == 0 && repaired.stdout == uncached.stdout)
+            #expect(repaired.stderr.contains("(cache: rebuilt)"))
+            #expect(try readFile(entry) == good)
+            let custom = try cli.run(["count", "-m", model, "--allowed-special", "all", "--cache-dir", dir + "/c2", text])
+            #expect(custom.status == 0 && entries(dir + "/c2").count == 1)
+        }
     }
 }

@@ -357,7 +357,7 @@ import TokenKitSentencePiece
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"))
         try withTempDir { dir in
             try writeFileAtomically(dir + "/in.txt", Array("Hello".utf8))
-            let command = "\(CLITests.binary) encode -m \(r50k) --format bin \(dir)/in.txt"
+            let command = "\(CLITests.binary) encode --no-cache -m \(r50k) --format bin \(dir)/in.txt"
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
             p.arguments = ["-qec", command, "/dev/null"]

@@ -25,6 +25,7 @@ import TokenKitCore
             p.executableURL = URL(fileURLWithPath: CLITests.binary)
             p.arguments = args
             p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            p.environment = ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": CLITests.cacheHome]) { $1 }
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()

@@ -200,6 +200,7 @@ import TokenKitCore
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: CLITests.binary)
                 p.arguments = ["encode", "-m", r50k, "-o", dir + "/out.txt", "-"]
+                p.environment = ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": CLITests.cacheHome]) { $1 }  // not ~/.cache
                 let input = Pipe()
                 p.standardInput = input
                 p.standardError = FileHandle.nullDevice

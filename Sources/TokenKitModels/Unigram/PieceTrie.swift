@@ -1,3 +1,5 @@
+import TokenKitCore
+
 /// A double-array trie over piece bytes, built here (not darts-clone's layout): the child of
 /// node `s` for byte `c` is slot `base[s] + c` when `check` of that slot is `s`. One flat array
 /// of 12-byte units keeps a traversal step to one cache line.
@@ -138,5 +140,22 @@ package struct PieceTrie: Sendable {
         var found: Int32?
         forEachPrefix(key, 0, key.count) { n, v in if n == key.count { found = v } }
         return found
+    }
+}
+
+extension PieceTrie.Unit: BitwiseCopyable {}
+
+extension PieceTrie {
+    /// The units as they are (the model cache).
+    package func write(to w: inout BinaryWriter) { w.array(units) }
+
+    /// Reads a trie written by `write(to:)`. Bases must be non-negative (a traversal indexes
+    /// with them) and every value below `values` once `valueMask` is applied, or it throws.
+    package init(from r: inout BinaryReader, values: Int, valueMask: Int32 = -1) throws {
+        units = try r.array()
+        guard !units.isEmpty else { throw BinaryReader.Malformed("empty trie") }
+        for u in units {
+            guard u.base >= 0, u.value < 0 || Int(u.value & valueMask) < values else { throw BinaryReader.Malformed("trie unit") }
+        }
     }
 }

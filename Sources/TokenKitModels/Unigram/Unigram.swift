@@ -608,3 +608,49 @@ package struct StdHeap {
         return first
     }
 }
+
+extension UnigramModel {
+    /// The compiled model (tries, scores, byte ids, vocabulary) for the model cache.
+    package func write(to w: inout BinaryWriter) {
+        w.array(types)
+        w.array(scores)
+        trie.write(to: &w)
+        w.optionalU32(unkID)
+        w.bool(byteIDs != nil)
+        w.array(byteIDs ?? [])
+        w.u32(minScore.bitPattern)
+        w.u32(maxScore.bitPattern)
+        vocab.write(to: &w)
+        w.bool(hf != nil)
+        if let hf {
+            hf.trie.write(to: &w)
+            w.array(hf.scores)
+            w.f64(hf.minScore)
+        }
+    }
+
+    /// Reads what `write(to:)` wrote; ids out of range throw.
+    package init(from r: inout BinaryReader) throws {
+        typealias Bad = BinaryReader.Malformed
+        let types: [UInt8] = try r.array()
+        let scores: [Float] = try r.array()
+        let n = types.count
+        guard scores.count == n else { throw Bad("unigram scores") }
+        trie = try PieceTrie(from: &r, values: n, valueMask: ~UnigramModel.userFlag)
+        let unk = try r.optionalU32()
+        let hasBytes = try r.bool()
+        let bytes: [Int32] = try r.array()
+        guard unk.map({ Int($0) < n }) ?? true,
+              !hasBytes || (bytes.count == 256 && bytes.allSatisfy { $0 >= -1 && Int($0) < n }) else { throw Bad("unigram ids") }
+        (self.types, self.scores, unkID, byteIDs) = (types, scores, unk, hasBytes ? bytes : nil)
+        minScore = Float(bitPattern: try r.u32())
+        maxScore = Float(bitPattern: try r.u32())
+        vocab = try TokenTable(from: &r)
+        if try r.bool() {
+            let t = try PieceTrie(from: &r, values: n)
+            let s: [Double] = try r.array()
+            guard s.count == n else { throw Bad("unigram scores") }
+            hf = HF(trie: t, scores: s, minScore: try r.f64())
+        }
+    }
+}
