@@ -183,8 +183,13 @@ struct MixtureEval: ParsableCommand {
             Each trial draws --mix categories and weights uniform on the simplex (seeded by --seed), writes
             --train-bytes of training text with those byte shares from the first half of each category file
             (repeating it if short), trains a BPE tokenizer (tokenkit's trainer, or HF tokenizers with
-            --trainer hf: GPT-2 byte-level with digit runs split, trained line by line), infers the mixture
-            from the second halves, and prints log10 of the mean squared error per trial and the mean.
+            --trainer hf: byte-level BPE trained line by line, after --pre-tokenizer's split, by default
+            GPT-2's with digit runs split first), infers the mixture from the second halves, and prints
+            log10 of the mean squared error per trial and the mean.
+
+            Tokenizers trained on a few MB with samples much larger than their share (e.g. --train-bytes 6M
+            against 3 MiB files) make the solve heavy: 100+ million (merge, pair) edges, minutes and 6-10 GB
+            at --merges 30000 (BENCHMARKS.md, issue 19). 32 MiB or more, or fewer merges, stay light.
 
             --overlap follows Hayase et al.'s protocol for categories smaller than their share: the training
             text repeats each whole category file as often as its share needs, and the whole file is the
@@ -198,7 +203,7 @@ struct MixtureEval: ParsableCommand {
             Example:
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 5 --trials 10 --trainer hf
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf --overlap --train-bytes 67108864 --merges 3000
-              tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de,lang_ja --mix 5 --trainer hf --pre-tokenizer cl100k --overlap --train-bytes 6M --merges 30000
+              tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de,lang_ja --mix 5 --trainer hf --pre-tokenizer cl100k --overlap --train-bytes 32M --merges 30000
             """)
 
     @Option(name: .customLong("category"), help: "A category: NAME=PATH (repeat).")
