@@ -19,8 +19,9 @@ struct PatternOptions: ParsableArguments {
         return tok
     }
 
-    func validate() throws {
-        // ArgumentParser keeps the last of a repeated option; these commands take one model.
+    /// ArgumentParser keeps the last of a repeated option: a command that takes one model
+    /// calls this to refuse several (premium, inspect and evaluate take several).
+    static func requireOneModel() throws {
         var count = 0
         for a in CommandLine.arguments.dropFirst() {
             if a == "--" { break }
@@ -38,6 +39,8 @@ struct ModelOptions: ParsableArguments {
     @OptionGroup var pattern: PatternOptions
 
     func load() throws -> Tokenizer { try pattern.load(model) }
+
+    func validate() throws { try PatternOptions.requireOneModel() }
 }
 
 /// The pre-tokenizer and normalizer of tokenizers that tokenkit trains.

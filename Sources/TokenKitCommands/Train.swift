@@ -260,6 +260,10 @@ struct MergeCounts: ParsableCommand {
     }
 }
 
+enum UnigramNormalization: String, ExpressibleByArgument, CaseIterable {
+    case nmtNfkc = "nmt_nfkc", identity
+}
+
 struct TrainUnigram: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unigram",
@@ -268,7 +272,8 @@ struct TrainUnigram: ParsableCommand {
             Each line of the input is a sentence, as for spm_train. Seed pieces come from frequent
             substrings (a suffix array), then EM with the digamma update and pruning by likelihood loss
             (shrinking factor 0.75) down to the vocabulary size. The .model loads in the sentencepiece
-            package. Defaults are those of UnigramTrainer.Configuration.
+            package. The defaults are spm_train's: nmt_nfkc normalization (the table sentencepiece ships),
+            extra white space removed, character coverage 0.9995, pieces up to 16 characters.
 
             The output's extension picks the format: .json writes an HF tokenizer.json Unigram model
             (same pieces, scores and ids), anything else a .model; --json writes both at once.
@@ -277,7 +282,8 @@ struct TrainUnigram: ParsableCommand {
               tokenkit train unigram --vocab-size 8000 -o tok.model corpus.txt
               tokenkit train unigram --vocab-size 32000 --byte-fallback --character-coverage 0.9995 -o tok.model --json tokenizer.json *.txt
               tokenkit train unigram --vocab-size 32000 --byte-fallback --no-remove-extra-whitespaces --allow-whitespace-only-pieces -o code.model src.txt
-              tokenkit train unigram --vocab-size 16000 --normalization-from t5.model -o nfkc.model corpus.txt
+              tokenkit train unigram --vocab-size 16000 --normalization identity -o raw.model corpus.txt
+              tokenkit train unigram --vocab-size 16000 --normalization-from t5.model -o t5norm.model corpus.txt
             """)
 
     @Option(help: "Number of pieces, meta pieces included.")
@@ -316,7 +322,10 @@ struct TrainUnigram: ParsableCommand {
     @Option(help: "Also write the model as an HF tokenizer.json Unigram model to this path.")
     var json: String?
 
-    @Option(help: "Normalize as this SentencePiece .model does (its precompiled charsmap and flags, e.g. nmt_nfkc); default identity.")
+    @Option(help: "Normalization rule, as spm_train's --normalization_rule_name: nmt_nfkc (spm_train's default: NFKC and its NMT rules) or identity.")
+    var normalization: UnigramNormalization = .nmtNfkc
+
+    @Option(help: "Normalize as this SentencePiece .model does (its precompiled charsmap and flags); overrides --normalization.")
     var normalizationFrom: String?
 
     @OptionGroup var runOptions: RunOptions
@@ -340,7 +349,7 @@ struct TrainUnigram: ParsableCommand {
         config.shrinkingFactor = shrinkingFactor
         config.threads = runOptions.threads
         config.userDefinedSymbols = (userDefinedSymbols ?? "").split(separator: ",").map { Array($0.utf8) }
-        var normalizer = UnigramTrainer.identityNormalizer
+        var normalizer = normalization == .identity ? UnigramTrainer.identityNormalizer : UnigramTrainer.nmtNfkcNormalizer
         if let normalizationFrom {
             do {
                 normalizer = try SentencePieceModel.parse(try readFile(normalizationFrom)).normalizerSpec
@@ -365,7 +374,8 @@ struct TrainUnigram: ParsableCommand {
         note("training on \(sentences.count) sentences", quiet: runOptions.quiet)
         let model: SentencePieceModel
         do {
-            model = try UnigramTrainer(config).trainModel(sentences: sentences, normalizer: normalizer)
+            // Handed over, so that the lines are freed once their words are counted.
+            model = try UnigramTrainer(config).trainModel(sentences: consume sentences, normalizer: normalizer)
         } catch let e as TokenKitError {
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }

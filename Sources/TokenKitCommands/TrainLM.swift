@@ -51,6 +51,7 @@ struct TrainLM: ParsableCommand {
     func validate() throws {
         if !bytes && model == nil { throw ValidationError("give --bytes (byte-level LM) or -m TOKENIZER (token LM)") }
         if bytes && model != nil { throw ValidationError("--bytes and -m exclude each other") }
+        try PatternOptions.requireOneModel()
         if files.isEmpty { throw ValidationError("give training files") }
         if bytes && !(1...7).contains(order) { throw ValidationError("--order must be between 1 and 7") }
         if model != nil && !(1...6).contains(order) { throw ValidationError("--order must be between 1 and 6 for a token LM") }

@@ -299,7 +299,7 @@ public enum TokenizerJSON {
                   let blob = b64.withUnsafeBufferPointer({ Base64.decode($0) }) else {
                 throw f["precompiled_charsmap"].fail("expected base64 text")
             }
-            do { return .custom(try PrecompiledCharsMap(blob)) } catch let e as TokenKitError {
+            do { return .custom(try HFPrecompiledCharsMap(blob)) } catch let e as TokenKitError {
                 throw f["precompiled_charsmap"].fail(e.message)
             }
         case "Prepend": return .prepend(Array(try f["prepend"].string().utf8))

@@ -37,6 +37,24 @@ struct DartsArray: Sendable {
         units.withUnsafeBufferPointer { u in DartsArray.longestPrefix(u, text, start, end) }
     }
 
+    /// The shortest key that is a prefix of `text` (the first common-prefix-search result):
+    /// its value, or nil.
+    func shortestPrefix(_ text: UnsafeBufferPointer<UInt8>) -> Int? {
+        units.withUnsafeBufferPointer { u in
+            guard u.count > 0 else { return nil }
+            var node = DartsArray.offset(u[0])
+            for c in text {
+                node ^= Int(c)
+                guard node < u.count else { return nil }
+                let unit = u[node]
+                if DartsArray.label(unit) != UInt32(c) { return nil }
+                node ^= DartsArray.offset(unit)
+                if DartsArray.hasLeaf(unit) { return node < u.count ? DartsArray.value(u[node]) : nil }
+            }
+            return nil
+        }
+    }
+
     @inline(__always)
     static func longestPrefix(_ u: UnsafeBufferPointer<UInt32>, _ text: UnsafeBufferPointer<UInt8>,
                               _ start: Int, _ end: Int) -> (length: Int, value: Int)? {
@@ -159,6 +177,52 @@ public struct PrecompiledCharsMap: ByteNormalizer, Sendable {
                     out.append(contentsOf: t[i..<(i + n)])
                     i += n
                 }
+            }
+        }
+        return out
+    }
+}
+
+/// A precompiled charsmap applied as HF tokenizers' "Precompiled" normalizer does
+/// (tokenizer.json), which is not spm's longest match: per extended grapheme cluster, a cluster
+/// of fewer than 6 bytes that starts with a rule's source is replaced whole by the shortest
+/// such rule's replacement; any other cluster goes character by character, each replaced by
+/// its own rule or kept. So HF turns NFD "ế" into "ê" and keeps half-width "ﾊﾞ" as two
+/// characters, where spm gives "ế" and "バ".
+public struct HFPrecompiledCharsMap: ByteNormalizer, Sendable {
+    let map: PrecompiledCharsMap
+
+    public init(_ blob: [UInt8]) throws { map = try PrecompiledCharsMap(blob) }
+
+    /// Appends the replacement of the shortest rule that `bytes` starts with; false if none.
+    @inline(__always)
+    func replace(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        guard let v = map.trie.shortestPrefix(bytes) else { return false }
+        out.append(contentsOf: map.strings[map.replacement(v)])
+        return true
+    }
+
+    public func normalize(_ text: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + text.count / 8)
+        // ASCII without "\r" (which joins a following "\n" in one cluster): a cluster per byte.
+        if text.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            text.withUnsafeBufferPointer { t in
+                for i in t.indices where !replace(UnsafeBufferPointer(rebasing: t[i..<(i + 1)]), into: &out) { out.append(t[i]) }
+            }
+            return out
+        }
+        // HF takes text, never invalid UTF-8: such input gets spm's treatment.
+        guard let string = String(validating: text, as: UTF8.self) else { return map.normalize(text) }
+        var cluster: [UInt8] = [], char: [UInt8] = []
+        for g in string {
+            cluster.removeAll(keepingCapacity: true)
+            cluster.append(contentsOf: g.utf8)
+            if cluster.count < 6, cluster.withUnsafeBufferPointer({ replace($0, into: &out) }) { continue }
+            for scalar in g.unicodeScalars {
+                char.removeAll(keepingCapacity: true)
+                Unicode.UTF8.encode(scalar) { char.append($0) }
+                if !char.withUnsafeBufferPointer({ replace($0, into: &out) }) { out.append(contentsOf: char) }
             }
         }
         return out

@@ -13,6 +13,16 @@ extension UnigramTrainer {
         return n
     }
 
+    /// spm_train's default normalizer: the "nmt_nfkc" charsmap (NFKC plus spm's NMT rules:
+    /// control characters dropped, odd spaces folded), dummy prefix, extra white space
+    /// removed, spaces escaped as ▁.
+    public static var nmtNfkcNormalizer: NormalizerSpec {
+        var n = identityNormalizer
+        n.name = Array("nmt_nfkc".utf8)
+        n.precompiledCharsmap = NormalizerSpec.nmtNfkcCharsmap
+        return n
+    }
+
     /// Trains a SentencePiece `.model` on a text's lines (split at "\n").
     public func trainModel(text: [UInt8], normalizer: NormalizerSpec = identityNormalizer) throws -> SentencePieceModel {
         try trainModel(sentences: text.split(separator: UInt8(ascii: "\n")).map(Array.init), normalizer: normalizer)
@@ -20,7 +30,7 @@ extension UnigramTrainer {
 
     /// Trains on `sentences` with `normalizer` (written into the model and applied to the
     /// training text; pass another model's spec, e.g. its nmt_nfkc charsmap, to train with it).
-    public func trainModel(sentences: [[UInt8]], normalizer: NormalizerSpec = identityNormalizer) throws -> SentencePieceModel {
+    public func trainModel(sentences: consuming [[UInt8]], normalizer: NormalizerSpec = identityNormalizer) throws -> SentencePieceModel {
         let cfg = configuration
         var normSpec = normalizer
         if !normSpec.precompiledCharsmap.isEmpty {
@@ -32,7 +42,7 @@ extension UnigramTrainer {
         normSpec.raw.remove(6)
         let userPieces = cfg.userDefinedSymbols.map { SentencePieceModel.Piece(bytes: $0, score: 0, type: .userDefined) }
         let compiled = Compiled(pieces: userPieces, trainerSpec: TrainerSpec(), normalizerSpec: normSpec)
-        let trained = try train(sentences: sentences) { compiled.normalize($0) }
+        let trained = try train(sentences: consume sentences) { compiled.normalize($0) }
         let pieces = trained.map { SentencePieceModel.Piece(bytes: $0.bytes, score: $0.score, type: $0.type) }
 
         var spec = TrainerSpec()
@@ -61,4 +71,12 @@ extension UnigramTrainer {
         try model.validate()
         return model
     }
+}
+
+extension NormalizerSpec {
+    /// The "nmt_nfkc" charsmap, decoded once from the embedded base64 (NmtNfkc.swift).
+    static let nmtNfkcCharsmap: [UInt8] = {
+        let text = Array(nmtNfkcBase64.utf8.filter { $0 != 0x0A })
+        return text.withUnsafeBufferPointer { Base64.decode($0) } ?? []
+    }()
 }

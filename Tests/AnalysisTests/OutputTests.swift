@@ -38,8 +38,41 @@ import FoundationXML
         #expect(md.contains("| qwen2.5 |"))
         let text = Self.report.render(.text)
         #expect(text.contains("Premiums per tokenizer (pivot eng)"))
-        // Columns line up: every table row is as wide as the header or narrower.
-        #expect(text.contains("mya"))
+        // Columns line up, in the per-language table (13 columns and the note) and the summary.
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let table = Array(lines.drop { !$0.hasPrefix("language") }.prefix { !$0.isEmpty && !$0.hasPrefix("Premiums") })
+        #expect(table.count == 16)
+        expectColumnsLineUp(table, columns: 14)
+        let summary = Array(lines.drop { !$0.hasPrefix("tokenizer") }.prefix { !$0.isEmpty })
+        #expect(summary.count == 4)
+        #expect(summary.contains { $0.hasPrefix("llama2-spm") })
+    }
+
+    /// Each column of a text table is a run of positions that some row fills, between runs no
+    /// row fills; there must be `columns` of them, and in each every cell starts at the run's
+    /// first position (left-aligned) or ends at its last (right-aligned).
+    func expectColumnsLineUp(_ rows: [String], columns: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let grid = rows.map { Array($0) }
+        let width = grid.map(\.count).max() ?? 0
+        func filled(_ p: Int) -> Bool { grid.contains { p < $0.count && $0[p] != " " } }
+        var runs: [Range<Int>] = []
+        var p = 0
+        while p < width {
+            if !filled(p) { p += 1; continue }
+            var q = p
+            while q < width && filled(q) { q += 1 }
+            runs.append(p..<q)
+            p = q
+        }
+        #expect(runs.count == columns, "\(runs.count) columns: \(rows.first ?? "")", sourceLocation: sourceLocation)
+        for run in runs {
+            let cells = grid.map { row in run.filter { $0 < row.count && row[$0] != " " } }
+            let left = cells.allSatisfy { $0.isEmpty || $0.first == run.lowerBound }
+            let right = cells.allSatisfy { $0.isEmpty || $0.last == run.upperBound - 1 }
+            #expect(left || right, "column at \(run) is ragged", sourceLocation: sourceLocation)
+            // Only the last column (notes) may be empty.
+            if run != runs.last { #expect(cells.allSatisfy { !$0.isEmpty }, "empty cell at \(run)", sourceLocation: sourceLocation) }
+        }
     }
 
     /// The chart is well-formed SVG with every language label and one dot per premium.

@@ -41,12 +41,12 @@ import TokenKitSentencePiece
         #expect(failures == 0, "\(failures) of \(golden.cases.count) decodings differ from \(golden.library)")
     }
 
-    /// spm's n-best exists for Unigram models only: the goldens of both hold n-best cases.
-    @Test(arguments: ["botchan-unigram", "kyoto-unigram"])
+    /// spm's n-best exists for Unigram models only: the goldens of all three hold n-best cases.
+    @Test(arguments: ["botchan-unigram", "kyoto-unigram", "ties-unigram"])
     func nbestMatchesSentencePiece(_ name: String) throws {
         let golden = try SPMGolden.load(name)
         let nbest = try #require(golden.nbest)
-        #expect(nbest.count >= 10)
+        #expect(nbest.count >= 10 && nbest.contains { $0.ids.count > 1 })
         let model = try SPMModels.shared.get(golden.model)
         for c in nbest {
             let got = model.nbest(Array(c.text.utf8), count: c.n)
@@ -65,8 +65,10 @@ import TokenKitSentencePiece
 
 /// `UnigramModel(vocab:unkID:byteFallback:)` (tokenizer.json "Unigram") gives the ids of
 /// Hugging Face `tokenizers` on text already normalized by sentencepiece.
+/// On "ties-unigram" the two libraries break ties differently (Scripts/make_tie_goldens.py):
+/// HF keeps the first path found, spm's float-stored best score lets a later one win.
 @Suite struct HFUnigramGoldenTests {
-    @Test(arguments: ["botchan-unigram", "kyoto-unigram"])
+    @Test(arguments: ["botchan-unigram", "kyoto-unigram", "ties-unigram"])
     func idsMatchTokenizers(_ name: String) throws {
         let golden = try SPMGolden.load("hf-" + name)
         let spm = try SPMModels.shared.get(golden.model)
@@ -81,5 +83,31 @@ import TokenKitSentencePiece
             }
         }
         #expect(failures == 0, "\(failures) of \(golden.cases.count) cases differ from \(golden.library)")
+    }
+}
+
+/// tokenizer.json "Precompiled" normalizers apply the charsmap as HF tokenizers does, per
+/// grapheme cluster (Scripts/make_precompiled_golden.py), not by spm's longest match.
+@Suite struct HFPrecompiledTests {
+    @Test func normalizesAsTokenizers() throws {
+        struct Golden: Decodable {
+            struct Case: Decodable { let text: String; let normalized: String }
+            struct Model: Decodable { let model: String; let cases: [Case] }
+            let models: [Model]
+        }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("goldens/hf-precompiled.json"))))
+        #expect(golden.models.count == 2)
+        var unlikeSPM = 0
+        for m in golden.models {
+            let blob = try SPMModels.shared.get(m.model).normalizerSpec.precompiledCharsmap
+            let hf = try HFPrecompiledCharsMap(blob), spm = try PrecompiledCharsMap(blob)
+            for c in m.cases {
+                let text = Array(c.text.utf8), want = Array(c.normalized.utf8)
+                #expect(hf.normalize(text) == want, "\(m.model) \(c.text.debugDescription)")
+                if spm.normalize(text) != want { unlikeSPM += 1 }
+            }
+        }
+        // The cases tell the two ways apart.
+        #expect(unlikeSPM > 5)
     }
 }

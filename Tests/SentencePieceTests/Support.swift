@@ -61,4 +61,4 @@ final class SPMModels: @unchecked Sendable {
     }
 }
 
-let goldenNames = ["llama2", "mistral-v1", "mistral-v3", "botchan-bpe", "botchan-unigram", "kyoto-unigram"]
+let goldenNames = ["llama2", "mistral-v1", "mistral-v3", "botchan-bpe", "botchan-unigram", "kyoto-unigram", "ties-unigram"]

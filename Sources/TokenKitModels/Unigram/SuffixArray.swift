@@ -219,6 +219,12 @@ enum SuffixArray {
     /// Calls `body(start, length, count)` for each internal node of the suffix tree: a
     /// substring `s[start..<start+length]` shared by `count` ≥ 2 suffixes.
     static func internalNodes(_ sa: [Int32], _ lcp: [Int32], _ body: (Int, Int, Int) -> Void) {
+        internalIntervals(sa, lcp) { lo, hi, len in body(Int(sa[lo]), len, hi - lo) }
+    }
+
+    /// Calls `body(lo, hi, length)` for each internal node of the suffix tree: the suffixes
+    /// `sa[lo..<hi]` (at least 2) share their first `length` symbols.
+    static func internalIntervals(_ sa: [Int32], _ lcp: [Int32], _ body: (Int, Int, Int) -> Void) {
         let n = sa.count
         // Stack of (lcp value, left bound).
         var stack: [(Int32, Int)] = [(0, 0)]
@@ -228,8 +234,7 @@ enum SuffixArray {
             while let top = stack.last, top.0 > h {
                 stack.removeLast()
                 lb = top.1
-                // Interval [lb, i-1] with lcp top.0.
-                body(Int(sa[lb]), Int(top.0), i - lb)
+                body(lb, i, Int(top.0))
             }
             if stack.last!.0 < h { stack.append((h, lb)) }
         }

@@ -125,6 +125,8 @@ func logAddExp(_ x: Float, _ y: Float) -> Float {
 }
 
 extension TrainingLattice {
+    var nodeCount: Int { nodeStart.count }
+
     /// Visits the nodes in order: start and end character, piece id (unk value for unknowns).
     func forEachNode(_ body: (Int32, Int32, Int32) -> Void) {
         for k in 0..<nodeStart.count { body(nodeStart[k], nodeEnd[k], nodeID[k]) }
@@ -161,8 +163,23 @@ final class WordLattices: @unchecked Sendable {
         self.freq = freq
         let n = words.count, parts = max(1, min(threads, n))
         shards = (0..<parts).map { k in Shard(words: (n * k / parts)..<(n * (k + 1) / parts)) }
+        // Two passes: count each word's nodes, then fill arrays of exactly that size (grown by
+        // appending, they held up to twice the nodes, and more while being copied).
         forEachShard { s in
             var lattice = TrainingLattice()
+            var total = 0
+            s.offsets.reserveCapacity(s.words.count + 1)
+            s.chars.reserveCapacity(s.words.count)
+            for i in s.words {
+                words[i].withUnsafeBufferPointer { t in lattice.build(model, t) }
+                total += lattice.nodeCount
+                s.offsets.append(total)
+                s.chars.append(Int32(lattice.chars))
+                s.maxChars = max(s.maxChars, lattice.chars)
+            }
+            s.start.reserveCapacity(total)
+            s.length.reserveCapacity(total)
+            s.piece.reserveCapacity(total)
             for i in s.words {
                 words[i].withUnsafeBufferPointer { t in lattice.build(model, t) }
                 lattice.forEachNode { a, b, id in
@@ -170,9 +187,6 @@ final class WordLattices: @unchecked Sendable {
                     s.length.append(UInt16(b - a))
                     s.piece.append(id)
                 }
-                s.chars.append(Int32(lattice.chars))
-                s.maxChars = max(s.maxChars, lattice.chars)
-                s.offsets.append(s.start.count)
             }
         }
     }

@@ -10,13 +10,14 @@ import TokenKitTraining
 /// 2. Keep the most frequent characters up to `characterCoverage` of all characters (never a
 ///    tab, as spm_train); the rest become U+2585 (and later unknown or byte fallback).
 /// 3. Seed pieces: every kept character, plus the substrings that are internal nodes of the
-///    suffix tree of all words (found with a suffix array and LCP intervals), ranked by
-///    frequency × length, up to `seedSentencepieceSize`; scores are log relative frequencies.
+///    suffix tree of the corpus (found with a suffix array and LCP intervals over the distinct
+///    words, weighted by their counts), ranked by frequency × length, up to
+///    `seedSentencepieceSize`; scores are log relative frequencies.
 /// 4. EM: `numSubIterations` rounds of an E-step (forward-backward expected counts over each
 ///    word's lattice, built once from the seeds and thinned as pieces go, on all `threads`)
 ///    and an M-step with the Bayesian (digamma) update, dropping pieces expected fewer than
 ///    0.5 times.
-/// 5. Until at most 1.1 × the wanted pieces remain, prune: a piece's loss is how much the
+/// 5. Until at most 1.1 × the vocabulary size remain, prune: a piece's loss is how much the
 ///    corpus likelihood drops when its occurrences are re-segmented into its second-best
 ///    segmentation; keep the `shrinkingFactor` share with the highest loss (pieces that are
 ///    not used or never their own best segmentation go first, single characters stay).
@@ -70,6 +71,8 @@ public struct UnigramTrainer: Sendable {
     public init(_ configuration: Configuration = .default) { self.configuration = configuration }
 
     static let unkChar: UInt32 = 0x2585
+    /// Marks a sentence's last word while counting (never in UTF-8 text).
+    static let finalMark: UInt8 = 0xFF
     static let wsChar: UInt32 = 0x2581
 
     /// A piece of the trained vocabulary, in id order.
@@ -82,7 +85,7 @@ public struct UnigramTrainer: Sendable {
     /// Trains on `sentences` (one per element, UTF-8; invalid bytes become U+FFFD).
     /// `normalize` turns a sentence into spm's normalized form (▁ for spaces, dummy prefix …):
     /// the SentencePiece format supplies it from its normalizer spec.
-    public func train(sentences: [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) throws -> [Piece] {
+    public func train(sentences: consuming [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) throws -> [Piece] {
         let cfg = configuration
         let started = DispatchTime.now().uptimeNanoseconds
         func say(_ line: @autoclosure () -> String) {
@@ -94,40 +97,24 @@ public struct UnigramTrainer: Sendable {
         guard cfg.shrinkingFactor > 0 && cfg.shrinkingFactor < 1 else {
             throw TokenKitError.usage("shrinking factor must be in (0, 1)")
         }
-        // 1. Words and their counts, on all threads: each counts the normalized words (UTF-8)
-        // of its share of the sentences, then the tables are merged.
-        let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
-        let counters = sharded(sentences.count) { range -> WordCounts in
-            var counts = WordCounts()
-            for k in range where sentences[k].count <= maxLength {
-                let norm = normalize(sentences[k])
-                if norm.isEmpty { continue }
-                norm.withUnsafeBufferPointer { t in
-                    guard splitWords else { counts.add(t); return }
-                    // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when
-                    // runs may be pieces (as spm's SplitIntoWords).
-                    @inline(__always) func isSpace(_ i: Int) -> Bool { i + 2 < t.count && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81 }
-                    var start = 0, i = 0
-                    var inRun = false
-                    while i < t.count {
-                        let ws = isSpace(i)
-                        if ws && i > 0 && !(inRun && keepRuns) {
-                            counts.add(UnsafeBufferPointer(rebasing: t[start..<i]))
-                            start = i
-                        }
-                        inRun = ws
-                        i += ws ? 3 : 1
-                    }
-                    counts.add(UnsafeBufferPointer(rebasing: t[start...]))
-                }
-            }
-            return counts
+        // 1. Words and their counts (the sentences are let go once counted).
+        var wordCounts = countWords(consume sentences, normalize: normalize)
+        // Each word once, with its count and how often it ends a sentence. Deterministic order:
+        // by count, then by content (UTF-8 order is code point order).
+        var merged: [[UInt8]: (all: Int, final: Int)] = [:]
+        for w in 0..<wordCounts.counts.count {
+            var bytes = wordCounts.word(w)
+            let n = Int(wordCounts.counts[w])
+            let isFinal = bytes.last == UnigramTrainer.finalMark
+            if isFinal { bytes.removeLast() }
+            merged[bytes, default: (0, 0)].all += n
+            if isFinal { merged[bytes]!.final += n }
         }
-        var wordCounts = counters[0]
-        for c in counters.dropFirst() { wordCounts.merge(c) }
-        // Deterministic order: by count, then by content (UTF-8 order is code point order).
-        var words = wordCounts.sortedByCount().map { (decodeScalars(Array(wordCounts.word($0))), Int(wordCounts.counts[$0])) }
         wordCounts = WordCounts()
+        let ordered = merged.sorted { $0.value.all != $1.value.all ? $0.value.all > $1.value.all : $0.key.lexicographicallyPrecedes($1.key) }
+        merged = [:]
+        var words = ordered.map { (decodeScalars($0.key), $0.value.all) }
+        let finals = ordered.map(\.value.final)
         guard !words.isEmpty else { throw TokenKitError.badInput("no training text") }
         say("counted \(words.count) distinct words")
 
@@ -155,20 +142,21 @@ public struct UnigramTrainer: Sendable {
         }
 
         // 3. Seed pieces.
-        var seeds = makeSeeds(words, required: requiredOrder, requiredCounts: required)
+        var seeds = makeSeeds(words, finals: finals, required: requiredOrder, requiredCounts: required)
 
         // Meta pieces take ids; the rest is for trained pieces.
         let meta = try metaPieces()
         let wanted = cfg.vocabSize - meta.count
         guard wanted > 0 else { throw TokenKitError.usage("vocabulary size \(cfg.vocabSize) leaves no room after \(meta.count) meta pieces") }
-        let desired = Int(Double(wanted) * 1.1)
+        // spm stops pruning at 1.1 × the whole vocabulary size, meta pieces included.
+        let desired = Int(Double(cfg.vocabSize) * 1.1)
 
         let wordFreq = words.map { Double($0.1) }
         let allFreq = wordFreq.reduce(0, +)
         say("\(requiredOrder.count) characters, \(seeds.count) seed pieces")
 
         // 4–5. EM and pruning, over lattices built once.
-        let lattices = WordLattices(trainingModel(seeds), words: words.map { encodeScalars($0.0) }, freq: wordFreq,
+        let lattices = WordLattices(trainingModel(seeds), words: (consume words).map { encodeScalars($0.0) }, freq: wordFreq,
                                     threads: cfg.threads)
         say("lattices: \(lattices.nodeCount) nodes")
         while true {
@@ -195,8 +183,10 @@ public struct UnigramTrainer: Sendable {
             if let s = seeds.first(where: { $0.0 == b })?.1 {
                 final[b] = s
             } else {
+                // As spm: the most frequent missing character gets the lowest score, the others a
+                // little more each, so no two tie.
+                final[b] = minScore + penalty
                 penalty += 0.0001
-                final[b] = minScore - penalty
             }
         }
         let metaBytes = Set(meta.map(\.1.bytes))
@@ -235,6 +225,54 @@ public struct UnigramTrainer: Sendable {
         return pieces
     }
 
+    /// Words and their counts, on all threads: each counts the normalized words (UTF-8) of its
+    /// share of the sentences, then the tables are merged. Takes the sentences so that they
+    /// are freed when counted.
+    func countWords(_ sentences: consuming [[UInt8]], normalize: @escaping @Sendable ([UInt8]) -> [UInt8]) -> WordCounts {
+        let cfg = configuration
+        let all = consume sentences
+        // A sentence's last word is counted with `UnigramTrainer.finalMark` after it: the seeds
+        // need to know which words end a sentence (see `makeSeeds`).
+        let splitWords = cfg.splitByWhitespace, keepRuns = cfg.allowWhitespaceOnlyPieces, maxLength = cfg.maxSentenceLength
+        let counters = sharded(all.count) { range -> WordCounts in
+            var counts = WordCounts()
+            var last: [UInt8] = []
+            for k in range where all[k].count <= maxLength {
+                var norm = normalize(all[k])
+                if norm.isEmpty { continue }
+                guard splitWords else {
+                    norm.append(UnigramTrainer.finalMark)
+                    counts.add(norm)
+                    continue
+                }
+                norm.withUnsafeBufferPointer { t in
+                    // A word starts at each ▁ (E2 96 81), or only at the first ▁ of a run when
+                    // runs may be pieces (as spm's SplitIntoWords).
+                    @inline(__always) func isSpace(_ i: Int) -> Bool { i + 2 < t.count && t[i] == 0xE2 && t[i + 1] == 0x96 && t[i + 2] == 0x81 }
+                    var start = 0, i = 0
+                    var inRun = false
+                    while i < t.count {
+                        let ws = isSpace(i)
+                        if ws && i > 0 && !(inRun && keepRuns) {
+                            counts.add(UnsafeBufferPointer(rebasing: t[start..<i]))
+                            start = i
+                        }
+                        inRun = ws
+                        i += ws ? 3 : 1
+                    }
+                    last.removeAll(keepingCapacity: true)
+                    last.append(contentsOf: t[start...])
+                    last.append(UnigramTrainer.finalMark)
+                    counts.add(last)
+                }
+            }
+            return counts
+        }
+        var wordCounts = counters[0]
+        for c in counters.dropFirst() { wordCounts.merge(c) }
+        return wordCounts
+    }
+
     /// The meta pieces: (fixed id or nil, piece). unk/bos/eos/pad at their ids (negative = none),
     /// then control and user-defined symbols and the 256 byte pieces in the first free ids.
     func metaPieces() throws -> [(Int?, Piece)] {
@@ -258,7 +296,14 @@ public struct UnigramTrainer: Sendable {
 
     // MARK: Seeds
 
-    func makeSeeds(_ words: [([UInt32], Int)], required: [UInt32], requiredCounts: [UInt32: Int]) -> [([UInt8], Float)] {
+    /// spm_train's seeds: every kept character, and the substrings that are internal nodes of
+    /// the suffix tree of the whole corpus (substrings followed by two different symbols), by
+    /// occurrences × length. spm builds that tree over all sentences; here it is built over the
+    /// distinct words, each once, and every suffix weighs its word's count, which gives the
+    /// same substrings with the same counts: a valid piece never spans a word boundary, and a
+    /// substring that ends words is followed in the corpus by ▁ (the next word) or the sentence
+    /// end, so it branches there when its words do both (`finals`: sentence-final counts).
+    func makeSeeds(_ words: [([UInt32], Int)], finals: [Int], required: [UInt32], requiredCounts: [UInt32: Int]) -> [([UInt8], Float)] {
         let cfg = configuration
         // All words, once each, separated by 0, as a dense alphabet.
         // Codes by first appearance; BMP characters through a table, the rest a dictionary.
@@ -268,7 +313,8 @@ public struct UnigramTrainer: Sendable {
         var codes = 1
         var text: [Int32] = []
         var scalars: [UInt32] = []
-        for (w, _) in words {
+        var wordOf: [Int32] = []
+        for (k, (w, _)) in words.enumerated() {
             for ch in w {
                 let code: Int32
                 if ch < 0x10000, bmp[Int(ch)] >= 0 {
@@ -285,23 +331,47 @@ public struct UnigramTrainer: Sendable {
             }
             text.append(0)
             scalars.append(0)
+            wordOf.append(contentsOf: repeatElement(Int32(k), count: w.count + 1))
         }
         // Nodes deeper than the longest piece are never seeds: sorting by one symbol more than
         // that keeps every shallower node exact.
-        let depth = cfg.maxSentencepieceLength + 1
+        let maxLen = cfg.maxSentencepieceLength
+        let depth = maxLen + 1
         let sa = SuffixArray.buildShallow(text, alphabet: codes, depth: depth)
         let lcp = SuffixArray.lcp(text, sa, cap: depth, threads: cfg.threads)
+        let n = sa.count
+        // Occurrences of the suffixes sa[..<r] in the corpus.
+        var weight = [Int](repeating: 0, count: n + 1)
+        for r in 0..<n { weight[r + 1] = weight[r] + words[Int(wordOf[Int(sa[r])])].1 }
         var candidates: [(start: Int, len: Int, score: Int)] = []
-        SuffixArray.internalNodes(sa, lcp) { start, len, count in
-            if len <= 1 || len > cfg.maxSentencepieceLength { return }
+        func consider(_ start: Int, _ len: Int, _ count: Int) {
+            if len <= 1 || len > maxLen { return }
             let piece = scalars[start..<(start + len)]
-            if piece.contains(0) { return }
-            if !isValidPiece(piece) { return }
+            if piece.contains(0) || !isValidPiece(piece) { return }
             candidates.append((start, len, count * len))
         }
-        // Highest score first; ties by content for determinism. Only the best `room` can be
-        // seeds, so find the score they reach and sort just those (ties at the cut included).
-        let room = max(0, cfg.seedSentencepieceSize - required.count)
+        SuffixArray.internalIntervals(sa, lcp) { lo, hi, len in consider(Int(sa[lo]), len, weight[hi] - weight[lo]) }
+        // Substrings that only ever end words: the run of suffixes `s` + 0 (the lcp counts the
+        // 0), with no neighbour sharing `s` followed by anything else.
+        var r = 0
+        while r < n {
+            let p = Int(sa[r])
+            var rem = 0
+            while rem <= maxLen && text[p + rem] != 0 { rem += 1 }
+            var q = r + 1
+            while q < n && Int(lcp[q]) == rem + 1 && rem < depth { q += 1 }
+            defer { r = q }
+            if rem < 2 || rem > maxLen { continue }
+            if Int(lcp[r]) >= rem || (q < n && Int(lcp[q]) >= rem) { continue }
+            var final = 0
+            for k in r..<q { final += finals[Int(wordOf[Int(sa[k])])] }
+            let all = weight[q] - weight[r]
+            if final > 0 && final < all { consider(p, rem, all) }
+        }
+        // Highest score first; ties by content for determinism. Only the best
+        // `seedSentencepieceSize` are seeds (besides the characters), so find the score they
+        // reach and sort just those (ties at the cut included).
+        let room = cfg.seedSentencepieceSize
         if candidates.count > room {
             var scores = candidates.map(\.score)
             scores.sort(by: >)
@@ -319,8 +389,7 @@ public struct UnigramTrainer: Sendable {
             seeds.append((b, Double(requiredCounts[ch] ?? 1)))
             seen.insert(b)
         }
-        for c in candidates {
-            if seeds.count >= cfg.seedSentencepieceSize { break }
+        for c in candidates.prefix(room) {
             let b = encodeScalars(Array(scalars[c.start..<(c.start + c.len)]))
             if seen.insert(b).inserted { seeds.append((b, Double(c.score))) }
         }
