@@ -213,6 +213,20 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"mixture-eval with HF-trained tokenizers (3 languages, 3 trials, worst log10 MSE {worst:.2f})",
               worst <= -5, json.dumps([round(t["log10_mse"], 2) for t in trials]))
 
+    #    The same with cl100k's split before HF's byte level, on a mixture with code.
+    cats = [f"--category={n}={os.path.join(FIX, 'mixture', n + '.txt')}" for n in ("lang_de", "code_python", "en_fiction")]
+    run = subprocess.run([tokenkit, "mixture-eval", *cats, "--mix", "3", "--trials", "2", "--seed", "7",
+                          "--trainer", "hf", "--pre-tokenizer", "cl100k", "--python", sys.executable, "--overlap",
+                          "--train-bytes", "4M", "--vocab-size", "2256", "--merges", "1000", "--format", "json", "-q"],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        check("mixture-eval with HF-trained cl100k-split tokenizers", False, run.stderr.strip()[-300:])
+    else:
+        trials = json.loads(run.stdout)["trials"]
+        worst = max(t["log10_mse"] for t in trials)
+        check(f"mixture-eval with HF-trained cl100k-split tokenizers (language, code, fiction; worst log10 MSE {worst:.2f})",
+              worst <= -5, json.dumps([round(t["log10_mse"], 2) for t in trials]))
+
     # 9. ByteSpan: tokenizer.json files written by `tokenkit train bytespan` (frequency and
     #    seeding modes) load in HF tokenizers and give tokenkit's ids, line by line and whole.
     golden_txt = os.path.join(FIX, "text", "golden.txt")

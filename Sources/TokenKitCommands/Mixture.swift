@@ -26,8 +26,8 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: "Use the first T merges (default: all, at most 30000).")
     var merges: Int?
 
-    @Option(help: "Read at most B bytes of each category file (cut at a line end).")
-    var sampleBytes: Int?
+    @Option(help: "Read at most B bytes of each category file, cut at a line end (suffixes k, M, G: 1G = 1 GiB). Files are streamed: memory does not grow with B.")
+    var sampleBytes: ByteCount?
 
     @Option(help: "How samples are cut before counting: lines (each line separately, as HF tokenizers' train(files) does), documents (whole files, as tokenkit train does) or auto (lines when the vocabulary suggests an HF-trained tokenizer, else documents).")
     var units: UnitsChoice = .auto
@@ -47,13 +47,13 @@ struct MixtureOptions: ParsableArguments {
 
     func validate() throws {
         if let merges, merges < 1 { throw ValidationError("--merges must be at least 1") }
-        if let sampleBytes, sampleBytes < 1 { throw ValidationError("--sample-bytes must be at least 1") }
+        if let sampleBytes, sampleBytes.value < 1 { throw ValidationError("--sample-bytes must be at least 1") }
     }
 
     func configuration(threads: Int) -> MixtureInference.Configuration {
         var c = MixtureInference.Configuration()
         c.merges = merges.map { min($0, MixtureInference.Configuration.maxMerges) }
-        c.sampleBytes = sampleBytes
+        c.sampleBytes = sampleBytes?.value
         c.units = SampleUnits(rawValue: units.rawValue)
         c.threads = threads
         // Experiment knobs (hidden): the solver's log on stderr, row generation by sweeps, CLP.
@@ -100,6 +100,7 @@ struct Mixture: ParsableCommand {
             Examples:
               tokenkit mixture -m tokenizer.json --category en=en.txt --category de=de.txt --category code=code.txt
               tokenkit mixture -m tok.json --merges 3000 --sample-bytes 10000000 --format tsv --category en=en.txt --category code=code.txt
+              tokenkit mixture -m tok.json --sample-bytes 1G --category en=en-web.txt --category code=github.txt
             """)
 
     @OptionGroup var model: ModelOptions
@@ -182,8 +183,13 @@ struct MixtureEval: ParsableCommand {
             Each trial draws --mix categories and weights uniform on the simplex (seeded by --seed), writes
             --train-bytes of training text with those byte shares from the first half of each category file
             (repeating it if short), trains a BPE tokenizer (tokenkit's trainer, or HF tokenizers with
-            --trainer hf: GPT-2 byte-level with digit runs split, trained line by line), infers the mixture
-            from the second halves, and prints log10 of the mean squared error per trial and the mean.
+            --trainer hf: byte-level BPE trained line by line, after --pre-tokenizer's split, by default
+            GPT-2's with digit runs split first), infers the mixture from the second halves, and prints
+            log10 of the mean squared error per trial and the mean.
+
+            Tokenizers trained on a few MB with samples much larger than their share (e.g. --train-bytes 6M
+            against 3 MiB files) make the solve heavy: 100+ million (merge, pair) edges, minutes and 6-10 GB
+            at --merges 30000 (BENCHMARKS.md, issue 19). 32 MiB or more, or fewer merges, stay light.
 
             --overlap follows Hayase et al.'s protocol for categories smaller than their share: the training
             text repeats each whole category file as often as its share needs, and the whole file is the
@@ -197,6 +203,7 @@ struct MixtureEval: ParsableCommand {
             Example:
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 5 --trials 10 --trainer hf
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf --overlap --train-bytes 67108864 --merges 3000
+              tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de,lang_ja --mix 5 --trainer hf --pre-tokenizer cl100k --overlap --train-bytes 32M --merges 30000
             """)
 
     @Option(name: .customLong("category"), help: "A category: NAME=PATH (repeat).")
@@ -226,8 +233,11 @@ struct MixtureEval: ParsableCommand {
     @Option(help: "Vocabulary size of the trained tokenizers.")
     var vocabSize = 30_256
 
-    @Option(help: "Bytes of training text per trial.")
-    var trainBytes = 4 << 20
+    @Option(help: "Bytes of training text per trial (suffixes k, M, G: 6M = 6 MiB).")
+    var trainBytes: ByteCount = ByteCount(4 << 20)
+
+    @Option(help: "Pre-tokenizer of --trainer hf: gpt2 (GPT-2's regex), cl100k or o200k (their regexes), digits (GPT-2's after digit runs are split, as Hayase et al.).")
+    var preTokenizer: MixtureExperiment.PreTokenizer = .digits
 
     @Flag(help: "Use whole category files both to train (repeated to their share) and to infer, as Hayase et al. (default: first half trains, second half is the sample).")
     var overlap = false
@@ -244,6 +254,8 @@ struct MixtureEval: ParsableCommand {
         if mix < 2 { throw ValidationError("--mix must be at least 2") }
         if trials < 1 { throw ValidationError("--trials must be at least 1") }
         if vocabSize < 257 { throw ValidationError("--vocab-size must be above 256") }
+        if trainBytes.value < 1 { throw ValidationError("--train-bytes must be at least 1") }
+        if preTokenizer != .digits && trainer != .hf { throw ValidationError("--pre-tokenizer needs --trainer hf (tokenkit's trainer splits with r50k)") }
     }
 
     mutating func run() throws {
@@ -262,7 +274,8 @@ struct MixtureEval: ParsableCommand {
         config.trainer = trainer
         config.python = python
         config.vocabSize = vocabSize
-        config.trainBytes = trainBytes
+        config.trainBytes = trainBytes.value
+        config.preTokenizer = preTokenizer
         config.overlap = overlap
         config.inference = options.configuration(threads: runOptions.threads)
         let bar = Progress(total: trials, label: "trials", quiet: runOptions.quiet)
@@ -304,3 +317,22 @@ struct MixtureEval: ParsableCommand {
 }
 
 extension MixtureExperiment.Trainer: ExpressibleByArgument {}
+extension MixtureExperiment.PreTokenizer: ExpressibleByArgument {}
+
+/// A byte count with an optional binary suffix: 4096, 64k, 6M, 1G (KiB, MiB, GiB).
+struct ByteCount: ExpressibleByArgument, Sendable {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+    init?(argument: String) {
+        let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
+        var digits = Substring(argument)
+        var unit = 1
+        if let last = digits.last, let u = units[last] {
+            unit = u
+            digits = digits.dropLast()
+        }
+        guard let n = Int(digits), n >= 0, n <= Int.max / unit else { return nil }
+        value = n * unit
+    }
+    var defaultValueDescription: String { "\(value)" }
+}

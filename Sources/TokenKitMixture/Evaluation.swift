@@ -3,6 +3,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitText
 import TokenKitTraining
 
 /// Controlled experiments for mixture inference (Hayase et al. 2024, §4.1): draw a mixture
@@ -66,9 +67,28 @@ public struct MixtureExperiment {
     public enum Trainer: String, Sendable, CaseIterable {
         /// tokenkit's own trainer: r50k pre-tokenizer, whole documents.
         case tokenkit
-        /// HF tokenizers (Python): GPT-2 byte-level with digit runs split, line by line, as
-        /// Hayase et al. §4.1.
+        /// HF tokenizers (Python): byte-level BPE trained line by line, as Hayase et al. §4.1,
+        /// with the configured `PreTokenizer`.
         case hf
+    }
+
+    /// The split before HF's byte-level BPE (`--pre-tokenizer`).
+    public enum PreTokenizer: String, Sendable, CaseIterable {
+        /// GPT-2's regex (HF `ByteLevel` with its own regex).
+        case gpt2
+        /// cl100k_base's and o200k_base's regexes (`Split`, then `ByteLevel` without its regex).
+        case cl100k, o200k
+        /// GPT-2's regex after digit runs are split off (`Digits`), as Hayase et al. §4.1.
+        case digits
+
+        /// The regex of a `Split` before `ByteLevel`, in Oniguruma's spelling; nil for GPT-2's own.
+        var splitRegex: String? {
+            switch self {
+            case .gpt2, .digits: return nil
+            case .cl100k: return BuiltinPattern.cl100k.hfRegex
+            case .o200k: return BuiltinPattern.o200k.hfRegex
+            }
+        }
     }
 
     public struct Configuration: Sendable {
@@ -80,6 +100,8 @@ public struct MixtureExperiment {
         public var python = "python3"
         public var vocabSize = 30_256
         public var trainBytes = 4 << 20
+        /// The HF trainer's pre-tokenizer.
+        public var preTokenizer = PreTokenizer.digits
         /// Whole category files train (repeated to their share) and are the samples, as Hayase
         /// et al.; otherwise the first half of each file trains and the second is the sample.
         public var overlap = false
@@ -169,8 +191,13 @@ public struct MixtureExperiment {
             if !FileManager.default.fileExists(atPath: script) { try writeFileAtomically(script, Array(MixtureExperiment.hfTrainer.utf8)) }
             let output = "\(temp)/tokenizer-\(trial).json"
             defer { try? FileManager.default.removeItem(atPath: output) }
-            try MixtureExperiment.runProcess([cfg.python, script, "--vocab-size", "\(cfg.vocabSize)", "-o", output, path],
-                                             what: "the HF trainer (\(cfg.python) with the tokenizers package)")
+            var argv = [cfg.python, script, "--vocab-size", "\(cfg.vocabSize)", "-o", output]
+            switch cfg.preTokenizer {
+            case .digits: argv.append("--digits")
+            case .gpt2: break
+            case .cl100k, .o200k: argv += ["--split", cfg.preTokenizer.splitRegex!]
+            }
+            try MixtureExperiment.runProcess(argv + [path], what: "the HF trainer (\(cfg.python) with the tokenizers package)")
             return try TokenizerLoader.load(output)
         case .tokenkit:
             let pipeline = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")
@@ -236,23 +263,30 @@ public struct MixtureExperiment {
         }
     }
 
-    /// The HF trainer of `.hf`, written next to the trial's files: GPT-2 byte-level
-    /// pre-tokenization with digit runs kept apart, special token [UNK], the alphabet limited to
-    /// the bytes seen, files read line by line (`Tokenizer.train`), as Hayase et al. §4.1.
+    /// The HF trainer of `.hf`, written next to the trial's files: byte-level BPE after GPT-2's
+    /// regex (`--digits`: digit runs kept apart first, as Hayase et al. §4.1) or after a `--split`
+    /// regex, special token [UNK], the alphabet limited to the bytes seen, files read line by
+    /// line (`Tokenizer.train`).
     static let hfTrainer = """
         import argparse
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+        from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
         ap = argparse.ArgumentParser()
         ap.add_argument("--vocab-size", type=int, default=30000)
+        ap.add_argument("--digits", action="store_true")
+        ap.add_argument("--split")
         ap.add_argument("-o", "--output", required=True)
         ap.add_argument("files", nargs="+")
         args = ap.parse_args()
         tok = Tokenizer(models.BPE())
-        tok.pre_tokenizer = pre_tokenizers.Sequence([
-            pre_tokenizers.Digits(individual_digits=False),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-        ])
+        if args.split:
+            steps = [pre_tokenizers.Split(Regex(args.split), behavior="isolated"),
+                     pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+        else:
+            steps = [pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]
+            if args.digits:
+                steps.insert(0, pre_tokenizers.Digits(individual_digits=False))
+        tok.pre_tokenizer = steps[0] if len(steps) == 1 else pre_tokenizers.Sequence(steps)
         tok.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(vocab_size=args.vocab_size, special_tokens=["[UNK]"], show_progress=False)
         tok.train(args.files, trainer)

@@ -86,23 +86,33 @@ public struct MixtureInference {
     public let configuration: Configuration
     public init(_ configuration: Configuration = .default) { self.configuration = configuration }
 
-    /// Counts each category file with the tokenizer's normalizer and pre-tokenizer.
+    /// Counts each category file with the tokenizer's normalizer and pre-tokenizer, streaming
+    /// at most `sampleBytes` of each (see `SampleReader.count`); `progress` gets bytes read of
+    /// the bytes to read.
     public func readSamples(_ categories: [Category], tokenizer tok: Tokenizer, units: SampleUnits,
                             progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> [CategorySample] {
+        let sizes = categories.map { c -> Int in
+            let size = (try? FileManager.default.attributesOfItem(atPath: c.path)[.size] as? Int) ?? 0
+            return configuration.sampleBytes.map { min($0, size) } ?? size
+        }
+        let total = sizes.reduce(0, +)
         var samples: [CategorySample] = []
-        for (k, c) in categories.enumerated() {
-            progress(.counting, k, categories.count)
+        var done = 0
+        progress(.counting, 0, total)
+        for c in categories {
             do {
-                let text = try SampleReader.read(c.path, limit: configuration.sampleBytes)
                 let reader = CorpusReader(normalizer: tok.normalizer, preTokenizer: tok.preTokenizer, unit: units,
                                           threads: configuration.threads)
-                let words = try reader.countWords(text: text)
-                samples.append(CategorySample(name: c.name, path: c.path, bytes: text.count, words: words))
+                let (words, bytes) = try SampleReader.count(c.path, limit: configuration.sampleBytes, reader: reader) {
+                    progress(.counting, min(total, done + $0), total)
+                }
+                done += bytes
+                samples.append(CategorySample(name: c.name, path: c.path, bytes: bytes, words: words))
             } catch let e as TokenKitError {
                 throw e.inFile(c.path)
             }
         }
-        progress(.counting, categories.count, categories.count)
+        progress(.counting, total, total)
         return samples
     }
 

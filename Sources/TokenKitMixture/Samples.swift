@@ -38,27 +38,63 @@ public struct CategorySample: Sendable {
 }
 
 enum SampleReader {
-    /// Reads at most `limit` bytes of `path`, cut at the last line end before the limit (or at
-    /// a UTF-8 character boundary when the first line is longer).
-    static func read(_ path: String, limit: Int?) throws -> [UInt8] {
-        guard let limit else { return try readFile(path) }
+    /// Bytes read and counted at a time: memory holds one block (and the word counts), whatever
+    /// the sample's size.
+    static let block = 16 << 20
+
+    /// Counts the words of at most `limit` bytes of `path` (all when nil), cut at the last line
+    /// end before the limit (or at a UTF-8 character boundary when the first line is longer).
+    /// The file is streamed in `block`s cut where no pre-tokenized word can span (the cuts
+    /// `CorpusReader` makes inside a text), so the counts equal those of the whole prefix;
+    /// each block is counted on all of the reader's threads. `progress` gets the bytes read.
+    static func count(_ path: String, limit: Int?, reader: CorpusReader, block: Int = SampleReader.block,
+                      progress: (Int) -> Void = { _ in }) throws -> (words: WordCounts, bytes: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw TokenKitError.badInput("cannot open for reading", file: path)
         }
         defer { try? handle.close() }
-        let data: Data
-        do { data = try handle.read(upToCount: limit + 1) ?? Data() } catch {
-            throw TokenKitError.badInput("read failed: \(error.localizedDescription)", file: path)
+        let lines = reader.unit == .lines
+        var words = WordCounts()
+        var pending: [UInt8] = []
+        // Bytes before pending[0] (all counted), and read so far.
+        var base = 0, read = 0
+        var atEnd = false
+        func countPrefix(_ end: Int) throws {
+            guard end > 0 else { return }
+            words.merge(try reader.countWords(text: Array(pending[..<end])))
+            pending.removeFirst(end)
+            base += end
         }
-        var bytes = [UInt8](data)
-        if bytes.count <= limit { return bytes }
-        bytes.removeLast(bytes.count - limit)
-        if let nl = bytes.lastIndex(of: 0x0A) {
-            bytes.removeLast(bytes.count - nl - 1)
-        } else {
-            while let last = bytes.last, last & 0xC0 == 0x80 { bytes.removeLast() }
-            if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
+        while !atEnd {
+            // One byte past the limit tells a file longer than the limit from one exactly as long.
+            let want = min(block, limit.map { $0 + 1 - read } ?? block)
+            let data: Data
+            do { data = try handle.read(upToCount: want) ?? Data() } catch {
+                throw TokenKitError.badInput("read failed at offset \(read): \(error.localizedDescription)", file: path)
+            }
+            pending += data
+            read += data.count
+            progress(read)
+            if data.isEmpty || data.count < want { atEnd = true }
+            if let limit, read > limit {
+                // Past the limit: keep what ends at the last line end before it.
+                pending.removeLast(read - limit)
+                if let nl = pending.lastIndex(of: 0x0A) {
+                    pending.removeLast(pending.count - nl - 1)
+                } else if base > 0 {
+                    pending.removeAll()
+                } else {
+                    while let last = pending.last, last & 0xC0 == 0x80 { pending.removeLast() }
+                    if let last = pending.last, last >= 0xC0 { pending.removeLast() }
+                }
+                atEnd = true
+            }
+            if atEnd {
+                try countPrefix(pending.count)
+            } else if let cut = pending.withUnsafeBufferPointer({ ChunkReader.lastBoundary($0, before: $0.count, lines: lines) }) {
+                try countPrefix(cut)
+            }
         }
-        return bytes
+        return (words, base)
     }
 }

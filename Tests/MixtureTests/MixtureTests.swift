@@ -4,6 +4,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitTraining
 import TokenKitFormats
+import TokenKitText
 @testable import TokenKitMixture
 import TokenKitModels
 
@@ -409,5 +410,70 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
         let c = MixtureEvaluation.choose(5, of: 21, &rng)
         #expect(Set(c).count == 5 && c.allSatisfy { $0 < 21 })
+    }
+}
+
+/// Streamed sample reading (`--sample-bytes`) and the evaluation's tokenizer shapes.
+@Suite struct MixtureSampleTests {
+    func table(_ w: WordCounts) -> [[UInt8]: Int64] {
+        var out: [[UInt8]: Int64] = [:]
+        for i in 0..<w.count { out[w.word(i), default: 0] += w.counts[i] }
+        return out
+    }
+
+    /// The first `limit` bytes cut at the last line end (or a UTF-8 boundary without one): what
+    /// a sample of at most `limit` bytes holds.
+    func prefix(_ text: [UInt8], _ limit: Int?) -> [UInt8] {
+        guard let limit, limit < text.count else { return text }
+        var p = Array(text[..<limit])
+        if let nl = p.lastIndex(of: 0x0A) { return Array(p[...nl]) }
+        while let last = p.last, last & 0xC0 == 0x80 { p.removeLast() }
+        if let last = p.last, last >= 0xC0 { p.removeLast() }
+        return p
+    }
+
+    /// Counting a file in small blocks gives the counts of its whole (limited) prefix, for both
+    /// units, with limits inside lines, at line ends, inside the first line and past the end.
+    @Test func streamedCountsEqualWholePrefix() throws {
+        try withTempDir { dir in
+            // Russian (multi-byte characters), indented code (white-space runs across lines), and
+            // a first line with no newline for a while.
+            let text = Array(String(repeating: "x", count: 1500).utf8) + Array(try readFile(fixtures + "/mixture/lang_ru.txt").prefix(20_000))
+                + Array(try readFile(fixtures + "/mixture/code_python.txt").prefix(20_000))
+            let path = "\(dir)/sample.txt"
+            try writeFileAtomically(path, text)
+            let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
+            var rng = SplitMix64(seed: 5)
+            var limits: [Int?] = [nil, 1, 700, 1499, 1500, 1501, text.count - 1, text.count, text.count + 10]
+            for _ in 0..<6 { limits.append(1 + Int(rng.next() % UInt64(text.count))) }
+            for unit in [SampleUnits.lines, .documents] {
+                let reader = CorpusReader(normalizer: nil, preTokenizer: pre, unit: unit, threads: 2)
+                for limit in limits {
+                    let expected = prefix(text, limit)
+                    let whole = try reader.countWords(text: expected)
+                    for block in [1024, 4096, 1 << 20] {
+                        var seen = 0
+                        let (words, bytes) = try SampleReader.count(path, limit: limit, reader: reader, block: block) { seen = $0 }
+                        #expect(bytes == expected.count, "\(unit) limit \(String(describing: limit)) block \(block)")
+                        #expect(table(words) == table(whole), "\(unit) limit \(String(describing: limit)) block \(block)")
+                        #expect(seen >= bytes && seen <= text.count, "progress \(seen)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func missingSampleIsReported() throws {
+        let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
+        let reader = CorpusReader(normalizer: nil, preTokenizer: pre, threads: 1)
+        #expect(throws: TokenKitError.self) { _ = try SampleReader.count("/nonexistent/sample.txt", limit: nil, reader: reader) }
+    }
+
+    /// The regexes given to HF's Split are the ones tokenkit runs as its own scanners, so the
+    /// trained tokenizer.json loads with the cl100k / o200k split.
+    @Test func evaluationSplitsAreBuiltinPatterns() {
+        #expect(MixtureExperiment.PreTokenizer.cl100k.splitRegex.flatMap(BuiltinPattern.matching(regex:)) == .cl100k)
+        #expect(MixtureExperiment.PreTokenizer.o200k.splitRegex.flatMap(BuiltinPattern.matching(regex:)) == .o200k)
+        #expect(MixtureExperiment.PreTokenizer.gpt2.splitRegex == nil && MixtureExperiment.PreTokenizer.digits.splitRegex == nil)
     }
 }

@@ -224,6 +224,28 @@ import TokenKitSentencePiece
         #expect(try cli.run(["mixture-eval", "--help"]).out.contains("tsv"))
     }
 
+    /// `--sample-bytes` takes k/M/G suffixes and caps each sample (cut at a line end);
+    /// `mixture-eval --pre-tokenizer` is for the HF trainer only.
+    @Test func mixtureSampleBytesAndPreTokenizer() throws {
+        try withTempDir { dir in
+            let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
+            #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
+            let r = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--sample-bytes", "20k", "--category", "de=" + de,
+                                 "--category", "py=" + py, "--format", "tsv"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let bytes = lines(r).dropFirst().map { Int($0.split(separator: "\t")[3])! }
+            #expect(bytes.count == 2 && bytes.allSatisfy { $0 > 19_000 && $0 <= 20_480 }, "\(bytes)")
+            for bad in ["20x", "-5", "0"] {
+                let e = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--sample-bytes", bad, "--category", "de=" + de])
+                #expect(e.status != 0 && e.stderr.contains("sample-bytes"), "\(bad): \(e.stderr)")
+            }
+        }
+        let e = try cli.run(["mixture-eval", "--category", "a=a.txt", "--category", "b=b.txt", "--pre-tokenizer", "cl100k"])
+        #expect(e.status != 0 && e.stderr.contains("--trainer hf"))
+        let f = try cli.run(["mixture-eval", "--category", "a=a.txt", "--category", "b=b.txt", "--trainer", "hf", "--pre-tokenizer", "bert"])
+        #expect(f.status != 0 && f.stderr.contains("pre-tokenizer"))
+    }
+
     @Test func infoSpellsLikeTokenizerJSONAndCountsMergesAlike() throws {
         let llama = try cli.run(["info", fixture("models/llama2-spm/tokenizer.json")])
         #expect(llama.out.contains("normalizer    Sequence[Prepend, Replace]\n"))
