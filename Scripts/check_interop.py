@@ -200,32 +200,23 @@ with tempfile.TemporaryDirectory() as tmp:
     # 8. Mixture inference on tokenizers trained by HF tokenizers (Hayase et al.'s protocol: the
     #    training text repeats each category to its share; the category files are the samples).
     #    The fixture samples are 150 kB, so the bound is looser than BENCHMARKS.md's 3 MiB runs.
-    cats = [f"--category={n}={os.path.join(FIX, 'mixture', n + '.txt')}" for n in ("lang_de", "lang_fr", "lang_ru")]
-    run = subprocess.run([tokenkit, "mixture-eval", *cats, "--mix", "3", "--trials", "3", "--seed", "7",
-                          "--trainer", "hf", "--python", sys.executable, "--overlap", "--train-bytes", str(4 << 20),
-                          "--vocab-size", "2256", "--merges", "1000", "--format", "json", "-q"],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        check("mixture-eval with HF-trained tokenizers", False, run.stderr.strip()[-300:])
-    else:
-        trials = json.loads(run.stdout)["trials"]
-        worst = max(t["log10_mse"] for t in trials)
-        check(f"mixture-eval with HF-trained tokenizers (3 languages, 3 trials, worst log10 MSE {worst:.2f})",
-              worst <= -5, json.dumps([round(t["log10_mse"], 2) for t in trials]))
+    def mixture_eval(label, names, trials, extra):
+        cats = [f"--category={n}={os.path.join(FIX, 'mixture', n + '.txt')}" for n in names]
+        run = subprocess.run([tokenkit, "mixture-eval", *cats, "--mix", str(len(names)), "--trials", str(trials),
+                              "--seed", "7", "--trainer", "hf", "--python", sys.executable, "--overlap", *extra,
+                              "--vocab-size", "2256", "--merges", "1000", "--format", "json", "-q"],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            check(label, False, run.stderr.strip()[-300:])
+            return
+        mse = [t["log10_mse"] for t in json.loads(run.stdout)["trials"]]
+        check(f"{label} (worst log10 MSE {max(mse):.2f})", max(mse) <= -5, json.dumps([round(x, 2) for x in mse]))
 
+    mixture_eval("mixture-eval with HF-trained tokenizers (3 languages, 3 trials)",
+                 ("lang_de", "lang_fr", "lang_ru"), 3, ["--train-bytes", str(4 << 20)])
     #    The same with cl100k's split before HF's byte level, on a mixture with code.
-    cats = [f"--category={n}={os.path.join(FIX, 'mixture', n + '.txt')}" for n in ("lang_de", "code_python", "en_fiction")]
-    run = subprocess.run([tokenkit, "mixture-eval", *cats, "--mix", "3", "--trials", "2", "--seed", "7",
-                          "--trainer", "hf", "--pre-tokenizer", "cl100k", "--python", sys.executable, "--overlap",
-                          "--train-bytes", "4M", "--vocab-size", "2256", "--merges", "1000", "--format", "json", "-q"],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        check("mixture-eval with HF-trained cl100k-split tokenizers", False, run.stderr.strip()[-300:])
-    else:
-        trials = json.loads(run.stdout)["trials"]
-        worst = max(t["log10_mse"] for t in trials)
-        check(f"mixture-eval with HF-trained cl100k-split tokenizers (language, code, fiction; worst log10 MSE {worst:.2f})",
-              worst <= -5, json.dumps([round(t["log10_mse"], 2) for t in trials]))
+    mixture_eval("mixture-eval with HF-trained cl100k-split tokenizers (language, code, fiction)",
+                 ("lang_de", "code_python", "en_fiction"), 2, ["--pre-tokenizer", "cl100k", "--train-bytes", "4M"])
 
     # 9. ByteSpan: tokenizer.json files written by `tokenkit train bytespan` (frequency and
     #    seeding modes) load in HF tokenizers and give tokenkit's ids, line by line and whole.
