@@ -103,7 +103,9 @@ struct TrainByteSpan: ParsableCommand {
             } else if let model {
                 sig = ByteSpanSignals.compute(model, text: t, signal: signal, threads: runOptions.threads)
             } else {
-                sig = try ByteSpanSignals.crossFitted(text: t, order: order!, signal: signal, threads: runOptions.threads) { note($0, quiet: quiet) }
+                let progress = Progress(total: 0, label: "train bytespan", quiet: quiet)
+                sig = try ByteSpanSignals.crossFitted(text: t, order: order!, signal: signal, threads: runOptions.threads) { progress.status($0) }
+                progress.finish()
             }
             if needsSignal {
                 note(String(format: "%@ signal of %d bytes in %.1f s", signal.rawValue, t.count, Date().timeIntervalSince(start)), quiet: quiet)

@@ -193,6 +193,14 @@ public final class Progress: @unchecked Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(label) [\(bar)] \(Int(frac * 100))%".utf8))
     }
 
+    /// For work without a known total (a trainer's phases): the latest phase, redrawn in place
+    /// on a terminal, shown nowhere else (the command's closing note says what was done).
+    func status(_ text: String) {
+        guard enabled else { return }
+        let line = "\(label): \(text)".prefix(100)
+        lock.withLock { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+    }
+
     func finish() {
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }

@@ -368,7 +368,8 @@ struct TrainUnigram: ParsableCommand {
         config.allowWhitespaceOnlyPieces = allowWhitespaceOnlyPieces
         config.hardVocabLimit = hardVocabLimit
         config.maxSentenceLength = maxSentenceLength
-        if !runOptions.quiet { config.log = { note($0, quiet: false) } }
+        let progress = Progress(total: 0, label: "train unigram", quiet: runOptions.quiet)
+        if progress.enabled { config.log = { progress.status($0) } }
         var sentences: [[UInt8]] = []
         for file in files {
             let data = try readFile(file)
@@ -383,7 +384,9 @@ struct TrainUnigram: ParsableCommand {
         do {
             // Handed over, so that the lines are freed once their words are counted.
             model = try UnigramTrainer(config).trainModel(sentences: consume sentences, normalizer: normalizer)
+            progress.finish()
         } catch let e as TokenKitError {
+            progress.finish()
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }
         var files = [(path: output, bytes: output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())]

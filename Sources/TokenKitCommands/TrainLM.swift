@@ -65,9 +65,11 @@ struct TrainLM: ParsableCommand {
         config.order = order
         config.threads = runOptions.threads
         let quiet = runOptions.quiet
+        let progress = Progress(total: 0, label: "train lm", quiet: quiet)
         let image = try withBuffers(data) { texts in
-            try ByteLMBuilder.build(texts, config) { note($0, quiet: quiet) }
+            try ByteLMBuilder.build(texts, config) { progress.status($0) }
         }
+        progress.finish()
         try writeFileAtomically(output, image)
         note(String(format: "order-%d byte LM of %d bytes trained in %.1f s", order, image.count, Date().timeIntervalSince(start)), quiet: quiet)
     }
