@@ -154,6 +154,8 @@ struct ByteNext: ParsableCommand {
     @Option(help: "Show the K most likely bytes (text output).")
     var top = 10
 
+    @OptionGroup var quietOption: QuietOption
+
     @Option(help: "Output format: text or json (every byte with probability > 0, and end).")
     var format: ByteFormat = .text
 
@@ -406,6 +408,7 @@ struct ByteEnsemble: ParsableCommand {
 
     @OptionGroup var models: LMOptions
     @OptionGroup var prompt: PromptOptions
+    @OptionGroup var quietOption: QuietOption
 
     @Option(help: "How to combine: product or mixture.")
     var combine: Combine = .product
@@ -481,6 +484,7 @@ struct ByteHeal: ParsableCommand {
 
     @OptionGroup var models: LMOptions
     @OptionGroup var prompt: PromptOptions
+    @OptionGroup var quietOption: QuietOption
 
     @Option(help: "Bytes to add.")
     var maxBytes = 32

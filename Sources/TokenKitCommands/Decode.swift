@@ -22,6 +22,7 @@ struct Decode: ParsableCommand {
     enum InputFormat: String, ExpressibleByArgument, CaseIterable { case auto, bin }
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var quietOption: QuietOption
 
     @Option(help: "Input format: auto (text, JSON or JSONL; bin when the sidecar or the bytes say so) or bin.")
     var format: InputFormat = .auto

@@ -21,6 +21,7 @@ struct Info: ParsableCommand {
     var model: String
 
     @OptionGroup var patternOptions: PatternOptions
+    @OptionGroup var quietOption: QuietOption
 
     @Option(help: "Output format: text, json or tsv (a key and a value a line).")
     var format: DataFormat = .text
@@ -100,6 +101,7 @@ struct Convert: ParsableCommand {
     var to: Target?
 
     @OptionGroup var patternOptions: PatternOptions
+    @OptionGroup var quietOption: QuietOption
 
     /// The format an output name asks for; nil for a name that says nothing known.
     static func target(of path: String) -> Target? {
@@ -132,7 +134,7 @@ struct Convert: ParsableCommand {
                 let list = specials.map { "    \(jsonString($0.text)): \($0.id)" }.joined(separator: ",\n")
                 let side = "{\n  \"pattern\": \(jsonString(tok.patternDescription)),\n  \"special_tokens\": {\n\(list)\n  }\n}\n"
                 try writeFileAtomically(output + ".json", Array(side.utf8))
-                note("\(specials.count) special tokens, which a rank file cannot hold, are in \(output).json (tiktoken's special_tokens)", quiet: false)
+                note("\(specials.count) special tokens, which a rank file cannot hold, are in \(output).json (tiktoken's special_tokens)", quiet: quietOption.quiet)
             }
         case .spm:
             if let spm = tok.sentencePiece {

@@ -29,6 +29,8 @@ struct Inspect: ParsableCommand {
     @Option(help: "Split pattern for tiktoken files.")
     var pattern: String?
 
+    @OptionGroup var quietOption: QuietOption
+
     @Option(help: "Output format: text, json or html.")
     var format: InspectFormat = .text
 

@@ -141,6 +141,12 @@ struct RunOptions: ParsableArguments {
     }
 }
 
+/// `-q` for commands without threads or progress, so that scripts can pass it to every command.
+struct QuietOption: ParsableArguments {
+    @Flag(name: [.short, .long], help: "No notes on stderr.")
+    var quiet = false
+}
+
 enum DataFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, tsv
 }

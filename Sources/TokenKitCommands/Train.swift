@@ -245,6 +245,8 @@ struct MergeCounts: ParsableCommand {
     @Argument(help: "Word-count files.")
     var files: [String]
 
+    @OptionGroup var quietOption: QuietOption
+
     static func sum(_ files: [String], expecting: String? = nil) throws -> WordCounts {
         var total = WordCounts()
         var settings = expecting

@@ -13,6 +13,33 @@ import TokenKitCommands
         #expect(!Progress.shouldDraw(quiet: true, stderrIsTerminal: false))
     }
 
+    /// Every command, found by walking `--help`'s subcommand lists, takes `-q`/`--quiet`, so a
+    /// script can pass it to any of them.
+    @Test func everyCommandTakesQuiet() throws {
+        func subcommands(_ path: [String]) throws -> [String] {
+            let help = try cli.run(path + ["--help"]).out
+            guard let start = help.range(of: "SUBCOMMANDS:\n") else { return [] }
+            // The list ends at the first blank line ("See 'tokenkit help …'" follows it).
+            let list = help[start.upperBound...].components(separatedBy: "\n\n")[0]
+            return list.split(separator: "\n").compactMap { line in
+                // Entries are indented by two spaces; their wrapped descriptions by more.
+                guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+                return line.split(separator: " ").first.map(String.init)
+            }.filter { $0 != "help" }
+        }
+        var leaves: [[String]] = []
+        var queue: [[String]] = try subcommands([]).map { [$0] }
+        while let path = queue.popLast() {
+            let children = try subcommands(path)
+            if children.isEmpty { leaves.append(path) } else { queue += children.map { path + [$0] } }
+        }
+        #expect(leaves.count >= 25, "found only \(leaves)")
+        for path in leaves {
+            let help = try cli.run(path + ["--help"]).out
+            #expect(help.contains("-q, --quiet"), "\(path.joined(separator: " ")) has no -q")
+        }
+    }
+
     /// The long-running commands, on small inputs (a bar is drawn at the first update).
     func commands(_ dir: String) -> [[String]] {
         let texts = [fixture("mixture/en_fiction.txt"), fixture("mixture/lang_de.txt")]
