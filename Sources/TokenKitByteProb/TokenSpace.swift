@@ -9,6 +9,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitText
 
 /// A tokenizer seen as a map between byte strings and token sequences ("model space").
 ///
@@ -31,6 +32,10 @@ public final class TokenSpace: @unchecked Sendable {
     /// start with a space (the dummy prefix) — so windows are anchored at spaces.
     public let wordAnchored: Bool
     public var vocabSize: Int { tokenBytes.count }
+
+    /// The merge structure that decides pair validity without re-encoding (nil: pairs are re-encoded).
+    let structure: MergeStructure?
+    public var checksPairsStructurally: Bool { structure != nil }
 
     private let lock = NSLock()
     /// Pair validity by left token: bit b of row a says whether a·b is canonical.
@@ -94,6 +99,7 @@ public final class TokenSpace: @unchecked Sendable {
             }
         }
         reachable = reach
+        structure = MergeStructure.make(tok, bytes)
     }
 
     static func replacing(_ pattern: [UInt8], with b: UInt8, in s: [UInt8]) -> [UInt8] {
@@ -163,7 +169,7 @@ public final class TokenSpace: @unchecked Sendable {
         }
         if let v = pairCache[key] { lock.unlock(); return v }
         lock.unlock()
-        let v = reachable[Int(b)] && pairValidDirect(a, b)
+        let v = reachable[Int(b)] && pairValidComputed(a, b, workspace: TextWorkspace())
         lock.lock()
         if pairCache.count > 1 << 22 { pairCache.removeAll() }
         pairCache[key] = v
@@ -184,7 +190,20 @@ public final class TokenSpace: @unchecked Sendable {
         return row
     }
 
-    /// The pair check done directly, without the cache (what the rows are tested against).
+    /// The pair check from the merge structure (re-encoding where it cannot decide), uncached.
+    public func pairValidComputed(_ a: TokenID, _ b: TokenID, workspace: TextWorkspace) -> Bool {
+        guard let structure else { return pairValidDirect(a, b) }
+        // A window must start with the dummy prefix (see `encode`).
+        if !prefix.isEmpty && !tokenBytes[Int(a)].starts(with: prefix) { return false }
+        return structure.valid(a, b, workspace: workspace) ?? pairValidDirect(a, b)
+    }
+
+    /// The merge-structure answer alone (nil where it cannot decide), for tests.
+    public func pairValidStructural(_ a: TokenID, _ b: TokenID, workspace: TextWorkspace) -> Bool? {
+        structure?.valid(a, b, workspace: workspace)
+    }
+
+    /// The pair check by re-encoding, without the cache: `encode(bytes(a)+bytes(b)) == [a, b]`.
     public func pairValidDirect(_ a: TokenID, _ b: TokenID) -> Bool {
         let left = tokenBytes[Int(a)], right = tokenBytes[Int(b)]
         if left.isEmpty || right.isEmpty { return false }
@@ -203,13 +222,11 @@ public final class TokenSpace: @unchecked Sendable {
         row.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                var buf = left
+                let ws = TextWorkspace()
                 for w in (c * per)..<min(words, (c + 1) * per) {
                     var bits: UInt64 = 0
                     for b in (w * 64)..<min(n, w * 64 + 64) where !tokenBytes[b].isEmpty && reachable[b] {
-                        buf.removeSubrange(left.count...)
-                        buf += tokenBytes[b]
-                        if let ids = encode(buf[...]), ids.count == 2, ids[0] == a, ids[1] == TokenID(b) { bits |= 1 << UInt64(b & 63) }
+                        if pairValidComputed(a, TokenID(b), workspace: ws) { bits |= 1 << UInt64(b & 63) }
                     }
                     base[w] = bits
                 }

@@ -21,7 +21,7 @@ struct ByteProb: ParsableCommand {
               tokenkit byteprob sample -m r50k_base.tiktoken --lm-command "python3 Scripts/lm_adapter_hf.py gpt2" --seed 1
               tokenkit byteprob heal -m cl100k_base.tiktoken --lm code.arpa --prompt "import num"
             """,
-        subcommands: [ByteNext.self, ByteScore.self, ByteSample.self, ByteEnsemble.self, ByteHeal.self])
+        subcommands: [ByteNext.self, ByteScore.self, ByteSample.self, ByteEnsemble.self, ByteHeal.self, BytePairCheck.self])
 }
 
 /// `-m MODEL` with `--lm LM` or `--lm-command CMD` (repeated together for ensembles).
@@ -559,4 +559,60 @@ func parseSeparator(_ s: String) throws -> [UInt8] {
     let out = PromptOptions().unescape(s)
     if out.isEmpty { throw TokenKitError.usage("--document-separator is empty") }
     return out
+}
+
+/// Hidden: the merge-structure pair check against re-encoding on random pairs (BENCHMARKS' 10^6 run).
+struct BytePairCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-pairs",
+        abstract: "Check the merge-structure pair test against encode(decode([a, b])) == [a, b] on random pairs.",
+        discussion: """
+            Examples:
+              tokenkit byteprob check-pairs -m cl100k_base.tiktoken --pairs 1000000 --seed 1
+              tokenkit byteprob check-pairs -m llama2_tokenizer.model --one-piece --format json
+            """,
+        shouldDisplay: false)
+
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer file (byte-level BPE or SentencePiece BPE).")
+    var model: String
+
+    @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex.")
+    var pattern: String?
+
+    @Option(help: "Random pairs to check.")
+    var pairs = 1_000_000
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Only pairs whose bytes make one pre-tokenizer piece (where the merges decide).")
+    var onePiece = false
+
+    @Option(help: "Output format: text or json.")
+    var format: ByteFormat = .text
+
+    @OptionGroup var quietOption: QuietOption
+
+    mutating func run() throws {
+        guard pairs >= 1 else { throw TokenKitError.usage("--pairs must be at least 1") }
+        let tok = try TokenizerLoader.load(model, options: .init(pattern: pattern))
+        let space: TokenSpace
+        do { space = try TokenSpace(tok) } catch let e as TokenKitError { throw e.inFile(model) }
+        let start = Date()
+        let r = try space.checkPairs(count: pairs, seed: seed, onePiece: onePiece)
+        let seconds = Date().timeIntervalSince(start)
+        let examples = r.examples.map { "[\($0[0]), \($0[1])]" }.joined(separator: ", ")
+        switch format {
+        case .json:
+            let json = "{\"pairs\": \(r.pairs), \"valid\": \(r.valid), \"disagreements\": \(r.disagreements), \"rules\": {\"cut\": \(r.cut), \"boundary\": \(r.boundary), \"merges\": \(r.merges), \"undecided\": \(r.undecided)}, \"examples\": [\(examples)], \"seconds\": \(jsonNumber(seconds))}\n"
+            try Output.write(Array(json.utf8), to: nil)
+        case .text:
+            var out = "pairs          \(r.pairs)\nvalid          \(r.valid)\ndisagreements  \(r.disagreements)\n"
+            out += "decided by     cut \(r.cut), boundary \(r.boundary), merges \(r.merges), re-encoded \(r.undecided)\n"
+            if !examples.isEmpty { out += "examples       \(examples)\n" }
+            out += "seconds        \(fmt(seconds, digits: 1))\n"
+            try Output.write(Array(out.utf8), to: nil)
+        }
+        if r.disagreements > 0 { throw ExitCode(1) }
+    }
 }
