@@ -199,8 +199,8 @@ public final class TokenSpace: @unchecked Sendable {
     }
 
     /// The merge-structure answer alone (nil where it cannot decide), for tests.
-    public func pairValidStructural(_ a: TokenID, _ b: TokenID, workspace: TextWorkspace) -> Bool? {
-        structure?.valid(a, b, workspace: workspace)
+    public func pairValidStructural(_ a: TokenID, _ b: TokenID) -> Bool? {
+        structure?.valid(a, b, workspace: TextWorkspace())
     }
 
     /// The pair check by re-encoding, without the cache: `encode(bytes(a)+bytes(b)) == [a, b]`.

@@ -5,6 +5,45 @@ import TokenKitByteProb
 import TokenKitCore
 
 @Suite struct PairTests {
+    /// The merge-structure check (no re-encoding) agrees with encode(decode([a, b])) == [a, b] on
+    /// random pairs, and on random pairs whose bytes make one pre-tokenizer piece, where only the
+    /// merge ranks decide. BENCHMARKS has the 10^6-pair runs (`byteprob check-pairs`).
+    @Test(arguments: ["models/r50k_base.tiktoken", "models/cl100k_base.tiktoken", "models/qwen2.5/tokenizer.json",
+                      "sentencepiece/llama2_tokenizer.model"])
+    func structuralCheckMatchesReencoding(_ path: String) throws {
+        let space = try Spaces.shared.get(path)
+        #expect(space.checksPairsStructurally)
+        for onePiece in [false, true] {
+            let r = try space.checkPairs(count: 10_000, seed: 5, onePiece: onePiece)
+            print("structural pairs \(path) onePiece=\(onePiece): \(r.pairs) pairs, \(r.valid) valid, \(r.disagreements) disagreements, merges \(r.merges), boundary \(r.boundary), cut \(r.cut), re-encoded \(r.undecided)")
+            #expect(r.disagreements == 0, "\(path): disagreeing pairs \(r.examples)")
+            #expect(r.undecided == 0)
+            // Both answers occur, and the merge rule decided a share of them (all with onePiece).
+            #expect(r.valid > 0 && r.valid < r.pairs)
+            #expect(onePiece ? r.merges == r.pairs : r.merges > 1000 && r.boundary > 1000)
+        }
+    }
+
+    /// Hand-checked pairs on cl100k: a merge across the boundary, the pre-tokenizer's cut, and
+    /// BPE's tie rule on a repeated byte ("aaa" is [aa, a], so a·aa is not canonical).
+    @Test func structuralCheckKnownPairs() throws {
+        let space = try Spaces.shared.get("models/cl100k_base.tiktoken")
+        let tok = space.tokenizer
+        func id(_ s: String) throws -> TokenID {
+            let e = try tok.encode(s, policy: .ordinary)
+            try #require(e.count == 1, "\(s) is not one token")
+            return e[0]
+        }
+        func valid(_ a: String, _ b: String) throws -> Bool? { space.pairValidStructural(try id(a), try id(b)) }
+        #expect(try valid("hel", "lo") == false)       // "hello" is one token
+        #expect(try valid("hello", " world") == true)  // the pre-tokenizer cuts between them
+        #expect(try valid(" ", "hello") == false)      // " hello" is one piece and one token
+        #expect(try valid("a", "aa") == false)         // leftmost of equal ranks merges first
+        #expect(try valid("aa", "a") == (try tok.encode("aaa", policy: .ordinary) == [try id("aa"), try id("a")]))
+        #expect(try valid("x", "  ") == true)          // \s+(?!\S) keeps trailing spaces whole at the end
+        #expect(try valid("  ", "x") == false)         // before a letter the run is cut: " " + " x"
+    }
+
     /// "May b follow a" (the cached rows and single-pair cache byteprob uses) agrees with
     /// encode(decode([a, b])) == [a, b] through the public Tokenizer API, on random pairs and on
     /// every right token of a few left tokens.
