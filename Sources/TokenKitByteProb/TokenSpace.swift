@@ -33,8 +33,17 @@ public final class TokenSpace: @unchecked Sendable {
     public let wordAnchored: Bool
     public var vocabSize: Int { tokenBytes.count }
 
-    /// The merge structure that decides pair validity without re-encoding (nil: pairs are re-encoded).
-    let structure: MergeStructure?
+    /// The merge structure that decides pair validity without re-encoding (nil: pairs are
+    /// re-encoded). Built on the first pair question (`inspect` never asks one).
+    var structure: MergeStructure? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = builtStructure { return s }
+        let s = MergeStructure.make(tokenizer, tokenBytes)
+        builtStructure = .some(s)
+        return s
+    }
+    private var builtStructure: MergeStructure??
     public var checksPairsStructurally: Bool { structure != nil }
 
     private let lock = NSLock()
@@ -99,7 +108,6 @@ public final class TokenSpace: @unchecked Sendable {
             }
         }
         reachable = reach
-        structure = MergeStructure.make(tok, bytes)
     }
 
     static func replacing(_ pattern: [UInt8], with b: UInt8, in s: [UInt8]) -> [UInt8] {
@@ -192,6 +200,10 @@ public final class TokenSpace: @unchecked Sendable {
 
     /// The pair check from the merge structure (re-encoding where it cannot decide), uncached.
     public func pairValidComputed(_ a: TokenID, _ b: TokenID, workspace: TextWorkspace) -> Bool {
+        pairValid(a, b, structure, workspace)
+    }
+
+    private func pairValid(_ a: TokenID, _ b: TokenID, _ structure: MergeStructure?, _ workspace: TextWorkspace) -> Bool {
         guard let structure else { return pairValidDirect(a, b) }
         // A window must start with the dummy prefix (see `encode`).
         if !prefix.isEmpty && !tokenBytes[Int(a)].starts(with: prefix) { return false }
@@ -219,6 +231,7 @@ public final class TokenSpace: @unchecked Sendable {
         if left.isEmpty { return row }
         let per = 16
         let chunks = (words + per - 1) / per
+        let st = structure
         row.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
@@ -226,7 +239,7 @@ public final class TokenSpace: @unchecked Sendable {
                 for w in (c * per)..<min(words, (c + 1) * per) {
                     var bits: UInt64 = 0
                     for b in (w * 64)..<min(n, w * 64 + 64) where !tokenBytes[b].isEmpty && reachable[b] {
-                        if pairValidComputed(a, TokenID(b), workspace: ws) { bits |= 1 << UInt64(b & 63) }
+                        if pairValid(a, TokenID(b), st, ws) { bits |= 1 << UInt64(b & 63) }
                     }
                     base[w] = bits
                 }
