@@ -359,8 +359,28 @@ public final class ByteModel {
         return best
     }
 
+    /// Unnormalised next-byte masses, natural logs relative to the LM probability of the anchor
+    /// tokens (a factor every term shares).
+    public struct Masses: Sendable {
+        /// Per next byte: the covers implying it, and the exact spellings followed by a valid token starting with it.
+        public var bytes: [Double]
+        /// The canonical spelling followed by the end of text.
+        public var end: Double
+        /// W: the prefix's own mass, its covers plus its exact spellings. `bytes` and `end` add
+        /// up to W minus the mass of tokens that may not follow an exact spelling (and the end
+        /// after a spelling that is not canonical), so the per-byte normalisation is the step
+        /// where the LM's mass on non-canonical continuations is dropped.
+        public var prefix: Double
+    }
+
     /// The exact distribution of the byte after `text` (user bytes, not model space).
     public func next(text: [UInt8], hint: Anchor? = nil) throws -> ByteDistribution {
+        let ms = try masses(text: text, hint: hint)
+        return Self.normalize(ms.bytes, ms.end)
+    }
+
+    /// What `next` normalises.
+    public func masses(text: [UInt8], hint: Anchor? = nil) throws -> Masses {
         let m = space.modelBytes(text)
         let cs = try covers(m, hint: hint)
         var logs: [[Double]] = Array(repeating: [], count: 256)
@@ -382,7 +402,8 @@ public final class ByteModel {
             }
             if i == cs.canonicalIndex { endLog = cs.exactLogWeights[i] + d.eos }
         }
-        return Self.normalize(logs.map(logSumExp), endLog)
+        let prefix = logSumExp(cs.covers.map(\.logWeight) + cs.exactLogWeights)
+        return Masses(bytes: logs.map(logSumExp), end: endLog, prefix: prefix)
     }
 
     static func normalize(_ byteLogs: [Double], _ endLog: Double) -> ByteDistribution {

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TokenKit
+@testable import TokenKitByteProb
+import TokenKitCore
+
+@Suite struct ScoreTests {
+    /// What `score` adds up. With W_k the mass of the prefix x<k (its covers and exact spellings)
+    /// and Z_k the mass `next` normalises by, the byte-level log-likelihood of a document is the
+    /// canonical-token one plus Σ_k ln(W_k / Z_k) over every byte position and the end: the
+    /// per-byte normalisation drops, at each byte, the mass of continuations that may not follow.
+    /// Every term is ≥ 0, so byte-level bits never exceed the canonical figure. The per-token
+    /// renormalised form (the LM restricted to valid next tokens at each canonical token) is a
+    /// different number: `score` cannot be computed per token.
+    @Test func byteLikelihoodDecomposes() throws {
+        let space = try Spaces.shared.get("models/r50k_base.tiktoken")
+        let tok = space.tokenizer
+        let (train, held) = try NGramTests().documents()
+        let ids = try train.prefix(1500).map { try tok.encode($0, policy: .ordinary) }
+        let lm = CachedLM(try NGramLM.train(documents: ids, order: 3, vocabSize: tok.vocabSize))
+        let model = ByteModel(space: space, lm: lm)
+        func lse(_ xs: [Double]) -> Double {
+            let m = xs.max()!
+            return m + Foundation.log(xs.reduce(0) { $0 + Foundation.exp($1 - m) })
+        }
+        let docs = held.filter { (25...45).contains($0.count) }.prefix(2)
+        #expect(docs.count == 2)
+        for doc in docs {
+            var byteLL = 0.0, dropped = 0.0
+            for k in 0...doc.count {
+                let ms = try model.masses(text: Array(doc[..<k]))
+                let z = lse(ms.bytes + [ms.end])
+                let term = ms.prefix - z
+                #expect(term >= -1e-12)
+                dropped += term
+                byteLL += (k == doc.count ? ms.end : ms.bytes[Int(doc[k])]) - z
+            }
+            // The same figure as `next`, byte by byte.
+            var viaNext = 0.0
+            for k in 0...doc.count {
+                let d = try model.next(text: Array(doc[..<k]))
+                viaNext += Foundation.log(k == doc.count ? d.end : d.probs[Int(doc[k])])
+            }
+            #expect(abs(viaNext - byteLL) <= 1e-9 * abs(byteLL))
+            let canonical = try tok.encode(doc, policy: .ordinary)
+            var canonLL = 0.0, perToken = 0.0
+            for i in 0...canonical.count {
+                let ctx = Array(canonical[..<i])
+                let d = try lm.next(ctx)
+                // Tokens valid after the canonical context (the check `next` uses).
+                let f = model.followers(space.spell(ctx), anchor: 0, tail: ctx)
+                f.fillAll()
+                var valid: [Double] = [d.eos]
+                for t in 0..<space.vocabSize where d.logprobs[t] > -.infinity && f.allows(t) { valid.append(d.logprobs[t]) }
+                let lp = i == canonical.count ? d.eos : d.logprobs[Int(canonical[i])]
+                canonLL += lp
+                perToken += lp - lse(valid)
+            }
+            print("score identity: \(doc.count) bytes, byte \(byteLL), canonical \(canonLL), dropped \(dropped), per-token renormalised \(perToken)")
+            #expect(abs((byteLL - canonLL) - dropped) <= 1e-9 * abs(byteLL))
+            #expect(dropped > 0)
+            #expect(abs(perToken - byteLL) > 1e-6)
+        }
+    }
+}
