@@ -139,9 +139,8 @@ public enum ByteLMBuilder {
                         let gamma = d * Double(n) * inv
                         var pLogP = 0.0, sumQ = 0.0, qLogQ = 0.0
                         for c in 0..<n {
-                            let child = level.children[Int(s.pointee.childStart) + c]
-                            let q = lm.probability(of: UInt8(child & 255), slots: chain, depth: k - 1)
-                            let pb = (Double(child >> 8) - d) * inv + gamma * q
+                            let q = lm.probability(of: level.childByte(s, c), slots: chain, depth: k - 1)
+                            let pb = (Double(level.childCount(s, c)) - d) * inv + gamma * q
                             pLogP += pb * log2(pb)
                             sumQ += q
                             qLogQ += q * log2(q)
@@ -162,11 +161,14 @@ public enum ByteLMBuilder {
             let slotsOffset = offset
             offset = align(offset + 16 * l.slots.count)
             let childrenOffset = offset
-            offset = align(offset + 8 * l.children.count)
+            offset = align(offset + l.children.count)
+            let countsOffset = offset
+            offset = align(offset + 4 * l.children.count)
             let entropiesOffset = offset
             offset = align(offset + 4 * l.slots.count)
             infos.append(.init(discount: l.discount, slotsOffset: slotsOffset, slotBits: l.slotBits, contextCount: l.contexts,
-                               childrenOffset: childrenOffset, childCount: l.children.count, entropiesOffset: entropiesOffset))
+                               childrenOffset: childrenOffset, childCount: l.children.count, entropiesOffset: entropiesOffset,
+                               countsOffset: countsOffset))
         }
         var out = [UInt8](repeating: 0, count: offset)
         out.withUnsafeMutableBytes { p in
@@ -185,11 +187,13 @@ public enum ByteLMBuilder {
                 put(UInt64(l.childrenOffset), o + 32)
                 put(UInt64(l.childCount), o + 40)
                 put(UInt64(l.entropiesOffset), o + 48)
+                put(UInt64(l.countsOffset), o + 56)
                 levels[k].slots.withUnsafeBytes { s in
                     UnsafeMutableRawBufferPointer(rebasing: p[l.slotsOffset..<l.slotsOffset + s.count]).copyMemory(from: s)
                 }
-                levels[k].children.withUnsafeBytes { c in
-                    UnsafeMutableRawBufferPointer(rebasing: p[l.childrenOffset..<l.childrenOffset + c.count]).copyMemory(from: c)
+                for (j, c) in levels[k].children.enumerated() {
+                    p[l.childrenOffset + j] = UInt8(truncatingIfNeeded: c)
+                    put(UInt32(truncatingIfNeeded: c >> 8), l.countsOffset + 4 * j)
                 }
             }
         }
