@@ -56,43 +56,58 @@ public final class ByteLM: @unchecked Sendable {
 
         /// The slot of context `key` (its last byte in the low bits), or nil.
         @inline(__always) func find(_ key: UInt64) -> UnsafePointer<ByteLMFile.Slot>? {
-            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
-            while true {
-                let s = slots + i
-                if s.pointee.total == 0 { return nil }
-                if s.pointee.keyAndCount & ByteLMFile.keyBits == key {
-                    // A child range outside the table can only come from a damaged file.
-                    return Int(s.pointee.childStart) + Self.children(s) <= childTotal ? s : nil
-                }
-                i = (i + 1) & mask
+            // The first two probes are compared without branching on which one holds the key
+            // (a collision is as unpredictable as the text); a longer run of probes is rare.
+            let i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
+            let s0 = slots + i, s1 = slots + ((i + 1) & mask)
+            // Both tests in one word: `&&` would branch on the second.
+            let hit0 = ((s0.pointee.keyAndCount & ByteLMFile.keyBits) ^ key) | UInt64(s0.pointee.total == 0 ? 1 : 0) == 0
+            let s = hit0 ? s0 : s1
+            if s.pointee.keyAndCount & ByteLMFile.keyBits == key && s.pointee.total != 0 && (hit0 || s0.pointee.total != 0) {
+                return checked(s)
             }
+            if s0.pointee.total == 0 || s1.pointee.total == 0 { return nil }
+            var j = (i + 2) & mask
+            while true {
+                let s = slots + j
+                if s.pointee.total == 0 { return nil }
+                if s.pointee.keyAndCount & ByteLMFile.keyBits == key { return checked(s) }
+                j = (j + 1) & mask
+            }
+        }
+
+        /// A child range outside the table can only come from a damaged file.
+        @inline(__always) func checked(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<ByteLMFile.Slot>? {
+            Int(s.pointee.childStart) + Self.children(s) <= childTotal ? s : nil
         }
 
         @inline(__always) static func children(_ s: UnsafePointer<ByteLMFile.Slot>) -> Int { Int(s.pointee.keyAndCount >> 56) + 1 }
         @inline(__always) func childByte(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt8 { childBytes[Int(s.pointee.childStart) + i] }
         @inline(__always) func childCount(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt32 { childCounts[Int(s.pointee.childStart) + i] }
 
-        /// Where the count of `byte` after `slot`'s context is, or nil if it never followed.
-        @inline(__always) func countOf(_ byte: UInt8, _ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt32>? {
+        /// The count of `byte` after `slot`'s context (0 if it never followed).
+        @inline(__always) func count(of byte: UInt8, _ s: UnsafePointer<ByteLMFile.Slot>) -> UInt32 {
             let start = Int(s.pointee.childStart)
-            let i = tk_find_byte(childBytes + start, Self.children(s), byte)
-            return i < 0 ? nil : childCounts + start + i
+            let i = tk_byte_position(childBytes + start, Self.children(s), byte)
+            return childBytes[start + i] == byte ? childCounts[start + i] : 0
         }
 
-        /// Prefetches the lines of `slot`'s child bytes (the search reads them one after another).
+        /// Prefetches the first and last line of `slot`'s child bytes: all of them when there
+        /// are at most 64 (as in most long contexts), without a loop whose exit would mispredict.
         @inline(__always) func prefetchChildBytes(_ s: UnsafePointer<ByteLMFile.Slot>) {
-            let first = UnsafeRawPointer(childBytes + Int(s.pointee.childStart))
-            let last = first + (Self.children(s) - 1)
-            var line = UnsafeRawPointer(bitPattern: Int(bitPattern: first) & ~63)!
-            while line <= last { tk_prefetch(line); line += 64 }
+            let first = childBytes + Int(s.pointee.childStart)
+            tk_prefetch(first)
+            tk_prefetch(first + (Self.children(s) - 1))
         }
     }
 
-    /// One order's context before a byte, as the scoring walk resolves it: its slot, then where
-    /// the byte's count is (nil if the byte never followed that context).
+    /// One order's context before a byte, as the scoring walk resolves it: its slot, then
+    /// where the byte's count is or would be, and 1 if it is there (0 if the byte never
+    /// followed that context), kept as a factor so that no branch depends on it.
     struct Probe {
         var slot: UnsafePointer<ByteLMFile.Slot>
-        var count: UnsafePointer<UInt32>?
+        var count: UnsafePointer<UInt32>
+        var seen: Double
     }
 
     init(storage: ByteLMFile.Storage, header: ByteLMFile.Header) {
@@ -144,17 +159,22 @@ public final class ByteLM: @unchecked Sendable {
         for k in 1...top {
             let l = levels[k]
             guard let s = l.find(history & l.keyMask) else { break }
-            p = Self.interpolate(p, s, l.countOf(byte, s), l.discount)
+            p = Self.interpolate(p, s, Double(l.count(of: byte, s)), 1, l.discount)
         }
         return p
     }
 
     /// One order's step of the recursion: its estimate of the byte interpolated with the
-    /// lower orders' `p`.
+    /// lower orders' `p`. `seen` is 1 when the count is the byte's, 0 when the byte never
+    /// followed the context (then the count is not used).
     @inline(__always)
-    static func interpolate(_ p: Double, _ s: UnsafePointer<ByteLMFile.Slot>, _ count: UnsafePointer<UInt32>?, _ discount: Double) -> Double {
-        let seen = count.map { Double($0.pointee) - discount } ?? 0
-        return (seen + discount * Double(Level.children(s)) * p) / Double(s.pointee.total)
+    static func interpolate(_ p: Double, _ s: UnsafePointer<ByteLMFile.Slot>, _ count: Double, _ seen: Double, _ discount: Double) -> Double {
+        // a + γ·p with a and γ computed apart from p: the division stays off the chain
+        // through the orders, which is the latency of a byte.
+        let inv = 1 / Double(s.pointee.total)
+        let a = max(count - discount, 0) * seen * inv
+        let gamma = discount * Double(Level.children(s)) * inv
+        return a + gamma * p
     }
 
     /// The whole next-byte distribution after `context` (its last `order` bytes are used).
@@ -232,9 +252,11 @@ public final class ByteLM: @unchecked Sendable {
             let byte = text[j]
             for k in 1...d {
                 let q = probes + r * 8 + k - 1
-                let c = lv[k].countOf(byte, q.pointee.slot)
-                if let c { tk_prefetch(c) }
-                q.pointee.count = c
+                let l = lv[k], start = Int(q.pointee.slot.pointee.childStart)
+                let i = start + tk_byte_position(l.childBytes + start, Level.children(q.pointee.slot), byte)
+                q.pointee.count = l.childCounts + i
+                q.pointee.seen = l.childBytes[i] == byte ? 1 : 0
+                tk_prefetch(q.pointee.count)
             }
         }
         let lo = range.lowerBound, hi = range.upperBound
@@ -251,6 +273,9 @@ public final class ByteLM: @unchecked Sendable {
         }
         for j in lo..<min(hi, lo + ahead) { search(j) }
         for i in lo..<hi {
+            // Position i first: its arithmetic then overlaps the lookups issued after it.
+            let r = i & (ring - 1)
+            body(i, UnsafePointer(probes + r * 8), depths[r])
             let j3 = i + 3 * ahead, j2 = i + 2 * ahead, j1 = i + ahead
             if j3 < hi {
                 prefetch(h3, j3)
@@ -261,8 +286,6 @@ public final class ByteLM: @unchecked Sendable {
                 h2 = (h2 << 8) | UInt64(text[j2])
             }
             if j1 < hi { search(j1) }
-            let r = i & (ring - 1)
-            body(i, UnsafePointer(probes + r * 8), depths[r])
         }
     }
 
@@ -274,7 +297,7 @@ public final class ByteLM: @unchecked Sendable {
         let lv = levelPointer
         for k in 1...depth {
             let q = probes[k - 1]
-            p = Self.interpolate(p, q.slot, q.count, lv[k].discount)
+            p = Self.interpolate(p, q.slot, Double(q.count.pointee), q.seen, lv[k].discount)
         }
         return p
     }
@@ -286,7 +309,7 @@ public final class ByteLM: @unchecked Sendable {
         let lv = levelPointer
         for k in 1...depth {
             let s = slots[k - 1].unsafelyUnwrapped
-            p = Self.interpolate(p, s, lv[k].countOf(byte, s), lv[k].discount)
+            p = Self.interpolate(p, s, Double(lv[k].count(of: byte, s)), 1, lv[k].discount)
         }
         return p
     }
