@@ -40,9 +40,8 @@ public final class ByteLM: @unchecked Sendable {
         let slots: UnsafePointer<ByteLMFile.Slot>
         let mask: Int
         let shift: UInt64
-        let childBytes: UnsafePointer<UInt8>
-        let childCounts: UnsafePointer<UInt32>
-        let childTotal: Int
+        let records: UnsafeRawPointer
+        let recordBytes: Int
         let discount: Double
         let keyMask: UInt64
         /// Entropy of the distribution after each slot's context (filled in by the builder).
@@ -78,24 +77,31 @@ public final class ByteLM: @unchecked Sendable {
 
         /// A child range outside the table can only come from a damaged file.
         @inline(__always) func checked(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<ByteLMFile.Slot>? {
-            Int(s.pointee.childStart) + Self.children(s) <= childTotal ? s : nil
+            Int(s.pointee.childStart) + Self.recordSize(Self.children(s)) <= recordBytes ? s : nil
         }
 
         @inline(__always) static func children(_ s: UnsafePointer<ByteLMFile.Slot>) -> Int { Int(s.pointee.keyAndCount >> 56) + 1 }
-        @inline(__always) func childByte(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt8 { childBytes[Int(s.pointee.childStart) + i] }
-        @inline(__always) func childCount(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt32 { childCounts[Int(s.pointee.childStart) + i] }
+        /// Bytes of a record of n children: n bytes, padded to 4, and n u32 counts.
+        @inline(__always) static func recordSize(_ n: Int) -> Int { ((n + 3) & ~3) + 4 * n }
+        @inline(__always) func childBytes(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt8> {
+            (records + Int(s.pointee.childStart)).assumingMemoryBound(to: UInt8.self)
+        }
+        @inline(__always) func childCounts(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt32> {
+            (records + Int(s.pointee.childStart) + ((Self.children(s) + 3) & ~3)).assumingMemoryBound(to: UInt32.self)
+        }
+        @inline(__always) func childByte(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt8 { childBytes(s)[i] }
+        @inline(__always) func childCount(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt32 { childCounts(s)[i] }
 
         /// The count of `byte` after `slot`'s context (0 if it never followed).
         @inline(__always) func count(of byte: UInt8, _ s: UnsafePointer<ByteLMFile.Slot>) -> UInt32 {
-            let start = Int(s.pointee.childStart)
-            let i = tk_byte_position(childBytes + start, Self.children(s), byte)
-            return childBytes[start + i] == byte ? childCounts[start + i] : 0
+            let i = tk_byte_position(childBytes(s), Self.children(s), byte)
+            return childBytes(s)[i] == byte ? childCounts(s)[i] : 0
         }
 
-        /// Prefetches the first and last line of `slot`'s child bytes: all of them when there
-        /// are at most 64 (as in most long contexts), without a loop whose exit would mispredict.
+        /// Prefetches the first and last line of `slot`'s child bytes (the whole record when it
+        /// is one line, as for most long contexts) without a loop whose exit would mispredict.
         @inline(__always) func prefetchChildBytes(_ s: UnsafePointer<ByteLMFile.Slot>) {
-            let first = childBytes + Int(s.pointee.childStart)
+            let first = childBytes(s)
             tk_prefetch(first)
             tk_prefetch(first + (Self.children(s) - 1))
         }
@@ -123,9 +129,8 @@ public final class ByteLM: @unchecked Sendable {
             levels.append(Level(
                 slots: (base + l.slotsOffset).assumingMemoryBound(to: ByteLMFile.Slot.self),
                 mask: (1 << l.slotBits) - 1, shift: UInt64(64 - l.slotBits),
-                childBytes: (base + l.childrenOffset).assumingMemoryBound(to: UInt8.self),
-                childCounts: (base + l.countsOffset).assumingMemoryBound(to: UInt32.self),
-                childTotal: l.childCount, discount: l.discount, keyMask: byteMask(k),
+                records: UnsafeRawPointer(base + l.recordsOffset), recordBytes: l.recordBytes,
+                discount: l.discount, keyMask: byteMask(k),
                 entropies: (base + l.entropiesOffset).assumingMemoryBound(to: Float.self)))
         }
         self.levels = levels
@@ -252,10 +257,11 @@ public final class ByteLM: @unchecked Sendable {
             let byte = text[j]
             for k in 1...d {
                 let q = probes + r * 8 + k - 1
-                let l = lv[k], start = Int(q.pointee.slot.pointee.childStart)
-                let i = start + tk_byte_position(l.childBytes + start, Level.children(q.pointee.slot), byte)
-                q.pointee.count = l.childCounts + i
-                q.pointee.seen = l.childBytes[i] == byte ? 1 : 0
+                let l = lv[k], s = q.pointee.slot
+                let bytes = l.childBytes(s)
+                let i = tk_byte_position(bytes, Level.children(s), byte)
+                q.pointee.count = l.childCounts(s) + i
+                q.pointee.seen = bytes[i] == byte ? 1 : 0
                 tk_prefetch(q.pointee.count)
             }
         }

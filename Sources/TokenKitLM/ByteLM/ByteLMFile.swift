@@ -12,14 +12,15 @@ import Glibc
 ///     24  u64 checksum of bytes 32..<length (4-lane multiply-xor; a flipped bit is caught)
 ///     32  u64 training bytes, u64 reserved
 ///     48  per order k = 0...order, 64 bytes: f64 discount, u64 slots offset, u64 log2 slot
-///         count, u64 contexts, u64 child bytes offset, u64 children, u64 entropies offset,
-///         u64 child counts offset
+///         count, u64 contexts, u64 records offset, u64 children, u64 entropies offset,
+///         u64 record bytes
 ///     ... 64-byte aligned sections: each order's slot table (16-byte `Slot`s, open addressing,
-///         linear probing, empty = total 0), its children's bytes (u8, sorted within a
-///         context) and their counts (u32, same order), and the entropy (f32, bits) of the
-///         next-byte distribution after each slot's context, so that the entropy signal costs
-///         one lookup per byte. Bytes and counts are apart so that a context's search reads
-///         one or two cache lines of bytes and then exactly one line of counts.
+///         linear probing, empty = total 0), the children's records, and the entropy (f32,
+///         bits) of the next-byte distribution after each slot's context, so that the entropy
+///         signal costs one lookup per byte. A context's record (at the slot's `childStart`,
+///         a multiple of 4) holds its children's bytes (u8, sorted), zero bytes up to a
+///         multiple of 4, then their counts (u32, same order); a record of at most 64 bytes
+///         never crosses a 64-byte line, so a long context (few children) is one cache line.
 public enum ByteLMFile {
     static let magic = Array("TKBYTELM".utf8)
     static let version: UInt32 = 2
@@ -39,10 +40,10 @@ public enum ByteLMFile {
         var slotsOffset: Int
         var slotBits: Int
         var contextCount: Int
-        var childrenOffset: Int
+        var recordsOffset: Int
         var childCount: Int
         var entropiesOffset: Int
-        var countsOffset: Int
+        var recordBytes: Int
     }
 
     struct Header {
@@ -152,13 +153,12 @@ public enum ByteLMFile {
         for k in 0...order {
             let o = levelInfoOffset(k)
             let l = LevelInfo(discount: p.loadUnaligned(fromByteOffset: o, as: Double.self), slotsOffset: u64(o + 8),
-                              slotBits: u64(o + 16), contextCount: u64(o + 24), childrenOffset: u64(o + 32), childCount: u64(o + 40),
-                              entropiesOffset: u64(o + 48), countsOffset: u64(o + 56))
+                              slotBits: u64(o + 16), contextCount: u64(o + 24), recordsOffset: u64(o + 32), childCount: u64(o + 40),
+                              entropiesOffset: u64(o + 48), recordBytes: u64(o + 56))
             let slotBytes = l.slotBits >= 1 && l.slotBits <= 40 ? 16 << l.slotBits : -1
             guard l.discount > 0, l.discount < 1, slotBytes > 0, l.slotsOffset >= 0, l.slotsOffset % 64 == 0,
-                  l.slotsOffset <= count - slotBytes, l.childrenOffset >= 0, l.childCount >= 0,
-                  l.childCount <= count - l.childrenOffset, l.countsOffset >= 0, l.countsOffset % 4 == 0,
-                  l.childCount <= (count - l.countsOffset) / 4, l.contextCount < 1 << l.slotBits,
+                  l.slotsOffset <= count - slotBytes, l.recordsOffset >= 0, l.recordsOffset % 64 == 0,
+                  l.recordBytes >= 0, l.recordBytes <= count - l.recordsOffset, l.childCount >= 0, l.contextCount < 1 << l.slotBits,
                   l.entropiesOffset >= 0, l.entropiesOffset % 4 == 0, l.entropiesOffset <= count - 4 << l.slotBits else {
                 throw TokenKitError.badInput("corrupt byte LM: the table of order \(k) (header offset \(o)) lies outside the file or is inconsistent")
             }
