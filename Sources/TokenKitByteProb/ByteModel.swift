@@ -1,6 +1,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitText
 
 /// A probability for each next byte and for the end of the text; they sum to 1.
 public struct ByteDistribution: Sendable, Equatable {
@@ -186,6 +187,14 @@ public final class ByteModel {
             let head = Array(m[a..<j])
             for pj in spellings(m[a..<j]) {
                 let context = anchorTokens + pj
+                // The pair check sees the pieces of last·t alone; it stands for the sequence only
+                // where the pre-tokenizer starts a piece at the last token (the window of the last
+                // two tokens says): after "(`", "." is inside the piece "(`." and "." + "py" alone
+                // is one piece, so [., py] fails the pair check yet follows "(`" canonically.
+                let ctx = context.suffix(2)
+                let lastLen = ctx.last.map { space.tokenBytes[Int($0)].count } ?? 0
+                let ctxLen = ctx.reduce(0) { $0 + space.tokenBytes[Int($1)].count }
+                let lastStartsPiece = !exact && startsPiece(m[(j - ctxLen)..<j], at: ctxLen - lastLen)
                 let logPj = try logProb(of: pj, after: anchorTokens)
                 if logPj == -.infinity { continue }
                 for t in range {
@@ -197,7 +206,7 @@ public final class ByteModel {
                     // only a token ending in white space can be re-split by what follows. Away
                     // from white space the cached pair check decides (see Followers.fillAll).
                     let last = pj.last ?? anchorTokens.last
-                    if !exact, !space.wordAnchored, let last, !Followers.isSpace(j > 0 ? m[j - 1] : nil), !Followers.touchesSpace(tb) {
+                    if !exact, !space.wordAnchored, let last, lastStartsPiece, !Followers.isSpace(j > 0 ? m[j - 1] : nil), !Followers.touchesSpace(tb) {
                         guard space.pairValid(last, t) else { continue }
                     } else {
                         guard isValidPrefix(head + tb, pj + [t], probe: Followers.isSpace(tb.last) || exact) else { continue }
@@ -305,7 +314,9 @@ public final class ByteModel {
             filled = true
             let n = known.count
             let space = model.space
-            let row: [UInt64]? = model.exact || space.wordAnchored || Self.isSpace(window.last) ? nil
+            let lastLen = tokens.last.map { space.tokenBytes[Int($0)].count } ?? 0
+            let row: [UInt64]? = model.exact || space.wordAnchored || Self.isSpace(window.last)
+                || !model.startsPiece(window[...], at: window.count - lastLen) ? nil
                 : tokens.last.map { space.pairRow($0) }
             let per = 2048
             known.withUnsafeMutableBufferPointer { out in
@@ -415,6 +426,13 @@ public final class ByteModel {
         for i in 0..<256 { probs[i] /= z }
         end /= z
         return ByteDistribution(probs: probs, end: end)
+    }
+
+    /// Whether the pre-tokenizer starts a piece at `offset` of `window`.
+    func startsPiece(_ window: ArraySlice<UInt8>, at offset: Int) -> Bool {
+        if offset <= 0 { return true }
+        guard let ends = MergeStructure.pieceEnds(space.tokenizer, Array(window), TextWorkspace()) else { return false }
+        return ends.contains(offset)
     }
 
     /// The naive answer: prompt the LM with the canonical encoding of the text and read the next

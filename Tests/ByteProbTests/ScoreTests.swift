@@ -62,4 +62,39 @@ import TokenKitCore
             #expect(abs(perToken - byteLL) > 1e-6)
         }
     }
+
+    /// cl100k's letters pattern takes one leading punctuation mark (`.py` alone is one piece), but
+    /// after "(`" the "." belongs to the punctuation piece "(`.", so [(`][.][py] is canonical
+    /// although the pair [.][py] alone is not. The pair check must not stand for the sequence
+    /// there; when it did, this text lost 8.5 nats (byte-level below the canonical figure).
+    @Test func pairCheckOnlyAtPieceStarts() throws {
+        let space = try Spaces.shared.get("models/cl100k_base.tiktoken")
+        let tok = space.tokenizer
+        let (train, _) = try NGramTests().documents()
+        let ids = try train.prefix(300).map { try tok.encode($0, policy: .ordinary) }
+        let lm = CachedLM(try NGramLM.train(documents: ids, order: 3, vocabSize: tok.vocabSize))
+        let model = ByteModel(space: space, lm: lm)
+        let doc = Array("(`.py".utf8)
+        #expect(try tok.encode(doc, policy: .ordinary).count == 3)
+        var byteLL = 0.0
+        var numerator: Double? = nil
+        for k in 0...doc.count {
+            let ms = try model.masses(text: Array(doc[..<k]))
+            // Short text, no anchor: masses are absolute, so what one step gives the next byte
+            // is the next prefix's own mass (the telescoping score relies on).
+            if let numerator { #expect(abs(numerator - ms.prefix) <= 1e-9 * abs(ms.prefix), "byte \(k): \(numerator) vs \(ms.prefix)") }
+            if k < doc.count { numerator = ms.bytes[Int(doc[k])] }
+            let m = (ms.bytes + [ms.end]).max()!
+            let z = m + Foundation.log((ms.bytes + [ms.end]).reduce(0) { $0 + Foundation.exp($1 - m) })
+            #expect(ms.prefix - z >= -1e-12, "byte \(k): W below Z")
+            byteLL += (k == doc.count ? ms.end : ms.bytes[Int(doc[k])]) - z
+        }
+        var canonLL = 0.0, ctx: [TokenID] = []
+        for t in try tok.encode(doc, policy: .ordinary) {
+            canonLL += try lm.logProb(t, after: ctx)
+            ctx.append(t)
+        }
+        canonLL += try lm.logEnd(after: ctx)
+        #expect(byteLL >= canonLL - 1e-9, "byte \(byteLL) vs canonical \(canonLL)")
+    }
 }
