@@ -52,8 +52,8 @@ extension MixtureLP {
                 queueRow(step: t, pair: p, difference: (0..<n).map { runs.mergeCounts[t * n + $0] &- runs.counts[k * n + $0] })
                 added += 1
             }
-            log(String(format: "matching round %d: F(α) %.9g, LP %.9g, %d searches, %d rows added (%d in the program); %.2f s matching, %.2f s in CLP, %.2f s in all",
-                       rounds, cover.value / scale, lower / scale, cover.searches, added, constraintCount,
+            log(String(format: "matching round %d: F(α) %.9g, LP %.9g, %d kept after %d passes, %d searches settling %d nodes, %d rows added (%d in the program); %.2f s matching, %.2f s in CLP, %.2f s in all",
+                       rounds, cover.value / scale, lower / scale, cover.kept, cover.passes, cover.searches, cover.settled, added, constraintCount,
                        matchSeconds, solveSeconds, Date().timeIntervalSince(clock)))
             // α is the restricted program's optimum (a lower bound on the full optimum); F(α) is
             // the full program's value at α. Done when the program has every matched row, or its

@@ -197,6 +197,10 @@ struct RunCover {
     var stepSlack: [Double]
     var pairSlack: [Double]
     var searches: Int
+    /// Warm start: fix-up passes, matched edges kept; searches: steps and pairs settled.
+    var passes = 0
+    var kept = 0
+    var settled = 0
 }
 
 /// The maximum-weight matching of steps and pairs (each at most once) over edges of demand
@@ -295,14 +299,38 @@ final class RunMatching {
         var settledPairs: [Int32] = []
         var settledSteps: [Int32] = []
         var heap = MinHeap<Labelled>()
-        var searches = 0
+        var searches = 0, settled = 0
+        let kept = stepMate.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
         y.withUnsafeMutableBufferPointer { y in
         z.withUnsafeMutableBufferPointer { z in
         stepMate.withUnsafeMutableBufferPointer { stepMate in
         pairMate.withUnsafeMutableBufferPointer { pairMate in
-            for root in 0..<P where pairMate[root] < 0 && z[root] > 0 {
+            // Largest slack first. Earlier searches raised steps' y, so a free root's z is first
+            // lowered to the least feasible value again (often 0: nothing to do); a root whose
+            // tightest step is free takes it (the step's y is 0, so the edge is tight).
+            var roots = (0..<Int32(P)).filter { pairMate[Int($0)] < 0 && z[Int($0)] > 0 }
+            roots.sort { z[Int($0)] > z[Int($1)] || (z[Int($0)] == z[Int($1)] && $0 < $1) }
+            for root32 in roots {
+                let root = Int(root32)
+                var best = 0.0, t0 = -1, k0 = -1
+                for k in pStart[root]..<pStart[root + 1] {
+                    let s = tree.argmin(Int(rLo[k]), Int(rHi[k]))
+                    let v = a[k] - tree.key[s]
+                    if v > best {
+                        best = v
+                        k0 = k
+                        t0 = s
+                    }
+                }
+                z[root] = best
+                if t0 < 0 { continue }
+                if stepMate[t0] < 0 {
+                    stepMate[t0] = Int32(k0)
+                    pairMate[root] = Int32(t0)
+                    continue
+                }
                 searches += 1
                 // The smallest exit label (a settled pair's z running out) so far: nothing at
                 // or above it needs settling. Heap nodes: run k ≥ 0, or the exit of pair q as −1 − q.
@@ -386,6 +414,7 @@ final class RunMatching {
                     if q == root { break }
                     s = previous
                 }
+                settled += settledPairs.count + settledSteps.count
                 settledPairs.removeAll(keepingCapacity: true)
                 settledSteps.removeAll(keepingCapacity: true)
                 heap.removeAll(keepingCapacity: true)
@@ -393,6 +422,7 @@ final class RunMatching {
         }}}}}}
         var value = 0.0
         for t in 0..<T where stepMate[t] >= 0 { value += a[Int(stepMate[t])] - b[t] }
-        return RunCover(value: value, matchedRun: stepMate, stepSlack: y, pairSlack: z, searches: searches)
+        return RunCover(value: value, matchedRun: stepMate, stepSlack: y, pairSlack: z, searches: searches, passes: passes,
+                        kept: kept, settled: settled)
     }
 }

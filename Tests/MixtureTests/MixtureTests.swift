@@ -270,7 +270,11 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
                 // Weights near the last (as α moving), or anew; some categories at 0.
                 let w = (0..<n).map { _ in rng.next() % 5 == 0 ? 0 : Double(1 + rng.next() % 64) / 16 }
                 let what = "trial \(trial), round \(round)"
-                checkRunCover(warm.solve(w), runs, w, what + " warm")
+                let cover = warm.solve(w)
+                checkRunCover(cover, runs, w, what + " warm")
+                // At the same weights again, the warm start keeps everything: no search.
+                let again = warm.solve(w)
+                #expect(again.searches == 0 && again.matchedRun == cover.matchedRun && again.value == cover.value, "\(what)")
                 checkRunCover(RunMatching(runs).solve(w), runs, w, what + " cold")
             }
         }
