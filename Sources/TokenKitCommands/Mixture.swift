@@ -40,6 +40,7 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: .hidden) var solver: Solver = .matching
     @Option(help: .hidden) var clpTolerance: Double?
     @Option(help: .hidden) var saveLPs: String?
+    @Option(help: .hidden) var warmHorizon: Int?
 
     enum Solver: String, ExpressibleByArgument {
         case matching, sweeps
@@ -61,6 +62,7 @@ struct MixtureOptions: ParsableArguments {
         c.matching = solver == .matching
         if let clpTolerance { c.lp.tolerance = clpTolerance }
         c.lp.saveDirectory = saveLPs
+        if let warmHorizon { c.warmHorizon = warmHorizon }
         return c
     }
 }
