@@ -35,13 +35,13 @@ public final class ByteLM: @unchecked Sendable {
     let p0LogP0: [Double]
     let sumP0LogP0: Double
 
-    /// One order's hash table of contexts and their sorted (count << 8 | byte) children.
+    /// One order's hash table of contexts, their children's bytes (sorted) and counts.
     struct Level {
         let slots: UnsafePointer<ByteLMFile.Slot>
         let mask: Int
         let shift: UInt64
-        let children: UnsafePointer<UInt64>
-        let childCount: Int
+        let records: UnsafeRawPointer
+        let recordBytes: Int
         let discount: Double
         let keyMask: UInt64
         /// Entropy of the distribution after each slot's context (filled in by the builder).
@@ -55,34 +55,65 @@ public final class ByteLM: @unchecked Sendable {
 
         /// The slot of context `key` (its last byte in the low bits), or nil.
         @inline(__always) func find(_ key: UInt64) -> UnsafePointer<ByteLMFile.Slot>? {
-            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
+            // The first two probes are compared without branching on which one holds the key
+            // (a collision is as unpredictable as the text); a longer run of probes is rare.
+            let i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
+            let s0 = slots + i, s1 = slots + ((i + 1) & mask)
+            // Both tests in one word: `&&` would branch on the second.
+            let hit0 = ((s0.pointee.keyAndCount & ByteLMFile.keyBits) ^ key) | UInt64(s0.pointee.total == 0 ? 1 : 0) == 0
+            let s = hit0 ? s0 : s1
+            if s.pointee.keyAndCount & ByteLMFile.keyBits == key && s.pointee.total != 0 && (hit0 || s0.pointee.total != 0) {
+                return checked(s)
+            }
+            if s0.pointee.total == 0 || s1.pointee.total == 0 { return nil }
+            var j = (i + 2) & mask
             while true {
-                let s = slots + i
+                let s = slots + j
                 if s.pointee.total == 0 { return nil }
-                if s.pointee.keyAndCount & ByteLMFile.keyBits == key {
-                    // A child range outside the table can only come from a damaged file.
-                    let n = Int(s.pointee.keyAndCount >> 56) + 1
-                    return Int(s.pointee.childStart) + n <= childCount ? s : nil
-                }
-                i = (i + 1) & mask
+                if s.pointee.keyAndCount & ByteLMFile.keyBits == key { return checked(s) }
+                j = (j + 1) & mask
             }
         }
 
-        /// The count of `byte` among the children of `slot` (0 if absent).
-        @inline(__always) func childCount(_ slot: UnsafePointer<ByteLMFile.Slot>, _ byte: UInt8) -> UInt64 {
-            var n = Int(slot.pointee.keyAndCount >> 56) + 1
-            var base = children + Int(slot.pointee.childStart)
-            let b = UInt64(byte)
-            // Branch-free binary search (a select per step): which child a byte is, is as
-            // unpredictable as the text, so a branching search mispredicts at every order.
-            while n > 1 {
-                let half = n >> 1
-                base = base[half] & 255 <= b ? base + half : base
-                n -= half
-            }
-            let c = base.pointee
-            return c & 255 == b ? c >> 8 : 0
+        /// A child range outside the table can only come from a damaged file.
+        @inline(__always) func checked(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<ByteLMFile.Slot>? {
+            Int(s.pointee.childStart) + Self.recordSize(Self.children(s)) <= recordBytes ? s : nil
         }
+
+        @inline(__always) static func children(_ s: UnsafePointer<ByteLMFile.Slot>) -> Int { Int(s.pointee.keyAndCount >> 56) + 1 }
+        /// Bytes of a record of n children: n bytes, padded to 4, and n u32 counts.
+        @inline(__always) static func recordSize(_ n: Int) -> Int { ((n + 3) & ~3) + 4 * n }
+        @inline(__always) func childBytes(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt8> {
+            (records + Int(s.pointee.childStart)).assumingMemoryBound(to: UInt8.self)
+        }
+        @inline(__always) func childCounts(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt32> {
+            (records + Int(s.pointee.childStart) + ((Self.children(s) + 3) & ~3)).assumingMemoryBound(to: UInt32.self)
+        }
+        @inline(__always) func childByte(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt8 { childBytes(s)[i] }
+        @inline(__always) func childCount(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt32 { childCounts(s)[i] }
+
+        /// The count of `byte` after `slot`'s context (0 if it never followed).
+        @inline(__always) func count(of byte: UInt8, _ s: UnsafePointer<ByteLMFile.Slot>) -> UInt32 {
+            let i = tk_byte_position(childBytes(s), Self.children(s), byte)
+            return childBytes(s)[i] == byte ? childCounts(s)[i] : 0
+        }
+
+        /// Prefetches the first and last line of `slot`'s child bytes (the whole record when it
+        /// is one line, as for most long contexts) without a loop whose exit would mispredict.
+        @inline(__always) func prefetchChildBytes(_ s: UnsafePointer<ByteLMFile.Slot>) {
+            let first = childBytes(s)
+            tk_prefetch(first)
+            tk_prefetch(first + (Self.children(s) - 1))
+        }
+    }
+
+    /// One order's context before a byte, as the scoring walk resolves it: its slot, then
+    /// where the byte's count is or would be, and 1 if it is there (0 if the byte never
+    /// followed that context), kept as a factor so that no branch depends on it.
+    struct Probe {
+        var slot: UnsafePointer<ByteLMFile.Slot>
+        var count: UnsafePointer<UInt32>
+        var seen: Double
     }
 
     init(storage: ByteLMFile.Storage, header: ByteLMFile.Header) {
@@ -98,8 +129,8 @@ public final class ByteLM: @unchecked Sendable {
             levels.append(Level(
                 slots: (base + l.slotsOffset).assumingMemoryBound(to: ByteLMFile.Slot.self),
                 mask: (1 << l.slotBits) - 1, shift: UInt64(64 - l.slotBits),
-                children: (base + l.childrenOffset).assumingMemoryBound(to: UInt64.self),
-                childCount: l.childCount, discount: l.discount, keyMask: byteMask(k),
+                records: UnsafeRawPointer(base + l.recordsOffset), recordBytes: l.recordBytes,
+                discount: l.discount, keyMask: byteMask(k),
                 entropies: (base + l.entropiesOffset).assumingMemoryBound(to: Float.self)))
         }
         self.levels = levels
@@ -110,14 +141,11 @@ public final class ByteLM: @unchecked Sendable {
         let l0 = levels[0]
         if let s = l0.find(0) {
             let total = Double(s.pointee.total)
-            let n = Int(s.pointee.keyAndCount >> 56) + 1
+            let n = Level.children(s)
             let d = l0.discount
             let gamma = d * Double(n) / total
             for b in 0..<256 { p[b] *= gamma }
-            for i in 0..<n {
-                let c = l0.children[Int(s.pointee.childStart) + i]
-                p[Int(c & 255)] += (Double(c >> 8) - d) / total
-            }
+            for i in 0..<n { p[Int(l0.childByte(s, i))] += (Double(l0.childCount(s, i)) - d) / total }
         }
         p0 = p
         p0LogP0 = p.map { $0 * log2($0) }
@@ -136,12 +164,22 @@ public final class ByteLM: @unchecked Sendable {
         for k in 1...top {
             let l = levels[k]
             guard let s = l.find(history & l.keyMask) else { break }
-            let total = Double(s.pointee.total)
-            let u = Double((s.pointee.keyAndCount >> 56) + 1)
-            let c = l.childCount(s, byte)
-            p = ((c > 0 ? Double(c) - l.discount : 0) + l.discount * u * p) / total
+            p = Self.interpolate(p, s, Double(l.count(of: byte, s)), 1, l.discount)
         }
         return p
+    }
+
+    /// One order's step of the recursion: its estimate of the byte interpolated with the
+    /// lower orders' `p`. `seen` is 1 when the count is the byte's, 0 when the byte never
+    /// followed the context (then the count is not used).
+    @inline(__always)
+    static func interpolate(_ p: Double, _ s: UnsafePointer<ByteLMFile.Slot>, _ count: Double, _ seen: Double, _ discount: Double) -> Double {
+        // a + γ·p with a and γ computed apart from p: the division stays off the chain
+        // through the orders, which is the latency of a byte.
+        let inv = 1 / Double(s.pointee.total)
+        let a = max(count - discount, 0) * seen * inv
+        let gamma = discount * Double(Level.children(s)) * inv
+        return a + gamma * p
     }
 
     /// The whole next-byte distribution after `context` (its last `order` bytes are used).
@@ -154,13 +192,10 @@ public final class ByteLM: @unchecked Sendable {
             let l = levels[k]
             guard let s = l.find(h & l.keyMask) else { break }
             let total = Double(s.pointee.total)
-            let n = Int(s.pointee.keyAndCount >> 56) + 1
+            let n = Level.children(s)
             let gamma = l.discount * Double(n) / total
             for b in 0..<256 { p[b] *= gamma }
-            for i in 0..<n {
-                let c = l.children[Int(s.pointee.childStart) + i]
-                p[Int(c & 255)] += (Double(c >> 8) - l.discount) / total
-            }
+            for i in 0..<n { p[Int(l.childByte(s, i))] += (Double(l.childCount(s, i)) - l.discount) / total }
         }
         return p
     }
@@ -172,21 +207,23 @@ public final class ByteLM: @unchecked Sendable {
         return (h, min(context.count, 8))
     }
 
-    /// Calls `body(i, slots, depth)` for each position of `text[range]`, with the contexts of
-    /// orders 1...depth before byte i already looked up (slots[k − 1] is order k's).
+    /// Calls `body(i, probes, depth)` for each position of `text[range]`, with the contexts of
+    /// orders 1...depth before byte i already looked up (probes[k − 1] is order k's).
     ///
-    /// Performance notes: each order's lookup is a random cache line in a table of hundreds of
-    /// MB, then another for its children. Done one after the other, the misses serialize (~1 µs
-    /// per byte). Here the lookups run in a three-stage pipeline: the slot lines of position
-    /// i + 2A are prefetched, the slots of i + A resolved (their child lines prefetched), and
-    /// position i computed from slots already in cache.
+    /// Performance notes: each order's lookup reads random cache lines of tables of hundreds of
+    /// MB: the context's slot, then its child bytes, then the one count. Done one after the
+    /// other the misses serialize, and at ~1000 instructions a byte the out-of-order window
+    /// cannot overlap them. So the lookups run as a pipeline over the text: slot lines of
+    /// position i + 3A are prefetched, the slots of i + 2A resolved (child byte lines
+    /// prefetched), the bytes of i + A searched (count line prefetched), and position i
+    /// computed from lines already in cache.
     @inline(__always)
     func walk(_ text: UnsafeBufferPointer<UInt8>, range: Range<Int>,
-              _ body: (Int, UnsafePointer<UnsafePointer<ByteLMFile.Slot>?>, Int) -> Void) {
+              _ body: (Int, UnsafePointer<Probe>, Int) -> Void) {
         let ahead = 8, ring = 32
-        let slots = UnsafeMutablePointer<UnsafePointer<ByteLMFile.Slot>?>.allocate(capacity: ring * 8)
+        let probes = UnsafeMutablePointer<Probe>.allocate(capacity: ring * 8)
         let depths = UnsafeMutablePointer<Int>.allocate(capacity: ring)
-        defer { slots.deallocate(); depths.deallocate() }
+        defer { probes.deallocate(); depths.deallocate() }
         let lv = levelPointer
         let order = order
         func historyBefore(_ j: Int) -> UInt64 {
@@ -200,58 +237,85 @@ public final class ByteLM: @unchecked Sendable {
             for k in 1...top { lv[k].prefetch(h & lv[k].keyMask) }
         }
         @inline(__always) func resolve(_ h: UInt64, _ j: Int) {
-            let r = (j & (ring - 1))
+            let r = j & (ring - 1)
             var d = 0
             let top = min(order, j)
             if top > 0 {
                 for k in 1...top {
                     guard let s = lv[k].find(h & lv[k].keyMask) else { break }
-                    tk_prefetch(lv[k].children + Int(s.pointee.childStart))
-                    slots[r * 8 + k - 1] = s
+                    lv[k].prefetchChildBytes(s)
+                    probes[r * 8 + k - 1].slot = s
                     d = k
                 }
             }
             depths[r] = d
         }
+        @inline(__always) func search(_ j: Int) {
+            let r = j & (ring - 1)
+            let d = depths[r]
+            if d == 0 { return }
+            let byte = text[j]
+            for k in 1...d {
+                let q = probes + r * 8 + k - 1
+                let l = lv[k], s = q.pointee.slot
+                let bytes = l.childBytes(s)
+                let i = tk_byte_position(bytes, Level.children(s), byte)
+                q.pointee.count = l.childCounts(s) + i
+                q.pointee.seen = bytes[i] == byte ? 1 : 0
+                tk_prefetch(q.pointee.count)
+            }
+        }
         let lo = range.lowerBound, hi = range.upperBound
         if lo >= hi { return }
-        var h2 = historyBefore(lo), h1 = h2
+        // Fill the pipeline: positions lo..<lo+3A prefetched, lo..<lo+2A resolved, lo..<lo+A searched.
+        var h3 = historyBefore(lo), h2 = h3
+        for j in lo..<min(hi, lo + 3 * ahead) {
+            prefetch(h3, j)
+            h3 = (h3 << 8) | UInt64(text[j])
+        }
         for j in lo..<min(hi, lo + 2 * ahead) {
-            prefetch(h2, j)
+            resolve(h2, j)
             h2 = (h2 << 8) | UInt64(text[j])
         }
-        for j in lo..<min(hi, lo + ahead) {
-            resolve(h1, j)
-            h1 = (h1 << 8) | UInt64(text[j])
-        }
+        for j in lo..<min(hi, lo + ahead) { search(j) }
         for i in lo..<hi {
-            let j2 = i + 2 * ahead, j1 = i + ahead
+            // Position i first: its arithmetic then overlaps the lookups issued after it.
+            let r = i & (ring - 1)
+            body(i, UnsafePointer(probes + r * 8), depths[r])
+            let j3 = i + 3 * ahead, j2 = i + 2 * ahead, j1 = i + ahead
+            if j3 < hi {
+                prefetch(h3, j3)
+                h3 = (h3 << 8) | UInt64(text[j3])
+            }
             if j2 < hi {
-                prefetch(h2, j2)
+                resolve(h2, j2)
                 h2 = (h2 << 8) | UInt64(text[j2])
             }
-            if j1 < hi {
-                resolve(h1, j1)
-                h1 = (h1 << 8) | UInt64(text[j1])
-            }
-            let r = i & (ring - 1)
-            body(i, UnsafePointer(slots + r * 8), depths[r])
+            if j1 < hi { search(j1) }
         }
     }
 
-    /// P(byte) given the looked-up contexts of orders 1...depth.
+    /// P(byte) given the resolved contexts of orders 1...depth (the walk's probes).
     @inline(__always)
+    func probability(probes: UnsafePointer<Probe>, depth: Int, byte: UInt8) -> Double {
+        var p = p0[Int(byte)]
+        if depth == 0 { return p }
+        let lv = levelPointer
+        for k in 1...depth {
+            let q = probes[k - 1]
+            p = Self.interpolate(p, q.slot, Double(q.count.pointee), q.seen, lv[k].discount)
+        }
+        return p
+    }
+
+    /// P(byte) given the looked-up contexts of orders 1...depth.
     func probability(of byte: UInt8, slots: UnsafePointer<UnsafePointer<ByteLMFile.Slot>?>, depth: Int) -> Double {
         var p = p0[Int(byte)]
         if depth == 0 { return p }
         let lv = levelPointer
         for k in 1...depth {
             let s = slots[k - 1].unsafelyUnwrapped
-            let l = lv[k]
-            let total = Double(s.pointee.total)
-            let u = Double((s.pointee.keyAndCount >> 56) + 1)
-            let c = l.childCount(s, byte)
-            p = ((c > 0 ? Double(c) - l.discount : 0) + l.discount * u * p) / total
+            p = Self.interpolate(p, s, Double(lv[k].count(of: byte, s)), 1, lv[k].discount)
         }
         return p
     }
@@ -264,8 +328,8 @@ public final class ByteLM: @unchecked Sendable {
         // 2^-400 — at most a discount ratio per order below the uniform 1/256 — so the product
         // never leaves the normal range.)
         var sum = 0.0, product = 1.0
-        walk(text, range: range) { i, slots, depth in
-            product *= probability(of: text[i], slots: slots, depth: depth)
+        walk(text, range: range) { i, probes, depth in
+            product *= probability(probes: probes, depth: depth, byte: text[i])
             if product < 0x1p-600 {
                 sum -= log2(product)
                 product = 1
@@ -289,10 +353,10 @@ public final class ByteLM: @unchecked Sendable {
                         surprisal: UnsafeMutablePointer<Float>?, entropy: UnsafeMutablePointer<Float>?) {
         let lo = range.lowerBound
         let lv = levelPointer
-        walk(text, range: range) { i, slots, depth in
-            if let surprisal { surprisal[i - lo] = Float(-log2(probability(of: text[i], slots: slots, depth: depth))) }
+        walk(text, range: range) { i, probes, depth in
+            if let surprisal { surprisal[i - lo] = Float(-log2(probability(probes: probes, depth: depth, byte: text[i]))) }
             if let entropy {
-                entropy[i - lo] = depth == 0 ? Float(-sumP0LogP0) : lv[depth].entropy(slots[depth - 1].unsafelyUnwrapped)
+                entropy[i - lo] = depth == 0 ? Float(-sumP0LogP0) : lv[depth].entropy(probes[depth - 1].slot)
             }
         }
     }
@@ -312,62 +376,5 @@ public final class ByteLM: @unchecked Sendable {
             }
         }
         return (s, e)
-    }
-
-    /// Scratch space for `entropy`.
-    struct EntropyWork {
-        var bytes = [Int](repeating: 0, count: 256)
-        var probs = [Double](repeating: 0, count: 256)
-    }
-
-    /// Entropy (bits) of the next-byte distribution. Only the bytes seen after the order-1
-    /// context (set F) can differ from Γ·p0(b) (Γ the product of the backoff weights), since
-    /// every longer context's children are among them; the rest of the sum is
-    /// Σ_{b∉F} Γ p0 log(Γ p0) = Γ [(Σ p0 log p0 − Σ_F p0 log p0) + log Γ (1 − Σ_F p0)].
-    func entropy(slots: UnsafePointer<UnsafePointer<ByteLMFile.Slot>?>, depth top: Int, work: inout EntropyWork) -> Double {
-        if top == 0 { return -sumP0LogP0 }
-        let lv = levelPointer
-        let l1 = lv[1]
-        let s1 = slots[0].unsafelyUnwrapped
-        let nF = Int(s1.pointee.keyAndCount >> 56) + 1
-        let start1 = Int(s1.pointee.childStart)
-        return work.bytes.withUnsafeMutableBufferPointer { fb in
-            work.probs.withUnsafeMutableBufferPointer { pf in
-                let total1 = Double(s1.pointee.total), d1 = l1.discount
-                var gammaAll = d1 * Double(nF) / total1
-                var p0F = 0.0, p0LogF = 0.0
-                for i in 0..<nF {
-                    let c = l1.children[start1 + i]
-                    let b = Int(c & 255)
-                    fb[i] = b
-                    p0F += p0[b]
-                    p0LogF += p0LogP0[b]
-                    pf[i] = (Double(c >> 8) - d1) / total1 + gammaAll * p0[b]
-                }
-                if top >= 2 {
-                    for k in 2...top {
-                        let l = lv[k]
-                        let s = slots[k - 1].unsafelyUnwrapped
-                        let inv = 1 / Double(s.pointee.total), d = l.discount
-                        let n = Int(s.pointee.keyAndCount >> 56) + 1
-                        let gamma = d * Double(n) * inv
-                        gammaAll *= gamma
-                        for i in 0..<nF { pf[i] *= gamma }
-                        // Children and F are both sorted by byte: merge.
-                        var j = 0
-                        for i in 0..<n {
-                            let c = l.children[Int(s.pointee.childStart) + i]
-                            let b = Int(c & 255)
-                            while j < nF && fb[j] < b { j += 1 }
-                            if j < nF && fb[j] == b { pf[j] += (Double(c >> 8) - d) * inv }
-                        }
-                    }
-                }
-                var h = 0.0
-                for i in 0..<nF where pf[i] > 0 { h -= pf[i] * log2(pf[i]) }
-                let rest = gammaAll * ((sumP0LogP0 - p0LogF) + log2(gammaAll) * (1 - p0F))
-                return h - rest
-            }
-        }
     }
 }

@@ -66,7 +66,8 @@ public enum ByteLMBuilder {
         var slotBits: Int
         var slots: [ByteLMFile.Slot]
         var contexts: Int
-        var children: [UInt64]
+        var children: Int
+        var records: [UInt8]
     }
 
     /// Groups sorted (context, byte) keys by context and hashes the contexts.
@@ -96,6 +97,23 @@ public enum ByteLMBuilder {
         // D = n1 / (n1 + 2 n2) (Ney, Essen & Kneser 1994), kept inside (0, 1).
         var d = n1 + 2 * n2 > 0 ? Double(n1) / Double(n1 + 2 * n2) : 0.5
         d = min(max(d, 0.05), 0.95)
+        // The records (see ByteLMFile), a context's record kept inside one line when it fits.
+        var records: [UInt8] = []
+        records.reserveCapacity(children.count * 6)
+        for (j, c) in contexts.enumerated() {
+            let size = ByteLM.Level.recordSize(c.n)
+            var at = records.count
+            if size <= 64 && at % 64 + size > 64 { at = (at + 63) & ~63 }
+            records.append(contentsOf: repeatElement(0, count: at + size - records.count))
+            records.withUnsafeMutableBytes { r in
+                for i in 0..<c.n {
+                    let child = children[Int(c.start) + i]
+                    r[at + i] = UInt8(truncatingIfNeeded: child)
+                    r.storeBytes(of: UInt32(truncatingIfNeeded: child >> 8), toByteOffset: at + ((c.n + 3) & ~3) + 4 * i, as: UInt32.self)
+                }
+            }
+            contexts[j].start = UInt32(at)
+        }
         var bits = 1
         while (1 << bits) * 6 < contexts.count * 10 { bits += 1 }  // load ≤ 0.6
         var slots = [ByteLMFile.Slot](repeating: ByteLMFile.Slot(keyAndCount: 0, total: 0, childStart: 0), count: 1 << bits)
@@ -108,7 +126,7 @@ public enum ByteLMBuilder {
                 s[j] = ByteLMFile.Slot(keyAndCount: c.key | UInt64(c.n - 1) << 56, total: c.total, childStart: c.start)
             }
         }
-        return BuiltLevel(discount: d, slotBits: bits, slots: slots, contexts: contexts.count, children: children)
+        return BuiltLevel(discount: d, slotBits: bits, slots: slots, contexts: contexts.count, children: children.count, records: records)
     }
 
     /// Computes the entropy of the next-byte distribution after every context, shortest
@@ -139,9 +157,8 @@ public enum ByteLMBuilder {
                         let gamma = d * Double(n) * inv
                         var pLogP = 0.0, sumQ = 0.0, qLogQ = 0.0
                         for c in 0..<n {
-                            let child = level.children[Int(s.pointee.childStart) + c]
-                            let q = lm.probability(of: UInt8(child & 255), slots: chain, depth: k - 1)
-                            let pb = (Double(child >> 8) - d) * inv + gamma * q
+                            let q = lm.probability(of: level.childByte(s, c), slots: chain, depth: k - 1)
+                            let pb = (Double(level.childCount(s, c)) - d) * inv + gamma * q
                             pLogP += pb * log2(pb)
                             sumQ += q
                             qLogQ += q * log2(q)
@@ -161,12 +178,13 @@ public enum ByteLMBuilder {
         for l in levels {
             let slotsOffset = offset
             offset = align(offset + 16 * l.slots.count)
-            let childrenOffset = offset
-            offset = align(offset + 8 * l.children.count)
+            let recordsOffset = offset
+            offset = align(offset + l.records.count)
             let entropiesOffset = offset
             offset = align(offset + 4 * l.slots.count)
             infos.append(.init(discount: l.discount, slotsOffset: slotsOffset, slotBits: l.slotBits, contextCount: l.contexts,
-                               childrenOffset: childrenOffset, childCount: l.children.count, entropiesOffset: entropiesOffset))
+                               recordsOffset: recordsOffset, childCount: l.children, entropiesOffset: entropiesOffset,
+                               recordBytes: l.records.count))
         }
         var out = [UInt8](repeating: 0, count: offset)
         out.withUnsafeMutableBytes { p in
@@ -182,14 +200,15 @@ public enum ByteLMBuilder {
                 put(UInt64(l.slotsOffset), o + 8)
                 put(UInt64(l.slotBits), o + 16)
                 put(UInt64(l.contextCount), o + 24)
-                put(UInt64(l.childrenOffset), o + 32)
+                put(UInt64(l.recordsOffset), o + 32)
                 put(UInt64(l.childCount), o + 40)
                 put(UInt64(l.entropiesOffset), o + 48)
+                put(UInt64(l.recordBytes), o + 56)
                 levels[k].slots.withUnsafeBytes { s in
                     UnsafeMutableRawBufferPointer(rebasing: p[l.slotsOffset..<l.slotsOffset + s.count]).copyMemory(from: s)
                 }
-                levels[k].children.withUnsafeBytes { c in
-                    UnsafeMutableRawBufferPointer(rebasing: p[l.childrenOffset..<l.childrenOffset + c.count]).copyMemory(from: c)
+                levels[k].records.withUnsafeBytes { r in
+                    UnsafeMutableRawBufferPointer(rebasing: p[l.recordsOffset..<l.recordsOffset + r.count]).copyMemory(from: r)
                 }
             }
         }

@@ -7,19 +7,23 @@ import Glibc
 /// tokenkit's byte-LM file: a little-endian image that is memory-mapped and used in place.
 ///
 ///     0   "TKBYTELM"                 magic
-///     8   u32 version (1), u32 order
+///     8   u32 version (2), u32 order
 ///     16  u64 file length            (a truncated file is caught here)
 ///     24  u64 checksum of bytes 32..<length (4-lane multiply-xor; a flipped bit is caught)
 ///     32  u64 training bytes, u64 reserved
-///     48  per order k = 0...order, 56 bytes: f64 discount, u64 slots offset, u64 log2 slot
-///         count, u64 contexts, u64 children offset, u64 children, u64 entropies offset
+///     48  per order k = 0...order, 64 bytes: f64 discount, u64 slots offset, u64 log2 slot
+///         count, u64 contexts, u64 records offset, u64 children, u64 entropies offset,
+///         u64 record bytes
 ///     ... 64-byte aligned sections: each order's slot table (16-byte `Slot`s, open addressing,
-///         linear probing, empty = total 0), its children (u64: count << 8 | byte, sorted by
-///         byte within a context), and the entropy (f32, bits) of the next-byte distribution
-///         after each slot's context, so that the entropy signal costs one lookup per byte.
+///         linear probing, empty = total 0), the children's records, and the entropy (f32,
+///         bits) of the next-byte distribution after each slot's context, so that the entropy
+///         signal costs one lookup per byte. A context's record (at the slot's `childStart`,
+///         a multiple of 4) holds its children's bytes (u8, sorted), zero bytes up to a
+///         multiple of 4, then their counts (u32, same order); a record of at most 64 bytes
+///         never crosses a 64-byte line, so a long context (few children) is one cache line.
 public enum ByteLMFile {
     static let magic = Array("TKBYTELM".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let maxOrder = 7
     static let keyBits: UInt64 = (1 << 56) - 1
 
@@ -36,9 +40,10 @@ public enum ByteLMFile {
         var slotsOffset: Int
         var slotBits: Int
         var contextCount: Int
-        var childrenOffset: Int
+        var recordsOffset: Int
         var childCount: Int
         var entropiesOffset: Int
+        var recordBytes: Int
     }
 
     struct Header {
@@ -108,7 +113,7 @@ public enum ByteLMFile {
         return h
     }
 
-    static func levelInfoOffset(_ k: Int) -> Int { 48 + 56 * k }
+    static func levelInfoOffset(_ k: Int) -> Int { 48 + 64 * k }
 
     /// Reads and checks the header of an image of `count` bytes. Every problem is a
     /// `badInput` error saying what is wrong (the caller adds the file name).
@@ -148,12 +153,12 @@ public enum ByteLMFile {
         for k in 0...order {
             let o = levelInfoOffset(k)
             let l = LevelInfo(discount: p.loadUnaligned(fromByteOffset: o, as: Double.self), slotsOffset: u64(o + 8),
-                              slotBits: u64(o + 16), contextCount: u64(o + 24), childrenOffset: u64(o + 32), childCount: u64(o + 40),
-                              entropiesOffset: u64(o + 48))
+                              slotBits: u64(o + 16), contextCount: u64(o + 24), recordsOffset: u64(o + 32), childCount: u64(o + 40),
+                              entropiesOffset: u64(o + 48), recordBytes: u64(o + 56))
             let slotBytes = l.slotBits >= 1 && l.slotBits <= 40 ? 16 << l.slotBits : -1
             guard l.discount > 0, l.discount < 1, slotBytes > 0, l.slotsOffset >= 0, l.slotsOffset % 64 == 0,
-                  l.slotsOffset <= count - slotBytes, l.childrenOffset >= 0, l.childrenOffset % 8 == 0,
-                  l.childCount >= 0, l.childCount <= (count - l.childrenOffset) / 8, l.contextCount < 1 << l.slotBits,
+                  l.slotsOffset <= count - slotBytes, l.recordsOffset >= 0, l.recordsOffset % 64 == 0,
+                  l.recordBytes >= 0, l.recordBytes <= count - l.recordsOffset, l.childCount >= 0, l.contextCount < 1 << l.slotBits,
                   l.entropiesOffset >= 0, l.entropiesOffset % 4 == 0, l.entropiesOffset <= count - 4 << l.slotBits else {
                 throw TokenKitError.badInput("corrupt byte LM: the table of order \(k) (header offset \(o)) lies outside the file or is inconsistent")
             }
