@@ -338,11 +338,12 @@ public final class ByteLM: @unchecked Sendable {
         return sum - log2(product)
     }
 
-    /// Bits per byte of `text`, scored in `threads` parallel pieces (each piece sees the bytes
-    /// before it as context, so the result does not depend on the thread count).
+    /// Bits per byte of `text`, scored on `threads` threads in pieces of about 1 MiB. Each piece
+    /// sees the bytes before it as context, and the pieces do not depend on the thread count,
+    /// so neither does the result, to the last bit.
     public func bitsPerByte(_ text: UnsafeBufferPointer<UInt8>, threads: Int) -> Double {
         if text.isEmpty { return 0 }
-        let parts = evenRanges(text.count, parts: threads * 4)
+        let parts = evenRanges(text.count, parts: (text.count + (1 << 20) - 1) >> 20)
         let sums = parallelJobs(parts.count, threads: threads) { bits(text, range: parts[$0]) }
         return sums.reduce(0, +) / Double(text.count)
     }
