@@ -36,7 +36,9 @@ let package = Package(
         .executableTarget(name: "tokenkit-fuzz", dependencies: ["TokenKitCommands", "TokenKitCore", "TokenKitFormats"]),
         // SuperBPE stage 2, MWT supertokens, random-chunk training, multi-word statistics.
         .target(name: "TokenKitSuperwords", dependencies: ["TokenKitCore", "TokenKitText", "TokenKitModels", "TokenKit", "TokenKitFormats", "TokenKitTraining"]),
-        .testTarget(name: "SuperwordTests", dependencies: ["TokenKitSuperwords", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining"]),
+        // Running the built binary from tests (shared by the test targets).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SuperwordTests", dependencies: ["TokenKitSuperwords", "TokenKit", "TokenKitFormats", "TokenKitModels", "TokenKitTraining", "TestSupport"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TokenKitSentencePiece", "TokenKitModels"]),
         .target(name: "TokenKitAnalysis", dependencies: ["TokenKit", "TokenKitTraining", "TokenKitFormats", "TokenKitModels", "TokenKitCore", "CICU", "TokenKitSentencePiece"]),
         .testTarget(name: "AnalysisTests", dependencies: ["TokenKitAnalysis"]),
@@ -47,10 +49,10 @@ let package = Package(
         // tokenkit's byte-level n-gram LM, ByteSpan vocabularies and tokenizer evaluation.
         .target(name: "CPrefetch"),
         .target(name: "TokenKitLM", dependencies: ["CPrefetch", "TokenKitCore", "TokenKitText", "TokenKit", "TokenKitFormats", "TokenKitAnalysis"]),
-        .testTarget(name: "ByteLMTests", dependencies: ["TokenKitLM", "TokenKit", "TokenKitFormats", "TokenKitCommands"]),
+        .testTarget(name: "ByteLMTests", dependencies: ["TokenKitLM", "TokenKit", "TokenKitFormats", "TokenKitCommands", "TestSupport"]),
         .target(name: "TokenKitByteProb", dependencies: ["TokenKit", "TokenKitCore", "TokenKitText"]),
         .testTarget(name: "ByteProbTests", dependencies: ["TokenKitByteProb", "TokenKit", "TokenKitFormats", "TokenKitCore"]),
-        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining", "TokenKitSentencePiece"]),
+        .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining", "TokenKitSentencePiece", "TestSupport"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.
     swiftLanguageModes: [.v5]

@@ -19,19 +19,9 @@ import tiktoken
 import tiktoken.load
 from tokenizers import Tokenizer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIX = os.path.join(ROOT, "Fixtures")
+from golden_io import FIX, ROOT, Checks
 tokenkit = sys.argv[1]
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = Checks()
 
 
 def golden(name):
@@ -240,5 +230,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"tokenkit-trained ByteSpan ({mode}), whole text", run.returncode == 0 and json.loads(run.stdout) == hf.encode(whole).ids,
               run.stderr[-200:])
 
-print(f"interop: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.report("interop"))

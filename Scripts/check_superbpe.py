@@ -18,20 +18,10 @@ import json, os, subprocess, sys, tempfile
 
 from tokenizers import Tokenizer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIX = os.path.join(ROOT, "Fixtures")
+from golden_io import FIX, ROOT, Checks
 tokenkit = sys.argv[1]
 texts = sys.argv[2:] or [os.path.join(FIX, "mixture", n + ".txt") for n in ("en_fiction", "code_python", "lang_fr")]
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+check = Checks()
 
 
 def merges_of(path):
@@ -136,5 +126,4 @@ with tempfile.TemporaryDirectory() as tmp:
                                         check=True, capture_output=True).stdout.decode())
         check(f"supertokens add: HF tokenizers gives tokenkit's ids, {os.path.basename(text_path)}", got == want)
 
-print(f"superbpe: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.report("superbpe"))

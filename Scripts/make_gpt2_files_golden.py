@@ -11,13 +11,11 @@ format of the other goldens.
 Usage: .venv-test/bin/python Scripts/make_gpt2_files_golden.py   (tokenizers 0.22.1)
 """
 import importlib.metadata
-import json
 import os
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-FIX = os.path.join(ROOT, "Fixtures")
+from golden_io import FIX, write_compact
 DIR = os.path.join(FIX, "models", "gpt2-files")
 
 
@@ -46,11 +44,7 @@ def main():
         assert hf.decode(c["ids"]) == c["text"], c["name"]
     out = {"model": "models/gpt2-files/vocab.json", "library": "tokenizers " + importlib.metadata.version("tokenizers"),
            "cases": cases}
-    dest = os.path.join(FIX, "goldens", "gpt2-files.json")
-    with open(dest, "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {dest}: {len(cases)} cases")
+    write_compact(os.path.join(FIX, "goldens", "gpt2-files.json"), out, f"{len(cases)} cases")
 
 
 if __name__ == "__main__":

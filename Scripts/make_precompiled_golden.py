@@ -10,15 +10,13 @@ line of Fixtures/text/golden.txt and some hand-picked cases (NFD forms included)
 Usage: .venv-test/bin/python Scripts/make_precompiled_golden.py   (tokenizers 0.22.1, sentencepiece 0.2.1)
 """
 import importlib.metadata
-import json
 import os
 import unicodedata
 
 from sentencepiece import sentencepiece_model_pb2 as pb
 from tokenizers import normalizers
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-FIX = os.path.join(ROOT, "Fixtures")
+from golden_io import FIX, write_compact
 MODELS = ["sentencepiece/botchan_en_unigram_1000.model", "sentencepiece/botchan_en_bpe_1000.model"]
 EXTRA = ["ﾊﾞﾋﾞﾌﾟ ｶﾞ ｶ", "Tiếng Việt", "e\u0302\u0301", "한국어 띄어쓰기", "①②③ ｆｕｌｌ ㎏ ﬁ", "a\r\nb\rc\n", "\u200b\ufeffx\u00a0y",
          "🇯🇵 👩‍👩‍👧 é", "\u0000\u0001\u007f", "ｱｲｳｴｵ ﾞﾟ"]
@@ -36,11 +34,7 @@ def main():
         norm = normalizers.Precompiled(proto.normalizer_spec.precompiled_charsmap)
         cases = [{"text": t, "normalized": norm.normalize_str(t)} for t in texts]
         out["models"].append({"model": rel, "charsmap": proto.normalizer_spec.name, "cases": cases})
-    dest = os.path.join(FIX, "goldens", "hf-precompiled.json")
-    with open(dest, "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {dest}: {len(texts)} texts x {len(MODELS)} charsmaps")
+    write_compact(os.path.join(FIX, "goldens", "hf-precompiled.json"), out, f"{len(texts)} texts x {len(MODELS)} charsmaps")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Scripts"))
 from make_goldens import common_cases, read_golden_text, split_lines  # noqa: E402
+from golden_io import write_compact  # noqa: E402
 
 import sentencepiece as spm  # noqa: E402
 
@@ -152,11 +153,7 @@ def hf_goldens(name, file, sp, proto, cases):
         normalized = sp.normalize(s)
         out_cases.append({"name": case_name, "text": normalized, "ids": tok.encode(normalized).ids})
     out = {"model": f"sentencepiece/{file}", "library": lib, "cases": out_cases}
-    dest = os.path.join(FIXTURES, "goldens", f"spm-hf-{name}.json")
-    with open(dest, "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
-        f.write("\n")
-    print(f"wrote {dest}: {len(out_cases)} cases")
+    write_compact(os.path.join(FIXTURES, "goldens", f"spm-hf-{name}.json"), out, f"{len(out_cases)} cases")
 
 
 if __name__ == "__main__":

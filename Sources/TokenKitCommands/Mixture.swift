@@ -40,6 +40,7 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: .hidden) var solver: Solver = .matching
     @Option(help: .hidden) var clpTolerance: Double?
     @Option(help: .hidden) var saveLPs: String?
+    @Option(help: .hidden) var warmHorizon: Int?
 
     enum Solver: String, ExpressibleByArgument {
         case matching, sweeps
@@ -61,6 +62,7 @@ struct MixtureOptions: ParsableArguments {
         c.matching = solver == .matching
         if let clpTolerance { c.lp.tolerance = clpTolerance }
         c.lp.saveDirectory = saveLPs
+        if let warmHorizon { c.warmHorizon = warmHorizon }
         return c
     }
 }
@@ -188,8 +190,9 @@ struct MixtureEval: ParsableCommand {
             log10 of the mean squared error per trial and the mean.
 
             Tokenizers trained on a few MB with samples much larger than their share (e.g. --train-bytes 6M
-            against 3 MiB files) make the solve heavy: 100+ million (merge, pair) edges, minutes and 6-10 GB
-            at --merges 30000 (BENCHMARKS.md, issue 19). 32 MiB or more, or fewer merges, stay light.
+            against 3 MiB files) make the solve heavier (100+ million (merge, pair) edges at --merges 30000,
+            matched without listing them: about a minute and 0.25 GB per trial) and the estimate coarser
+            (log10 MSE about -5.2 instead of -6.3 at 32 MiB; BENCHMARKS.md, issue 19).
 
             --overlap follows Hayase et al.'s protocol for categories smaller than their share: the training
             text repeats each whole category file as often as its share needs, and the whole file is the

@@ -209,14 +209,11 @@ enum SuperwordCorpus {
         for file in files {
             let progress = Progress(total: 0, label: "counting \(file)", quiet: quiet)
             do {
-                let counts: WordCounts
-                if let separator {
-                    counts = try CorpusReader(normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer, separator: separator,
-                                              threads: threads).countWords([file]) { progress.update($0, of: $1) }
-                } else {
-                    counts = try LineDocumentCounter(normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer,
-                                                     threads: threads).countWords([file]) { progress.update($0, of: $1) }
-                }
+                // Each line is a document (as HF `train(files)`, which the SuperBPE reference
+                // uses) unless a separator says otherwise.
+                let counts = try CorpusReader(normalizer: pipeline.normalizer, preTokenizer: pipeline.preTokenizer, separator: separator,
+                                              unit: separator == nil ? .lines : .documents, threads: threads)
+                    .countWords([file]) { progress.update($0, of: $1) }
                 if files.count == 1 { all = counts } else { all.merge(counts) }
             } catch let e as TokenKitError {
                 throw e.inFile(file)

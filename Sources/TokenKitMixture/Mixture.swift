@@ -34,12 +34,8 @@ public struct MixtureInference {
         /// The sweeps' other knobs (`competitorsPerStep`, `rowsPerSolve` and `dropAfter` above
         /// take precedence over the schedule's own).
         public var schedule = LazySchedule()
-        /// Matching solve: steps of the exact warm-up LP, the margin by which a pair must come
-        /// near a merge to be collected as an edge, and how far α may move before edges are
-        /// collected again (relative).
+        /// Matching solve: steps of the exact warm-up LP that gives the first mixture.
         public var warmHorizon = 1000
-        public var edgeMargin = 0.01
-        public var recollectShift = 0.01
         public var lp = LPSettings()
         /// Receives progress lines (timings, sweeps, solves) for experiments; nil for none.
         public var log: (@Sendable (String) -> Void)?
@@ -172,8 +168,7 @@ public struct MixtureInference {
         let clock2 = Date()
         let sol: LPSolution
         if configuration.matching {
-            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon, margin: configuration.edgeMargin,
-                                         recollectShift: configuration.recollectShift) {
+            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon) {
                 progress(.solving, $0, $1)
             }
         } else {

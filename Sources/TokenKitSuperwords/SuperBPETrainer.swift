@@ -157,15 +157,7 @@ public struct SuperBPETrainer {
             let bytes = tokens[Int(a)] + tokens[Int(b)]
             // Dropped until its count grows again (it is then refused again: the test is on bytes).
             if !SuperBPETrainer.allowed(bytes, maxWords: configuration.maxWords, forbidColonSpace: configuration.forbidColonSpace) { continue }
-            let c: TokenID
-            if let existing = known[bytes] {
-                c = existing
-            } else {
-                c = TokenID(tokens.count)
-                tokens.append(bytes)
-                known[bytes] = c
-                holders.append([])
-            }
+            let c = BPETrainer.token(bytes, tokens: &tokens, known: &known, holders: &holders)
             merges.append((a, b, c))
             mergeCounts.append(actual)
 

@@ -86,6 +86,16 @@ func withTempDir<T>(_ body: (String) throws -> T) rethrows -> T {
         #expect(abs(bpb1 - s.reduce(0.0) { $0 + Double($1) } / Double(test.count)) < 1e-4)
     }
 
+    /// `lm score` promises the same output for any --threads: the same pieces, summed in order.
+    @Test func bitsPerByteIgnoresThreadCount() throws {
+        var rng = SplitMix64(seed: 11)
+        let lm = try buildLM(syntheticText(&rng, words: 4000), order: 4)
+        var test: [UInt8] = []
+        while test.count < 3 << 20 { test += syntheticText(&rng, words: 20000) }  // several pieces
+        let bpb = [1, 2, 3, 8].map { t in test.withUnsafeBufferPointer { lm.bitsPerByte($0, threads: t) } }
+        #expect(Set(bpb).count == 1, "\(bpb)")
+    }
+
     /// Held-out bits/byte beats an add-one order-1 model computed here from scratch.
     @Test func beatsOrderOneReference() throws {
         let text = try fixtureText()

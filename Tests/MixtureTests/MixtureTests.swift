@@ -135,15 +135,15 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
     }
 
     /// Solving by matchings (exact slacks at a fixed mixture, CLP over the matched rows) ends at
-    /// the optimum of the full LP, from any first mixture and edge margin.
+    /// the optimum of the full LP, from any first mixture.
     @Test func matchingReachesFullOptimum() throws {
         for (merges, names) in [(40, ["lang_de", "lang_fr", "code_python"]), (120, ["lang_de", "lang_ru", "en_fiction", "code_python"])] {
             let table = try smallTable(merges: merges, names)
             let full = try MixtureLP(table).solveFull()
-            for (warm, margin, shift) in [(0, 0.0, 1.0), (5, 0.0, 0.0), (10, 0.05, 1e-4), (merges, 0.01, 1e-4)] {
+            for warm in [0, 5, 10, merges] {
                 let lp = try MixtureLP(table)
-                let sol = try lp.solveByMatching(warmHorizon: warm, margin: margin, recollectShift: shift)
-                let what = "T \(merges), warm \(warm), margin \(margin)"
+                let sol = try lp.solveByMatching(warmHorizon: warm)
+                let what = "T \(merges), warm \(warm)"
                 #expect(abs(sol.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),
                         "\(what): matching \(sol.objective) full \(full.objective)")
                 #expect(sol.constraints < full.constraints, "\(what)")
@@ -194,65 +194,130 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
     }
 
-    /// A matching started from another round's (other demands, possibly other edges) equals the
-    /// matching from scratch, with a feasible cover of the same value.
-    @Test func warmMatchingEqualsCold() {
-        var rng = SplitMix64(seed: 11)
-        func randomEdges(_ steps: Int, _ pairs: Int, _ density: UInt64) -> EdgeSet {
-            var edges = EdgeSet(categories: 1, steps: steps)
-            for t in 0..<steps {
-                edges.start[t] = edges.count
-                for p in 0..<pairs where rng.next() % 10 < density {
-                    edges.pair.append(Int32(p))
-                    edges.difference.append(0)
-                }
-            }
-            edges.start[steps] = edges.count
-            return edges
+    /// Checks `cover` against the explicit edges of `runs` at weights `w`: every edge covered,
+    /// the value equal to the reference matching's and to Σ slacks, each pair matched once, on
+    /// an edge of a run that holds its step.
+    func checkRunCover(_ cover: RunCover, _ runs: PairRuns, _ w: [Double], _ what: String) {
+        let a = runs.runWeights(w), b = runs.stepWeights(w)
+        var edges = EdgeSet(categories: 1, steps: runs.steps)
+        var demand: [Double] = []
+        var edgesOf = [[Int]](repeating: [], count: runs.steps)
+        for k in 0..<runs.runs {
+            for t in Int(runs.lo[k])..<Int(runs.hi[k]) where b[t] < .infinity { edgesOf[t].append(k) }
         }
-        for trial in 0..<60 {
-            // Some wide graphs, whose segments are long enough to be re-sorted outright below.
-            let steps = 4 + trial % 23, pairs = trial % 10 == 9 ? 150 : 3 + (trial * 7) % 19
-            let first = randomEdges(steps, pairs, 4)
-            // Coarse demands make ties; some go non-positive.
-            var demand = (0..<first.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
-            var previous = maximumWeightMatching(first, demand: demand, pairCount: pairs)
-            // The same edges, then (every third trial) another edge set over the same nodes.
-            var edges = first
-            var graph = MatchingGraph(edges, demand: demand, pairCount: pairs)
-            for round in 0..<4 {
-                if trial % 3 == 0 && round == 2 {
-                    edges = randomEdges(steps, pairs, 5)
-                    demand = (0..<edges.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
-                    graph = MatchingGraph(edges, demand: demand, pairCount: pairs)
-                } else if round == 3 {
-                    // Every demand anew (far from the last order).
-                    demand = (0..<edges.count).map { _ in Double(Int(rng.next() % 13) - 3) / 4 }
-                    graph.update(demand)
-                } else {
-                    // Small moves (as α moving) or a few large ones.
-                    for e in demand.indices where rng.next() % 3 == 0 {
-                        demand[e] += round % 2 == 0 ? Double(Int(rng.next() % 5) - 2) / 64 : Double(Int(rng.next() % 9) - 4) / 2
-                    }
-                    graph.update(demand)
-                }
-                let warm = maximumWeightMatching(graph, demand: demand, from: previous)
-                let cold = maximumWeightMatching(edges, demand: demand, pairCount: pairs)
-                let what = "trial \(trial), round \(round)"
-                #expect(abs(warm.value - cold.value) < 1e-9, "\(what): warm \(warm.value) cold \(cold.value)")
-                #expect(abs(warm.value - warm.stepSlack.reduce(0, +) - warm.pairSlack.reduce(0, +)) < 1e-9, "\(what)")
-                var used = Set<Int32>()
-                for t in 0..<steps {
-                    for e in edges.start[t]..<edges.start[t + 1] {
-                        #expect(warm.stepSlack[t] + warm.pairSlack[Int(edges.pair[e])] >= demand[e] - 1e-9, "\(what): edge \(e) uncovered")
-                    }
-                    guard warm.matched[t] >= 0 else { continue }
-                    #expect((edges.start[t]..<edges.start[t + 1]).contains(warm.matched[t]), "\(what)")
-                    #expect(edges.pair[warm.matched[t]] == warm.matchedPair[t], "\(what)")
-                    #expect(used.insert(warm.matchedPair[t]).inserted, "\(what): a pair matched twice")
-                }
-                previous = trial % 2 == 0 ? warm : cold
+        for t in 0..<runs.steps {
+            edges.start[t] = edges.count
+            for k in edgesOf[t] {
+                edges.pair.append(runs.owner[k])
+                edges.difference.append(0)
+                demand.append(a[k] - b[t])
             }
+        }
+        edges.start[runs.steps] = edges.count
+        let reference = maximumWeightMatching(edges, demand: demand, pairCount: runs.pairs)
+        let scale = max(1, abs(reference.value))
+        #expect(abs(cover.value - reference.value) <= 1e-9 * scale, "\(what): runs \(cover.value) reference \(reference.value)")
+        #expect(abs(cover.value - cover.stepSlack.reduce(0, +) - cover.pairSlack.reduce(0, +)) <= 1e-9 * scale, "\(what)")
+        #expect(cover.stepSlack.allSatisfy { $0 >= 0 } && cover.pairSlack.allSatisfy { $0 >= 0 }, "\(what)")
+        for t in 0..<runs.steps {
+            for e in edges.start[t]..<edges.start[t + 1] {
+                let p = Int(edges.pair[e])
+                #expect(cover.stepSlack[t] + cover.pairSlack[p] >= demand[e] - 1e-9 * scale, "\(what): edge (\(t), \(p)) uncovered")
+            }
+        }
+        var used = Set<Int32>()
+        for t in 0..<runs.steps where cover.matchedRun[t] >= 0 {
+            let k = Int(cover.matchedRun[t])
+            #expect(runs.lo[k] <= t && t < runs.hi[k] && b[t] < .infinity, "\(what): step \(t) matched outside its run")
+            #expect(used.insert(runs.owner[k]).inserted, "\(what): a pair matched twice")
+        }
+    }
+
+    /// The matching over runs (edges implicit) equals the reference Hungarian method over the
+    /// listed edges on random run instances, from scratch and started from other weights' state
+    /// (also when the warm start's fix-up gives up after one pass and starts cold).
+    @Test func runMatchingEqualsReferenceOnRandomRuns() {
+        var rng = SplitMix64(seed: 19)
+        for trial in 0..<80 {
+            let n = 1 + trial % 3, steps = 3 + trial % 29, pairs = 2 + (trial * 7) % 23
+            var pairStart = [0], lo: [Int32] = [], hi: [Int32] = [], owner: [Int32] = [], counts: [Int32] = []
+            for p in 0..<pairs {
+                // A random partition of the steps into runs, some left out (count 0).
+                var s = 0
+                while s < steps {
+                    let e = min(steps, s + 1 + Int(rng.next() % UInt64(1 + steps / 2)))
+                    if rng.next() % 4 != 0 {
+                        lo.append(Int32(s))
+                        hi.append(Int32(e))
+                        owner.append(Int32(p))
+                        // Coarse counts make ties.
+                        for _ in 0..<n { counts.append(Int32(rng.next() % 7)) }
+                    }
+                    s = e
+                }
+                pairStart.append(lo.count)
+            }
+            var merge: [Int32] = [], mergeCounts: [Int32] = []
+            for _ in 0..<steps {
+                merge.append(rng.next() % 6 == 0 ? -1 : Int32(rng.next() % UInt64(pairs)))
+                for _ in 0..<n { mergeCounts.append(Int32(rng.next() % 6)) }
+            }
+            let runs = PairRuns(categories: n, steps: steps, pairStart: pairStart, lo: lo, hi: hi, owner: owner,
+                                counts: counts, merge: merge, mergeCounts: mergeCounts)
+            let warm = RunMatching(runs)
+            if trial % 4 == 3 { warm.maxPasses = 1 }
+            for round in 0..<5 {
+                // Weights near the last (as α moving), or anew; some categories at 0.
+                let w = (0..<n).map { _ in rng.next() % 5 == 0 ? 0 : Double(1 + rng.next() % 64) / 16 }
+                let what = "trial \(trial), round \(round)"
+                let cover = warm.solve(w)
+                checkRunCover(cover, runs, w, what + " warm")
+                // At the same weights again, the warm start keeps everything: no search.
+                let again = warm.solve(w)
+                #expect(again.searches == 0 && again.matchedRun == cover.matchedRun && again.value == cover.value, "\(what)")
+                checkRunCover(RunMatching(runs).solve(w), runs, w, what + " cold")
+            }
+        }
+    }
+
+    /// On real transcripts, the runs hold exactly the edges the heap replay collects (same
+    /// pairs, same count differences), and the matching over them equals the reference.
+    @Test func runMatchingEqualsReferenceOnTranscripts() throws {
+        let table = try smallTable(merges: 120, ["lang_de", "lang_ru", "en_fiction", "code_python"])
+        let lp = try MixtureLP(table)
+        let runs = PairRuns(table)
+        let n = table.categories
+        let warm = RunMatching(runs)
+        var rng = SplitMix64(seed: 5)
+        for round in 0..<6 {
+            var alpha = (0..<n).map { _ in Double(1 + rng.next() % 100) }
+            if round == 4 { alpha[1] = 0 }
+            let sum = alpha.reduce(0, +)
+            lp.alpha = alpha.map { $0 / sum }
+            let w = lp.weights
+            // Every edge with positive demand, from the replay.
+            let edges = lp.collectEdges(w, margin: 0)
+            let demand = edges.violations(w)
+            let reference = maximumWeightMatching(edges, demand: demand, pairCount: table.pairCount)
+            let a = runs.runWeights(w), b = runs.stepWeights(w)
+            var positive = 0
+            for t in 0..<table.steps {
+                let m = Int(runs.merge[t])
+                for k in 0..<runs.runs where runs.lo[k] <= t && t < runs.hi[k] && Int(runs.owner[k]) != m && a[k] - b[t] > 1e-9 {
+                    positive += 1
+                    let p = runs.owner[k]
+                    let e = (edges.start[t]..<edges.start[t + 1]).first { edges.pair[$0] == p }
+                    #expect(e != nil, "round \(round): edge (\(t), \(p)) not collected")
+                    if let e {
+                        for i in 0..<n { #expect(edges.difference[e * n + i] == runs.counts[k * n + i] &- runs.mergeCounts[t * n + i]) }
+                    }
+                }
+            }
+            #expect(positive == demand.filter { $0 > 1e-9 }.count, "round \(round)")
+            let what = "round \(round)"
+            let cover = warm.solve(w)
+            #expect(abs(cover.value - reference.value) <= 1e-9 * max(1, reference.value), "\(what): runs \(cover.value) reference \(reference.value)")
+            checkRunCover(cover, runs, w, what)
         }
     }
 
@@ -268,7 +333,7 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         for (a, b) in zip(split.alpha, whole.alpha) { #expect(abs(a - b) < 1e-7, "split \(split.alpha) whole \(whole.alpha)") }
         let matching = try MixtureLP(table)
         matching.alphaBlock = 5
-        let m = try matching.solveByMatching(warmHorizon: 10, margin: 0.01, recollectShift: 1e-4)
+        let m = try matching.solveByMatching(warmHorizon: 10)
         #expect(abs(m.objective - whole.objective) <= 1e-7 * max(1, abs(whole.objective)), "matching \(m.objective) whole \(whole.objective)")
     }
 

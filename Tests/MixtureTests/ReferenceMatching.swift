@@ -1,9 +1,106 @@
 import TokenKitCore
 @testable import TokenKitMixture
 
-// The from-scratch Hungarian method (successive shortest augmenting paths over each step's edges
-// sorted by demand), kept as the tests' independent reference for `MatchingGraph`'s warm-started
-// matching, which is the only one the solver runs.
+/// The (step, pair) rows of LP1_T that a mixture brings near violation: for each merge step t,
+/// every pair p ≠ m(t) whose mixture count is above the merge's less a margin, with its count
+/// differences c_{i,p} − c_{i,m(t)} per category, so the violations can be re-weighed for a
+/// nearby mixture without replaying the merges.
+struct EdgeSet {
+    let categories: Int
+    /// Edges of step t: start[t] ..< start[t + 1].
+    var start: [Int]
+    var pair: [Int32] = []
+    /// Edge e, category i at e * categories + i.
+    var difference: [Int32] = []
+    /// Steps whose merge occurs in no sample at that step (no rows).
+    var skipped = 0
+    var count: Int { pair.count }
+
+    init(categories: Int, steps: Int) {
+        self.categories = categories
+        start = [Int](repeating: 0, count: steps + 1)
+    }
+
+    /// Violations Σ_i w_i (c_{i,p} − c_{i,m(t)}) of every edge under weights `w` (α_i scaled).
+    func violations(_ w: [Double]) -> [Double] {
+        let n = categories
+        var out = [Double](repeating: 0, count: count)
+        difference.withUnsafeBufferPointer { d in
+            out.withUnsafeMutableBufferPointer { o in
+                for e in 0..<o.count {
+                    var s = 0.0
+                    for i in 0..<n { s += w[i] * Double(d[e * n + i]) }
+                    o[e] = s
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// For a fixed mixture, LP1_T is  min Σ v_t + Σ v_p  s.t.  v_t + v_p ≥ d_tp, v ≥ 0: a fractional
+/// vertex cover of the bipartite graph steps × pairs with edge demands d_tp > 0, whose dual is
+/// the maximum-weight bipartite matching. Both are found exactly by successive shortest
+/// augmenting paths (Hungarian method, Dijkstra over reduced costs): every step is assigned to
+/// a pair or to a private "unmatched" node of weight 0, pairs take at most one step.
+struct CoverSolution {
+    /// Σ matched demands = Σ v_t + Σ v_p (the slack part of LP1_T at this mixture).
+    var value: Double
+    /// Per step, the matched edge, or -1.
+    var matched: [Int]
+    /// Per step, the matched pair id, or -1 (what a later round's warm start keeps).
+    var matchedPair: [Int32]
+    var stepSlack: [Double]
+    /// Per pair id of the table (0 for pairs without edges).
+    var pairSlack: [Double]
+}
+
+extension MixtureLP {
+    /// Every (step, pair ≠ merge) whose mixture count under weights `w` is above the merge's less
+    /// `margin` · (the merge's mixture count) + tolerance. (Splitting the steps over two threads
+    /// was measured: no faster, the heap walk is memory-bound.)
+    func collectEdges(_ w: [Double], margin: Double) -> EdgeSet {
+        collectEdges(w, margin: margin, steps: 0..<table.steps)
+    }
+
+    /// `collectEdges` over one range of steps (the edge set's steps are the range's).
+    func collectEdges(_ w: [Double], margin: Double, steps range: Range<Int>) -> EdgeSet {
+        let n = table.categories
+        var counts = table.initial
+        var stamp = [Int32](repeating: -1, count: table.pairCount)
+        var changed: [Int32] = []
+        for t in 0..<range.lowerBound { table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed) }
+        var heap = IndexedMaxHeap(keys: (0..<table.pairCount).map { score($0, counts, w) })
+        var stack: [Int32] = []
+        var edges = EdgeSet(categories: n, steps: range.count)
+        for t in range {
+            edges.start[t - range.lowerBound] = edges.count
+            let m = Int(table.mergePair[t])
+            if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
+                let sm = score(m, counts, w)
+                let bar = sm - margin * sm - tolerance
+                heap.forEachAbove(bar, stack: &stack) { top in
+                    if top == m { return }
+                    edges.pair.append(Int32(top))
+                    for i in 0..<n { edges.difference.append(counts[top * n + i] &- counts[m * n + i]) }
+                }
+            } else {
+                edges.skipped += 1
+            }
+            table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
+            for p in changed { heap.update(Int(p), score(Int(p), counts, w)) }
+        }
+        edges.start[range.count] = edges.count
+        return edges
+    }
+
+}
+
+
+// The explicit (step, pair) edges found by replaying the merges with a heap of pairs, and the
+// from-scratch Hungarian method over them (successive shortest augmenting paths over each step's
+// edges sorted by demand): the tests' independent reference for `RunMatching`, which the solver
+// runs over runs of constant counts without listing the edges.
 func maximumWeightMatching(_ edges: EdgeSet, demand: [Double], pairCount: Int) -> CoverSolution {
     let T = edges.start.count - 1
     let P = pairCount

@@ -131,7 +131,7 @@ func naiveReplay(_ words: WordCounts, _ merges: [(TokenID, TokenID, TokenID)]) -
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeFileAtomically(dir + "/a.txt", Array("of the end\nof the end\n\nx  y".utf8))
-        let counter = LineDocumentCounter(normalizer: nil, preTokenizer: .builtin(.superword), threads: 2)
+        let counter = CorpusReader(normalizer: nil, preTokenizer: .builtin(.superword), unit: .lines, threads: 2)
         let w = try counter.countWords([dir + "/a.txt"])
         var got: [String: Int64] = [:]
         for i in 0..<w.count { got[String(decoding: w.word(i), as: UTF8.self)] = w.counts[i] }

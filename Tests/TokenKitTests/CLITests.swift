@@ -1,44 +1,16 @@
 import Foundation
 import Testing
 import TokenKitCore
+import TestSupport
 
 /// The CLI end to end, through the built `tokenkit` binary beside the test bundle.
 @Suite struct CLITests {
-    static let binary: String = {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [dir.appendingPathComponent("tokenkit").path]
-        // The xctest bundle may sit one level deeper.
-        candidates.append(dir.deletingLastPathComponent().appendingPathComponent("tokenkit").path)
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }()
-
-    struct Run {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: String
-        var out: String { String(decoding: stdout, as: UTF8.self) }
-    }
-
-    /// The model cache of every run: a fresh folder, never the user's ~/.cache.
-    static let cacheHome = NSTemporaryDirectory() + "tokenkit-test-cache-\(UUID().uuidString)"
+    static var binary: String { tokenkitBinary }
+    static var cacheHome: String { testCacheHome }
+    typealias Run = CLIRun
 
     func run(_ args: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLITests.binary)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": CLITests.cacheHome]) { $1 }
-            .merging(environment) { $1 }
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inp
-        try p.run()
-        if let stdin { inp.fileHandleForWriting.write(Data(stdin)) }
-        try inp.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: Array(o), stderr: String(decoding: e, as: UTF8.self))
+        try runTokenkit(args, stdin: stdin, environment: environment)
     }
 
     let r50k = fixture("models/r50k_base.tiktoken")

@@ -13,6 +13,11 @@ import TokenKitCore
 /// so every byte has a probability above 0 and the 256 probabilities sum to 1 at every
 /// context. A context never seen stops the recursion (its longer contexts are not seen either).
 ///
+/// The file stores the model in backoff form: with each (context, byte) seen in training, the
+/// interpolated P(byte | context) itself, so that P of a byte seen after its longest known
+/// context is one lookup, and otherwise γ times its P after the shorter context (γ = D·u/N,
+/// from the context's own counts). The distributions are those of the recursion above.
+///
 /// The model lives in one read-only buffer in the file format of `ByteLMFile` (memory-mapped
 /// when loaded), so opening a model does not rebuild anything.
 public final class ByteLM: @unchecked Sendable {
@@ -32,6 +37,8 @@ public final class ByteLM: @unchecked Sendable {
     let levelPointer: UnsafeMutablePointer<Level>
     /// The order-0 distribution, log2 of it, and Σ p log2 p.
     let p0: [Double]
+    /// The same, where the scoring walk can point at it.
+    let p0Pointer: UnsafeMutablePointer<Double>
     let p0LogP0: [Double]
     let sumP0LogP0: Double
 
@@ -81,21 +88,27 @@ public final class ByteLM: @unchecked Sendable {
         }
 
         @inline(__always) static func children(_ s: UnsafePointer<ByteLMFile.Slot>) -> Int { Int(s.pointee.keyAndCount >> 56) + 1 }
-        /// Bytes of a record of n children: n bytes, padded to 4, and n u32 counts.
-        @inline(__always) static func recordSize(_ n: Int) -> Int { ((n + 3) & ~3) + 4 * n }
+        /// Bytes of a record of n children: n bytes, padded to 8, and n f64 probabilities.
+        @inline(__always) static func recordSize(_ n: Int) -> Int { ((n + 7) & ~7) + 8 * n }
         @inline(__always) func childBytes(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt8> {
             (records + Int(s.pointee.childStart)).assumingMemoryBound(to: UInt8.self)
         }
-        @inline(__always) func childCounts(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<UInt32> {
-            (records + Int(s.pointee.childStart) + ((Self.children(s) + 3) & ~3)).assumingMemoryBound(to: UInt32.self)
+        @inline(__always) func childProbabilities(_ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<Double> {
+            (records + Int(s.pointee.childStart) + ((Self.children(s) + 7) & ~7)).assumingMemoryBound(to: Double.self)
         }
         @inline(__always) func childByte(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt8 { childBytes(s)[i] }
-        @inline(__always) func childCount(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> UInt32 { childCounts(s)[i] }
+        @inline(__always) func childProbability(_ s: UnsafePointer<ByteLMFile.Slot>, _ i: Int) -> Double { childProbabilities(s)[i] }
 
-        /// The count of `byte` after `slot`'s context (0 if it never followed).
-        @inline(__always) func count(of byte: UInt8, _ s: UnsafePointer<ByteLMFile.Slot>) -> UInt32 {
-            let i = tk_byte_position(childBytes(s), Self.children(s), byte)
-            return childBytes(s)[i] == byte ? childCounts(s)[i] : 0
+        /// The weight of the shorter context's distribution after `slot`'s context: D·u / N.
+        @inline(__always) func gamma(_ s: UnsafePointer<ByteLMFile.Slot>) -> Double {
+            discount * Double(Self.children(s)) / Double(s.pointee.total)
+        }
+
+        /// Where P(byte | `slot`'s context) is stored, or nil if the byte never followed it.
+        @inline(__always) func probability(of byte: UInt8, _ s: UnsafePointer<ByteLMFile.Slot>) -> UnsafePointer<Double>? {
+            let bytes = childBytes(s)
+            let i = tk_byte_position(bytes, Self.children(s), byte)
+            return bytes[i] == byte ? childProbabilities(s) + i : nil
         }
 
         /// Prefetches the first and last line of `slot`'s child bytes (the whole record when it
@@ -107,13 +120,15 @@ public final class ByteLM: @unchecked Sendable {
         }
     }
 
-    /// One order's context before a byte, as the scoring walk resolves it: its slot, then
-    /// where the byte's count is or would be, and 1 if it is there (0 if the byte never
-    /// followed that context), kept as a factor so that no branch depends on it.
-    struct Probe {
-        var slot: UnsafePointer<ByteLMFile.Slot>
-        var count: UnsafePointer<UInt32>
-        var seen: Double
+    /// A byte as the scoring walk resolves it: the deepest context found (its slot, for the
+    /// entropy signal) and P(byte) = scale · probability.pointee, where `probability` is the
+    /// value stored with the deepest context that has the byte as a child (or the order-0 one)
+    /// and `scale` the product of the weights γ of the deeper contexts that do not.
+    struct Lookup {
+        var depth = 0
+        var top: UnsafePointer<ByteLMFile.Slot>? = nil
+        var probability: UnsafePointer<Double>? = nil
+        var scale = 1.0
     }
 
     init(storage: ByteLMFile.Storage, header: ByteLMFile.Header) {
@@ -140,49 +155,42 @@ public final class ByteLM: @unchecked Sendable {
         var p = [Double](repeating: 1.0 / 256, count: 256)
         let l0 = levels[0]
         if let s = l0.find(0) {
-            let total = Double(s.pointee.total)
-            let n = Level.children(s)
-            let d = l0.discount
-            let gamma = d * Double(n) / total
+            let gamma = l0.gamma(s)
             for b in 0..<256 { p[b] *= gamma }
-            for i in 0..<n { p[Int(l0.childByte(s, i))] += (Double(l0.childCount(s, i)) - d) / total }
+            for i in 0..<Level.children(s) { p[Int(l0.childByte(s, i))] = l0.childProbability(s, i) }
         }
         p0 = p
+        p0Pointer = UnsafeMutablePointer<Double>.allocate(capacity: 256)
+        p0Pointer.initialize(from: p, count: 256)
         p0LogP0 = p.map { $0 * log2($0) }
         sumP0LogP0 = p0LogP0.reduce(0, +)
     }
 
-    deinit { levelPointer.deallocate() }
+    deinit {
+        levelPointer.deallocate()
+        p0Pointer.deallocate()
+    }
 
     /// P(byte | the `available` bytes before it), the context being the low bytes of `history`
     /// (the byte just before in the lowest 8 bits).
-    @inline(__always)
     public func probability(of byte: UInt8, history: UInt64, available: Int) -> Double {
-        var p = p0[Int(byte)]
+        let chain = UnsafeMutablePointer<UnsafePointer<ByteLMFile.Slot>?>.allocate(capacity: 8)
+        defer { chain.deallocate() }
+        var depth = 0
         let top = min(order, available)
-        if top == 0 { return p }
-        for k in 1...top {
-            let l = levels[k]
-            guard let s = l.find(history & l.keyMask) else { break }
-            p = Self.interpolate(p, s, Double(l.count(of: byte, s)), 1, l.discount)
+        if top > 0 {
+            for k in 1...top {
+                guard let s = levels[k].find(history & levels[k].keyMask) else { break }
+                chain[k - 1] = s
+                depth = k
+            }
         }
-        return p
+        return probability(of: byte, slots: chain, depth: depth)
     }
 
-    /// One order's step of the recursion: its estimate of the byte interpolated with the
-    /// lower orders' `p`. `seen` is 1 when the count is the byte's, 0 when the byte never
-    /// followed the context (then the count is not used).
-    @inline(__always)
-    static func interpolate(_ p: Double, _ s: UnsafePointer<ByteLMFile.Slot>, _ count: Double, _ seen: Double, _ discount: Double) -> Double {
-        // a + γ·p with a and γ computed apart from p: the division stays off the chain
-        // through the orders, which is the latency of a byte.
-        let inv = 1 / Double(s.pointee.total)
-        let a = max(count - discount, 0) * seen * inv
-        let gamma = discount * Double(Level.children(s)) * inv
-        return a + gamma * p
-    }
-
-    /// The whole next-byte distribution after `context` (its last `order` bytes are used).
+    /// The whole next-byte distribution after `context` (its last `order` bytes are used): in
+    /// backoff form, a context's children have their stored probabilities and every other
+    /// byte γ times its probability after the shorter context.
     public func distribution(after context: some Collection<UInt8>) -> [Double] {
         let (h, avail) = Self.history(context)
         var p = p0
@@ -191,11 +199,9 @@ public final class ByteLM: @unchecked Sendable {
         for k in 1...top {
             let l = levels[k]
             guard let s = l.find(h & l.keyMask) else { break }
-            let total = Double(s.pointee.total)
-            let n = Level.children(s)
-            let gamma = l.discount * Double(n) / total
+            let gamma = l.gamma(s)
             for b in 0..<256 { p[b] *= gamma }
-            for i in 0..<n { p[Int(l.childByte(s, i))] += (Double(l.childCount(s, i)) - l.discount) / total }
+            for i in 0..<Level.children(s) { p[Int(l.childByte(s, i))] = l.childProbability(s, i) }
         }
         return p
     }
@@ -207,25 +213,25 @@ public final class ByteLM: @unchecked Sendable {
         return (h, min(context.count, 8))
     }
 
-    /// Calls `body(i, probes, depth)` for each position of `text[range]`, with the contexts of
-    /// orders 1...depth before byte i already looked up (probes[k − 1] is order k's).
+    /// Calls `body(i, lookup)` for each position of `text[range]`, with byte i already looked up.
     ///
     /// Performance notes: each order's lookup reads random cache lines of tables of hundreds of
-    /// MB: the context's slot, then its child bytes, then the one count. Done one after the
-    /// other the misses serialize, and at ~1000 instructions a byte the out-of-order window
-    /// cannot overlap them. So the lookups run as a pipeline over the text: slot lines of
-    /// position i + 3A are prefetched, the slots of i + 2A resolved (child byte lines
-    /// prefetched), the bytes of i + A searched (count line prefetched), and position i
-    /// computed from lines already in cache.
+    /// MB. Done one after the other the misses serialize, so the lookups run as a pipeline over
+    /// the text: slot lines of position i + 3A are prefetched, the slots of i + 2A resolved
+    /// (the records of the two deepest contexts prefetched), the byte of i + A searched from
+    /// the deepest context down to the first that has it (its probability's line prefetched),
+    /// and position i computed from lines already in cache. In backoff form most bytes need one
+    /// search (the deepest context has them), not one per order.
     @inline(__always)
-    func walk(_ text: UnsafeBufferPointer<UInt8>, range: Range<Int>,
-              _ body: (Int, UnsafePointer<Probe>, Int) -> Void) {
+    func walk(_ text: UnsafeBufferPointer<UInt8>, range: Range<Int>, _ body: (Int, UnsafePointer<Lookup>) -> Void) {
         let ahead = 8, ring = 32
-        let probes = UnsafeMutablePointer<Probe>.allocate(capacity: ring * 8)
-        let depths = UnsafeMutablePointer<Int>.allocate(capacity: ring)
-        defer { probes.deallocate(); depths.deallocate() }
+        let slots = UnsafeMutablePointer<UnsafePointer<ByteLMFile.Slot>?>.allocate(capacity: ring * 8)
+        let lookups = UnsafeMutablePointer<Lookup>.allocate(capacity: ring)
+        lookups.initialize(repeating: Lookup(), count: ring)
+        defer { slots.deallocate(); lookups.deallocate() }
         let lv = levelPointer
         let order = order
+        let p0 = p0Pointer
         func historyBefore(_ j: Int) -> UInt64 {
             var h: UInt64 = 0
             for i in max(0, j - 8)..<j { h = (h << 8) | UInt64(text[i]) }
@@ -243,27 +249,33 @@ public final class ByteLM: @unchecked Sendable {
             if top > 0 {
                 for k in 1...top {
                     guard let s = lv[k].find(h & lv[k].keyMask) else { break }
-                    lv[k].prefetchChildBytes(s)
-                    probes[r * 8 + k - 1].slot = s
+                    slots[r * 8 + k - 1] = s
                     d = k
                 }
             }
-            depths[r] = d
+            lookups[r].depth = d
+            if d > 0 {
+                lookups[r].top = slots[r * 8 + d - 1]
+                tk_prefetch(lv[d].childBytes(slots[r * 8 + d - 1].unsafelyUnwrapped))
+                if d > 1 { tk_prefetch(lv[d - 1].childBytes(slots[r * 8 + d - 2].unsafelyUnwrapped)) }
+            }
         }
         @inline(__always) func search(_ j: Int) {
             let r = j & (ring - 1)
-            let d = depths[r]
-            if d == 0 { return }
             let byte = text[j]
-            for k in 1...d {
-                let q = probes + r * 8 + k - 1
-                let l = lv[k], s = q.pointee.slot
-                let bytes = l.childBytes(s)
-                let i = tk_byte_position(bytes, Level.children(s), byte)
-                q.pointee.count = l.childCounts(s) + i
-                q.pointee.seen = bytes[i] == byte ? 1 : 0
-                tk_prefetch(q.pointee.count)
+            var scale = 1.0
+            var k = lookups[r].depth
+            var found: UnsafePointer<Double>? = nil
+            while k > 0 {
+                let s = slots[r * 8 + k - 1].unsafelyUnwrapped
+                if let q = lv[k].probability(of: byte, s) { found = q; break }
+                scale *= lv[k].gamma(s)
+                k -= 1
             }
+            let q = found ?? UnsafePointer(p0 + Int(byte))
+            tk_prefetch(q)
+            lookups[r].probability = q
+            lookups[r].scale = scale
         }
         let lo = range.lowerBound, hi = range.upperBound
         if lo >= hi { return }
@@ -279,9 +291,7 @@ public final class ByteLM: @unchecked Sendable {
         }
         for j in lo..<min(hi, lo + ahead) { search(j) }
         for i in lo..<hi {
-            // Position i first: its arithmetic then overlaps the lookups issued after it.
-            let r = i & (ring - 1)
-            body(i, UnsafePointer(probes + r * 8), depths[r])
+            body(i, UnsafePointer(lookups + (i & (ring - 1))))
             let j3 = i + 3 * ahead, j2 = i + 2 * ahead, j1 = i + ahead
             if j3 < hi {
                 prefetch(h3, j3)
@@ -295,29 +305,17 @@ public final class ByteLM: @unchecked Sendable {
         }
     }
 
-    /// P(byte) given the resolved contexts of orders 1...depth (the walk's probes).
-    @inline(__always)
-    func probability(probes: UnsafePointer<Probe>, depth: Int, byte: UInt8) -> Double {
-        var p = p0[Int(byte)]
-        if depth == 0 { return p }
-        let lv = levelPointer
-        for k in 1...depth {
-            let q = probes[k - 1]
-            p = Self.interpolate(p, q.slot, Double(q.count.pointee), q.seen, lv[k].discount)
-        }
-        return p
-    }
-
-    /// P(byte) given the looked-up contexts of orders 1...depth.
+    /// P(byte) given the looked-up contexts of orders 1...depth (slots[k − 1] is order k's).
     func probability(of byte: UInt8, slots: UnsafePointer<UnsafePointer<ByteLMFile.Slot>?>, depth: Int) -> Double {
-        var p = p0[Int(byte)]
-        if depth == 0 { return p }
-        let lv = levelPointer
-        for k in 1...depth {
+        var scale = 1.0
+        var k = depth
+        while k > 0 {
             let s = slots[k - 1].unsafelyUnwrapped
-            p = Self.interpolate(p, s, Double(lv[k].count(of: byte, s)), 1, lv[k].discount)
+            if let q = levelPointer[k].probability(of: byte, s) { return scale * q.pointee }
+            scale *= levelPointer[k].gamma(s)
+            k -= 1
         }
-        return p
+        return scale * p0[Int(byte)]
     }
 
     /// Total surprisal in bits of `text[range]`, each byte predicted from the bytes before it in
@@ -328,8 +326,8 @@ public final class ByteLM: @unchecked Sendable {
         // 2^-400 — at most a discount ratio per order below the uniform 1/256 — so the product
         // never leaves the normal range.)
         var sum = 0.0, product = 1.0
-        walk(text, range: range) { i, probes, depth in
-            product *= probability(probes: probes, depth: depth, byte: text[i])
+        walk(text, range: range) { _, l in
+            product *= l.pointee.scale * l.pointee.probability.unsafelyUnwrapped.pointee
             if product < 0x1p-600 {
                 sum -= log2(product)
                 product = 1
@@ -338,11 +336,12 @@ public final class ByteLM: @unchecked Sendable {
         return sum - log2(product)
     }
 
-    /// Bits per byte of `text`, scored in `threads` parallel pieces (each piece sees the bytes
-    /// before it as context, so the result does not depend on the thread count).
+    /// Bits per byte of `text`, scored on `threads` threads in pieces of about 1 MiB. Each piece
+    /// sees the bytes before it as context, and the pieces do not depend on the thread count,
+    /// so neither does the result, to the last bit.
     public func bitsPerByte(_ text: UnsafeBufferPointer<UInt8>, threads: Int) -> Double {
         if text.isEmpty { return 0 }
-        let parts = evenRanges(text.count, parts: threads * 4)
+        let parts = evenRanges(text.count, parts: (text.count + (1 << 20) - 1) >> 20)
         let sums = parallelJobs(parts.count, threads: threads) { bits(text, range: parts[$0]) }
         return sums.reduce(0, +) / Double(text.count)
     }
@@ -353,10 +352,11 @@ public final class ByteLM: @unchecked Sendable {
                         surprisal: UnsafeMutablePointer<Float>?, entropy: UnsafeMutablePointer<Float>?) {
         let lo = range.lowerBound
         let lv = levelPointer
-        walk(text, range: range) { i, probes, depth in
-            if let surprisal { surprisal[i - lo] = Float(-log2(probability(probes: probes, depth: depth, byte: text[i]))) }
+        walk(text, range: range) { i, l in
+            let l = l.pointee
+            if let surprisal { surprisal[i - lo] = Float(-log2(l.scale * l.probability.unsafelyUnwrapped.pointee)) }
             if let entropy {
-                entropy[i - lo] = depth == 0 ? Float(-sumP0LogP0) : lv[depth].entropy(probes[depth - 1].slot)
+                entropy[i - lo] = l.depth == 0 ? Float(-sumP0LogP0) : lv[l.depth].entropy(l.top.unsafelyUnwrapped)
             }
         }
     }

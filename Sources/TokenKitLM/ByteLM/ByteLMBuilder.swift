@@ -99,17 +99,18 @@ public enum ByteLMBuilder {
         d = min(max(d, 0.05), 0.95)
         // The records (see ByteLMFile), a context's record kept inside one line when it fits.
         var records: [UInt8] = []
-        records.reserveCapacity(children.count * 6)
+        records.reserveCapacity(children.count * 10)
         for (j, c) in contexts.enumerated() {
             let size = ByteLM.Level.recordSize(c.n)
-            var at = records.count
+            var at = records.count  // a multiple of 8: every record's size is
             if size <= 64 && at % 64 + size > 64 { at = (at + 63) & ~63 }
             records.append(contentsOf: repeatElement(0, count: at + size - records.count))
             records.withUnsafeMutableBytes { r in
+                // The counts for now; `fillProbabilities` turns them into probabilities.
                 for i in 0..<c.n {
                     let child = children[Int(c.start) + i]
                     r[at + i] = UInt8(truncatingIfNeeded: child)
-                    r.storeBytes(of: UInt32(truncatingIfNeeded: child >> 8), toByteOffset: at + ((c.n + 3) & ~3) + 4 * i, as: UInt32.self)
+                    r.storeBytes(of: Double(child >> 8), toByteOffset: at + ((c.n + 7) & ~7) + 8 * i, as: Double.self)
                 }
             }
             contexts[j].start = UInt32(at)
@@ -127,6 +128,43 @@ public enum ByteLMBuilder {
             }
         }
         return BuiltLevel(discount: d, slotBits: bits, slots: slots, contexts: contexts.count, children: children.count, records: records)
+    }
+
+    /// Replaces the counts in the records by interpolated probabilities, shortest contexts
+    /// first: P_k(b | c) = (n(c b) − D_k) / N(c) + γ(c) · P_{k−1}(b | c′), c′ = c without its
+    /// oldest byte; b is a child of c′ too (every (k+1)-gram's suffix was seen), so that is one
+    /// stored value. Order 0 interpolates with 1/256.
+    static func fillProbabilities(_ image: inout [UInt8], threads: Int) {
+        let count = image.count
+        image.withUnsafeMutableBytes { p in
+            let base = UnsafeRawPointer(p.baseAddress!)
+            guard let header = try? ByteLMFile.parseHeader(base, count: count, verify: false) else { return }
+            for k in 0...header.order {
+                // A view of the image as it is: orders below k already hold probabilities.
+                let lm = ByteLM(storage: ByteLMFile.Storage(borrowing: base, count: count), header: header)
+                let level = lm.levels[k]
+                let parts = evenRanges(1 << header.levels[k].slotBits, parts: threads * 8)
+                _ = parallelJobs(parts.count, threads: threads) { j -> Int in
+                    for i in parts[j] where level.slots[i].total != 0 {
+                        let s = level.slots + i
+                        let gamma = level.gamma(s), inv = 1 / Double(s.pointee.total), d = level.discount
+                        let shorter = k == 0 ? nil : lm.levels[k - 1].find(s.pointee.keyAndCount & ByteLMFile.keyBits & lm.levels[k - 1].keyMask)
+                        let probs = UnsafeMutablePointer(mutating: level.childProbabilities(s))
+                        for c in 0..<ByteLM.Level.children(s) {
+                            let b = level.childByte(s, c)
+                            var q = 1.0 / 256
+                            if let shorter {
+                                let key = s.pointee.keyAndCount & ByteLMFile.keyBits
+                                q = lm.levels[k - 1].probability(of: b, shorter)?.pointee
+                                    ?? lm.probability(of: b, history: key, available: k - 1)
+                            }
+                            probs[c] = (probs[c] - d) * inv + gamma * q
+                        }
+                    }
+                    return 0
+                }
+            }
+        }
     }
 
     /// Computes the entropy of the next-byte distribution after every context, shortest
@@ -158,7 +196,7 @@ public enum ByteLMBuilder {
                         var pLogP = 0.0, sumQ = 0.0, qLogQ = 0.0
                         for c in 0..<n {
                             let q = lm.probability(of: level.childByte(s, c), slots: chain, depth: k - 1)
-                            let pb = (Double(level.childCount(s, c)) - d) * inv + gamma * q
+                            let pb = level.childProbability(s, c)
                             pLogP += pb * log2(pb)
                             sumQ += q
                             qLogQ += q * log2(q)
@@ -212,6 +250,7 @@ public enum ByteLMBuilder {
                 }
             }
         }
+        fillProbabilities(&out, threads: threads)
         fillEntropies(&out, threads: threads)
         out.withUnsafeMutableBytes { p in
             p.storeBytes(of: ByteLMFile.checksum(UnsafeRawPointer(p.baseAddress! + 32), count: offset - 32), toByteOffset: 24, as: UInt64.self)

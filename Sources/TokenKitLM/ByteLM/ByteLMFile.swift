@@ -18,9 +18,10 @@ import Glibc
 ///         linear probing, empty = total 0), the children's records, and the entropy (f32,
 ///         bits) of the next-byte distribution after each slot's context, so that the entropy
 ///         signal costs one lookup per byte. A context's record (at the slot's `childStart`,
-///         a multiple of 4) holds its children's bytes (u8, sorted), zero bytes up to a
-///         multiple of 4, then their counts (u32, same order); a record of at most 64 bytes
-///         never crosses a 64-byte line, so a long context (few children) is one cache line.
+///         a multiple of 8) holds its children's bytes (u8, sorted), zero bytes up to a
+///         multiple of 8, then P(byte | context) for each (f64, same order: the model in
+///         backoff form, see `ByteLM`); a record of at most 64 bytes (7 children) never
+///         crosses a 64-byte line, so a long context (few children) is one cache line.
 public enum ByteLMFile {
     static let magic = Array("TKBYTELM".utf8)
     static let version: UInt32 = 2

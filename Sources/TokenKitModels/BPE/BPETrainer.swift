@@ -155,15 +155,7 @@ public struct BPETrainer {
                 continue
             }
             let bytes = tokens[Int(a)] + tokens[Int(b)]
-            let c: TokenID
-            if let existing = known[bytes] {
-                c = existing
-            } else {
-                c = TokenID(tokens.count)
-                tokens.append(bytes)
-                known[bytes] = c
-                holders.append([])
-            }
+            let c = BPETrainer.token(bytes, tokens: &tokens, known: &known, holders: &holders)
             merges.append((a, b, c))
             mergeCounts.append(actual)
 
@@ -206,6 +198,17 @@ public struct BPETrainer {
             covered += chars.counts[k]
         }
         return kept
+    }
+
+    /// The id of the token spelled `bytes`: the existing one (two merges may spell the same
+    /// bytes), or a new one.
+    public static func token(_ bytes: [UInt8], tokens: inout [[UInt8]], known: inout [[UInt8]: TokenID], holders: inout [[Int32]]) -> TokenID {
+        if let existing = known[bytes] { return existing }
+        let c = TokenID(tokens.count)
+        tokens.append(bytes)
+        known[bytes] = c
+        holders.append([])
+        return c
     }
 
     /// Merges every occurrence of (a, b) into c in the words that hold the rarer of the two
