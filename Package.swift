@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "TokenKitLM", dependencies: ["CPrefetch", "TokenKitCore", "TokenKitText", "TokenKit", "TokenKitFormats", "TokenKitAnalysis"]),
         .testTarget(name: "ByteLMTests", dependencies: ["TokenKitLM", "TokenKit", "TokenKitFormats", "TokenKitCommands", "TestSupport"]),
         .target(name: "TokenKitByteProb", dependencies: ["TokenKit", "TokenKitCore", "TokenKitText"]),
-        .testTarget(name: "ByteProbTests", dependencies: ["TokenKitByteProb", "TokenKit", "TokenKitFormats", "TokenKitCore"]),
+        .testTarget(name: "ByteProbTests", dependencies: ["TokenKitByteProb", "TokenKit", "TokenKitFormats", "TokenKitCore", "TestSupport"]),
         .testTarget(name: "TokenKitTests", dependencies: ["TokenKit", "TokenKitFormats", "TokenKitCommands", "TokenKitTraining", "TokenKitSentencePiece", "TestSupport"]),
     ],
     // Language mode 5: the parallel code shares immutable tokenizers across threads by design.

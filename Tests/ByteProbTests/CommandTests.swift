@@ -1,30 +1,11 @@
 import Foundation
 import Testing
 import TokenKitCore
+import TestSupport
 
 /// The byteprob, train lm and inspect commands through the built `tokenkit` binary.
 @Suite struct CommandTests {
-    static let binary: String = {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir.appendingPathComponent("tokenkit").path, dir.deletingLastPathComponent().appendingPathComponent("tokenkit").path]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }()
-
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": "/tmp/tokenkit-test-cache"]) { $1 }  // not ~/.cache
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func run(_ args: [String]) throws -> CLIRun { try runTokenkit(args) }
 
     let r50k = fixture("models/r50k_base.tiktoken")
 
