@@ -5,6 +5,17 @@ import TokenKit
 import TokenKitCore
 
 @Suite struct ScoreTests {
+    /// The byte model of a trigram token LM trained on the first `documents` training documents,
+    /// its tokenizer, and the held-out documents.
+    func trigramModel(_ path: String, documents: Int) throws -> (ByteModel, Tokenizer, [[UInt8]]) {
+        let space = try Spaces.shared.get(path)
+        let tok = space.tokenizer
+        let (train, held) = try NGramTests().documents()
+        let ids = try train.prefix(documents).map { try tok.encode($0, policy: .ordinary) }
+        let lm = CachedLM(try NGramLM.train(documents: ids, order: 3, vocabSize: tok.vocabSize))
+        return (ByteModel(space: space, lm: lm), tok, held)
+    }
+
     /// What `score` adds up. With W_k the mass of the prefix x<k (its covers and exact spellings)
     /// and Z_k the mass `next` normalises by, the byte-level log-likelihood of a document is the
     /// canonical-token one plus Σ_k ln(W_k / Z_k) over every byte position and the end: the
@@ -13,12 +24,8 @@ import TokenKitCore
     /// renormalised form (the LM restricted to valid next tokens at each canonical token) is a
     /// different number: `score` cannot be computed per token.
     @Test func byteLikelihoodDecomposes() throws {
-        let space = try Spaces.shared.get("models/r50k_base.tiktoken")
-        let tok = space.tokenizer
-        let (train, held) = try NGramTests().documents()
-        let ids = try train.prefix(1500).map { try tok.encode($0, policy: .ordinary) }
-        let lm = CachedLM(try NGramLM.train(documents: ids, order: 3, vocabSize: tok.vocabSize))
-        let model = ByteModel(space: space, lm: lm)
+        let (model, tok, held) = try trigramModel("models/r50k_base.tiktoken", documents: 1500)
+        let space = model.space, lm = model.lm
         func lse(_ xs: [Double]) -> Double {
             let m = xs.max()!
             return m + Foundation.log(xs.reduce(0) { $0 + Foundation.exp($1 - m) })
@@ -68,12 +75,8 @@ import TokenKitCore
     /// although the pair [.][py] alone is not. The pair check must not stand for the sequence
     /// there; when it did, this text lost 8.5 nats (byte-level below the canonical figure).
     @Test func pairCheckOnlyAtPieceStarts() throws {
-        let space = try Spaces.shared.get("models/cl100k_base.tiktoken")
-        let tok = space.tokenizer
-        let (train, _) = try NGramTests().documents()
-        let ids = try train.prefix(300).map { try tok.encode($0, policy: .ordinary) }
-        let lm = CachedLM(try NGramLM.train(documents: ids, order: 3, vocabSize: tok.vocabSize))
-        let model = ByteModel(space: space, lm: lm)
+        let (model, tok, _) = try trigramModel("models/cl100k_base.tiktoken", documents: 300)
+        let lm = model.lm
         let doc = Array("(`.py".utf8)
         #expect(try tok.encode(doc, policy: .ordinary).count == 3)
         var byteLL = 0.0
