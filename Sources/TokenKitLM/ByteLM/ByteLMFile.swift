@@ -7,7 +7,7 @@ import Glibc
 /// tokenkit's byte-LM file: a little-endian image that is memory-mapped and used in place.
 ///
 ///     0   "TKBYTELM"                 magic
-///     8   u32 version (2), u32 order
+///     8   u32 version (3), u32 order
 ///     16  u64 file length            (a truncated file is caught here)
 ///     24  u64 checksum of bytes 32..<length (4-lane multiply-xor; a flipped bit is caught)
 ///     32  u64 training bytes, u64 reserved
@@ -24,7 +24,7 @@ import Glibc
 ///         crosses a 64-byte line, so a long context (few children) is one cache line.
 public enum ByteLMFile {
     static let magic = Array("TKBYTELM".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     static let maxOrder = 7
     static let keyBits: UInt64 = (1 << 56) - 1
 
