@@ -42,7 +42,7 @@ public final class ByteLM: @unchecked Sendable {
     let p0LogP0: [Double]
     let sumP0LogP0: Double
 
-    /// One order's hash table of contexts, their children's bytes (sorted) and counts.
+    /// One order's hash table of contexts and their records (children's bytes and probabilities).
     struct Level {
         let slots: UnsafePointer<ByteLMFile.Slot>
         let mask: Int
@@ -109,14 +109,6 @@ public final class ByteLM: @unchecked Sendable {
             let bytes = childBytes(s)
             let i = tk_byte_position(bytes, Self.children(s), byte)
             return bytes[i] == byte ? childProbabilities(s) + i : nil
-        }
-
-        /// Prefetches the first and last line of `slot`'s child bytes (the whole record when it
-        /// is one line, as for most long contexts) without a loop whose exit would mispredict.
-        @inline(__always) func prefetchChildBytes(_ s: UnsafePointer<ByteLMFile.Slot>) {
-            let first = childBytes(s)
-            tk_prefetch(first)
-            tk_prefetch(first + (Self.children(s) - 1))
         }
     }
 
@@ -231,7 +223,6 @@ public final class ByteLM: @unchecked Sendable {
         defer { slots.deallocate(); lookups.deallocate() }
         let lv = levelPointer
         let order = order
-        let p0 = p0Pointer
         func historyBefore(_ j: Int) -> UInt64 {
             var h: UInt64 = 0
             for i in max(0, j - 8)..<j { h = (h << 8) | UInt64(text[i]) }
@@ -262,17 +253,7 @@ public final class ByteLM: @unchecked Sendable {
         }
         @inline(__always) func search(_ j: Int) {
             let r = j & (ring - 1)
-            let byte = text[j]
-            var scale = 1.0
-            var k = lookups[r].depth
-            var found: UnsafePointer<Double>? = nil
-            while k > 0 {
-                let s = slots[r * 8 + k - 1].unsafelyUnwrapped
-                if let q = lv[k].probability(of: byte, s) { found = q; break }
-                scale *= lv[k].gamma(s)
-                k -= 1
-            }
-            let q = found ?? UnsafePointer(p0 + Int(byte))
+            let (q, scale) = locate(text[j], slots: slots + r * 8, depth: lookups[r].depth)
             tk_prefetch(q)
             lookups[r].probability = q
             lookups[r].scale = scale
@@ -307,15 +288,24 @@ public final class ByteLM: @unchecked Sendable {
 
     /// P(byte) given the looked-up contexts of orders 1...depth (slots[k − 1] is order k's).
     func probability(of byte: UInt8, slots: UnsafePointer<UnsafePointer<ByteLMFile.Slot>?>, depth: Int) -> Double {
+        let (q, scale) = locate(byte, slots: slots, depth: depth)
+        return scale * q.pointee
+    }
+
+    /// Backoff from the deepest of the looked-up contexts: the stored P(byte) of the first one
+    /// that has the byte as a child (or the order-0 one), and the product of the weights γ of
+    /// those above it that do not.
+    @inline(__always)
+    func locate(_ byte: UInt8, slots: UnsafePointer<UnsafePointer<ByteLMFile.Slot>?>, depth: Int) -> (UnsafePointer<Double>, Double) {
         var scale = 1.0
         var k = depth
         while k > 0 {
             let s = slots[k - 1].unsafelyUnwrapped
-            if let q = levelPointer[k].probability(of: byte, s) { return scale * q.pointee }
+            if let q = levelPointer[k].probability(of: byte, s) { return (q, scale) }
             scale *= levelPointer[k].gamma(s)
             k -= 1
         }
-        return scale * p0[Int(byte)]
+        return (UnsafePointer(p0Pointer + Int(byte)), scale)
     }
 
     /// Total surprisal in bits of `text[range]`, each byte predicted from the bytes before it in
