@@ -41,6 +41,7 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: .hidden) var clpTolerance: Double?
     @Option(help: .hidden) var saveLPs: String?
     @Option(help: .hidden) var warmHorizon: Int?
+    @Option(help: .hidden) var normalize: MixtureInference.Normalization = .pairs
 
     enum Solver: String, ExpressibleByArgument {
         case matching, sweeps
@@ -63,6 +64,7 @@ struct MixtureOptions: ParsableArguments {
         if let clpTolerance { c.lp.tolerance = clpTolerance }
         c.lp.saveDirectory = saveLPs
         if let warmHorizon { c.warmHorizon = warmHorizon }
+        c.normalization = normalize
         return c
     }
 }
@@ -242,6 +244,8 @@ struct MixtureEval: ParsableCommand {
     @Option(help: "Pre-tokenizer of --trainer hf: gpt2 (GPT-2's regex), cl100k or o200k (their regexes), digits (GPT-2's after digit runs are split, as Hayase et al.).")
     var preTokenizer: MixtureExperiment.PreTokenizer = .digits
 
+    @Option(help: .hidden) var keepTrials: String?
+
     @Flag(help: "Use whole category files both to train (repeated to their share) and to infer, as Hayase et al. (default: first half trains, second half is the sample).")
     var overlap = false
 
@@ -280,6 +284,7 @@ struct MixtureEval: ParsableCommand {
         config.trainBytes = trainBytes.value
         config.preTokenizer = preTokenizer
         config.overlap = overlap
+        config.keepFolder = keepTrials
         config.inference = options.configuration(threads: runOptions.threads)
         let bar = Progress(total: trials, label: "trials", quiet: runOptions.quiet)
         let summary = try MixtureExperiment(config).run(cats) { k, r in
@@ -321,6 +326,7 @@ struct MixtureEval: ParsableCommand {
 
 extension MixtureExperiment.Trainer: ExpressibleByArgument {}
 extension MixtureExperiment.PreTokenizer: ExpressibleByArgument {}
+extension MixtureInference.Normalization: ExpressibleByArgument {}
 
 /// A byte count with an optional binary suffix: 4096, 64k, 6M, 1G (KiB, MiB, GiB).
 struct ByteCount: ExpressibleByArgument, Sendable {

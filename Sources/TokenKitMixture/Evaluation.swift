@@ -105,6 +105,10 @@ public struct MixtureExperiment {
         /// Whole category files train (repeated to their share) and are the samples, as Hayase
         /// et al.; otherwise the first half of each file trains and the second is the sample.
         public var overlap = false
+        /// Experiments: each trial's tokenizer (`tokenizer-K.json`) and training parts
+        /// (`trial-K-NAME.txt`) are kept here, and a tokenizer already there is reused instead of
+        /// trained, so variants of the inference can be compared on the same tokenizers.
+        public var keepFolder: String?
         public var inference = MixtureInference.Configuration()
         public init() {}
     }
@@ -134,6 +138,11 @@ public struct MixtureExperiment {
         }
         let temp = try MixtureExperiment.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: temp) }
+        if let keep = cfg.keepFolder {
+            do { try FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true) } catch {
+                throw TokenKitError.badInput("cannot create the folder: \(error.localizedDescription)", file: keep)
+            }
+        }
         // Training pools and inference samples.
         var pools: [[UInt8]] = []
         var samplePaths: [String] = []
@@ -168,7 +177,19 @@ public struct MixtureExperiment {
             let trainPath = "\(temp)/train-\(trial).txt"
             try writeFileAtomically(trainPath, trainText)
             defer { try? FileManager.default.removeItem(atPath: trainPath) }
-            let tok = try train(trainPath, temp: temp, trial: trial)
+            let tok: Tokenizer
+            if let keep = cfg.keepFolder {
+                var offset = 0
+                for (k, i) in chosen.enumerated() {
+                    try writeFileAtomically("\(keep)/trial-\(trial)-\(categories[i].name).txt", Array(trainText[offset..<(offset + bytes[k])]))
+                    offset += bytes[k]
+                }
+                let kept = "\(keep)/tokenizer-\(trial).json"
+                if !FileManager.default.fileExists(atPath: kept) { _ = try train(trainPath, temp: temp, trial: trial, keep: kept) }
+                tok = try TokenizerLoader.load(kept)
+            } else {
+                tok = try train(trainPath, temp: temp, trial: trial)
+            }
             let result = try MixtureInference(cfg.inference).infer(
                 tokenizer: tok, categories: chosen.map { .init(name: categories[$0].name, path: samplePaths[$0]) })
             let mse = MixtureEvaluation.mse(result.proportions, truth)
@@ -182,8 +203,9 @@ public struct MixtureExperiment {
         return Summary(trials: trials, meanLogMSE: mean, sdLogMSE: sd)
     }
 
-    /// Trains a tokenizer on one file with the configured trainer.
-    func train(_ path: String, temp: String, trial: Int) throws -> Tokenizer {
+    /// Trains a tokenizer on one file with the configured trainer, saved as tokenizer.json at
+    /// `keep` if given.
+    func train(_ path: String, temp: String, trial: Int, keep: String? = nil) throws -> Tokenizer {
         let cfg = configuration
         switch cfg.trainer {
         case .hf:
@@ -198,6 +220,7 @@ public struct MixtureExperiment {
             case .cl100k, .o200k: argv += ["--split", cfg.preTokenizer.splitRegex!]
             }
             try MixtureExperiment.runProcess(argv + [path], what: "the HF trainer (\(cfg.python) with the tokenizers package)")
+            if let keep { try writeFileAtomically(keep, try readFile(output)) }
             return try TokenizerLoader.load(output)
         case .tokenkit:
             let pipeline = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none")
@@ -205,7 +228,9 @@ public struct MixtureExperiment {
             var config = BPETrainer.Configuration()
             config.vocabSize = cfg.vocabSize
             let result = try BPETrainer(config).train(words: try reader.countWords([path]))
-            return try pipeline.tokenizer(result, specials: [], name: "trial-\(trial)")
+            let tok = try pipeline.tokenizer(result, specials: [], name: "trial-\(trial)")
+            if let keep { try writeFileAtomically(keep, try TokenizerJSON.write(tok)) }
+            return tok
         }
     }
 

@@ -42,12 +42,17 @@ public struct MixtureInference {
         /// A pair beats a merge when its mixture count exceeds the merge's by more than this
         /// (in raw-count units).
         public var tolerance = 1e-6
+        /// What each category's counts are divided by in the LP: its initial pairs (Hayase et
+        /// al.; α is then a share of pairs, converted to bytes at the end) or its bytes.
+        public var normalization = Normalization.pairs
         /// A category sample needs at least this many adjacent symbol pairs.
         public var minimumPairs: Int64 = 1000
 
         public static let `default` = Configuration()
         public init() {}
     }
+
+    public enum Normalization: String, Sendable, CaseIterable { case pairs, bytes }
 
     public struct Category: Sendable {
         public var name: String
@@ -159,7 +164,8 @@ public struct MixtureInference {
         configuration.log?(String(format: "mixture: merges replayed and indexed in %.2f s: %d pairs, %d changes",
                                   Date().timeIntervalSince(clock), table.pairCount, table.changeCount))
         let log = configuration.log.map { log in { @Sendable (s: String) in log("mixture: " + s) } }
-        let lp = try MixtureLP(table, tolerance: configuration.tolerance, settings: configuration.lp, log: log)
+        let sizes = configuration.normalization == .bytes ? samples.map { Double($0.bytes) } : nil
+        let lp = try MixtureLP(table, sizes: sizes, tolerance: configuration.tolerance, settings: configuration.lp, log: log)
         lp.threads = max(1, configuration.threads)
         var schedule = configuration.schedule
         schedule.competitorsPerStep = configuration.competitorsPerStep
@@ -176,14 +182,22 @@ public struct MixtureInference {
         }
         configuration.log?(String(format: "mixture: solved in %.2f s, objective %.9g, %d rows in the program",
                                   Date().timeIntervalSince(clock2), sol.objective, sol.constraints))
-        return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units)
+        return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units,
+                                       normalization: configuration.normalization)
     }
 
     static func result(_ sol: LPSolution, samples: [CategorySample], table: PairTable, steps: Int,
-                       units: SampleUnits) -> Result {
+                       units: SampleUnits, normalization: Normalization = .pairs) -> Result {
         let alpha = sol.alpha.map { max(0, $0) }
         let sum = alpha.reduce(0, +)
-        let pairShares = alpha.map { sum > 0 ? $0 / sum : 0 }
+        var shares = alpha.map { sum > 0 ? $0 / sum : 0 }
+        // Shares of another unit are turned into shares of pairs (B_i / P_i of the sample).
+        if normalization == .bytes {
+            shares = (0..<samples.count).map { shares[$0] * Double(table.totalPairs[$0]) / Double(samples[$0].bytes) }
+            let total = shares.reduce(0, +)
+            if total > 0 { shares = shares.map { $0 / total } }
+        }
+        let pairShares = shares
         var bytes = (0..<samples.count).map { pairShares[$0] * Double(samples[$0].bytes) / Double(table.totalPairs[$0]) }
         let total = bytes.reduce(0, +)
         if total > 0 { bytes = bytes.map { $0 / total } }

@@ -212,7 +212,9 @@ final class MixtureLP {
     var logger: (@Sendable (String) -> Void)?
     let settings: LPSettings
 
-    init(_ table: PairTable, tolerance: Double = 1e-6, settings: LPSettings = LPSettings(),
+    /// `sizes` are the categories' sizes the counts are normalized by (default: their initial
+    /// pairs P_i, as Hayase et al.); α is then a share of those units.
+    init(_ table: PairTable, sizes: [Double]? = nil, tolerance: Double = 1e-6, settings: LPSettings = LPSettings(),
          log: (@Sendable (String) -> Void)? = nil) throws {
         self.settings = settings
         self.logger = log
@@ -221,9 +223,10 @@ final class MixtureLP {
         for (i, p) in table.totalPairs.enumerated() where p <= 0 {
             throw TokenKitError.badInput("category \(i + 1) has no pairs to count")
         }
-        let k = table.totalPairs.reduce(0.0) { $0 + Double($1) } / Double(n)
+        let size = sizes ?? table.totalPairs.map(Double.init)
+        let k = size.reduce(0, +) / Double(n)
         scale = k
-        coefficient = table.totalPairs.map { k / Double($0) }
+        coefficient = size.map { k / $0 }
         self.tolerance = tolerance
         pairColumn = [Int32](repeating: -1, count: table.pairCount)
         alphaColumn = (0..<Int32(n)).map { $0 }
