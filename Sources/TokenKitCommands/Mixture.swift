@@ -245,6 +245,7 @@ struct MixtureEval: ParsableCommand {
     var preTokenizer: MixtureExperiment.PreTokenizer = .digits
 
     @Option(help: .hidden) var keepTrials: String?
+    @Option(help: .hidden) var draw: MixtureExperiment.Draw = .head
 
     @Flag(help: "Use whole category files both to train (repeated to their share) and to infer, as Hayase et al. (default: first half trains, second half is the sample).")
     var overlap = false
@@ -285,6 +286,7 @@ struct MixtureEval: ParsableCommand {
         config.preTokenizer = preTokenizer
         config.overlap = overlap
         config.keepFolder = keepTrials
+        config.draw = draw
         config.inference = options.configuration(threads: runOptions.threads)
         let bar = Progress(total: trials, label: "trials", quiet: runOptions.quiet)
         let summary = try MixtureExperiment(config).run(cats) { k, r in
@@ -327,6 +329,7 @@ struct MixtureEval: ParsableCommand {
 extension MixtureExperiment.Trainer: ExpressibleByArgument {}
 extension MixtureExperiment.PreTokenizer: ExpressibleByArgument {}
 extension MixtureInference.Normalization: ExpressibleByArgument {}
+extension MixtureExperiment.Draw: ExpressibleByArgument {}
 
 /// A byte count with an optional binary suffix: 4096, 64k, 6M, 1G (KiB, MiB, GiB).
 struct ByteCount: ExpressibleByArgument, Sendable {

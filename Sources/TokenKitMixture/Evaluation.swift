@@ -60,6 +60,37 @@ public enum MixtureEvaluation {
     }
 }
 
+extension MixtureEvaluation {
+    /// Like `take`, but the part after the whole copies of `pool` is lines drawn at random
+    /// without replacement (kept in file order) until it has at least its share of bytes: a
+    /// simple random sample of lines instead of one contiguous stretch. HF trains line by line,
+    /// so only which lines are drawn matters to the tokenizer.
+    public static func takeLines(_ bytes: Int, from pool: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+        guard !pool.isEmpty, bytes > 0 else { return [] }
+        var out: [UInt8] = []
+        while out.count + pool.count <= bytes { out += pool }
+        let want = bytes - out.count
+        guard want > 0 else { return out }
+        var lines: [Range<Int>] = []
+        var start = 0
+        for i in pool.indices where pool[i] == 0x0A {
+            lines.append(start..<(i + 1))
+            start = i + 1
+        }
+        if start < pool.count { lines.append(start..<pool.count) }
+        var order = Array(lines.indices)
+        var got = 0, taken = 0
+        while got < want, taken < order.count {
+            let j = taken + Int(rng.next() % UInt64(order.count - taken))
+            order.swapAt(taken, j)
+            got += lines[order[taken]].count
+            taken += 1
+        }
+        for i in order[..<taken].sorted() { out += pool[lines[i]] }
+        return out
+    }
+}
+
 /// `tokenkit mixture-eval`'s trial protocol: per trial, draw `mix` categories and weights on the
 /// simplex, build training text with those byte shares, train a BPE tokenizer, infer the
 /// mixture from the samples and score it.
@@ -91,6 +122,8 @@ public struct MixtureExperiment {
         }
     }
 
+    public enum Draw: String, Sendable, CaseIterable { case head, lines }
+
     public struct Configuration: Sendable {
         public var mix = 5
         public var trials = 10
@@ -109,6 +142,9 @@ public struct MixtureExperiment {
         /// (`trial-K-NAME.txt`) are kept here, and a tokenizer already there is reused instead of
         /// trained, so variants of the inference can be compared on the same tokenizers.
         public var keepFolder: String?
+        /// How a category's share of the training text is drawn beyond whole copies of its pool:
+        /// its first bytes (`head`, the default) or random lines (`lines`).
+        public var draw = Draw.head
         public var inference = MixtureInference.Configuration()
         public init() {}
     }
@@ -168,7 +204,10 @@ public struct MixtureExperiment {
             var trainText: [UInt8] = []
             var bytes: [Int] = []
             for (k, i) in chosen.enumerated() {
-                let part = MixtureEvaluation.take(Int((weights[k] * Double(cfg.trainBytes)).rounded()), from: pools[i])
+                let share = Int((weights[k] * Double(cfg.trainBytes)).rounded())
+                var lineRNG = SplitMix64(seed: cfg.seed).derived(UInt64(trial * cfg.mix + k))
+                let part = cfg.draw == .head ? MixtureEvaluation.take(share, from: pools[i])
+                    : MixtureEvaluation.takeLines(share, from: pools[i], &lineRNG)
                 bytes.append(part.count)
                 trainText += part
             }
