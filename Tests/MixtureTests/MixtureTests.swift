@@ -467,6 +467,100 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         #expect(error?.message.contains("infeasible") == true)
     }
 
+    /// Normalizing each category's counts by its bytes instead of its initial pairs (hidden
+    /// `--normalize bytes`) is another program; from the very training text it also gives the
+    /// mixture back, and its pair shares are the byte shares converted by each sample's P/B.
+    @Test func byteNormalizationRecoversMixture() throws {
+        let weights = [0.5, 0.3, 0.2]
+        try withTempDir { dir in
+            var train: [UInt8] = []
+            var cats: [MixtureInference.Category] = []
+            var bytes: [Int] = []
+            for (k, name) in ["lang_de", "code_python", "en_fiction"].enumerated() {
+                let part = MixtureEvaluation.take(Int(weights[k] * 150_000), from: try text(name))
+                try writeFileAtomically("\(dir)/\(name).txt", part)
+                cats.append(.init(name: name, path: "\(dir)/\(name).txt"))
+                bytes.append(part.count)
+                train += part
+            }
+            try writeFileAtomically("\(dir)/train.txt", train)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 1000)
+            var config = MixtureInference.Configuration()
+            config.units = .documents
+            config.normalization = .bytes
+            let result = try MixtureInference(config).infer(tokenizer: tok, categories: cats)
+            let truth = bytes.map { Double($0) / Double(bytes.reduce(0, +)) }
+            for (e, t) in zip(result.proportions, truth) { #expect(abs(e - t) < 0.01, "truth \(truth), estimate \(result.proportions)") }
+            let converted = (0..<3).map { result.proportions[$0] * Double(result.samplePairs[$0]) / Double(result.sampleBytes[$0]) }
+            let sum = converted.reduce(0, +)
+            for (c, p) in zip(converted, result.pairShares) { #expect(abs(c / sum - p) < 1e-12) }
+            #expect(abs(result.proportions.reduce(0, +) - 1) < 1e-12 && abs(result.pairShares.reduce(0, +) - 1) < 1e-12)
+        }
+    }
+
+    /// `--draw lines`: whole copies of the pool, then distinct whole lines of it in file order,
+    /// at least the bytes asked for and less than one line more; the same generator state gives
+    /// the same draw.
+    @Test func lineDrawTakesDistinctWholeLines() throws {
+        let pool = Array(try text("lang_ru").prefix(40_000)) + Array("last line without newline".utf8)
+        var lines: [[UInt8]] = []
+        var start = 0
+        for i in pool.indices where pool[i] == 0x0A || i == pool.count - 1 {
+            lines.append(Array(pool[start...i]))
+            start = i + 1
+        }
+        let longest = lines.map(\.count).max()!
+        var rng = SplitMix64(seed: 3)
+        for bytes in [0, 1, 100, 5_000, 39_999, pool.count, pool.count + 1, 2 * pool.count + 12_345] + (0..<10).map({ _ in Int(rng.next() % 100_000) }) {
+            var a = SplitMix64(seed: UInt64(bytes)), b = a
+            let draw = MixtureEvaluation.takeLines(bytes, from: pool, &a)
+            #expect(draw == MixtureEvaluation.takeLines(bytes, from: pool, &b))
+            #expect(draw.count >= bytes && draw.count < bytes + longest, "asked \(bytes), got \(draw.count)")
+            let copies = bytes / pool.count
+            #expect(draw.starts(with: (0..<copies).flatMap { _ in pool }))
+            // The rest is a subsequence of the pool's lines (each line once, in file order).
+            var rest = draw[(copies * pool.count)...]
+            var next = 0
+            while !rest.isEmpty {
+                while next < lines.count, !rest.starts(with: lines[next]) { next += 1 }
+                guard next < lines.count else { break }
+                rest = rest.dropFirst(lines[next].count)
+                next += 1
+            }
+            #expect(rest.isEmpty, "asked \(bytes): the draw is not whole pool lines in order")
+        }
+    }
+
+    /// `--keep-trials`: each trial's training parts and tokenizer are kept; a second run reuses
+    /// the tokenizer (not retrained: a changed file is what it loads) and gets the same result.
+    @Test func keptTrialsAreReused() throws {
+        try withTempDir { dir in
+            var config = MixtureExperiment.Configuration()
+            config.mix = 3
+            config.trials = 2
+            config.seed = 9
+            config.vocabSize = 256 + 300
+            config.trainBytes = 120_000
+            config.draw = .lines
+            config.keepFolder = "\(dir)/kept"
+            config.inference.threads = 2
+            let cats = MixtureTests.names.map { MixtureInference.Category(name: $0, path: fixtures + "/mixture/\($0).txt") }
+            let first = try MixtureExperiment(config).run(cats)
+            for (k, trial) in first.trials.enumerated() {
+                let sizes = try trial.categories.map { try readFile("\(dir)/kept/trial-\(k)-\($0).txt").count }
+                for (s, t) in zip(sizes, trial.truth) { #expect(abs(Double(s) / Double(sizes.reduce(0, +)) - t) < 1e-15) }
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/kept/tokenizer-\(k).json"))
+            }
+            let again = try MixtureExperiment(config).run(cats)
+            #expect(again.trials.map(\.estimate) == first.trials.map(\.estimate))
+            // Trial 0's tokenizer replaced by trial 1's: the rerun's trial 0 now uses it.
+            try writeFileAtomically("\(dir)/kept/tokenizer-0.json", try readFile("\(dir)/kept/tokenizer-1.json"))
+            let swapped = try MixtureExperiment(config).run(cats)
+            #expect(swapped.trials[0].estimate != first.trials[0].estimate)
+            #expect(swapped.trials[1].estimate == first.trials[1].estimate)
+        }
+    }
+
     @Test func simplexSampling() {
         var rng = SplitMix64(seed: 7)
         for n in [2, 5, 10] {
