@@ -194,7 +194,10 @@ struct MixtureEval: ParsableCommand {
             Tokenizers trained on a few MB with samples much larger than their share (e.g. --train-bytes 6M
             against 3 MiB files) make the solve heavier (100+ million (merge, pair) edges at --merges 30000,
             matched without listing them: about a minute and 0.25 GB per trial) and the estimate coarser
-            (log10 MSE about -5.2 instead of -6.3 at 32 MiB; BENCHMARKS.md, issue 19).
+            (log10 MSE about -5.2 instead of -6.3 at 32 MiB). That is the training text, not the inference:
+            a small share drawn as the head of its file is a few dozen contiguous chunks whose pair counts
+            differ from the file's; --draw lines (a random sample of lines) gives about -6.3 at 6 MiB
+            (BENCHMARKS.md, issue 19).
 
             --overlap follows Hayase et al.'s protocol for categories smaller than their share: the training
             text repeats each whole category file as often as its share needs, and the whole file is the
@@ -209,6 +212,7 @@ struct MixtureEval: ParsableCommand {
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 5 --trials 10 --trainer hf
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf --overlap --train-bytes 67108864 --merges 3000
               tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de,lang_ja --mix 5 --trainer hf --pre-tokenizer cl100k --overlap --train-bytes 32M --merges 30000
+              tokenkit mixture-eval --data /data/mixture_categories --include code_,en_ --mix 5 --trainer hf --pre-tokenizer gpt2 --overlap --train-bytes 6M --draw lines
             """)
 
     @Option(name: .customLong("category"), help: "A category: NAME=PATH (repeat).")
@@ -245,7 +249,8 @@ struct MixtureEval: ParsableCommand {
     var preTokenizer: MixtureExperiment.PreTokenizer = .digits
 
     @Option(help: .hidden) var keepTrials: String?
-    @Option(help: .hidden) var draw: MixtureExperiment.Draw = .head
+    @Option(help: "How a category's share of the training text is drawn beyond whole copies of its file: head (its first bytes) or lines (random lines; seeded by --seed).")
+    var draw: MixtureExperiment.Draw = .head
 
     @Flag(help: "Use whole category files both to train (repeated to their share) and to infer, as Hayase et al. (default: first half trains, second half is the sample).")
     var overlap = false
