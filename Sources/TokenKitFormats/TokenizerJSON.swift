@@ -293,6 +293,11 @@ public enum TokenizerJSON {
         case "NFKD": return .nfkd
         case "Lowercase": return .lowercase
         case "StripAccents": return .stripAccents
+        case "BertNormalizer":
+            var strip: Bool? = nil
+            if !f["strip_accents"].isNull { strip = try f["strip_accents"].bool(default: true) }
+            return .bert(cleanText: try f["clean_text"].bool(default: true), chineseChars: try f["handle_chinese_chars"].bool(default: true),
+                         stripAccents: strip, lowercase: try f["lowercase"].bool(default: true))
         case "Precompiled":
             guard case .string(let b64)? = f["precompiled_charsmap"].value,
                   let blob = b64.withUnsafeBufferPointer({ Base64.decode($0) }) else {
