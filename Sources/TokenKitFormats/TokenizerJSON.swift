@@ -356,6 +356,11 @@ public enum TokenizerJSON {
             return .metaspace(replacement: Array(replacement.utf8), prepend: scheme, split: try f["split"].bool(default: true))
         case "WhitespaceSplit":
             return .whitespaceSplit
+        case "CharDelimiterSplit":
+            // Split at each occurrence of one character, which is dropped.
+            let delimiter = try f["delimiter"].string()
+            guard delimiter.unicodeScalars.count == 1 else { throw f["delimiter"].fail("expected one character") }
+            return .regex(try ICURegex(ICURegex.literal(delimiter)), .removed, invert: false)
         case "BertPreTokenizer":
             return .sequence([.whitespaceSplit, .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), .isolated, invert: false)])
         case "Whitespace":
