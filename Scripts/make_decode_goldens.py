@@ -14,7 +14,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 FIX = os.path.join(ROOT, "Fixtures")
 NAMES = ["r50k", "p50k", "cl100k", "qwen2.5", "deepseek-coder", "llama2-spm", "hf-botchan-unigram",
          "spm-llama2", "spm-mistral-v1", "spm-mistral-v3", "spm-botchan-bpe", "spm-botchan-unigram", "spm-kyoto-unigram",
-         "wordpiece-bert", "wordpiece-bytelevel"]
+         "wordpiece-bert", "wordpiece-bertnorm", "wordpiece-bytelevel"]
 
 
 def decoder(golden):

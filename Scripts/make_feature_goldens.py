@@ -2,10 +2,10 @@
 """Small tokenizer.json files that each exercise HF features tokenkit implements, trained and run by
 HF tokenizers: NFKD and Strip normalizers, the Whitespace pre-tokenizer, the Metaspace
 pre-tokenizer and decoder, Replace/Strip/ByteFallback/Fuse decoders, added tokens with lstrip,
-rstrip and single_word. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
+rstrip and single_word, the CharDelimiterSplit pre-tokenizer. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
 the ids and the decoded text of each case (HF decode, special tokens kept).
 
-Usage: python Scripts/make_feature_goldens.py   (tokenizers 0.22.1)
+Usage: python Scripts/make_feature_goldens.py [NAME...]   (tokenizers 0.22.1; default: all)
 """
 import json, os
 from tokenizers import Tokenizer, AddedToken, models, normalizers, pre_tokenizers, decoders, trainers
@@ -66,10 +66,19 @@ def byte_fallback():
     return tok
 
 
+def char_delimiter():
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.CharDelimiterSplit(" ")
+    return train(tok, ["[UNK]"])
+
+
 def main():
+    import sys
     os.makedirs(OUT, exist_ok=True)
     for name, make in [("nfkd-strip-whitespace", nfkd_strip_whitespace), ("metaspace", metaspace),
-                       ("added-tokens", added_tokens), ("byte-fallback", byte_fallback)]:
+                       ("added-tokens", added_tokens), ("byte-fallback", byte_fallback), ("char-delimiter", char_delimiter)]:
+        if sys.argv[1:] and name not in sys.argv[1:]:
+            continue  # regenerate only the named ones
         tok = make()
         tok.save(os.path.join(OUT, name + ".tokenizer.json"))
         tok = Tokenizer.from_file(os.path.join(OUT, name + ".tokenizer.json"))

@@ -315,7 +315,12 @@ public final class Tokenizer: @unchecked Sendable {
         let kept = skipSpecial ? ids.filter { !specials.contains($0) } : ids
         var out: [UInt8] = []
         guard let decoder, !isIdentityDecoder(decoder) else {
-            for id in kept { vocab.append(id, to: &out) }
+            // A tokenizer.json without a decoder over text tokens: HF joins the tokens with spaces.
+            let joined = decoder == nil && format == .tokenizerJSON && !model.isByteLevel
+            for (i, id) in kept.enumerated() {
+                if joined && i > 0 { out.append(0x20) }
+                vocab.append(id, to: &out)
+            }
             return out
         }
         // As HF does, every token goes through the decoder chain, added ones too: a Metaspace or

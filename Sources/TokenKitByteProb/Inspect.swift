@@ -35,7 +35,7 @@ public struct VocabularyReport: Sendable {
         modelTokens = model.count
         let checkable: (TokenID) -> Bool = { id in
             // SentencePiece pieces inside a word cannot be encoded alone (the dummy prefix).
-            !space.wordAnchored || space.tokenBytes[Int(id)].first == 0x20 || space.prefix.isEmpty
+            !space.wordInternal[Int(id)] && (!space.wordAnchored || space.tokenBytes[Int(id)].first == 0x20 || space.prefix.isEmpty)
         }
         unreachable = model.filter { checkable($0) && !space.reachable[Int($0)] }
         var partial: [TokenID] = []

@@ -281,17 +281,23 @@ public final class NGramLM: TokenLM {
         let eos = UInt32(vocabSize), bos = UInt32(vocabSize + 1)
         var lineNo = 0
         var sawData = false
+        var sawEnd = false
+        // Declared and found entries per order: a file cut short (or edited) must not load as a
+        // smaller model.
+        var declared = [Int](repeating: -1, count: 7)
+        var found = [Int](repeating: 0, count: 7)
         for lineSub in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNo += 1
             let line = lineSub.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line == "\\data\\" { sawData = true; continue }
-            if line == "\\end\\" { break }
+            if line == "\\end\\" { sawEnd = true; break }
             if line.hasPrefix("ngram ") {
                 let parts = line.dropFirst(6).split(separator: "=")
-                guard parts.count == 2, let k = Int(parts[0]), k >= 1, k <= 6 else {
-                    throw TokenKitError.badInput("line \(lineNo): bad ngram count line '\(line)'", file: path)
+                guard parts.count == 2, let k = Int(parts[0]), k >= 1, k <= 6, let n = Int(parts[1]), n >= 0 else {
+                    throw TokenKitError.badInput("line \(lineNo): bad ngram count line '\(line)' (orders 1 to 6)", file: path)
                 }
+                declared[k] = n
                 order = max(order, k)
                 continue
             }
@@ -320,6 +326,7 @@ public final class NGramLM: TokenLM {
                     g.append(id)
                 }
             }
+            found[section] += 1
             if skip { continue }
             let b10 = fields.count == section + 2 ? Double(fields[section + 1]) : 0
             guard let b10 else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
@@ -328,6 +335,10 @@ public final class NGramLM: TokenLM {
             lists[section - 1].append(g)
         }
         guard order > 0, tables.count == order else { throw TokenKitError.badInput("no n-grams found (not an ARPA file?)", file: path) }
+        for k in 1...order where declared[k] >= 0 && declared[k] != found[k] {
+            throw TokenKitError.badInput("the header declares \(declared[k]) \(k)-grams but the file has \(found[k]) (truncated or edited?)", file: path)
+        }
+        guard sawEnd else { throw TokenKitError.badInput("no \\end\\ line after line \(lineNo): the file is truncated", file: path) }
         let lm = NGramLM(order: order, vocabSize: vocabSize, tables: tables)
         lm.grams = lists
         lm.indexSuccessors()

@@ -31,6 +31,9 @@ public final class TokenSpace: @unchecked Sendable {
     /// SentencePiece: pieces never span a space-initial boundary, and a window to encode must
     /// start with a space (the dummy prefix) — so windows are anchored at spaces.
     public let wordAnchored: Bool
+    /// Tokens that only occur inside a word (WordPiece continuations, pieces without the space
+    /// marker): encoding their bytes alone cannot give them, so reachability does not judge them.
+    public let wordInternal: [Bool]
     public var vocabSize: Int { tokenBytes.count }
 
     /// The merge structure that decides pair validity without re-encoding (nil: pairs are
@@ -52,14 +55,16 @@ public final class TokenSpace: @unchecked Sendable {
     /// Single pairs checked outside a row.
     private var pairCache: [UInt64: Bool] = [:]
 
-    public init(_ tok: Tokenizer) throws {
+    /// `anyModel` admits every model kind (for `inspect`); byteprob needs BPE.
+    public init(_ tok: Tokenizer, anyModel: Bool = false) throws {
         tokenizer = tok
         let n = tok.vocabSize
         var bytes = [[UInt8]](repeating: [], count: n)
         var prefix: [UInt8] = []
         let added = Set(tok.addedTokens.map(\.id))
         var anchored = false
-        guard tok.modelName.hasPrefix("BPE") else {
+        var inside = [Bool](repeating: false, count: n)
+        guard anyModel || tok.modelName.hasPrefix("BPE") else {
             throw TokenKitError.badInput("byteprob needs a BPE tokenizer; \(tok.name) is \(tok.modelName)")
         }
         if let spm = tok.sentencePiece {
@@ -70,18 +75,45 @@ public final class TokenSpace: @unchecked Sendable {
                 case .normal, .userDefined:
                     bytes[i] = Self.replacing(meta, with: 0x20, in: p.bytes)
                 case .byte:
-                    if p.bytes.count == 6, let v = UInt8(String(decoding: p.bytes[3..<5], as: UTF8.self), radix: 16) { bytes[i] = [v] }
+                    if let v = Self.byteFallbackValue(p.bytes) { bytes[i] = [v] }
                 default: break
                 }
+                // The lone dummy prefix "▁" starts words whose first character has no "▁x" piece.
+                inside[i] = p.type == .normal && !prefix.isEmpty && bytes[i] == prefix
             }
             anchored = spm.trainerSpec.splitByWhitespace && !spm.trainerSpec.treatWhitespaceAsSuffix
+        } else if let marker = Self.wordMarker(tok), !marker.continuation {
+            // A SentencePiece model converted to tokenizer.json (Metaspace, or Prepend + Replace
+            // in the normalizer): the same model space as the .model file gives, so the same ids
+            // get the same byte probabilities.
+            if Self.prependsMarker(tok, marker.bytes) { prefix = [0x20] }
+            for id in tok.model.vocab.ids where !added.contains(id) {
+                let v = tok.model.vocab.bytes(id)
+                if let b = Self.byteFallbackValue(v) {
+                    bytes[Int(id)] = [b]
+                } else {
+                    bytes[Int(id)] = Self.replacing(marker.bytes, with: 0x20, in: v)
+                    inside[Int(id)] = !v.starts(with: marker.bytes) || v == marker.bytes
+                }
+            }
+            anchored = true
         } else {
+            let marker = Self.wordMarker(tok)
             for id in tok.model.vocab.ids where !added.contains(id) {
                 // Decoding one token gives the bytes it adds, for any decoder that works token by token.
                 bytes[Int(id)] = tok.model.isByteLevel ? tok.model.vocab.bytes(id) : ((try? tok.decode([id])) ?? [])
+                if let marker {
+                    let v = tok.model.vocab.bytes(id)
+                    // The lone "▁" counts as inside a word too: it is used before a character
+                    // that has no piece starting with the marker, never on its own.
+                    inside[Int(id)] = marker.continuation ? v.starts(with: marker.bytes) && v.count > marker.bytes.count
+                        : !v.starts(with: marker.bytes) || v == marker.bytes
+                    if marker.continuation && inside[Int(id)] && tok.model.isByteLevel { bytes[Int(id)] = Array(v.dropFirst(marker.bytes.count)) }
+                }
             }
             anchored = false
         }
+        wordInternal = inside
         wordAnchored = anchored
         self.prefix = prefix
         tokenBytes = bytes
@@ -97,6 +129,8 @@ public final class TokenSpace: @unchecked Sendable {
             let base = out.baseAddress!
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 for i in (c * chunk)..<min(n, (c + 1) * chunk) where !bytes[i].isEmpty {
+                    // (inspect only: byteprob judges word-internal pieces in their window)
+                    if anyModel && inside[i] { base[i] = true; continue }
                     let m = (anchored || prefix.isEmpty || bytes[i].first == 0x20) ? bytes[i] : nil
                     if let m, let ids = Self.encodeModel(tok, prefix: prefix, m[...]) {
                         base[i] = ids == [TokenID(i)]
@@ -108,6 +142,55 @@ public final class TokenSpace: @unchecked Sendable {
             }
         }
         reachable = reach
+    }
+
+    /// How a non-byte-level tokenizer marks word position in its vocabulary: WordPiece marks
+    /// continuations ("##"), Metaspace marks word starts ("▁"). Nil: no marker.
+    static func wordMarker(_ tok: Tokenizer) -> (bytes: [UInt8], continuation: Bool)? {
+        if case .wordPiece(let w) = tok.model { return (w.continuingSubwordPrefix, true) }
+        guard !tok.model.isByteLevel else { return nil }
+        func find(_ p: PreTokenizer) -> [UInt8]? {
+            switch p {
+            case .metaspace(let r, let prepend, _): return prepend == .never ? nil : r
+            case .sequence(let steps): return steps.lazy.compactMap(find).first
+            default: return nil
+            }
+        }
+        // Newer SentencePiece conversions mark spaces in the normalizer (Prepend "▁", then Replace " " → "▁").
+        func replacement(_ n: Normalizer?) -> [UInt8]? {
+            switch n {
+            case .replace(.literal([0x20]), let content)?: return content
+            case .sequence(let steps)?: return steps.lazy.compactMap { replacement($0) }.first
+            default: return nil
+            }
+        }
+        return (find(tok.preTokenizer) ?? replacement(tok.normalizer)).map { ($0, false) }
+    }
+
+    /// The byte a `<0xNN>` byte-fallback piece stands for.
+    static func byteFallbackValue(_ piece: [UInt8]) -> UInt8? {
+        guard piece.count == 6, piece.starts(with: Array("<0x".utf8)), piece[5] == UInt8(ascii: ">") else { return nil }
+        return UInt8(String(decoding: piece[3..<5], as: UTF8.self), radix: 16)
+    }
+
+    /// Whether the tokenizer puts the marker before the text (Metaspace's prepend scheme, or a
+    /// Prepend normalizer), as SentencePiece's dummy prefix does.
+    static func prependsMarker(_ tok: Tokenizer, _ marker: [UInt8]) -> Bool {
+        func pre(_ p: PreTokenizer) -> Bool {
+            switch p {
+            case .metaspace(_, let prepend, _): return prepend != .never
+            case .sequence(let steps): return steps.contains(where: pre)
+            default: return false
+            }
+        }
+        func norm(_ n: Normalizer?) -> Bool {
+            switch n {
+            case .prepend(let c)?: return c == marker
+            case .sequence(let steps)?: return steps.contains { norm($0) }
+            default: return false
+            }
+        }
+        return pre(tok.preTokenizer) || norm(tok.normalizer)
     }
 
     static func replacing(_ pattern: [UInt8], with b: UInt8, in s: [UInt8]) -> [UInt8] {

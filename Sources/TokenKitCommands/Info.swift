@@ -120,8 +120,8 @@ struct Convert: ParsableCommand {
         let bytes: [UInt8]
         switch target {
         case .tokenizerJSON:
-            if let spm = tok.sentencePiece, spm.modelType == .unigram {
-                do { bytes = try TokenizerJSON.writeUnigram(spm) } catch let e as TokenKitError { throw e.inFile(input) }
+            if let spm = tok.sentencePiece, spm.modelType == .unigram || spm.modelType == .bpe {
+                do { bytes = try TokenizerJSON.writeSentencePiece(spm) } catch let e as TokenKitError { throw e.inFile(input) }
             } else {
                 bytes = try TokenizerJSON.write(tok)
             }

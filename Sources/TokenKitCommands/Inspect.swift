@@ -42,7 +42,7 @@ struct Inspect: ParsableCommand {
         var reports: [VocabularyReport] = []
         for path in model {
             let tok = try TokenizerLoader.load(path, options: .init(pattern: pattern))
-            do { reports.append(VocabularyReport(try TokenSpace(tok))) } catch let e as TokenKitError { throw e.inFile(path) }
+            do { reports.append(VocabularyReport(try TokenSpace(tok, anyModel: true))) } catch let e as TokenKitError { throw e.inFile(path) }
         }
         let overlap = reports.count == 2 ? reports[0].overlap(with: reports[1]) : nil
         let out: String

@@ -62,7 +62,11 @@ struct SupertokensAdd: ParsableCommand {
     }
 
     mutating func run() throws {
-        let tok = try model.load()
+        var tok = try model.load()
+        if let spm = tok.sentencePiece {
+            // Added tokens live in tokenizer.json: a .model is extended through its conversion.
+            tok = try TokenizerJSON.load(try TokenizerJSON.writeSentencePiece(spm), name: tok.name)
+        }
         var counts = WordCounts()
         for f in files {
             do {

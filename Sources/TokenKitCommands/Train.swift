@@ -391,8 +391,8 @@ struct TrainUnigram: ParsableCommand {
             progress.finish()
             throw e.kind == .usage ? e : e.inFile(files.joined(separator: ", "))
         }
-        var files = [(path: output, bytes: output.hasSuffix(".json") ? try TokenizerJSON.writeUnigram(model) : model.serialized())]
-        if let json { files.append((json, try TokenizerJSON.writeUnigram(model))) }
+        var files = [(path: output, bytes: output.hasSuffix(".json") ? try TokenizerJSON.writeSentencePiece(model) : model.serialized())]
+        if let json { files.append((json, try TokenizerJSON.writeSentencePiece(model))) }
         try writeFilesAtomically(files)
     }
 }

@@ -293,6 +293,11 @@ public enum TokenizerJSON {
         case "NFKD": return .nfkd
         case "Lowercase": return .lowercase
         case "StripAccents": return .stripAccents
+        case "BertNormalizer":
+            var strip: Bool? = nil
+            if !f["strip_accents"].isNull { strip = try f["strip_accents"].bool(default: true) }
+            return .bert(cleanText: try f["clean_text"].bool(default: true), chineseChars: try f["handle_chinese_chars"].bool(default: true),
+                         stripAccents: strip, lowercase: try f["lowercase"].bool(default: true))
         case "Precompiled":
             guard case .string(let b64)? = f["precompiled_charsmap"].value,
                   let blob = b64.withUnsafeBufferPointer({ Base64.decode($0) }) else {
@@ -351,6 +356,11 @@ public enum TokenizerJSON {
             return .metaspace(replacement: Array(replacement.utf8), prepend: scheme, split: try f["split"].bool(default: true))
         case "WhitespaceSplit":
             return .whitespaceSplit
+        case "CharDelimiterSplit":
+            // Split at each occurrence of one character, which is dropped.
+            let delimiter = try f["delimiter"].string()
+            guard delimiter.unicodeScalars.count == 1 else { throw f["delimiter"].fail("expected one character") }
+            return .regex(try ICURegex(ICURegex.literal(delimiter)), .removed, invert: false)
         case "BertPreTokenizer":
             return .sequence([.whitespaceSplit, .regex(try ICURegex(#"\p{P}|[!-/:-@\[-`{-~]"#), .isolated, invert: false)])
         case "Whitespace":

@@ -4,7 +4,7 @@ import TokenKitModels
 import TokenKitSentencePiece
 
 extension TokenizerJSON {
-    /// A Unigram tokenizer.json in SentencePiece's shape (as `writeUnigram` writes it: no
+    /// A Unigram tokenizer.json in SentencePiece's shape (as `writeSentencePiece` writes it: no
     /// pre-tokenizer; a normalizer of Precompiled, the extra-whitespace Replaces, Prepend ▁ and
     /// Replace " " → ▁, each optional) back as a SentencePiece `.model`: the same pieces and
     /// scores, the unknown piece, added special tokens as control pieces, other added tokens as

@@ -71,4 +71,28 @@ import TestSupport
         let html = try run(["inspect", "-m", r50k, "--format", "html"])
         #expect(html.status == 0 && html.out.contains("<html>"))
     }
+
+    /// Every model kind gets a report. Pieces that only occur inside words (WordPiece "##",
+    /// SentencePiece pieces without "▁", the lone "▁") are not called unreachable, while Llama 2's
+    /// byte token for the space (a space is always "▁") is.
+    @Test func inspectAnyModelKind() throws {
+        func report(_ path: String) throws -> [String: Any] {
+            let r = try run(["inspect", "-m", fixture(path), "--format", "json"])
+            #expect(r.status == 0, "\(path): \(r.err)")
+            let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+            return (obj["vocabularies"] as! [[String: Any]])[0]
+        }
+        func unreachable(_ v: [String: Any]) -> [Int] { (v["unreachable"] as! [[String: Any]]).map { $0["id"] as! Int } }
+        for path in ["sentencepiece/botchan_en_unigram_1000.model", "sentencepiece/kyoto_ja_unigram_8000.model",
+                     "models/botchan-unigram/tokenizer.json", "models/wordpiece-bert"] {
+            let v = try report(path)
+            #expect(unreachable(v).isEmpty, "\(path): \(unreachable(v))")
+            #expect((v["model_tokens"] as! Int) > 900)
+        }
+        // The tokenizer.json conversion reads its pieces as the .model does: same leading spaces.
+        #expect(try report("models/botchan-unigram/tokenizer.json")["leading_space"] as! Int > 500)
+        let llama = try report("sentencepiece/llama2_tokenizer.model")
+        #expect(unreachable(llama) == [35])
+        #expect(unreachable(try report("models/llama2-spm/tokenizer.json")) == [35])
+    }
 }

@@ -65,4 +65,22 @@ import TokenKitFormats
         let bad = Array("\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\t99\n\\end\\\n".utf8)
         #expect(throws: TokenKitError.self) { try NGramLM.readARPA(bad, vocabSize: 10, path: "x") }
     }
+
+    /// A written model loads; the same file cut anywhere before `\end\`, or with a count that
+    /// disagrees with its header, is refused rather than loaded as a smaller model.
+    @Test func truncatedARPAIsRefused() throws {
+        let tok = try TokenizerLoader.load(fixture("models/r50k_base.tiktoken"))
+        let (train, _) = try documents()
+        let ids = try train.prefix(200).map { try tok.encode($0, policy: .ordinary) }
+        let arpa = try NGramLM.train(documents: ids, order: 2, vocabSize: tok.vocabSize).arpa()
+        _ = try NGramLM.readARPA(arpa, vocabSize: tok.vocabSize, path: "whole")
+        let end = arpa.count - Array("\\end\\\n".utf8).count
+        for cut in [arpa.count / 3, arpa.count / 2, end - 1, end] {
+            #expect(throws: TokenKitError.self) { try NGramLM.readARPA(Array(arpa[..<cut]), vocabSize: tok.vocabSize, path: "cut") }
+        }
+        let text = String(decoding: arpa, as: UTF8.self)
+        let line = text.split(separator: "\n").first { $0.hasPrefix("ngram 2=") }!
+        let edited = text.replacingOccurrences(of: line, with: "ngram 2=\(Int(line.dropFirst(8))! + 1)")
+        #expect(throws: TokenKitError.self) { try NGramLM.readARPA(Array(edited.utf8), vocabSize: tok.vocabSize, path: "edited") }
+    }
 }

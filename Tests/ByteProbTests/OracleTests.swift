@@ -23,6 +23,9 @@ let oracleCases = [
     // Texts never start with a space (the dummy prefix would fold it) and prompts end on whole characters.
     OracleCase(model: "sentencepiece/llama2_tokenizer.model", units: ["a", "b", " ", "ʬ", "é"], maxUnits: 6,
                noStart: [" "], wholeCharacters: true),
+    // The same model converted to tokenizer.json (Prepend + Replace normalizer, byte fallback).
+    OracleCase(model: "models/llama2-spm/tokenizer.json", units: ["a", "b", " ", "ʬ", "é"], maxUnits: 6,
+               noStart: [" "], wholeCharacters: true),
 ]
 
 @Suite struct OracleTests {
@@ -64,7 +67,7 @@ let oracleCases = [
     /// On long texts the anchored computation (re-encoding only a window near the end) gives the
     /// same distribution as re-encoding from the start.
     @Test(arguments: ["models/r50k_base.tiktoken", "models/cl100k_base.tiktoken", "models/qwen2.5/tokenizer.json",
-                      "sentencepiece/llama2_tokenizer.model"])
+                      "sentencepiece/llama2_tokenizer.model", "models/llama2-spm/tokenizer.json"])
     func anchoredEqualsWholeText(_ path: String) throws {
         let space = try Spaces.shared.get(path)
         let lm = CachedLM(HashLM(vocabSize: space.vocabSize))
@@ -79,6 +82,20 @@ let oracleCases = [
             let x = Array(text[..<cut])
             let a = try fast.next(text: x), b = try slow.next(text: x)
             #expect(maxError(a, b) < 1e-9, "cut at \(cut)")
+        }
+    }
+
+    /// A SentencePiece model and its tokenizer.json conversion give the same ids, so through the
+    /// same LM they must give the same byte distributions, whatever the prompt ends inside.
+    @Test func convertedSentencePieceAgreesWithModelFile() throws {
+        let spm = try Spaces.shared.get("sentencepiece/llama2_tokenizer.model")
+        let json = try Spaces.shared.get("models/llama2-spm/tokenizer.json")
+        #expect(spm.prefix == json.prefix && spm.wordAnchored == json.wordAnchored)
+        #expect(spm.tokenBytes == json.tokenBytes)
+        let a = ByteModel(space: spm, lm: CachedLM(HashLM(vocabSize: spm.vocabSize)))
+        let b = ByteModel(space: json, lm: CachedLM(HashLM(vocabSize: json.vocabSize)))
+        for prompt in ["Hello wor", "It's  a", "naïve ca", "x\n  y", "ʬʬ and é", "12,3"] {
+            #expect(maxError(try a.next(text: Array(prompt.utf8)), try b.next(text: Array(prompt.utf8))) < 1e-12, "\(prompt)")
         }
     }
 }

@@ -117,6 +117,16 @@ import TestSupport
         }
     }
 
+    /// A SentencePiece .model is extended through its tokenizer.json conversion.
+    @Test func supertokensAddOnSentencePiece() throws {
+        try withDir { dir in
+            let report = try json(ok(["supertokens", "add", "-q", "-m", fixture("sentencepiece/llama2_tokenizer.model"), "--top", "20",
+                                      "-o", dir + "/mwt.json", "--held-out", fiction, "--format", "json", fiction]))
+            #expect(report["added"] as? Int == 20)
+            #expect((report["tokens_after"] as? Int ?? .max) < (report["tokens_before"] as? Int ?? 0))
+        }
+    }
+
     @Test func randomChunkTraining() throws {
         try withDir { dir in
             func train(_ seed: String, _ out: String, threads: String = "2") throws {

@@ -164,6 +164,32 @@ import TestSupport
         }
     }
 
+    /// A SentencePiece BPE model converts to the tokenizer.json HF's own conversion makes (the
+    /// fixture llama2-spm/tokenizer.json): the same vocabulary, merges in the same order,
+    /// normalizer, decoder and added tokens; and the two encode alike.
+    @Test func sentencePieceBPEConvertsAsHFDoes() throws {
+        try withTempDir { dir throws in
+            let r = try run(["convert", fixture("sentencepiece/llama2_tokenizer.model"), "-o", dir + "/l.json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            func load(_ path: String) throws -> [String: Any] {
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+            }
+            let ours = try load(dir + "/l.json"), hf = try load(fixture("models/llama2-spm/tokenizer.json"))
+            let (m1, m2) = (ours["model"] as! [String: Any], hf["model"] as! [String: Any])
+            #expect((m1["merges"] as! [[String]]) == (m2["merges"] as! [[String]]))
+            #expect((m1["vocab"] as! [String: Int]) == (m2["vocab"] as! [String: Int]))
+            for key in ["normalizer", "decoder", "added_tokens"] {
+                let a = try JSONSerialization.data(withJSONObject: ours[key]!, options: .sortedKeys)
+                let b = try JSONSerialization.data(withJSONObject: hf[key]!, options: .sortedKeys)
+                #expect(a == b, "\(key)")
+            }
+            let text = Array("Hello  world, naïve café 1234 \t tabs ʬ 漢字\n  indented".utf8)
+            let viaModel = try run(["encode", "-m", fixture("sentencepiece/llama2_tokenizer.model"), "-"], stdin: text)
+            let viaJSON = try run(["encode", "-m", dir + "/l.json", "-"], stdin: text)
+            #expect(viaModel.status == 0 && viaModel.stdout == viaJSON.stdout)
+        }
+    }
+
     @Test func trainUnigramWritesModelAndTokenizerJSON() throws {
         let botchan = Array(try Data(contentsOf: URL(fileURLWithPath: fixture("sentencepiece/botchan.txt"))))
         let corpus = botchan.split(separator: 0x0A).prefix(1500)

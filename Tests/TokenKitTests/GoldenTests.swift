@@ -25,7 +25,7 @@ struct Golden: Decodable {
 @Suite struct GoldenTests {
     static let names = ["r50k", "p50k", "cl100k", "qwen2.5", "deepseek-coder", "llama2-spm", "hf-botchan-unigram",
                         "spm-llama2", "spm-mistral-v1", "spm-mistral-v3", "spm-botchan-bpe", "spm-botchan-unigram", "spm-kyoto-unigram",
-                        "wordpiece-bert", "wordpiece-bytelevel"]
+                        "wordpiece-bert", "wordpiece-bertnorm", "wordpiece-bytelevel"]
 
     @Test(arguments: names)
     func idsMatchReference(_ name: String) throws {
