@@ -50,25 +50,28 @@ public enum MixtureEvaluation {
     /// paper duplicates categories that are too small for their share).
     public static func take(_ bytes: Int, from pool: [UInt8]) -> [UInt8] {
         guard !pool.isEmpty, bytes > 0 else { return [] }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes + 4096)
-        while out.count + pool.count <= bytes { out += pool }
+        var out = copies(bytes, of: pool)
         var cut = bytes - out.count
         while cut < pool.count, cut > 0, pool[cut - 1] != 0x0A { cut += 1 }
         out += pool[..<cut]
         return out
     }
-}
 
-extension MixtureEvaluation {
+    /// As many whole copies of `pool` as fit in `bytes`.
+    static func copies(_ bytes: Int, of pool: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes + 4096)
+        while out.count + pool.count <= bytes { out += pool }
+        return out
+    }
+
     /// Like `take`, but the part after the whole copies of `pool` is lines drawn at random
     /// without replacement (kept in file order) until it has at least its share of bytes: a
     /// simple random sample of lines instead of one contiguous stretch. HF trains line by line,
     /// so only which lines are drawn matters to the tokenizer.
     public static func takeLines(_ bytes: Int, from pool: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         guard !pool.isEmpty, bytes > 0 else { return [] }
-        var out: [UInt8] = []
-        while out.count + pool.count <= bytes { out += pool }
+        var out = copies(bytes, of: pool)
         let want = bytes - out.count
         guard want > 0 else { return out }
         var lines: [Range<Int>] = []
@@ -205,9 +208,14 @@ public struct MixtureExperiment {
             var bytes: [Int] = []
             for (k, i) in chosen.enumerated() {
                 let share = Int((weights[k] * Double(cfg.trainBytes)).rounded())
-                var lineRNG = SplitMix64(seed: cfg.seed).derived(UInt64(trial * cfg.mix + k))
-                let part = cfg.draw == .head ? MixtureEvaluation.take(share, from: pools[i])
-                    : MixtureEvaluation.takeLines(share, from: pools[i], &lineRNG)
+                let part: [UInt8]
+                switch cfg.draw {
+                case .head: part = MixtureEvaluation.take(share, from: pools[i])
+                case .lines:
+                    // A stream of its own, so the categories and weights stay those of `head`.
+                    var lines = SplitMix64(seed: cfg.seed).derived(UInt64(trial * cfg.mix + k))
+                    part = MixtureEvaluation.takeLines(share, from: pools[i], &lines)
+                }
                 bytes.append(part.count)
                 trainText += part
             }
