@@ -42,6 +42,7 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: .hidden) var saveLPs: String?
     @Option(help: .hidden) var warmHorizon: Int?
     @Option(help: .hidden) var normalize: MixtureInference.Normalization = .pairs
+    @Option(help: .hidden) var stepWeightPower: Double?
 
     enum Solver: String, ExpressibleByArgument {
         case matching, sweeps
@@ -65,6 +66,7 @@ struct MixtureOptions: ParsableArguments {
         c.lp.saveDirectory = saveLPs
         if let warmHorizon { c.warmHorizon = warmHorizon }
         c.normalization = normalize
+        c.stepWeightPower = stepWeightPower
         return c
     }
 }

@@ -45,6 +45,10 @@ public struct MixtureInference {
         /// What each category's counts are divided by in the LP: its initial pairs (Hayase et
         /// al.; α is then a share of pairs, converted to bytes at the end) or its bytes.
         public var normalization = Normalization.pairs
+        /// Experiments: weight of each step's slack v_t in the objective, (c_t / mean c)^power with
+        /// c_t the merge's count pooled over the samples (normalized counts, equal shares), scaled
+        /// to mean 1 over the steps; nil = 1 for every step (Hayase et al.). Sweeps only.
+        public var stepWeightPower: Double?
         /// A category sample needs at least this many adjacent symbol pairs.
         public var minimumPairs: Int64 = 1000
 
@@ -165,7 +169,14 @@ public struct MixtureInference {
                                   Date().timeIntervalSince(clock), table.pairCount, table.changeCount))
         let log = configuration.log.map { log in { @Sendable (s: String) in log("mixture: " + s) } }
         let sizes = configuration.normalization == .bytes ? samples.map { Double($0.bytes) } : nil
-        let lp = try MixtureLP(table, sizes: sizes, tolerance: configuration.tolerance, settings: configuration.lp, log: log)
+        var stepWeights: [Double]?
+        if let power = configuration.stepWeightPower {
+            guard !configuration.matching else {
+                throw TokenKitError.usage("step weights need the sweeps solver (the matching solves the unweighted program)")
+            }
+            stepWeights = MixtureInference.stepWeights(PairRuns(table), totalPairs: table.totalPairs, power: power)
+        }
+        let lp = try MixtureLP(table, sizes: sizes, stepWeights: stepWeights, tolerance: configuration.tolerance, settings: configuration.lp, log: log)
         lp.threads = max(1, configuration.threads)
         var schedule = configuration.schedule
         schedule.competitorsPerStep = configuration.competitorsPerStep
@@ -184,6 +195,19 @@ public struct MixtureInference {
                                   Date().timeIntervalSince(clock2), sol.objective, sol.constraints))
         return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units,
                                        normalization: configuration.normalization)
+    }
+
+    /// (c_t / mean c)^power per step, scaled to mean 1; c_t = Σ_i c_{i,m(t)} / P_i at step t
+    /// (steps whose merge no sample has get weight 1).
+    static func stepWeights(_ runs: PairRuns, totalPairs: [Int64], power: Double) -> [Double] {
+        let n = runs.categories
+        let counts = (0..<runs.steps).map { t in (0..<n).reduce(0.0) { $0 + Double(runs.mergeCounts[t * n + $1]) / Double(totalPairs[$1]) } }
+        let seen = counts.filter { $0 > 0 }
+        guard !seen.isEmpty else { return counts.map { _ in 1 } }
+        let mean = seen.reduce(0, +) / Double(seen.count)
+        let raw = counts.map { $0 > 0 ? pow($0 / mean, power) : 1 }
+        let scale = Double(raw.count) / raw.reduce(0, +)
+        return raw.map { $0 * scale }
     }
 
     static func result(_ sol: LPSolution, samples: [CategorySample], table: PairTable, steps: Int,

@@ -214,8 +214,10 @@ final class MixtureLP {
 
     /// `sizes` are the categories' sizes the counts are normalized by (default: their initial
     /// pairs P_i, as Hayase et al.); α is then a share of those units.
-    init(_ table: PairTable, sizes: [Double]? = nil, tolerance: Double = 1e-6, settings: LPSettings = LPSettings(),
-         log: (@Sendable (String) -> Void)? = nil) throws {
+    /// `stepWeights` are the objective's weights of the step slacks v_t (default 1, as Hayase et
+    /// al.); only the sweeps (`solveLazy`, `solveFull`) solve the weighted program.
+    init(_ table: PairTable, sizes: [Double]? = nil, stepWeights: [Double]? = nil, tolerance: Double = 1e-6,
+         settings: LPSettings = LPSettings(), log: (@Sendable (String) -> Void)? = nil) throws {
         self.settings = settings
         self.logger = log
         self.table = table
@@ -237,7 +239,7 @@ final class MixtureLP {
         lp.addColumns(lower: .init(repeating: 0, count: n), upper: .init(repeating: 1, count: n),
                       objective: .init(repeating: 0, count: n))
         lp.addColumns(lower: .init(repeating: 0, count: table.steps), upper: .init(repeating: LinearProgram.infinity, count: table.steps),
-                      objective: .init(repeating: 1, count: table.steps))
+                      objective: stepWeights ?? .init(repeating: 1, count: table.steps))
         var simplex = LinearProgram.Rows()
         simplex.append(lower: 1, upper: 1, (0..<n).map { ($0, 1.0) })
         lp.addRows(simplex)

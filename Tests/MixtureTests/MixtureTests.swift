@@ -134,6 +134,45 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
     }
 
+    /// The step-weighted program (hidden `--step-weight-power`, tried for issue 19 and not kept):
+    /// lazy generation reaches the optimum of the full weighted LP, whose objective is the
+    /// weighted sum of its slacks; the weights have mean 1 and follow the merge counts; the
+    /// matching solver refuses them.
+    @Test func weightedLazyReachesFullWeightedOptimum() throws {
+        let table = try smallTable(merges: 60, ["lang_de", "lang_ru", "code_python"])
+        let runs = PairRuns(table)
+        for power in [-0.5, 0.5] {
+            let w = MixtureInference.stepWeights(runs, totalPairs: table.totalPairs, power: power)
+            #expect(abs(w.reduce(0, +) / Double(w.count) - 1) < 1e-12)
+            let counts = (0..<table.steps).map { t in (0..<3).reduce(0.0) { $0 + Double(runs.mergeCounts[t * 3 + $1]) / Double(table.totalPairs[$1]) } }
+            for a in 0..<table.steps { for b in 0..<table.steps where counts[a] > 0 && counts[b] > counts[a] {
+                #expect(power < 0 ? w[b] < w[a] : w[b] > w[a])
+            } }
+            let fullLP = try MixtureLP(table, stepWeights: w)
+            let full = try fullLP.solveFull()
+            let weighted = (zip(w, fullLP.stepSlack).reduce(0) { $0 + $1.0 * max(0, $1.1) } + fullLP.pairSlack.reduce(0, +)) / fullLP.scale
+            #expect(abs(weighted - full.objective) <= 1e-7 * max(1, full.objective), "Σ w v \(weighted), objective \(full.objective)")
+            for schedule in [LazySchedule(), LazySchedule(competitorsPerStep: 2, rowsPerSolve: 5)] {
+                let lazy = try MixtureLP(table, stepWeights: w).solveLazy(schedule)
+                #expect(abs(lazy.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)), "lazy \(lazy.objective) full \(full.objective)")
+                #expect(MixtureEvaluation.mse(lazy.alpha, full.alpha) < 1e-6)
+            }
+            let plain = try MixtureLP(table).solveFull()
+            #expect(abs(plain.objective - full.objective) > 1e-9, "the weights change the program")
+        }
+        let tok = try trainTokenizer(fixtures + "/mixture/lang_fr.txt", merges: 20)
+        let samples = try ["lang_fr", "lang_de"].map { name in
+            let words = try CorpusReader(normalizer: nil, preTokenizer: tok.preTokenizer, threads: 1).countWords(text: Array(try text(name).prefix(5000)))
+            return CategorySample(name: name, path: name, bytes: 5000, words: words)
+        }
+        var config = MixtureInference.Configuration()
+        config.stepWeightPower = -0.5
+        let error = #expect(throws: TokenKitError.self) { _ = try MixtureInference(config).infer(merges: try MergeList(tok), samples: samples, units: .documents) }
+        #expect(error?.message.contains("sweeps") == true)
+        config.matching = false
+        #expect(try MixtureInference(config).infer(merges: try MergeList(tok), samples: samples, units: .documents).proportions.count == 2)
+    }
+
     /// Solving by matchings (exact slacks at a fixed mixture, CLP over the matched rows) ends at
     /// the optimum of the full LP, from any first mixture.
     @Test func matchingReachesFullOptimum() throws {
