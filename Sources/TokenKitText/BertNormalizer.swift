@@ -9,7 +9,7 @@ public struct BertCleanText: ByteNormalizer {
     /// Drops NUL, U+FFFD and "other" characters (Cc, Cf, Cn, Co, Cs) except tab, newline and
     /// carriage return; every white-space character becomes a space.
     public func normalize(_ text: [UInt8]) -> [UInt8] {
-        Self.mapScalars(text) { c, out in
+        Normalizer.mapScalars(text) { c, out in
             switch c {
             case 0x09, 0x0A, 0x0D: out.append(0x20)
             case 0, 0xFFFD: break
@@ -21,21 +21,6 @@ public struct BertCleanText: ByteNormalizer {
             }
         }
     }
-
-    /// Runs `body` on each scalar of valid UTF-8; invalid bytes are copied through.
-    static func mapScalars(_ text: [UInt8], _ body: (UInt32, inout [UInt8]) -> Void) -> [UInt8] {
-        text.withUnsafeBufferPointer { p in
-            var out: [UInt8] = []
-            out.reserveCapacity(p.count)
-            var i = 0
-            while i < p.count {
-                let d = UTF8Scan.decode(p, i)
-                if d.valid { body(d.scalar, &out) } else { out += p[i..<(i + d.length)] }
-                i += d.length
-            }
-            return out
-        }
-    }
 }
 
 /// BertNormalizer's accent stripping: nonspacing marks (Mn) only. (HF's StripAccents normalizer
@@ -44,7 +29,7 @@ public struct BertStripNonspacingMarks: ByteNormalizer {
     public init() {}
 
     public func normalize(_ text: [UInt8]) -> [UInt8] {
-        BertCleanText.mapScalars(text) { c, out in
+        Normalizer.mapScalars(text) { c, out in
             // ICU category 6 is Mn; none is below U+0300.
             if c < 0x300 || tk_char_type(Int32(bitPattern: c)) != 6 { UTF8Scan.append(c, to: &out) }
         }
@@ -65,7 +50,7 @@ public struct BertChineseChars: ByteNormalizer {
     }
 
     public func normalize(_ text: [UInt8]) -> [UInt8] {
-        BertCleanText.mapScalars(text) { c, out in
+        Normalizer.mapScalars(text) { c, out in
             if Self.isIdeograph(c) {
                 out.append(0x20)
                 UTF8Scan.append(c, to: &out)

@@ -153,13 +153,21 @@ public indirect enum Normalizer: Sendable {
     }
 
     static func stripMarks(_ text: [UInt8]) -> [UInt8] {
+        mapScalars(text) { c, out in
+            if CharClass.of(c) & CharClass.mark == 0 { UTF8Scan.append(c, to: &out) }
+        }
+    }
+
+    /// Runs `body` on each scalar of valid UTF-8 (it appends what the scalar becomes); invalid
+    /// bytes are copied through.
+    static func mapScalars(_ text: [UInt8], _ body: (UInt32, inout [UInt8]) -> Void) -> [UInt8] {
         text.withUnsafeBufferPointer { p in
             var out: [UInt8] = []
             out.reserveCapacity(p.count)
             var i = 0
             while i < p.count {
                 let d = UTF8Scan.decode(p, i)
-                if !(d.valid && CharClass.of(d.scalar) & CharClass.mark != 0) { out += p[i..<(i + d.length)] }
+                if d.valid { body(d.scalar, &out) } else { out += p[i..<(i + d.length)] }
                 i += d.length
             }
             return out

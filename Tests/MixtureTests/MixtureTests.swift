@@ -69,8 +69,11 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
     }
 
     /// The same text for training and inference: the replayed pair counts are exactly the
-    /// trainer's, so the mixture comes back almost exactly.
-    @Test func sameTextGivesNearExactMixture() throws {
+    /// trainer's, so the mixture comes back almost exactly, whether counts are divided by each
+    /// category's initial pairs (the paper) or by its bytes (hidden `--normalize bytes`, another
+    /// program whose pair shares are the byte shares converted by each sample's P/B).
+    @Test(arguments: [MixtureInference.Normalization.pairs, .bytes])
+    func sameTextGivesNearExactMixture(_ normalization: MixtureInference.Normalization) throws {
         let weights = [0.5, 0.3, 0.2]
         try withTempDir { dir in
             var train: [UInt8] = []
@@ -84,12 +87,18 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
                 train += part
             }
             try writeFileAtomically("\(dir)/train.txt", train)
-            let tok = try trainTokenizer("\(dir)/train.txt", merges: 2000)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: normalization == .pairs ? 2000 : 1000)
             var config = MixtureInference.Configuration()
             config.units = .documents
+            config.normalization = normalization
             let result = try MixtureInference(config).infer(tokenizer: tok, categories: cats)
             let truth = bytes.map { Double($0) / Double(bytes.reduce(0, +)) }
             for (e, t) in zip(result.proportions, truth) { #expect(abs(e - t) < 0.01, "truth \(truth), estimate \(result.proportions)") }
+            guard normalization == .bytes else { return }
+            let converted = (0..<3).map { result.proportions[$0] * Double(result.samplePairs[$0]) / Double(result.sampleBytes[$0]) }
+            let sum = converted.reduce(0, +)
+            for (c, p) in zip(converted, result.pairShares) { #expect(abs(c / sum - p) < 1e-12) }
+            #expect(abs(result.proportions.reduce(0, +) - 1) < 1e-12 && abs(result.pairShares.reduce(0, +) - 1) < 1e-12)
         }
     }
 
@@ -504,37 +513,6 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         lp.addRows(rows)
         let error = #expect(throws: TokenKitError.self) { try lp.solve() }
         #expect(error?.message.contains("infeasible") == true)
-    }
-
-    /// Normalizing each category's counts by its bytes instead of its initial pairs (hidden
-    /// `--normalize bytes`) is another program; from the very training text it also gives the
-    /// mixture back, and its pair shares are the byte shares converted by each sample's P/B.
-    @Test func byteNormalizationRecoversMixture() throws {
-        let weights = [0.5, 0.3, 0.2]
-        try withTempDir { dir in
-            var train: [UInt8] = []
-            var cats: [MixtureInference.Category] = []
-            var bytes: [Int] = []
-            for (k, name) in ["lang_de", "code_python", "en_fiction"].enumerated() {
-                let part = MixtureEvaluation.take(Int(weights[k] * 150_000), from: try text(name))
-                try writeFileAtomically("\(dir)/\(name).txt", part)
-                cats.append(.init(name: name, path: "\(dir)/\(name).txt"))
-                bytes.append(part.count)
-                train += part
-            }
-            try writeFileAtomically("\(dir)/train.txt", train)
-            let tok = try trainTokenizer("\(dir)/train.txt", merges: 1000)
-            var config = MixtureInference.Configuration()
-            config.units = .documents
-            config.normalization = .bytes
-            let result = try MixtureInference(config).infer(tokenizer: tok, categories: cats)
-            let truth = bytes.map { Double($0) / Double(bytes.reduce(0, +)) }
-            for (e, t) in zip(result.proportions, truth) { #expect(abs(e - t) < 0.01, "truth \(truth), estimate \(result.proportions)") }
-            let converted = (0..<3).map { result.proportions[$0] * Double(result.samplePairs[$0]) / Double(result.sampleBytes[$0]) }
-            let sum = converted.reduce(0, +)
-            for (c, p) in zip(converted, result.pairShares) { #expect(abs(c / sum - p) < 1e-12) }
-            #expect(abs(result.proportions.reduce(0, +) - 1) < 1e-12 && abs(result.pairShares.reduce(0, +) - 1) < 1e-12)
-        }
     }
 
     /// `--draw lines`: whole copies of the pool, then distinct whole lines of it in file order,
