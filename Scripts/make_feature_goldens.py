@@ -2,7 +2,7 @@
 """Small tokenizer.json files that each exercise HF features tokenkit implements, trained and run by
 HF tokenizers: NFKD and Strip normalizers, the Whitespace pre-tokenizer, the Metaspace
 pre-tokenizer and decoder, Replace/Strip/ByteFallback/Fuse decoders, added tokens with lstrip,
-rstrip and single_word, the CharDelimiterSplit pre-tokenizer. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
+rstrip and single_word, the CharDelimiterSplit pre-tokenizer, the WordLevel model. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
 the ids and the decoded text of each case (HF decode, special tokens kept).
 
 Usage: python Scripts/make_feature_goldens.py [NAME...]   (tokenizers 0.22.1; default: all)
@@ -72,11 +72,19 @@ def char_delimiter():
     return train(tok, ["[UNK]"])
 
 
+def word_level():
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(CORPUS, trainers.WordLevelTrainer(vocab_size=60, special_tokens=["[UNK]"], show_progress=False))
+    return tok
+
+
 def main():
     import sys
     os.makedirs(OUT, exist_ok=True)
     for name, make in [("nfkd-strip-whitespace", nfkd_strip_whitespace), ("metaspace", metaspace),
-                       ("added-tokens", added_tokens), ("byte-fallback", byte_fallback), ("char-delimiter", char_delimiter)]:
+                       ("added-tokens", added_tokens), ("byte-fallback", byte_fallback), ("char-delimiter", char_delimiter), ("word-level", word_level)]:
         if sys.argv[1:] and name not in sys.argv[1:]:
             continue  # regenerate only the named ones
         tok = make()

@@ -273,6 +273,7 @@ public final class Tokenizer: @unchecked Sendable {
         case .bpe(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         case .unigram(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         case .wordPiece(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
+        case .wordLevel(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         case .sentencePiece(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         }
     }

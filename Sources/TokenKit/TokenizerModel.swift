@@ -12,6 +12,8 @@ public enum TokenizerModel: Sendable {
     /// whole text at once.
     case sentencePiece(SentencePieceModel)
     case wordPiece(WordPieceModel)
+    /// A tokenizer.json WordLevel model: whole pieces only.
+    case wordLevel(WordLevelModel)
 
     /// The payload as the common model interface.
     public var base: any TokenModel {
@@ -20,6 +22,7 @@ public enum TokenizerModel: Sendable {
         case .unigram(let m): m
         case .sentencePiece(let m): m
         case .wordPiece(let m): m
+        case .wordLevel(let m): m
         }
     }
 
@@ -30,6 +33,7 @@ public enum TokenizerModel: Sendable {
         case .unigram(let m): m.vocab
         case .sentencePiece(let m): m.vocab
         case .wordPiece(let m): m.vocab
+        case .wordLevel(let m): m.vocab
         }
     }
 
@@ -39,6 +43,7 @@ public enum TokenizerModel: Sendable {
         case .bpe: return "BPE"
         case .unigram: return "Unigram"
         case .wordPiece: return "WordPiece"
+        case .wordLevel: return "WordLevel"
         case .sentencePiece(let spm):
             switch spm.modelType {
             case .unigram: return "Unigram"
@@ -54,6 +59,7 @@ public enum TokenizerModel: Sendable {
         switch self {
         case .bpe(let m): m.isByteLevel
         case .wordPiece(let m): m.byteLevel
+        case .wordLevel(let m): m.byteLevel
         case .unigram, .sentencePiece: false
         }
     }

@@ -114,7 +114,7 @@ struct Encode: ParsableCommand {
         switch model {
         case .bpe: true
         case .sentencePiece(let spm): spm.modelType == .bpe
-        case .unigram, .wordPiece: false
+        case .unigram, .wordPiece, .wordLevel: false
         }
     }
 

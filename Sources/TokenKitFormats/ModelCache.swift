@@ -128,7 +128,7 @@ public struct ModelCache: Sendable {
             case .bpe(let m): w.u8(0); write(m, to: &w)
             case .unigram(let m): w.u8(1); m.write(to: &w)
             case .wordPiece(let m): w.u8(2); write(m, to: &w)
-            case .sentencePiece: return false
+            case .sentencePiece, .wordLevel: return false  // (WordLevel parses as fast as it loads)
             }
             for s in [parts.normalizer, parts.preTokenizer, parts.postProcessor, parts.decoder, parts.modelOptions] { w.string(s) }
             w.bool(parts.model != nil)

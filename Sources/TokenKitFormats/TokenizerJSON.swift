@@ -67,9 +67,9 @@ public enum TokenizerJSON {
         let model = root["model"]
         let type = try model["type"].optionalString() ?? (model["merges"].isNull ? "?" : "BPE")
         if type == "Unigram" { return try loadUnigram(root, name: name) }
-        if type == "WordPiece" { return try loadWordPiece(root, name: name) }
+        if type == "WordPiece" || type == "WordLevel" { return try loadWordModel(root, name: name, wordLevel: type == "WordLevel") }
         guard type == "BPE" else {
-            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE, Unigram and WordPiece tokenizer.json models")
+            throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE, Unigram, WordPiece and WordLevel tokenizer.json models")
         }
         let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
 
@@ -211,9 +211,10 @@ public enum TokenizerJSON {
         return tok
     }
 
-    /// HF's WordPiece model: `vocab` is {token: id}, continuation tokens spelled with
-    /// `continuing_subword_prefix`; byte-level when the pre-tokenizer or decoder says so.
-    static func loadWordPiece(_ root: Field, name: String) throws -> Tokenizer {
+    /// HF's WordPiece and WordLevel models: `vocab` is {token: id} (WordPiece's continuation
+    /// tokens spelled with `continuing_subword_prefix`); byte-level when the pre-tokenizer or
+    /// decoder says so.
+    static func loadWordModel(_ root: Field, name: String, wordLevel: Bool) throws -> Tokenizer {
         let model = root["model"]
         let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
         var entries: [([UInt8], TokenID)] = []
@@ -225,11 +226,14 @@ public enum TokenizerJSON {
         }
         let vocab: TokenTable
         do { vocab = try TokenTable(entries) } catch let e as TokenKitError { throw model["vocab"].fail(e.message) }
-        let unkName = try model["unk_token"].optionalString() ?? "[UNK]"
+        let unkName = try model["unk_token"].optionalString() ?? (wordLevel ? "<unk>" : "[UNK]")
         let unkKey = byteLevel ? (ByteLevelAlphabet.decode(unkName) ?? Array(unkName.utf8)) : Array(unkName.utf8)
         guard let unk = vocab.lookup(unkKey) else {
-            throw model["unk_token"].fail("\(unkName.debugDescription) is not in the vocabulary (HF cannot load this WordPiece model either)")
+            throw model["unk_token"].fail(wordLevel
+                ? "\(unkName.debugDescription) is not in the vocabulary (HF fails on every word outside it)"
+                : "\(unkName.debugDescription) is not in the vocabulary (HF cannot load this WordPiece model either)")
         }
+        if wordLevel { return try tokenizer(root, model: .wordLevel(WordLevelModel(vocab: vocab, unk: unk, byteLevel: byteLevel)), name: name) }
         let maxChars = model["max_input_chars_per_word"].isNull ? 100 : try model["max_input_chars_per_word"].int()
         guard maxChars >= 0 else { throw model["max_input_chars_per_word"].fail("must not be negative") }
         let wordPiece = WordPieceModel(

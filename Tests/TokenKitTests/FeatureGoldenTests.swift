@@ -18,7 +18,7 @@ import TokenKitFormats
         let cases: [Case]
     }
 
-    @Test(arguments: ["nfkd-strip-whitespace", "metaspace", "added-tokens", "byte-fallback", "char-delimiter"])
+    @Test(arguments: ["nfkd-strip-whitespace", "metaspace", "added-tokens", "byte-fallback", "char-delimiter", "word-level"])
     func idsAndDecodeMatchHF(_ name: String) throws {
         let tok = try TokenizerLoader.load(fixture("goldens/features/\(name).tokenizer.json"))
         let data = try Data(contentsOf: URL(fileURLWithPath: fixture("goldens/features/\(name).json")))

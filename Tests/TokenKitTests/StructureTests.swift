@@ -12,7 +12,7 @@ import TokenKitModels
         let cases: [(String, String)] = [
             ("models/r50k_base.tiktoken", "bpe"), ("models/qwen2.5/tokenizer.json", "bpe"),
             ("models/botchan-unigram/tokenizer.json", "unigram"), ("sentencepiece/llama2_tokenizer.model", "sentencePiece"),
-            ("models/wordpiece-bert/tokenizer.json", "wordPiece"),
+            ("models/wordpiece-bert/tokenizer.json", "wordPiece"), ("goldens/features/word-level.tokenizer.json", "wordLevel"),
         ]
         for (file, kind) in cases {
             let tok = try TokenizerLoader.load(fixture(file))
@@ -21,6 +21,7 @@ import TokenKitModels
             case .unigram: "unigram"
             case .sentencePiece: "sentencePiece"
             case .wordPiece: "wordPiece"
+            case .wordLevel: "wordLevel"
             }
             #expect(found == kind, "\(file)")
             // The model's vocabulary is the tokenizer's, less added tokens.
