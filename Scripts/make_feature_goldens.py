@@ -2,7 +2,7 @@
 """Small tokenizer.json files that each exercise HF features tokenkit implements, trained and run by
 HF tokenizers: NFKD and Strip normalizers, the Whitespace pre-tokenizer, the Metaspace
 pre-tokenizer and decoder, Replace/Strip/ByteFallback/Fuse decoders, added tokens with lstrip,
-rstrip and single_word, the CharDelimiterSplit pre-tokenizer, the WordLevel model. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
+rstrip and single_word, the CharDelimiterSplit pre-tokenizer, the WordLevel model with the Nmt normalizer. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
 the ids and the decoded text of each case (HF decode, special tokens kept).
 
 Usage: python Scripts/make_feature_goldens.py [NAME...]   (tokenizers 0.22.1; default: all)
@@ -22,6 +22,8 @@ TEXTS = [
     "a <mask> b", "a<mask>b", "end [END]   next", "[END]x", "yes yesno noyes yes. (yes)", "no yes",
     "unknown ✈ glyph", "", " ", "tabs\tand\nnewlines", "multiple   spaces   here",
 ]
+# Control and zero-width characters for the Nmt normalizer (word-level only, so the older goldens keep their cases).
+NMT_TEXTS = ["zero\u200bwidth\u2028line\ufeffbom", "bell\x07 nul\x01 del\x7f c1\x9f ▁mark", "form\x0cfeed\rcr\ufffd"]
 
 
 def train(tok, specials=()):
@@ -74,9 +76,9 @@ def char_delimiter():
 
 def word_level():
     tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
-    tok.normalizer = normalizers.Lowercase()
+    tok.normalizer = normalizers.Sequence([normalizers.Nmt(), normalizers.Lowercase()])
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(CORPUS, trainers.WordLevelTrainer(vocab_size=60, special_tokens=["[UNK]"], show_progress=False))
+    tok.train_from_iterator(CORPUS + NMT_TEXTS * 3, trainers.WordLevelTrainer(vocab_size=80, special_tokens=["[UNK]"], show_progress=False))
     return tok
 
 
@@ -91,7 +93,7 @@ def main():
         tok.save(os.path.join(OUT, name + ".tokenizer.json"))
         tok = Tokenizer.from_file(os.path.join(OUT, name + ".tokenizer.json"))
         cases = []
-        for t in TEXTS:
+        for t in TEXTS + (NMT_TEXTS if name == "word-level" else []):
             ids = tok.encode(t, add_special_tokens=False).ids
             cases.append({"text": t, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False)})
         with open(os.path.join(OUT, name + ".json"), "w", encoding="utf-8") as f:

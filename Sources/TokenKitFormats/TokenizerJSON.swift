@@ -297,6 +297,7 @@ public enum TokenizerJSON {
         case "NFKD": return .nfkd
         case "Lowercase": return .lowercase
         case "StripAccents": return .stripAccents
+        case "Nmt": return .custom(HFNmtNormalizer())
         case "BertNormalizer":
             var strip: Bool? = nil
             if !f["strip_accents"].isNull { strip = try f["strip_accents"].bool(default: true) }
