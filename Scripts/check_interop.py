@@ -114,7 +114,7 @@ with tempfile.TemporaryDirectory() as tmp:
                                      capture_output=True).stdout)
     check("trained character-level tokenizer in HF tokenizers", ours == hf.encode(whole["text"], add_special_tokens=False).ids)
 
-    # 6. BPE tokenizer.json files of many shapes, trained by HF tokenizers: same ids.
+    # 6. tokenizer.json files of many shapes and model families, trained by HF tokenizers: same ids.
     variety = os.path.join(tmp, "variety")
     names = subprocess.run([sys.executable, os.path.join(ROOT, "Scripts", "hf_variety.py"), corpus, variety],
                            check=True, capture_output=True, text=True).stdout.split()
@@ -186,6 +186,32 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"HF tokenizers and sentencepiece on the tokenkit-trained Unigram ({label}) differ only on ties "
               f"({len(differ)} tie lines of {len(same_norm)}; {len(plain) - len(same_norm)} lines normalized otherwise by HF)",
               not not_ties and len(same_norm) >= len(plain) - 5, f"{len(not_ties)} lines differ in score, e.g. {not_ties[:3]}")
+
+    # 7b. SentencePiece models of many shapes, trained by sentencepiece (user-defined pieces,
+    #     no dummy prefix, digits split, whitespace as suffix, no whitespace split, char and word
+    #     models): tokenkit reads the .model and gives spm's ids, line by line.
+    spm_shapes = {
+        "bpe-user-defined": dict(model_type="bpe", vocab_size=700, byte_fallback=True, add_dummy_prefix=False, split_digits=True,
+                                 user_defined_symbols=["<h1>", "\t\t"], remove_extra_whitespaces=False,
+                                 normalization_rule_name="identity", allow_whitespace_only_pieces=True),
+        "unigram-nfkc-cf": dict(model_type="unigram", vocab_size=700, normalization_rule_name="nfkc_cf", control_symbols=["<ctl>"],
+                                user_defined_symbols=["@@"]),
+        "unigram-suffix": dict(model_type="unigram", vocab_size=700, treat_whitespace_as_suffix=True, byte_fallback=True),
+        "bpe-no-whitespace-split": dict(model_type="bpe", vocab_size=700, split_by_whitespace=False, byte_fallback=True),
+        "char": dict(model_type="char", vocab_size=300),
+        "word": dict(model_type="word", vocab_size=700),
+    }
+    for label, options in spm_shapes.items():
+        prefix = os.path.join(tmp, "spm-" + label)
+        spm.SentencePieceTrainer.train(input=train_path, model_prefix=prefix, minloglevel=2, character_coverage=0.99,
+                                       hard_vocab_limit=False, **options)
+        sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+        ours = [json.loads(l)["ids"] for l in subprocess.run(
+            [tokenkit, "encode", "-m", prefix + ".model", "--lines", "--format", "jsonl", lines_path],
+            check=True, capture_output=True).stdout.decode().splitlines()]
+        bad = [repr(t[:30]) for t, o in zip(lines, ours) if sp.encode(t) != o]
+        check(f"sentencepiece-trained {label} .model ({len(lines)} lines)", not bad and len(ours) == len(lines),
+              f"{len(bad)} differ, e.g. {bad[:3]}")
 
     # 8. Mixture inference on tokenizers trained by HF tokenizers (Hayase et al.'s protocol: the
     #    training text repeats each category to its share; the category files are the samples).

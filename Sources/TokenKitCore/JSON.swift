@@ -12,9 +12,21 @@ public indirect enum JSON {
     case array([JSON])
     case object([(key: [UInt8], value: JSON)])
 
-    public static func parse(_ data: [UInt8]) throws -> JSON {
+    /// How numbers with a fraction or exponent become doubles.
+    public enum Floats: Sendable {
+        /// Correctly rounded.
+        case exact
+        /// As serde_json reads them without its `float_roundtrip` feature (HF tokenizers'
+        /// reader): the first 19-20 significant digits as a u64, rounded to a double, then one
+        /// multiplication or division by a power of ten. About a third of the 16-17 digit
+        /// scores HF writes come out 1 ulp away from the exact value, and Unigram near-ties
+        /// follow those bits.
+        case serdeJSON
+    }
+
+    public static func parse(_ data: [UInt8], floats: Floats = .exact) throws -> JSON {
         try data.withUnsafeBufferPointer { p in
-            var parser = Parser(p: p)
+            var parser = Parser(p: p, serde: floats == .serdeJSON)
             parser.skipSpace()
             let v = try parser.value(depth: 0)
             parser.skipSpace()
@@ -88,7 +100,13 @@ public indirect enum JSON {
 
     struct Parser {
         let p: UnsafeBufferPointer<UInt8>
+        var serde = false
         var i = 0
+
+        init(p: UnsafeBufferPointer<UInt8>, serde: Bool = false) {
+            self.p = p
+            self.serde = serde
+        }
 
         func error(_ what: String) -> TokenKitError {
             TokenKitError.badInput("not valid JSON at byte offset \(i): \(what)")
@@ -170,8 +188,56 @@ public indirect enum JSON {
             }
             let text = String(decoding: p[start..<i], as: UTF8.self)
             guard i > start, let d = Double(text) else { i = start; throw error("unexpected character") }
+            if serde && !integer, d.isFinite { return .number(Self.serdeDouble(p[start..<i]), integer: nil) }
             return .number(d, integer: integer ? Int64(text) : nil)
         }
+
+        /// serde_json's reading of a valid JSON number (see `Floats.serdeJSON`): digits go into a
+        /// u64 until the next one would overflow it; later integer digits only raise the
+        /// exponent, later fraction digits are dropped.
+        static func serdeDouble(_ t: Slice<UnsafeBufferPointer<UInt8>>) -> Double {
+            var k = t.startIndex
+            let negative = t[k] == UInt8(ascii: "-")
+            if negative { k += 1 }
+            var significand: UInt64 = 0
+            var exponent = 0
+            var full = false
+            var fraction = false
+            while k < t.endIndex {
+                let c = t[k]
+                if c == UInt8(ascii: ".") { fraction = true; k += 1; continue }
+                guard c >= 0x30 && c <= 0x39 else { break }
+                let digit = UInt64(c - 0x30)
+                if !full && significand > (UInt64.max - digit) / 10 { full = true }
+                if full {
+                    if !fraction { exponent += 1 }
+                } else {
+                    significand = significand * 10 + digit
+                    if fraction { exponent -= 1 }
+                }
+                k += 1
+            }
+            if k < t.endIndex {  // e or E, an optional sign, digits
+                k += 1
+                var sign = 1
+                if t[k] == UInt8(ascii: "-") { sign = -1; k += 1 } else if t[k] == UInt8(ascii: "+") { k += 1 }
+                var e = 0
+                while k < t.endIndex { e = min(e * 10 + Int(t[k] - 0x30), 100_000); k += 1 }
+                exponent += sign * e
+            }
+            var f = Double(significand)
+            while exponent < -308 && f != 0 { f /= 1e308; exponent += 308 }
+            if exponent >= 0 {
+                f = exponent > 308 ? .infinity : f * Self.power10(exponent)
+            } else {
+                f /= Self.power10(-exponent)
+            }
+            return negative ? -f : f
+        }
+
+        /// 10^k as the nearest double (serde_json's table of literals 1e0 … 1e308).
+        static func power10(_ k: Int) -> Double { k <= 308 ? powers[k] : .infinity }
+        static let powers: [Double] = (0...308).map { Double("1e\($0)")! }
 
         mutating func hex4() throws -> UInt32 {
             guard i + 4 <= p.count, let v = UInt32(String(decoding: p[i..<(i + 4)], as: UTF8.self), radix: 16) else {

@@ -30,8 +30,9 @@ public struct ModelCache: Sendable {
     }
 
     static let magic = Array("TKMODEL\u{1A}".utf8)
-    /// Bump when the payload layout or any serialized model changes.
-    static let formatVersion: UInt32 = 1
+    /// Bump when the payload layout or any serialized model changes. (2: Unigram tokenizer.json
+    /// scores are read as HF reads them, so entries of version 1 hold other bits.)
+    static let formatVersion: UInt32 = 2
     static let headerSize = 64
 
     public func path(forKey key: String) -> String { directory + "/" + key + ".tkmodel" }

@@ -54,7 +54,8 @@ struct Field {
 /// HF tokenizers' `tokenizer.json`, tokenkit's native format.
 public enum TokenizerJSON {
     static func parse(_ data: [UInt8]) throws -> Field {
-        Field(value: try JSON.parse(data), path: "")
+        // Numbers as HF reads them: Unigram scores are compared to the last bit.
+        Field(value: try JSON.parse(data, floats: .serdeJSON), path: "")
     }
 
     static func isTokenizerJSON(_ root: Field) -> Bool { !root["model"].isNull }
@@ -201,7 +202,7 @@ public enum TokenizerJSON {
     /// A tokenizer from its model and the JSON text of its other parts: what the model cache
     /// keeps of a tokenizer.json (the parts are small; the model is the expensive half).
     static func assemble(model: TokenizerModel, parts: JSONParts, addedTokens: [AddedToken], name: String) throws -> Tokenizer {
-        func field(_ text: String, _ path: String) throws -> Field { Field(value: try JSON.parse(Array(text.utf8)), path: path) }
+        func field(_ text: String, _ path: String) throws -> Field { Field(value: try JSON.parse(Array(text.utf8), floats: .serdeJSON), path: path) }
         let pre = try parsePreTokenizer(try field(parts.preTokenizer, "pre_tokenizer"))
         let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model,
                                 normalizer: try parseNormalizer(try field(parts.normalizer, "normalizer")), preTokenizer: pre,

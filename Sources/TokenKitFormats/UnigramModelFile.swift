@@ -19,7 +19,7 @@ extension TokenizerJSON {
         guard parts.preTokenizer == "null" || parts.preTokenizer.isEmpty else {
             throw refuse("it has a pre-tokenizer (a .model runs one lattice over the whole sentence)")
         }
-        let model = try JSON.parse(Array(modelText.utf8))
+        let model = try JSON.parse(Array(modelText.utf8), floats: .serdeJSON)
         guard case .array(let vocab)? = model["vocab"] else { throw refuse("no vocab") }
         guard case .number(_, let unk?)? = model["unk_id"] else { throw refuse("no unk_id (a .model needs an unknown piece)") }
         let byteFallback = model["byte_fallback"].map { if case .bool(true) = $0 { true } else { false } } ?? false

@@ -3,6 +3,7 @@ import Testing
 import TokenKit
 import TokenKitCore
 import TokenKitFormats
+import TokenKitModels
 
 /// Small tokenizer.json files trained and run by HF tokenizers, one per group of features
 /// (Scripts/make_feature_goldens.py): NFKD and Strip normalizers, Whitespace and Metaspace
@@ -27,6 +28,32 @@ import TokenKitFormats
         for c in golden.cases {
             #expect(try tok.encode(c.text, policy: .huggingFace) == c.ids, "\(name) encode \(c.text.debugDescription)")
             #expect(String(decoding: try tok.decode(c.ids), as: UTF8.self) == c.decoded, "\(name) decode \(c.text.debugDescription)")
+        }
+    }
+}
+
+/// Unigram scores are the doubles HF holds after reading tokenizer.json (serde_json's reading,
+/// up to 1 ulp from the correctly rounded value), so near-ties break as in HF
+/// (`Scripts/make_unigram_scores_golden.py`).
+@Suite struct UnigramScoreParsingTests {
+    @Test func scoresAreReadAsHFReadsThem() throws {
+        let golden = try JSON.parse(readFile(fixture("goldens/unigram-scores.json")))
+        guard case .object(let models)? = golden["models"] else { Issue.record("no models"); return }
+        for (key, entry) in models {
+            let rel = String(decoding: key, as: UTF8.self)
+            guard case .array(let held)? = entry["as_read"], case .number(_, let differ?)? = entry["differ_from_exact"] else {
+                Issue.record("bad golden entry \(rel)"); continue
+            }
+            let tok = try TokenizerLoader.load(fixture(rel))
+            guard case .unigram(let model) = tok.model, let hf = model.hf else { Issue.record("\(rel) is not a Unigram model"); continue }
+            let want = held.map { v -> Double in if case .number(let d, _) = v { d } else { .nan } }
+            #expect(hf.scores.count == want.count)
+            #expect(zip(hf.scores, want).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(rel)")
+            // The check means something: correctly rounded parsing gives other bits here.
+            let exact = try JSON.parse(readFile(fixture(rel)))["model"]?["vocab"]
+            guard case .array(let vocab)? = exact else { Issue.record("no vocab"); continue }
+            let exactScores = vocab.map { e -> Double in if case .array(let p) = e, case .number(let d, _) = p[1] { d } else { .nan } }
+            #expect(zip(exactScores, want).filter { $0.bitPattern != $1.bitPattern }.count == Int(differ) && differ > 0)
         }
     }
 }

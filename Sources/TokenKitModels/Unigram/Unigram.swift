@@ -61,7 +61,7 @@ public struct UnigramModel: Sendable {
     /// and all its bytes have one (else the unknown id).
     package struct HF: Sendable {
         var trie: PieceTrie
-        var scores: [Double]
+        package var scores: [Double]
         var minScore: Double
     }
     package var hf: HF?
