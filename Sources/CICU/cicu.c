@@ -8,9 +8,22 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/ubrk.h>
+#include <unicode/uscript.h>
 
 int tk_char_type(int32_t c) { return (int)u_charType(c); }
 int tk_is_white_space(int32_t c) { return u_isUWhiteSpace(c) ? 1 : 0; }
+
+int tk_char_age(int32_t c) {
+    UVersionInfo v;
+    u_charAge(c, v);
+    return v[0] * 100 + v[1];
+}
+
+int tk_script(int32_t c) {
+    UErrorCode status = U_ZERO_ERROR;
+    UScriptCode code = uscript_getScript(c, &status);
+    return U_FAILURE(status) ? -1 : (int)code;
+}
 
 struct tk_regex { URegularExpression *re; };
 

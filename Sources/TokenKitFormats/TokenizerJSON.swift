@@ -278,6 +278,7 @@ public enum TokenizerJSON {
         case .digits: return "Digits"
         case .metaspace: return "Metaspace"
         case .whitespaceSplit: return "WhitespaceSplit"
+        case .unicodeScripts: return "UnicodeScripts"
         case .sequence(let s): return s.map(describe).joined(separator: " + ")
         }
     }
@@ -362,6 +363,8 @@ public enum TokenizerJSON {
             return .metaspace(replacement: Array(replacement.utf8), prepend: scheme, split: try f["split"].bool(default: true))
         case "WhitespaceSplit":
             return .whitespaceSplit
+        case "UnicodeScripts":
+            return .unicodeScripts
         case "CharDelimiterSplit":
             // Split at each occurrence of one character, which is dropped.
             let delimiter = try f["delimiter"].string()

@@ -1,3 +1,4 @@
+import CICU
 import Glibc
 import TokenKitCore
 
@@ -30,6 +31,8 @@ public indirect enum PreTokenizer: Sendable {
     case metaspace(replacement: [UInt8], prepend: PrependScheme, split: Bool)
     /// Whitespace-separated runs with the whitespace removed.
     case whitespaceSplit
+    /// HF's UnicodeScripts: a cut wherever the script changes (see `scriptCuts`).
+    case unicodeScripts
     case sequence([PreTokenizer])
 
     public enum PrependScheme: String, Sendable { case always, first, never }
@@ -141,9 +144,53 @@ public indirect enum PreTokenizer: Sendable {
                     if start >= 0 { out.append(start..<r.upperBound) }
                 }
             }
+        case .unicodeScripts:
+            refine(&pieces) { r, out in
+                buf.withUnsafeBufferPointer { p in PreTokenizer.scriptCuts(UnsafeBufferPointer(rebasing: p[r]), base: r.lowerBound, into: &out) }
+            }
         case .sequence(let steps):
             for step in steps { step.split(&buf, &pieces, first: first, continuation: continuation, workspace: workspace) }
         }
+    }
+
+    /// HF's UnicodeScripts on one piece: a cut before each character whose script differs from
+    /// the last script seen (`hfScript`; characters of no script join any). Pieces run from cut
+    /// to cut, so what comes before the first cut is dropped (HF does so too). Invalid bytes
+    /// form a script of their own.
+    static func scriptCuts(_ p: UnsafeBufferPointer<UInt8>, base: Int, into out: inout [Range<Int>]) {
+        var cuts: [Int] = []
+        var last: Int32? = nil
+        var i = 0
+        while i < p.count {
+            let d = UTF8Scan.decode(p, i)
+            if let script = d.valid ? hfScript(d.scalar) : -2 {
+                if script != last { cuts.append(i) }
+                last = script
+            }
+            i += d.length
+        }
+        cuts.append(p.count)
+        for k in cuts.indices.dropLast() where cuts[k] < cuts[k + 1] { out.append((base + cuts[k])..<(base + cuts[k + 1])) }
+    }
+
+    /// The script HF's UnicodeScripts gives a character, as an ICU script code; nil for "any"
+    /// (the space, and characters its table lacks). Measured against HF tokenizers 0.22 over every
+    /// code point: its table is Unicode 9's Script property, so characters assigned later, and
+    /// private-use ones, join any script; four characters keep their Unicode 9 script;
+    /// Hiragana, Katakana and U+30FC count as Han.
+    static func hfScript(_ c: UInt32) -> Int32? {
+        switch c {
+        case 0x20: return nil
+        case 0x30FC: return 17                 // Han
+        case 0x589, 0x61C: return 0            // Common in Unicode 9
+        case 0x953, 0x954: return 10           // Devanagari in Unicode 9
+        default: break
+        }
+        let v = Int32(bitPattern: c)
+        if tk_char_age(v) > 900 { return nil }
+        let s = Int32(tk_script(v))
+        if s == 103 || s < 0 { return nil }    // Unknown
+        return s == 20 || s == 22 ? 17 : s     // Hiragana, Katakana → Han
     }
 
     /// Replaces each piece by the pieces `body` makes of it.

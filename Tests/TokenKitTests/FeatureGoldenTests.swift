@@ -4,6 +4,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitText
 
 /// Small tokenizer.json files trained and run by HF tokenizers, one per group of features
 /// (Scripts/make_feature_goldens.py): NFKD and Strip normalizers, Whitespace and Metaspace
@@ -54,6 +55,29 @@ import TokenKitModels
             guard case .array(let vocab)? = exact else { Issue.record("no vocab"); continue }
             let exactScores = vocab.map { e -> Double in if case .array(let p) = e, case .number(let d, _) = p[1] { d } else { .nan } }
             #expect(zip(exactScores, want).filter { $0.bitPattern != $1.bitPattern }.count == Int(differ) && differ > 0)
+        }
+    }
+}
+
+/// The UnicodeScripts pre-tokenizer cuts where HF's does, on random text from every plane
+/// (characters newer than HF's Unicode 9 script table, private use and unassigned ones join any
+/// script; `Scripts/make_unicode_scripts_golden.py`).
+@Suite struct UnicodeScriptsGoldenTests {
+    @Test func piecesMatchHF() throws {
+        let golden = try JSON.parse(readFile(fixture("goldens/unicode-scripts.json")))
+        guard case .array(let cases)? = golden["cases"] else { Issue.record("no cases"); return }
+        #expect(cases.count >= 500)
+        let workspace = TextWorkspace()
+        for c in cases {
+            guard case .string(let text)? = c["text"], case .array(let want)? = c["pieces"] else { Issue.record("bad case"); continue }
+            let ranges = want.map { p -> Range<Int> in
+                guard case .array(let se) = p, case .number(_, let s?) = se[0], case .number(_, let e?) = se[1] else { return 0..<0 }
+                return Int(s)..<Int(e)
+            }
+            var buf = text
+            var pieces = [0..<buf.count]
+            PreTokenizer.unicodeScripts.split(&buf, &pieces, first: true, workspace: workspace)
+            #expect(pieces == ranges, "\(String(decoding: text, as: UTF8.self).unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
 }

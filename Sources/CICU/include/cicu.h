@@ -10,6 +10,11 @@
 int tk_char_type(int32_t c);
 /// 1 if `c` has the Unicode White_Space property.
 int tk_is_white_space(int32_t c);
+/// The Script property as ICU's UScriptCode (0 Common, 1 Inherited, 17 Han, 20 Hiragana, 22
+/// Katakana …), or -1.
+int tk_script(int32_t c);
+/// The Unicode version that assigned `c`, as major × 100 + minor (0 when unassigned).
+int tk_char_age(int32_t c);
 
 /// A compiled ICU regular expression. Not thread-safe: clone it for each thread.
 typedef struct tk_regex tk_regex;
