@@ -3,7 +3,7 @@
 byte-level BPE with prefix space, CLIP-like end-of-word suffixes, WordPiece-style "##" prefixes
 with unk, Metaspace with byte fallback, digit and punctuation splitting; then the shapes of other
 model families: BERT (BertNormalizer, WordPiece), RoBERTa, T5-like Unigram, Llama 3-like Split +
-ByteLevel, BPE with both a prefix and a suffix, every Split behaviour, CharDelimiterSplit, UnicodeScripts, WordLevel
+ByteLevel, BPE with both a prefix and a suffix, every Split behaviour, CharDelimiterSplit, UnicodeScripts, FixedLength, WordLevel
 with the Nmt normalizer, Llama-2-like tokenizer.json BPE. Writes DIR/NAME.json."""
 import os, sys
 
@@ -91,6 +91,10 @@ def families():
     t.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.UnicodeScripts(), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     t.decoder = decoders.ByteLevel()
     yield "unicode-scripts", t, trainers.BpeTrainer(vocab_size=700, initial_alphabet=byte_alphabet)
+    t = Tokenizer(models.BPE())
+    t.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.FixedLength(length=4), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    t.decoder = decoders.ByteLevel()
+    yield "fixed-length", t, trainers.BpeTrainer(vocab_size=600, initial_alphabet=byte_alphabet)
     t = Tokenizer(models.WordLevel(unk_token="[UNK]"))
     t.normalizer = normalizers.Sequence([normalizers.Nmt(), normalizers.Lowercase()])
     t.pre_tokenizer = pre_tokenizers.Whitespace()

@@ -279,6 +279,7 @@ public enum TokenizerJSON {
         case .metaspace: return "Metaspace"
         case .whitespaceSplit: return "WhitespaceSplit"
         case .unicodeScripts: return "UnicodeScripts"
+        case .fixedLength(let n): return "FixedLength(\(n))"
         case .sequence(let s): return s.map(describe).joined(separator: " + ")
         }
     }
@@ -365,6 +366,10 @@ public enum TokenizerJSON {
             return .whitespaceSplit
         case "UnicodeScripts":
             return .unicodeScripts
+        case "FixedLength":
+            let n = f["length"].isNull ? 5 : try f["length"].int()
+            guard n >= 1 else { throw f["length"].fail("must be at least 1") }
+            return .fixedLength(n)
         case "CharDelimiterSplit":
             // Split at each occurrence of one character, which is dropped.
             let delimiter = try f["delimiter"].string()

@@ -33,6 +33,8 @@ public indirect enum PreTokenizer: Sendable {
     case whitespaceSplit
     /// HF's UnicodeScripts: a cut wherever the script changes (see `scriptCuts`).
     case unicodeScripts
+    /// Chunks of this many characters (HF's FixedLength).
+    case fixedLength(Int)
     case sequence([PreTokenizer])
 
     public enum PrependScheme: String, Sendable { case always, first, never }
@@ -147,6 +149,18 @@ public indirect enum PreTokenizer: Sendable {
         case .unicodeScripts:
             refine(&pieces) { r, out in
                 buf.withUnsafeBufferPointer { p in PreTokenizer.scriptCuts(UnsafeBufferPointer(rebasing: p[r]), base: r.lowerBound, into: &out) }
+            }
+        case .fixedLength(let n):
+            refine(&pieces) { r, out in
+                buf.withUnsafeBufferPointer { p in
+                    var start = r.lowerBound, i = r.lowerBound, count = 0
+                    while i < r.upperBound {
+                        if count == n { out.append(start..<i); start = i; count = 0 }
+                        i += UTF8Scan.decode(UnsafeBufferPointer(rebasing: p[..<r.upperBound]), i).length
+                        count += 1
+                    }
+                    if start < r.upperBound { out.append(start..<r.upperBound) }
+                }
             }
         case .sequence(let steps):
             for step in steps { step.split(&buf, &pieces, first: first, continuation: continuation, workspace: workspace) }

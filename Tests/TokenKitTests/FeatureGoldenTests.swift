@@ -81,3 +81,20 @@ import TokenKitText
         }
     }
 }
+
+/// FixedLength cuts every `length` characters, not bytes (pieces as HF tokenizers 0.22.1 gives
+/// them for length 3; the interop check trains a tokenizer with it).
+@Suite struct FixedLengthTests {
+    @Test func chunksOfCharacters() {
+        let cases: [(String, [String])] = [
+            ("abcdefgh", ["abc", "def", "gh"]), ("日本語のテキ", ["日本語", "のテキ"]), ("a b c d", ["a b", " c ", "d"]),
+            ("e\u{301}\u{301}xyz", ["e\u{301}\u{301}", "xyz"]), ("ab", ["ab"]), ("", []),
+        ]
+        for (text, want) in cases {
+            var buf = Array(text.utf8)
+            var pieces = [0..<buf.count]
+            PreTokenizer.fixedLength(3).split(&buf, &pieces, first: true, workspace: TextWorkspace())
+            #expect(pieces.map { String(decoding: buf[$0], as: UTF8.self) } == want, "\(text.debugDescription)")
+        }
+    }
+}
