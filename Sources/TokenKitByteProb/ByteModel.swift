@@ -54,7 +54,7 @@ public struct CoverSet: Sendable {
 /// runs past the end of x. Each cover is encode(x[..<j]) + [t] for a token t starting with
 /// x[j...], so only the last `maxTokenLength` positions matter; validity of the appended token
 /// is the pair check (BPE with a pre-tokenizer) or a re-encode of the word (SentencePiece).
-public final class ByteModel {
+public final class ByteModel: ByteLevelModel {
     public let space: TokenSpace
     public let lm: TokenLM
     /// Re-encode from the start of the text instead of from an anchor near its end.
@@ -233,7 +233,9 @@ public final class ByteModel {
                         canonicalIndex: exacts.firstIndex(of: Array(full[k...])))
     }
 
-    func notRepresentable(_ m: [UInt8]) -> String {
+    func notRepresentable(_ m: [UInt8]) -> String { Self.notRepresentable(space, m) }
+
+    static func notRepresentable(_ space: TokenSpace, _ m: [UInt8]) -> String {
         if space.tokenizer.sentencePiece != nil || !space.tokenizer.model.isByteLevel, UTF8Scan.firstInvalid(m) != nil {
             return "the text ends inside a UTF-8 character or is not valid UTF-8, which \(space.tokenizer.name) cannot encode"
         }
@@ -384,6 +386,30 @@ public final class ByteModel {
         public var prefix: Double
     }
 
+    /// The anchor of the last text asked about, reused while texts extend it by under 128 bytes.
+    private var rolling: (text: [UInt8], anchor: Anchor)?
+
+    public func distribution(after text: [UInt8]) throws -> ByteDistribution {
+        if exact { return try next(text: text) }
+        if let r = rolling, text.count >= r.text.count, text.count - r.text.count < 128, text.starts(with: r.text) {
+            return try next(text: text, hint: r.anchor)
+        }
+        let a = try anchor(for: text)
+        rolling = (text, a)
+        return try next(text: text, hint: a)
+    }
+
+    public func logProb(document doc: [UInt8]) throws -> Double {
+        var lp = 0.0
+        for k in 0...doc.count {
+            let d = try distribution(after: Array(doc[..<k]))
+            lp += Foundation.log(k == doc.count ? d.end : d.probs[Int(doc[k])])
+        }
+        return lp
+    }
+
+    public var contexts: Int { (lm as? CachedLM)?.calls ?? 0 }
+
     /// The exact distribution of the byte after `text` (user bytes, not model space).
     public func next(text: [UInt8], hint: Anchor? = nil) throws -> ByteDistribution {
         let ms = try masses(text: text, hint: hint)
@@ -435,26 +461,4 @@ public final class ByteModel {
         return ends.contains(offset)
     }
 
-    /// The naive answer: prompt the LM with the canonical encoding of the text and read the next
-    /// token's first byte (what a plain tokenized LM does).
-    public func naive(text: [UInt8]) throws -> ByteDistribution {
-        let m = space.modelBytes(text)
-        let onlyPrefix = !space.prefix.isEmpty && text.isEmpty
-        let ids: [TokenID]
-        if onlyPrefix {
-            ids = []
-        } else {
-            guard let e = space.encode(m[...]), space.spell(e) == m else { throw TokenKitError.badInput(notRepresentable(m)) }
-            ids = e
-        }
-        let d = try lm.next(ids)
-        var logs: [[Double]] = Array(repeating: [], count: 256)
-        let skip = onlyPrefix ? space.prefix.count : 0
-        for t in 0..<min(d.logprobs.count, space.vocabSize) where d.logprobs[t] > -.infinity {
-            let tb = space.tokenBytes[t]
-            guard tb.count > skip else { continue }
-            logs[Int(tb[skip])].append(d.logprobs[t])
-        }
-        return Self.normalize(logs.map(logSumExp), d.eos)
-    }
 }

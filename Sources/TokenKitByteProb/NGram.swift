@@ -18,16 +18,24 @@ struct GramKey: Hashable {
     init(_ words: some Collection<UInt32>) {
         var i = 0
         for w in words {
-            let v = UInt64(w) + 1
-            if i < 3 { lo |= v << UInt64(21 * i) } else { hi |= v << UInt64(21 * (i - 3)) }
+            self = appending(w, count: i)
             i += 1
         }
+    }
+
+    /// The key of these `n` words followed by `w`.
+    func appending(_ w: UInt32, count n: Int) -> GramKey {
+        var k = self
+        let v = UInt64(w) + 1
+        if n < 3 { k.lo |= v << UInt64(21 * n) } else { k.hi |= v << UInt64(21 * (n - 3)) }
+        return k
     }
 }
 
 public final class NGramLM: TokenLM {
     public let order: Int
     public var answersTokensCheaply: Bool { true }
+    public var contextLimit: Int? { order - 1 }
     /// Token ids are 0..<vocabSize; then come </s> and <s>.
     public let vocabSize: Int
     public var eosWord: UInt32 { UInt32(vocabSize) }
@@ -67,6 +75,21 @@ public final class NGramLM: TokenLM {
         }
     }
 
+    /// Keys of every proper prefix of an n-gram: the contexts that some longer n-gram extends.
+    /// A context outside it backs off for every next word (see `AllEncodingsModel`).
+    private(set) var extendable = Set<GramKey>()
+    private var builtExtendable = false
+
+    func buildExtendable() {
+        if builtExtendable { return }
+        builtExtendable = true
+        for k in 1..<max(1, order) where k < grams.count {
+            for g in grams[k] {
+                for n in 1...k { extendable.insert(GramKey(g.prefix(n))) }
+            }
+        }
+    }
+
     /// The LM words for a token context: <s> then the ids, cut to the last order-1.
     func history(_ context: [TokenID]) -> [UInt32] {
         let h = [bosWord] + context.map { UInt32($0) }
@@ -94,7 +117,11 @@ public final class NGramLM: TokenLM {
     }
 
     public func next(_ context: [TokenID]) throws -> NextTokens {
-        let h = history(context)
+        dense(history: history(context))
+    }
+
+    /// Every word's probability after the LM words `h` (at most order-1 of them).
+    func dense(history h: [UInt32]) -> NextTokens {
         // Dense: start from the unigrams and apply each longer history's backoff and entries.
         var lp = unigram
         for k in stride(from: h.count, through: 1, by: -1).reversed() {

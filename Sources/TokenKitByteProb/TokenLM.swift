@@ -23,10 +23,13 @@ public protocol TokenLM: AnyObject {
     func logEnd(after context: [TokenID]) throws -> Double
     /// Whether one token's probability costs much less than the whole distribution.
     var answersTokensCheaply: Bool { get }
+    /// How many of the last context tokens the model reads (nil: all of them).
+    var contextLimit: Int? { get }
 }
 
 extension TokenLM {
     public var answersTokensCheaply: Bool { false }
+    public var contextLimit: Int? { nil }
 
     public func logProb(_ token: TokenID, after context: [TokenID]) throws -> Double {
         let d = try next(context)
@@ -54,6 +57,8 @@ public final class CachedLM: TokenLM {
         self.capacity = capacity
         cheapTokens = base.answersTokensCheaply
     }
+
+    public var contextLimit: Int? { base.contextLimit }
 
     public func next(_ context: [TokenID]) throws -> NextTokens {
         if let d = cache[context] { return d }

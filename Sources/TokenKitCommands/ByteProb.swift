@@ -10,10 +10,14 @@ struct ByteProb: ParsableCommand {
         commandName: "byteprob",
         abstract: "Exact byte-level probabilities from a tokenized LM (cover encodings).",
         discussion: """
-            A token LM defines a distribution over byte strings. byteprob sums over every valid token
-            sequence that covers a prefix (Phan et al. 2025), so prompts may end inside a token or a
-            UTF-8 character. The LM is tokenkit's n-gram model (--lm LM.arpa, from `train lm -m`) or any
-            program speaking the JSON-lines protocol (--lm-command).
+            A token LM defines a distribution over byte strings: generate tokens until the end, and the
+            text is what they spell. byteprob gives that distribution's next-byte probabilities, so
+            prompts may end inside a token or a UTF-8 character. With tokenkit's n-gram model (--lm
+            LM.arpa, from `train lm -m`) it sums over every token sequence that spells the text, a
+            forward pass over byte positions. With any program speaking the JSON-lines protocol
+            (--lm-command) it sums over the valid sequences that cover the text (Phan et al. 2025),
+            which is exact when the LM never produces a non-canonical sequence; `--encodings
+            canonical` does the same for the n-gram model.
 
             Examples:
               tokenkit byteprob next -m cl100k_base.tiktoken --lm code.arpa --prompt "def f(x): retu"
@@ -38,11 +42,15 @@ struct LMOptions: ParsableArguments {
     @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex.")
     var pattern: String?
 
-    @Flag(help: "Re-encode from the start of the text at every step instead of from an anchor near the end (slow; for checking).")
+    @Flag(help: "Canonical encodings only: re-encode from the start of the text at every step instead of from an anchor near the end (slow; for checking).")
     var exact = false
 
-    /// The pairs (tokenizer, LM), in command-line order within each kind.
-    func load(expect count: Int? = nil) throws -> [(ByteModel, CachedLM)] {
+    @Option(help: ArgumentHelp("Which token sequences a text's probability sums over: all (every sequence that spells it, the distribution the LM defines over texts; the default for --lm) or canonical (cover encodings, Phan et al.; assumes the LM never produces a non-canonical sequence, and drops what it gives them; the only choice for --lm-command).", valueName: "all|canonical"))
+    var encodings: Encodings?
+
+    /// One maker per (tokenizer, LM), in command-line order within each kind. Each call makes a
+    /// model with its own caches over the shared tokenizer and LM (one per worker thread).
+    func load(expect count: Int? = nil) throws -> [() -> any ByteLevelModel] {
         let sources = lm.map { (false, $0) } + lmCommand.map { (true, $0) }
         guard !model.isEmpty else { throw TokenKitError.usage("give a tokenizer with -m") }
         guard sources.count == model.count else {
@@ -51,24 +59,43 @@ struct LMOptions: ParsableArguments {
         if let count, model.count != count {
             throw TokenKitError.usage(count == 1 ? "give exactly one -m and one LM" : "give exactly \(count) -m and \(count) LMs")
         }
-        var out: [(ByteModel, CachedLM)] = []
+        if encodings == .all && !lmCommand.isEmpty {
+            throw TokenKitError.usage("--encodings all needs an n-gram LM (--lm): an external LM's contexts are whole histories, so summing over every encoding has no finite set of states")
+        }
+        if exact && encodings == .all { throw TokenKitError.usage("--exact is for --encodings canonical") }
+        var out: [() -> any ByteLevelModel] = []
         for (path, (external, source)) in zip(model, sources) {
             let tok = try TokenizerLoader.load(path, options: .init(pattern: pattern))
             let space: TokenSpace
             do { space = try TokenSpace(tok) } catch let e as TokenKitError { throw e.inFile(path) }
-            let base: TokenLM
             if external {
-                base = try ExternalLM(command: source, vocabSize: tok.vocabSize)
-            } else {
-                base = try NGramLM.readARPA(try readFile(source), vocabSize: tok.vocabSize, path: source)
+                let base = try ExternalLM(command: source, vocabSize: tok.vocabSize)
+                let exact = exact
+                out.append {
+                    let m = ByteModel(space: space, lm: CachedLM(base))
+                    m.exact = exact
+                    return m
+                }
+                continue
             }
-            let cached = CachedLM(base)
-            let m = ByteModel(space: space, lm: cached)
-            m.exact = exact
-            out.append((m, cached))
+            let ngram = try NGramLM.readARPA(try readFile(source), vocabSize: tok.vocabSize, path: source)
+            if encodings == .canonical || exact {
+                let exact = exact
+                out.append {
+                    let m = ByteModel(space: space, lm: CachedLM(ngram))
+                    m.exact = exact
+                    return m
+                }
+            } else {
+                out.append { AllEncodingsModel(space: space, ngram: ngram, lm: CachedLM(ngram)) }
+            }
         }
         return out
     }
+}
+
+enum Encodings: String, ExpressibleByArgument {
+    case all, canonical
 }
 
 /// `--prompt TEXT` or `--prompt-file F`.
@@ -160,10 +187,10 @@ struct ByteNext: ParsableCommand {
     var format: ByteFormat = .text
 
     mutating func run() throws {
-        let (model, lm) = try models.load(expect: 1)[0]
+        let model = try models.load(expect: 1)[0]()
         let text = try prompt.bytes()
-        let d = try model.next(text: text)
-        let calls = lm.calls
+        let d = try model.distribution(after: text)
+        let calls = model.contexts
         switch format {
         case .json:
             try Output.write(Array((String(distributionJSON(d).dropLast()) + ", \"lm_calls\": \(calls)}\n").utf8), to: nil)
@@ -186,33 +213,27 @@ struct DocumentScore {
     var byteLogProb = 0.0
     var canonicalLogProb = 0.0
     var calls = 0
-    var bytesPerBit: Double { 0 }
     var byteBits: Double { bytes == 0 ? 0 : -byteLogProb / Foundation.log(2.0) / Double(bytes) }
     var canonicalBits: Double { bytes == 0 ? 0 : -canonicalLogProb / Foundation.log(2.0) / Double(bytes) }
 }
 
-func scoreDocument(_ doc: [UInt8], model: ByteModel, lm: CachedLM) throws -> DocumentScore {
+func scoreDocument(_ doc: [UInt8], model: any ByteLevelModel) throws -> DocumentScore {
     var s = DocumentScore()
     s.bytes = doc.count
-    let before = lm.calls
-    var hint: ByteModel.Anchor? = nil
-    for k in 0...doc.count {
-        // A fresh anchor every 128 bytes keeps each step's re-encoding short.
-        if k % 128 == 0 { hint = try model.anchor(for: Array(doc[..<k])) }
-        let d = try model.next(text: Array(doc[..<k]), hint: hint)
-        s.byteLogProb += Foundation.log(k == doc.count ? d.end : d.probs[Int(doc[k])])
-    }
-    let m = model.space.modelBytes(doc)
-    guard let ids = doc.isEmpty && !model.space.prefix.isEmpty ? [] : model.space.encode(m[...]) else {
+    let before = model.contexts
+    s.byteLogProb = try model.logProb(document: doc)
+    let space = model.space, lm = model.lm
+    let m = space.modelBytes(doc)
+    guard let ids = doc.isEmpty && !space.prefix.isEmpty ? [] : space.encode(m[...]) else {
         throw TokenKitError.badInput("cannot encode the text")
     }
-    var ctx: [TokenID] = []
-    for t in ids {
-        s.canonicalLogProb += try lm.logProb(t, after: ctx)
-        ctx.append(t)
+    // An n-gram LM reads only the last order-1 tokens: a longer context would make this quadratic.
+    let limit = lm.contextLimit ?? ids.count
+    for i in 0...ids.count {
+        let ctx = Array(ids[max(0, i - limit)..<i])
+        s.canonicalLogProb += try i == ids.count ? lm.logEnd(after: ctx) : lm.logProb(ids[i], after: ctx)
     }
-    s.canonicalLogProb += try lm.logEnd(after: ctx)
-    s.calls = lm.calls - before
+    s.calls = model.contexts - before
     return s
 }
 
@@ -257,14 +278,15 @@ struct ByteScore: ParsableCommand {
             for d in splitDocuments(data, sep) { docs.append((f, d)) }
         }
         let workers = external ? 1 : min(threads, max(1, docs.count))
-        let pairs = try (0..<workers).map { _ in try models.load(expect: 1)[0] }
+        let make = try models.load(expect: 1)[0]
+        let pairs = (0..<workers).map { _ in make() }
         var results = [DocumentScore?](repeating: nil, count: docs.count)
         var failure: Error?
         let lock = NSLock()
         let start = Date()
         var nextDoc = 0
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let (model, lm) = pairs[w]
+            let model = pairs[w]
             while true {
                 lock.lock()
                 let i = nextDoc
@@ -273,7 +295,7 @@ struct ByteScore: ParsableCommand {
                 lock.unlock()
                 if i >= docs.count || stop { return }
                 do {
-                    let r = try scoreDocument(docs[i].bytes, model: model, lm: lm)
+                    let r = try scoreDocument(docs[i].bytes, model: model)
                     lock.lock(); results[i] = r; lock.unlock()
                 } catch {
                     lock.lock(); failure = failure ?? (error as? TokenKitError)?.inFile(docs[i].file) ?? error; lock.unlock()
@@ -371,20 +393,18 @@ struct ByteSample: ParsableCommand {
 
     mutating func run() throws {
         guard temperature > 0 else { throw TokenKitError.usage("--temperature must be positive") }
-        let (model, lm) = try models.load(expect: 1)[0]
+        let model = try models.load(expect: 1)[0]()
         var text = try prompt.bytes(required: false)
         let promptCount = text.count
         var rng = SplitMix64(seed: seed)
-        var hint: ByteModel.Anchor? = nil
-        for i in 0..<maxBytes {
-            if i % 128 == 0 { hint = try model.anchor(for: text) }
-            let d = try model.next(text: text, hint: hint)
+        for _ in 0..<maxBytes {
+            let d = try model.distribution(after: text)
             guard let b = drawByte(d, temperature: temperature, rng: &rng) else { break }
             text.append(b)
         }
         try Output.write(text, to: nil)
         let n = max(1, text.count - promptCount)
-        note("\(text.count - promptCount) bytes sampled, \(lm.calls) LM calls (\(fmt(Double(lm.calls) / Double(n), digits: 2)) per byte)", quiet: quiet)
+        note("\(text.count - promptCount) bytes sampled, \(model.contexts) LM calls (\(fmt(Double(model.contexts) / Double(n), digits: 2)) per byte)", quiet: quiet)
     }
 }
 
@@ -426,10 +446,10 @@ struct ByteEnsemble: ParsableCommand {
     var format: ByteFormat = .text
 
     mutating func run() throws {
-        let pairs = try models.load(expect: 2)
+        let pairs = try models.load(expect: 2).map { $0() }
         var text = try prompt.bytes(required: maxBytes == nil)
         func combined() throws -> ByteDistribution {
-            let ds = try pairs.map { try $0.0.next(text: text) }
+            let ds = try pairs.map { try $0.distribution(after: text) }
             var probs = [Double](repeating: 0, count: 256)
             var end: Double
             switch combine {
@@ -496,15 +516,16 @@ struct ByteHeal: ParsableCommand {
     var format: ByteFormat = .text
 
     mutating func run() throws {
-        let (model, lm) = try models.load(expect: 1)[0]
+        let model = try models.load(expect: 1)[0]()
+        let lm = model.lm
         let start = try prompt.bytes()
-        let first = try model.next(text: start)
+        let first = try model.distribution(after: start)
         let naiveFirst = try model.naive(text: start)
         // Exact continuation.
         var text = start
         var rng = SplitMix64(seed: seed ?? 0)
         for _ in 0..<maxBytes {
-            let d = try model.next(text: text)
+            let d = try model.distribution(after: text)
             let b: UInt8?
             if seed != nil {
                 b = drawByte(d, temperature: 1, rng: &rng)
@@ -515,7 +536,7 @@ struct ByteHeal: ParsableCommand {
             guard let b else { break }
             text.append(b)
         }
-        let exactCalls = lm.calls
+        let exactCalls = model.contexts
         // Naive continuation: most likely tokens after the canonical encoding of the prompt.
         let space = model.space
         let m = space.modelBytes(start)
