@@ -63,6 +63,7 @@ public final class AllEncodingsModel: ByteLevelModel {
     private let length: [Int32]
     /// Ids that spell nothing; their mass is renormalised away.
     private let silent: [UInt32]
+    private let extendable: Set<GramKey>
 
     /// A minimised n-gram context: its last `level` words' keys and backoff weights, level 1...n.
     struct State {
@@ -94,7 +95,7 @@ public final class AllEncodingsModel: ByteLevelModel {
         self.offset = offset
         self.length = length
         silent = (0..<min(space.vocabSize, ngram.vocabSize)).filter { space.tokenBytes[$0].isEmpty }.map { UInt32($0) }
-        ngram.buildExtendable()
+        extendable = ngram.extendable
     }
 
     // MARK: States
@@ -139,7 +140,7 @@ public final class AllEncodingsModel: ByteLevelModel {
         var words = Array((st.words + [UInt32(t)]).suffix(ngram.order - 1))
         // A context that no n-gram extends backs off for every next word, now and later: keep
         // its backoff weight and drop its first word.
-        while !words.isEmpty && !ngram.extendable.contains(GramKey(words)) {
+        while !words.isEmpty && !extendable.contains(GramKey(words)) {
             lp += ngram.tables[words.count - 1][GramKey(words)]?.1 ?? 0
             words.removeFirst()
         }

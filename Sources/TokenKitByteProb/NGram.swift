@@ -23,6 +23,24 @@ struct GramKey: Hashable {
         }
     }
 
+    /// Word i of the key.
+    func word(_ i: Int) -> UInt32 {
+        let v = i < 3 ? lo >> UInt64(21 * i) : hi >> UInt64(21 * (i - 3))
+        return UInt32(v & 0x1F_FFFF) - 1
+    }
+
+    /// The key of the first n words.
+    func prefix(_ n: Int) -> GramKey {
+        var k = self
+        if n < 3 {
+            k.lo &= (1 << UInt64(21 * n)) - 1
+            k.hi = 0
+        } else {
+            k.hi &= (1 << UInt64(21 * (n - 3))) - 1
+        }
+        return k
+    }
+
     /// The key of these `n` words followed by `w`.
     func appending(_ w: UInt32, count n: Int) -> GramKey {
         var k = self
@@ -43,8 +61,6 @@ public final class NGramLM: TokenLM {
 
     /// Per order (index k-1): n-gram → (ln p, ln backoff).
     var tables: [[GramKey: (Double, Double)]]
-    /// Per order ≥ 2: context key → the words seen after it, with ln p.
-    var successors: [[GramKey: [(UInt32, Double)]]]
     /// ln p of every word (ids, then </s>) at order 1.
     var unigram: [Double]
 
@@ -53,41 +69,50 @@ public final class NGramLM: TokenLM {
         self.vocabSize = vocabSize
         self.tables = tables
         unigram = [Double](repeating: -.infinity, count: vocabSize + 1)
-        successors = Array(repeating: [:], count: order)
         for (key, v) in tables[0] {
             let w = UInt32((key.lo & 0x1F_FFFF) - 1)
             if Int(w) < unigram.count { unigram[Int(w)] = v.0 }
         }
-        self.tables = tables
-        grams.reserveCapacity(order)
     }
 
-    /// The n-grams themselves (word lists) per order, for writing ARPA and building successors.
-    var grams: [[[UInt32]]] = []
-
-    func indexSuccessors() {
-        successors = Array(repeating: [:], count: order)
-        for k in 1..<max(1, order) where k < grams.count {
-            for g in grams[k] {
-                let ctx = GramKey(g.dropLast())
-                successors[k][ctx, default: []].append((g.last!, tables[k][GramKey(g)]!.0))
+    /// Per order ≥ 2: context key → the words seen after it, with ln p. Built on first use
+    /// (dense distributions need it; scoring with `AllEncodingsModel` does not).
+    var successors: [[GramKey: [(UInt32, Double)]]] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = builtSuccessors { return s }
+        var s: [[GramKey: [(UInt32, Double)]]] = Array(repeating: [:], count: order)
+        for k in 1..<max(1, order) {
+            for (key, v) in tables[k] {
+                s[k][key.prefix(k), default: []].append((key.word(k), v.0))
             }
         }
+        builtSuccessors = s
+        return s
     }
+    private var builtSuccessors: [[GramKey: [(UInt32, Double)]]]?
+    private let lock = NSLock()
 
     /// Keys of every proper prefix of an n-gram: the contexts that some longer n-gram extends.
     /// A context outside it backs off for every next word (see `AllEncodingsModel`).
-    private(set) var extendable = Set<GramKey>()
-    private var builtExtendable = false
-
-    func buildExtendable() {
-        if builtExtendable { return }
-        builtExtendable = true
-        for k in 1..<max(1, order) where k < grams.count {
-            for g in grams[k] {
-                for n in 1...k { extendable.insert(GramKey(g.prefix(n))) }
+    var extendable: Set<GramKey> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = builtExtendable { return s }
+        var s = Set<GramKey>()
+        for k in 1..<max(1, order) {
+            for key in tables[k].keys {
+                for n in 1...k { s.insert(key.prefix(n)) }
             }
         }
+        builtExtendable = s
+        return s
+    }
+    private var builtExtendable: Set<GramKey>?
+
+    /// The n-grams of order k+1 as word lists, sorted (for writing ARPA).
+    func grams(_ k: Int) -> [[UInt32]] {
+        tables[k].keys.map { key in (0...k).map { key.word($0) } }.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     /// The LM words for a token context: <s> then the ids, cut to the last order-1.
@@ -201,7 +226,6 @@ public final class NGramLM: TokenLM {
         // 5. Interpolated probabilities, lowest order first.
         let lmWords = Double(vocabSize + 1)
         var tables: [[GramKey: (Double, Double)]] = Array(repeating: [:], count: order)
-        var lists: [[[UInt32]]] = Array(repeating: [], count: order)
         var uni = [Double](repeating: 0, count: vocabSize + 1)
         let rootTotal = totals[0][GramKey([UInt32]())] ?? (0, 0)
         let rootGamma = rootTotal.0 > 0 ? rootTotal.1 / rootTotal.0 : 1
@@ -223,7 +247,7 @@ public final class NGramLM: TokenLM {
             let b = tables[ctx.count - 1][GramKey(ctx)]?.1 ?? 0
             return Foundation.exp(b) * lowerDense(Array(g.dropFirst()))
         }
-        for w in 0...vocabSize { tables[0][GramKey([UInt32(w)])] = (Foundation.log(uni[w]), 0); lists[0].append([UInt32(w)]) }
+        for w in 0...vocabSize { tables[0][GramKey([UInt32(w)])] = (Foundation.log(uni[w]), 0) }
         for k in 0..<order {
             // Backoff weights of the contexts at this order (used by order k+1).
             if k > 0 {
@@ -236,7 +260,6 @@ public final class NGramLM: TokenLM {
                     let gamma = tot.1 / tot.0
                     let p = (Double(a) - discounts[k][min(a, 3) - 1]) / tot.0 + gamma * lowerProb(g)
                     tables[k][key] = (Foundation.log(p), 0)
-                    lists[k].append(g)
                 }
             }
             // Contexts of order k+1 get their backoff γ.
@@ -252,12 +275,8 @@ public final class NGramLM: TokenLM {
         if tables[0][GramKey([bos])] == nil {
             tables[0][GramKey([bos])] = (-.infinity, 0)
             if order > 1, let tot = totals[1][GramKey([bos])] { tables[0][GramKey([bos])] = (-.infinity, Foundation.log(tot.1 / tot.0)) }
-            lists[0].append([bos])
         }
-        let lm = NGramLM(order: order, vocabSize: vocabSize, tables: tables)
-        lm.grams = lists
-        lm.indexSuccessors()
-        return lm
+        return NGramLM(order: order, vocabSize: vocabSize, tables: tables)
     }
 
     /// D1, D2, D3+ from the counts of counts t[1...4] (Chen & Goodman); KenLM's fallback
@@ -278,7 +297,7 @@ public final class NGramLM: TokenLM {
     /// ARPA text: log10 probabilities and backoffs; words are token ids, <s> and </s>.
     public func arpa() -> [UInt8] {
         var out = "\n\\data\\\n"
-        let sortedGrams = grams.map { $0.sorted { $0.lexicographicallyPrecedes($1) } }
+        let sortedGrams = (0..<order).map(grams)
         for k in 0..<order { out += "ngram \(k + 1)=\(sortedGrams[k].count + (k == 0 ? 1 : 0))\n" }
         var bytes = Array(out.utf8)
         let ln10 = Foundation.log(10.0)
@@ -299,10 +318,15 @@ public final class NGramLM: TokenLM {
 
     /// Reads ARPA whose words are token ids below `vocabSize` (plus <s>, </s>, <unk>).
     public static func readARPA(_ data: [UInt8], vocabSize: Int, path: String) throws -> NGramLM {
-        let text = String(decoding: data, as: UTF8.self)
+        // strtod needs a terminator after the last number.
+        let buf = data + [0]
+        return try buf.withUnsafeBufferPointer { try parseARPA($0, count: data.count, vocabSize: vocabSize, path: path) }
+    }
+
+    private static func parseARPA(_ p: UnsafeBufferPointer<UInt8>, count: Int, vocabSize: Int, path: String) throws -> NGramLM {
+        let base = p.baseAddress!
         var order = 0
         var tables: [[GramKey: (Double, Double)]] = []
-        var lists: [[[UInt32]]] = []
         var section = 0
         let ln10 = Foundation.log(10.0)
         let eos = UInt32(vocabSize), bos = UInt32(vocabSize + 1)
@@ -313,62 +337,93 @@ public final class NGramLM: TokenLM {
         // smaller model.
         var declared = [Int](repeating: -1, count: 7)
         var found = [Int](repeating: 0, count: 7)
-        for lineSub in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+        func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + a, count: b - a), as: UTF8.self) }
+        var at = 0
+        while at < count {
+            var end = at
+            while end < count && p[end] != 0x0A { end += 1 }
+            let next = end + 1
             lineNo += 1
-            let line = lineSub.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line == "\\data\\" { sawData = true; continue }
-            if line == "\\end\\" { sawEnd = true; break }
-            if line.hasPrefix("ngram ") {
-                let parts = line.dropFirst(6).split(separator: "=")
-                guard parts.count == 2, let k = Int(parts[0]), k >= 1, k <= 6, let n = Int(parts[1]), n >= 0 else {
-                    throw TokenKitError.badInput("line \(lineNo): bad ngram count line '\(line)' (orders 1 to 6)", file: path)
+            var a = at, b = end
+            at = next
+            while a < b && isBlank(p[a]) { a += 1 }
+            while b > a && isBlank(p[b - 1]) { b -= 1 }
+            if a == b { continue }
+            if p[a] == UInt8(ascii: "\\") || p[a] == UInt8(ascii: "n") {
+                let line = text(a, b)
+                if line == "\\data\\" { sawData = true; continue }
+                if line == "\\end\\" { sawEnd = true; break }
+                if line.hasPrefix("ngram ") {
+                    let parts = line.dropFirst(6).split(separator: "=")
+                    guard parts.count == 2, let k = Int(parts[0].trimmingCharacters(in: .whitespaces)), k >= 1, k <= 6,
+                          let n = Int(parts[1].trimmingCharacters(in: .whitespaces)), n >= 0 else {
+                        throw TokenKitError.badInput("line \(lineNo): bad ngram count line '\(line)' (orders 1 to 6)", file: path)
+                    }
+                    declared[k] = n
+                    order = max(order, k)
+                    continue
                 }
-                declared[k] = n
-                order = max(order, k)
-                continue
-            }
-            if line.hasPrefix("\\"), line.hasSuffix("-grams:"), let k = Int(line.dropFirst().dropLast(7)) {
-                guard k >= 1, k <= order else { throw TokenKitError.badInput("line \(lineNo): section \(line) beyond the declared orders", file: path) }
-                section = k
-                while tables.count < order { tables.append([:]); lists.append([]) }
-                continue
+                if line.hasPrefix("\\"), line.hasSuffix("-grams:"), let k = Int(line.dropFirst().dropLast(7)) {
+                    guard k >= 1, k <= order else { throw TokenKitError.badInput("line \(lineNo): section \(line) beyond the declared orders", file: path) }
+                    section = k
+                    while tables.count < order { tables.append([:]) }
+                    tables[k - 1].reserveCapacity(max(0, declared[k]))
+                    continue
+                }
             }
             guard sawData, section > 0 else { throw TokenKitError.badInput("line \(lineNo): not ARPA (expected \\data\\ and n-gram sections)", file: path) }
-            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            guard fields.count == section + 1 || fields.count == section + 2, let p10 = Double(fields[0]) else {
-                throw TokenKitError.badInput("line \(lineNo): expected a log10 probability, \(section) words and an optional backoff", file: path)
+            let bad = TokenKitError.badInput("line \(lineNo): expected a log10 probability, \(section) words and an optional backoff", file: path)
+            // Fields: log10 p, the words, optionally a log10 backoff; tabs or spaces between.
+            var i = a
+            func field() -> (Int, Int)? {
+                while i < b && isBlank(p[i]) { i += 1 }
+                guard i < b else { return nil }
+                let s = i
+                while i < b && !isBlank(p[i]) { i += 1 }
+                return (s, i)
             }
-            var g: [UInt32] = []
+            func number(_ f: (Int, Int)) -> Double? {
+                var stop: UnsafeMutablePointer<CChar>?
+                let v = base.withMemoryRebound(to: CChar.self, capacity: count + 1) { c in strtod(c + f.0, &stop) }
+                let stopAt = stop.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) }
+                guard stopAt == f.1 else { return nil }
+                return v
+            }
+            guard let pf = field(), let p10 = number(pf) else { throw bad }
+            var key = GramKey([UInt32]())
             var skip = false
-            for f in fields[1...section] {
-                switch f {
-                case "<s>": g.append(bos)
-                case "</s>": g.append(eos)
+            for n in 0..<section {
+                guard let f = field() else { throw bad }
+                var w: UInt32 = 0
+                switch text(f.0, f.1) {
+                case "<s>": w = bos
+                case "</s>": w = eos
                 case "<unk>": skip = true
-                default:
-                    guard let id = UInt32(f), Int(id) < vocabSize else {
-                        throw TokenKitError.badInput("line \(lineNo): word '\(f)' is not a token id of the tokenizer (0..<\(vocabSize))", file: path)
+                case let word:
+                    guard let id = UInt32(word), Int(id) < vocabSize else {
+                        throw TokenKitError.badInput("line \(lineNo): word '\(word)' is not a token id of the tokenizer (0..<\(vocabSize))", file: path)
                     }
-                    g.append(id)
+                    w = id
                 }
+                key = key.appending(w, count: n)
             }
+            var b10 = 0.0
+            if let f = field() {
+                guard let v = number(f) else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
+                b10 = v
+            }
+            guard field() == nil else { throw bad }
             found[section] += 1
             if skip { continue }
-            let b10 = fields.count == section + 2 ? Double(fields[section + 1]) : 0
-            guard let b10 else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
             let lp = p10 <= -99 ? -Double.infinity : p10 * ln10
-            tables[section - 1][GramKey(g)] = (lp, b10 * ln10)
-            lists[section - 1].append(g)
+            tables[section - 1][key] = (lp, b10 * ln10)
         }
         guard order > 0, tables.count == order else { throw TokenKitError.badInput("no n-grams found (not an ARPA file?)", file: path) }
         for k in 1...order where declared[k] >= 0 && declared[k] != found[k] {
             throw TokenKitError.badInput("the header declares \(declared[k]) \(k)-grams but the file has \(found[k]) (truncated or edited?)", file: path)
         }
         guard sawEnd else { throw TokenKitError.badInput("no \\end\\ line after line \(lineNo): the file is truncated", file: path) }
-        let lm = NGramLM(order: order, vocabSize: vocabSize, tables: tables)
-        lm.grams = lists
-        lm.indexSuccessors()
-        return lm
+        return NGramLM(order: order, vocabSize: vocabSize, tables: tables)
     }
 }

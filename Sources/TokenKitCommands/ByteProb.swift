@@ -312,6 +312,7 @@ struct ByteScore: ParsableCommand {
             total.canonicalLogProb += s.canonicalLogProb
             total.calls += s.calls
         }
+        let encodings = pairs[0] is AllEncodingsModel ? "all" : "canonical"
         let callsPerByte = total.bytes == 0 ? 0 : Double(total.calls) / Double(total.bytes)
         let out = try Output(path: nil)
         switch format {
@@ -319,11 +320,12 @@ struct ByteScore: ParsableCommand {
             let rows = zip(docs, scores).map { d, s in
                 "    {\"file\": \(jsonString(d.file)), \"bytes\": \(s.bytes), \"byte_logprob\": \(jsonNumber(s.byteLogProb)), \"canonical_logprob\": \(jsonNumber(s.canonicalLogProb)), \"byte_bits_per_byte\": \(jsonNumber(s.byteBits)), \"canonical_bits_per_byte\": \(jsonNumber(s.canonicalBits))}"
             }
-            try out.write("{\n  \"bytes\": \(total.bytes),\n  \"documents\": \(scores.count),\n  \"byte_logprob\": \(jsonNumber(total.byteLogProb)),\n  \"canonical_logprob\": \(jsonNumber(total.canonicalLogProb)),\n  \"byte_bits_per_byte\": \(jsonNumber(total.byteBits)),\n  \"canonical_bits_per_byte\": \(jsonNumber(total.canonicalBits)),\n  \"lm_calls_per_byte\": \(jsonNumber(callsPerByte)),\n  \"seconds\": \(jsonNumber(seconds)),\n  \"per_document\": [\n\(rows.joined(separator: ",\n"))\n  ]\n}\n")
+            try out.write("{\n  \"bytes\": \(total.bytes),\n  \"documents\": \(scores.count),\n  \"byte_logprob\": \(jsonNumber(total.byteLogProb)),\n  \"canonical_logprob\": \(jsonNumber(total.canonicalLogProb)),\n  \"byte_bits_per_byte\": \(jsonNumber(total.byteBits)),\n  \"canonical_bits_per_byte\": \(jsonNumber(total.canonicalBits)),\n  \"encodings\": \"\(encodings)\",\n  \"lm_calls_per_byte\": \(jsonNumber(callsPerByte)),\n  \"seconds\": \(jsonNumber(seconds)),\n  \"per_document\": [\n\(rows.joined(separator: ",\n"))\n  ]\n}\n")
         case .text:
             try out.write("documents            \(scores.count)\nbytes                \(total.bytes)\n")
             try out.write("byte-level           \(fmt(total.byteBits)) bits/byte  (log-likelihood \(fmt(total.byteLogProb, digits: 3)) nats)\n")
             try out.write("canonical tokens     \(fmt(total.canonicalBits)) bits/byte  (log-likelihood \(fmt(total.canonicalLogProb, digits: 3)) nats)\n")
+            try out.write("encodings            \(encodings)\n")
             try out.write("LM calls per byte    \(fmt(callsPerByte, digits: 2))\n")
         }
         try out.finish()

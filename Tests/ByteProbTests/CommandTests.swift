@@ -37,6 +37,15 @@ import TestSupport
             #expect((d["byte_bits_per_byte"] as! Double) <= (d["canonical_bits_per_byte"] as! Double) + 1e-12)
         }
 
+        #expect(s["encodings"] as? String == "all")
+        // The canonical covers give nearly the same figure (the LM puts little mass elsewhere).
+        r = try run(["byteprob", "score", "-m", r50k, "--lm", lm, "--encodings", "canonical", "--format", "json", text])
+        #expect(r.status == 0, "\(r.err)")
+        let c = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        #expect(c["encodings"] as? String == "canonical")
+        #expect((c["byte_bits_per_byte"] as! Double) <= (c["canonical_bits_per_byte"] as! Double) + 1e-12)
+        #expect(abs((c["byte_bits_per_byte"] as! Double) - (s["byte_bits_per_byte"] as! Double)) < 0.05)
+
         r = try run(["byteprob", "heal", "-m", r50k, "--lm", lm, "--prompt", "I went to the sch", "--max-bytes", "4", "--format", "json"])
         #expect(r.status == 0, "\(r.err)")
         let h = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
@@ -51,6 +60,9 @@ import TestSupport
 
         // Usage errors: no LM; train lm without -m.
         #expect(try run(["byteprob", "next", "-m", r50k, "--prompt", "x"]).status == 2)
+        // Every encoding needs the n-gram's finite contexts; --exact is a canonical-covers switch.
+        #expect(try run(["byteprob", "next", "-m", r50k, "--lm-command", "cat", "--encodings", "all", "--prompt", "x"]).status == 2)
+        #expect(try run(["byteprob", "next", "-m", r50k, "--lm", lm, "--encodings", "all", "--exact", "--prompt", "x"]).status == 2)
         #expect(try run(["train", "lm", "--order", "3", "-o", dir + "/x.arpa", text]).status == 2)
         // Bad input: an ARPA file that is not one.
         #expect(try run(["byteprob", "next", "-m", r50k, "--lm", text, "--prompt", "x"]).status == 1)
