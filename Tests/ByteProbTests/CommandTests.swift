@@ -39,7 +39,7 @@ import TestSupport
 
         #expect(s["encodings"] as? String == "all")
         // The canonical covers give nearly the same figure (the LM puts little mass elsewhere).
-        r = try run(["byteprob", "score", "-m", r50k, "--lm", lm, "--encodings", "canonical", "--format", "json", text])
+        r = try run(["byteprob", "score", "-m", r50k, "--lm", lm, "--encodings", "canonical", "--document-separator", "\\n\\n", "--format", "json", text])
         #expect(r.status == 0, "\(r.err)")
         let c = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         #expect(c["encodings"] as? String == "canonical")
