@@ -391,6 +391,9 @@ public final class NGramLM: TokenLM {
                 return v
             }
             guard let pf = field(), let p10 = number(pf) else { throw bad }
+            guard p10.isFinite, p10 <= 0 else {
+                throw TokenKitError.badInput("line \(lineNo): log10 probability \(text(pf.0, pf.1)) is not a finite number ≤ 0", file: path)
+            }
             var key = GramKey([UInt32]())
             var skip = false
             for n in 0..<section {
@@ -410,7 +413,7 @@ public final class NGramLM: TokenLM {
             }
             var b10 = 0.0
             if let f = field() {
-                guard let v = number(f) else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
+                guard let v = number(f), v.isFinite else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
                 b10 = v
             }
             guard field() == nil else { throw bad }

@@ -114,6 +114,19 @@ func resealed(_ entry: [UInt8]) -> [UInt8] {
     withUnsafeBytes(of: sum.littleEndian) { d.replaceSubrange(24..<32, with: $0) }
     return d
 }
+/// A trigram LM over the small rank file's ids, trained here on the sample text.
+let arpaSeed: [UInt8] = {
+    let dir = NSTemporaryDirectory() + "tokenkit-fuzz-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try! writeFileAtomically(dir + "/base.tiktoken", smallRanks)
+    try! writeFileAtomically(dir + "/text.txt", sampleText + sampleText.reversed())
+    var train = try! TokenKitCommand.parseAsRoot(["train", "lm", "-q", "-m", dir + "/base.tiktoken", "--order", "3",
+                                                  "--document-separator", "\\n", "-o", dir + "/lm.arpa", dir + "/text.txt"])
+    try! train.run()
+    return Array(FileManager.default.contents(atPath: dir + "/lm.arpa")!)
+}()
+
 let targets = [
     Target(kind: "tokenizer-json", seeds: [["tokenizer.json": Array(byteLevelJSON.utf8)], ["tokenizer.json": Array(metaspaceJSON.utf8)],
                                             ["tokenizer.json": read("models/botchan-unigram/tokenizer.json")]].map { $0.merging(base) { a, _ in a } },
@@ -134,6 +147,9 @@ let targets = [
            commands: [["encode", "--cache-dir", ".", "-m", "model", "--threads", "1", "-o", "/dev/null", "text.txt"],
                       ["decode", "--cache-dir", ".", "-m", "model", "-o", "/dev/null", "ids.txt"],
                       ["info", "--cache-dir", ".", "model"]]),
+    Target(kind: "arpa", seeds: [["lm.arpa": arpaSeed].merging(base) { a, _ in a }],
+           commands: [["byteprob", "score", "-m", "base.tiktoken", "--lm", "lm.arpa", "--threads", "1", "text.txt"],
+                      ["byteprob", "next", "-m", "base.tiktoken", "--lm", "lm.arpa", "--encodings", "canonical", "--prompt", "hel"]]),
     Target(kind: "decode-input", seeds: [["ids.txt": Array("15496 995 11 340\n0 1 2\n".utf8)], ["ids.txt": Array("[15496, 995, 11]".utf8)],
                                          ["ids.txt": Array("[[15496], [995, 0]]\n".utf8)],
                                          ["ids.txt": Array("{\"file\": \"a\", \"ids\": [15496, 995]}\n{\"ids\": [0], \"n\": 1}\n".utf8)],

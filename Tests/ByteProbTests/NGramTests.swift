@@ -64,6 +64,15 @@ import TokenKitFormats
         #expect(throws: TokenKitError.self) { try NGramLM.readARPA(Array("hello".utf8), vocabSize: 10, path: "x") }
         let bad = Array("\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\t99\n\\end\\\n".utf8)
         #expect(throws: TokenKitError.self) { try NGramLM.readARPA(bad, vocabSize: 10, path: "x") }
+        // Numbers a probability cannot be: above 1, not finite; a backoff that is not a number.
+        for line in ["0.5\t1", "nan\t1", "inf\t1", "-1e999\t1", "-1.0\t1\tnan", "-1.0\t1\t1x"] {
+            let arpa = Array("\\data\\\nngram 1=1\n\n\\1-grams:\n\(line)\n\\end\\\n".utf8)
+            #expect(throws: TokenKitError.self, "\(line)") { try NGramLM.readARPA(arpa, vocabSize: 10, path: "x") }
+        }
+        let good = Array("\\data\\\nngram 1=2\n\n\\1-grams:\n-0.5\t1\t-0.25\n-99\t2\n\\end\\\n".utf8)
+        let lm = try NGramLM.readARPA(good, vocabSize: 10, path: "x")
+        #expect(abs(try lm.logProb(1, after: []) - (-0.5 * Foundation.log(10.0))) < 1e-15)
+        #expect(try lm.logProb(2, after: []) == -.infinity)
     }
 
     /// A written model loads; the same file cut anywhere before `\end\`, or with a count that
