@@ -75,8 +75,10 @@ public final class AllEncodingsModel: ByteLevelModel {
     }
     private var states: [State] = []
     private var stateIDs: [GramKey: Int32] = [:]
-    /// (state << 32 | token) → (next state, ln P(token | state) - norm + the next state's shortening weight).
-    private var transitions: [UInt64: (Int32, Double)] = [:]
+    /// (state << 32 | token) → index of (next state, ln P(token | state) - norm + the next
+    /// state's shortening weight) in `targets`.
+    private var transitions = U64Map(capacity: 1 << 16)
+    private var targets: [(Int32, Double)] = []
     public private(set) var contexts = 0
 
     public init(space: TokenSpace, ngram: NGramLM, lm: TokenLM? = nil) {
@@ -134,7 +136,7 @@ public final class AllEncodingsModel: ByteLevelModel {
     /// The state after `t`, and ln P(t | s) renormalised, plus the weight of shortening.
     private func transition(_ s: Int32, _ t: TokenID) -> (Int32, Double) {
         let key = UInt64(UInt32(s)) << 32 | UInt64(t)
-        if let v = transitions[key] { return v }
+        if let i = transitions.get(key) { return targets[Int(i)] }
         let st = states[Int(s)]
         var lp = logProb(UInt32(t), st) - st.norm
         var words = Array((st.words + [UInt32(t)]).suffix(ngram.order - 1))
@@ -145,8 +147,12 @@ public final class AllEncodingsModel: ByteLevelModel {
             words.removeFirst()
         }
         let v = (state(words), lp)
-        if transitions.count > 1 << 20 { transitions.removeAll(keepingCapacity: true) }
-        transitions[key] = v
+        if targets.count >= 1 << 20 {
+            transitions = U64Map(capacity: 1 << 16)
+            targets.removeAll(keepingCapacity: true)
+        }
+        transitions.set(key, UInt64(targets.count))
+        targets.append(v)
         return v
     }
 
