@@ -48,7 +48,7 @@ extension ByteLevelModel {
 /// and `logProb(document:)` is the forward algorithm over byte positions — one pass, with the
 /// n-gram contexts as states (a context no n-gram extends is shortened, as KenLM's state is).
 ///
-/// Tokens that spell nothing (special tokens) would leave the text unchanged: the LM's
+/// Tokens that spell nothing (added and special tokens) would leave the text unchanged: the LM's
 /// next-token distribution is renormalised without them. With SentencePiece's dummy prefix a
 /// text is spelled as prefix + text or, when it does not start with a space, as the text alone
 /// (decoding drops one leading space), and both count.
