@@ -175,6 +175,8 @@ public final class AllEncodingsModel: ByteLevelModel {
         var current: [(Int32, Double)]
         var open: [Open] = []
         var text: [UInt8] = []
+        /// Model-space offset of the byte after which no sequence is left, if any.
+        var dead: Int?
     }
 
     /// The first index in `lo..<hi` whose byte at `depth` is ≥ b (strict: > b); tokens that end
@@ -222,6 +224,7 @@ public final class AllEncodingsModel: ByteLevelModel {
         contexts += next.count
         f.open = open
         f.current = next
+        if next.isEmpty && open.isEmpty && f.dead == nil { f.dead = f.position }
         f.position += 1
         f.text.append(byte)
     }
@@ -291,12 +294,15 @@ public final class AllEncodingsModel: ByteLevelModel {
 
     public func distribution(after text: [UInt8]) throws -> ByteDistribution {
         var bytes = [Double](repeating: -.infinity, count: 256), end = -Double.infinity
+        var reached = 0
         for m in spellings(text) {
-            let ms = masses(forwardState(m))
+            let f = forwardState(m)
+            reached = max(reached, (f.dead ?? m.count) - (m.count - text.count))
+            let ms = masses(f)
             for b in 0..<256 where !(m.isEmpty && [UInt8(b)] == space.prefix) { bytes[b] = logAdd(bytes[b], ms.bytes[b]) }
             end = logAdd(end, ms.end)
         }
-        guard bytes.contains(where: { $0 > -.infinity }) || end > -.infinity else { throw unspellable(text) }
+        guard bytes.contains(where: { $0 > -.infinity }) || end > -.infinity else { throw unspellable(text, at: reached) }
         return ByteModel.normalize(bytes, end)
     }
 
@@ -305,22 +311,25 @@ public final class AllEncodingsModel: ByteLevelModel {
         var reached = 0
         for m in spellings(doc) {
             var f = forward([])
-            for b in m {
-                advance(&f, b)
-                if f.current.isEmpty && f.open.isEmpty { break }
-            }
-            reached = max(reached, f.position - (m.count - doc.count))
+            for b in m where f.dead == nil { advance(&f, b) }
+            reached = max(reached, (f.dead ?? m.count) - (m.count - doc.count))
             for (s, w) in f.current {
                 let st = states[Int(s)]
                 ends.append(w + logProb(ngram.eosWord, st) - st.norm)
             }
         }
-        guard !ends.isEmpty else { throw unspellable(Array(doc[..<max(0, min(doc.count, reached))])) }
+        guard !ends.isEmpty else { throw unspellable(doc, at: reached) }
         return logSumExp(ends)
     }
 
-    private func unspellable(_ text: [UInt8]) -> TokenKitError {
-        .badInput("no token sequence of \(space.tokenizer.name) spells the text past byte \(text.count) (a character with no token and no byte fallback?)")
+    /// `offset`: the first byte of the text that no token sequence spells along with the bytes
+    /// before it (the text's length: sequences run past its end, but none ends there).
+    private func unspellable(_ text: [UInt8], at offset: Int) -> TokenKitError {
+        let name = space.tokenizer.name
+        guard offset < text.count else {
+            return .badInput("no token sequence of \(name) ends where the text ends (a character with no token and no byte fallback, cut short?)")
+        }
+        return .badInput(String(format: "no token sequence of %@ spells the text through byte offset %d (0x%02X): a character with no token and no byte fallback?", name, offset, text[offset]))
     }
 }
 
