@@ -114,7 +114,8 @@ public final class AllEncodingsModel: ByteLevelModel {
         var st = State(words: words, keys: keys, bows: bows, norm: 0)
         var p = 0.0
         for w in silent { p += Foundation.exp(logProb(w, st)) }
-        st.norm = Foundation.log1p(-min(p, 1))
+        // (An LM that gives every context's mass to tokens that spell nothing has no text to renormalise to.)
+        st.norm = p < 1 ? Foundation.log1p(-p) : 0
         let id = Int32(states.count)
         states.append(st)
         stateIDs[key] = id
