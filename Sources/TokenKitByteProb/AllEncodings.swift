@@ -64,6 +64,10 @@ public final class AllEncodingsModel: ByteLevelModel {
     /// Ids that spell nothing; their mass is renormalised away.
     private let silent: [UInt32]
     private let extendable: Set<GramKey>
+    /// Each id's index in `ids` (-1: not a usable token), and running sums of the unigram
+    /// probabilities in that order: range sums for the covers.
+    private let rank: [Int32]
+    private let unigramSums: [Double]
 
     /// A minimised n-gram context: its last `level` words' keys and backoff weights, level 1...n.
     struct State {
@@ -98,6 +102,14 @@ public final class AllEncodingsModel: ByteLevelModel {
         self.length = length
         silent = (0..<min(space.vocabSize, ngram.vocabSize)).filter { space.tokenBytes[$0].isEmpty }.map { UInt32($0) }
         extendable = ngram.extendable
+        var rank = [Int32](repeating: -1, count: space.vocabSize)
+        var sums = [0.0]
+        for (i, t) in ids.enumerated() {
+            rank[Int(t)] = Int32(i)
+            sums.append(sums[i] + (Int(t) < ngram.unigram.count ? Foundation.exp(ngram.unigram[Int(t)]) : 0))
+        }
+        self.rank = rank
+        unigramSums = sums
     }
 
     // MARK: States
@@ -122,10 +134,10 @@ public final class AllEncodingsModel: ByteLevelModel {
         return id
     }
 
-    /// ln P(w | state), backing off through its shorter contexts.
-    private func logProb(_ w: UInt32, _ st: State) -> Double {
+    /// ln P(w | state), backing off through its shorter contexts (from its last `from` words).
+    private func logProb(_ w: UInt32, _ st: State, from: Int? = nil) -> Double {
         var acc = 0.0
-        var level = st.words.count
+        var level = from ?? st.words.count
         while level > 0 {
             if let v = ngram.tables[level][st.keys[level].appending(w, count: level)] { return acc + v.0 }
             acc += st.bows[level]
@@ -255,15 +267,49 @@ public final class AllEncodingsModel: ByteLevelModel {
             }
             end += Foundation.exp(base + d.eos)
         }
+        let successors = ngram.successors
         for o in f.open {
             let depth = f.position - o.start
-            for k in o.lo..<o.hi {
-                let t = UInt32(ids[k])
+            // The open tokens by their byte at `depth` (contiguous: they share the bytes before).
+            var groups: [(byte: Int, lo: Int, hi: Int)] = []
+            var k = o.lo
+            while k < o.hi {
                 let b = Int(flat[Int(offset[k]) + depth])
-                for (s, w) in o.alpha {
-                    let st = states[Int(s)]
-                    bytes[b] += Foundation.exp(w - ref - st.norm + logProb(t, st))
+                var e = k + 1
+                while e < o.hi && Int(flat[Int(offset[e]) + depth]) == b { e += 1 }
+                groups.append((b, k, e))
+                k = e
+            }
+            for (s, w) in o.alpha {
+                let st = states[Int(s)]
+                let scale = Foundation.exp(w - ref - st.norm)
+                let lists = (0...st.words.count).map { $0 == 0 ? nil : successors[$0][st.keys[$0]] }
+                let listed = lists.reduce(0) { $0 + ($1?.count ?? 0) }
+                if o.hi - o.lo <= 4 * listed {
+                    // Few tokens: ask for each.
+                    for g in groups {
+                        for k in g.lo..<g.hi { bytes[g.byte] += scale * Foundation.exp(logProb(UInt32(ids[k]), st)) }
+                    }
+                    continue
                 }
+                // Many: Σ over a range of P(t | context) is the seen continuations' mass plus the
+                // backoff weight times the same sum one order lower without them, down to
+                // unigram range sums.
+                var mass = [Double](repeating: 0, count: 256)
+                for g in groups { mass[g.byte] = unigramSums[g.hi] - unigramSums[g.lo] }
+                for level in stride(from: 1, through: st.words.count, by: 1) {
+                    var seen = [Double](repeating: 0, count: 256), lower = [Double](repeating: 0, count: 256)
+                    for (t, p) in lists[level] ?? [] where Int(t) < rank.count {
+                        let r = Int(rank[Int(t)])
+                        guard r >= o.lo && r < o.hi else { continue }
+                        let b = Int(flat[Int(offset[r]) + depth])
+                        seen[b] += Foundation.exp(p)
+                        lower[b] += Foundation.exp(logProb(t, st, from: level - 1))
+                    }
+                    let bow = Foundation.exp(st.bows[level])
+                    for g in groups { mass[g.byte] = seen[g.byte] + bow * max(0, mass[g.byte] - lower[g.byte]) }
+                }
+                for g in groups { bytes[g.byte] += scale * mass[g.byte] }
             }
         }
         let total = bytes.reduce(end, +)
