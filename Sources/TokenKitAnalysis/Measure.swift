@@ -72,13 +72,11 @@ public final class MeasuredTokenizer: @unchecked Sendable {
         case .unigram(let m):
             unk = m.unkID
             byteFallbackPieces()
-        case .wordPiece(let m) where !m.byteLevel:
-            unk = m.unk
-        case .wordLevel(let m) where !m.byteLevel:
-            unk = m.unk
         case .bpe, .wordPiece, .wordLevel:
             if case .wordPiece(let m) = tokenizer.model { unk = m.unk }
             if case .wordLevel(let m) = tokenizer.model { unk = m.unk }
+            // Byte-level vocabularies may hold partial characters.
+            guard tokenizer.model.isByteLevel else { break }
             let added = Set(tokenizer.addedTokens.map(\.id))
             for id in modelVocab.ids where !added.contains(id) {
                 fragment[Int(id)] = modelVocab.withBytes(id) { raw in

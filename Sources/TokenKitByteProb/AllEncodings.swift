@@ -155,8 +155,10 @@ public final class AllEncodingsModel: ByteLevelModel {
         var words = Array((st.words + [UInt32(t)]).suffix(ngram.order - 1))
         // A context that no n-gram extends backs off for every next word, now and later: keep
         // its backoff weight and drop its first word.
-        while !words.isEmpty && !extendable.contains(GramKey(words)) {
-            lp += ngram.tables[words.count - 1][GramKey(words)]?.1 ?? 0
+        while !words.isEmpty {
+            let key = GramKey(words)
+            if extendable.contains(key) { break }
+            lp += ngram.tables[words.count - 1][key]?.1 ?? 0
             words.removeFirst()
         }
         let v = (state(words), lp)
@@ -249,11 +251,10 @@ public final class AllEncodingsModel: ByteLevelModel {
         return f
     }
 
-    /// Next-byte and end masses after the text read so far (natural logs), and their total: the
-    /// probability that a text starts with it.
-    private func masses(_ f: Forward) -> (bytes: [Double], end: Double, total: Double) {
+    /// Next-byte and end masses after the text read so far (natural logs).
+    private func masses(_ f: Forward) -> (bytes: [Double], end: Double) {
         let all = f.current.map(\.1) + f.open.flatMap { $0.alpha.map(\.1) }
-        guard let ref = all.max(), ref > -.infinity else { return (Array(repeating: -.infinity, count: 256), -.infinity, -.infinity) }
+        guard let ref = all.max(), ref > -.infinity else { return (Array(repeating: -.infinity, count: 256), -.infinity) }
         var bytes = [Double](repeating: 0, count: 256)
         var end = 0.0
         for (s, w) in f.current {
@@ -312,8 +313,7 @@ public final class AllEncodingsModel: ByteLevelModel {
                 for g in groups { bytes[g.byte] += scale * mass[g.byte] }
             }
         }
-        let total = bytes.reduce(end, +)
-        return (bytes.map { Foundation.log($0) + ref }, Foundation.log(end) + ref, Foundation.log(total) + ref)
+        return (bytes.map { Foundation.log($0) + ref }, Foundation.log(end) + ref)
     }
 
     /// The model-space strings that decode to `text`: prefix + text, and with a dummy prefix

@@ -373,7 +373,9 @@ public final class NGramLM: TokenLM {
                 }
             }
             guard sawData, section > 0 else { throw TokenKitError.badInput("line \(lineNo): not ARPA (expected \\data\\ and n-gram sections)", file: path) }
-            let bad = TokenKitError.badInput("line \(lineNo): expected a log10 probability, \(section) words and an optional backoff", file: path)
+            func bad() -> TokenKitError {
+                .badInput("line \(lineNo): expected a log10 probability, \(section) words and an optional backoff", file: path)
+            }
             // Fields: log10 p, the words, optionally a log10 backoff; tabs or spaces between.
             var i = a
             func field() -> (Int, Int)? {
@@ -390,24 +392,27 @@ public final class NGramLM: TokenLM {
                 guard stopAt == f.1 else { return nil }
                 return v
             }
-            guard let pf = field(), let p10 = number(pf) else { throw bad }
+            guard let pf = field(), let p10 = number(pf) else { throw bad() }
             guard p10.isFinite, p10 <= 0 else {
                 throw TokenKitError.badInput("line \(lineNo): log10 probability \(text(pf.0, pf.1)) is not a finite number ≤ 0", file: path)
             }
             var key = GramKey([UInt32]())
             var skip = false
             for n in 0..<section {
-                guard let f = field() else { throw bad }
-                var w: UInt32 = 0
-                switch text(f.0, f.1) {
-                case "<s>": w = bos
-                case "</s>": w = eos
-                case "<unk>": skip = true
-                case let word:
-                    guard let id = UInt32(word), Int(id) < vocabSize else {
+                guard let f = field() else { throw bad() }
+                // A token id in decimal, else <s>, </s> or <unk>.
+                var id = 0
+                var k = f.0
+                while k < f.1, p[k] >= 0x30, p[k] <= 0x39, id < vocabSize { id = id * 10 + Int(p[k] - 0x30); k += 1 }
+                var w = UInt32(truncatingIfNeeded: id)
+                if k < f.1 || id >= vocabSize {
+                    switch text(f.0, f.1) {
+                    case "<s>": w = bos
+                    case "</s>": w = eos
+                    case "<unk>": skip = true
+                    case let word:
                         throw TokenKitError.badInput("line \(lineNo): word '\(word)' is not a token id of the tokenizer (0..<\(vocabSize))", file: path)
                     }
-                    w = id
                 }
                 key = key.appending(w, count: n)
             }
@@ -416,7 +421,7 @@ public final class NGramLM: TokenLM {
                 guard let v = number(f), v.isFinite else { throw TokenKitError.badInput("line \(lineNo): bad backoff weight", file: path) }
                 b10 = v
             }
-            guard field() == nil else { throw bad }
+            guard field() == nil else { throw bad() }
             found[section] += 1
             if skip { continue }
             let lp = p10 <= -99 ? -Double.infinity : p10 * ln10

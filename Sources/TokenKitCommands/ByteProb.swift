@@ -68,26 +68,17 @@ struct LMOptions: ParsableArguments {
             let tok = try TokenizerLoader.load(path, options: .init(pattern: pattern))
             let space: TokenSpace
             do { space = try TokenSpace(tok) } catch let e as TokenKitError { throw e.inFile(path) }
-            if external {
-                let base = try ExternalLM(command: source, vocabSize: tok.vocabSize)
-                let exact = exact
-                out.append {
-                    let m = ByteModel(space: space, lm: CachedLM(base))
-                    m.exact = exact
-                    return m
-                }
+            let ngram = external ? nil : try NGramLM.readARPA(try readFile(source), vocabSize: tok.vocabSize, path: source)
+            if let ngram, encodings != .canonical && !exact {
+                out.append { AllEncodingsModel(space: space, ngram: ngram, lm: CachedLM(ngram)) }
                 continue
             }
-            let ngram = try NGramLM.readARPA(try readFile(source), vocabSize: tok.vocabSize, path: source)
-            if encodings == .canonical || exact {
-                let exact = exact
-                out.append {
-                    let m = ByteModel(space: space, lm: CachedLM(ngram))
-                    m.exact = exact
-                    return m
-                }
-            } else {
-                out.append { AllEncodingsModel(space: space, ngram: ngram, lm: CachedLM(ngram)) }
+            let base: TokenLM = try ngram ?? ExternalLM(command: source, vocabSize: tok.vocabSize)
+            let exact = exact
+            out.append {
+                let m = ByteModel(space: space, lm: CachedLM(base))
+                m.exact = exact
+                return m
             }
         }
         return out

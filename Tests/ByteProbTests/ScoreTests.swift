@@ -8,12 +8,8 @@ import TokenKitCore
     /// The byte model of a trigram token LM trained on the first `documents` training documents,
     /// its tokenizer, and the held-out documents.
     func trigramModel(_ path: String, documents: Int) throws -> (ByteModel, Tokenizer, [[UInt8]]) {
-        let space = try Spaces.shared.get(path)
-        let tok = space.tokenizer
-        let (train, held) = try NGramTests().documents()
-        let ids = try train.prefix(documents).map { try tok.encode($0, policy: .ordinary) }
-        let lm = CachedLM(try NGramLM.train(documents: ids, order: 3, vocabSize: tok.vocabSize))
-        return (ByteModel(space: space, lm: lm), tok, held)
+        let (space, lm, held) = try AllEncodingsTests().trigram(path, documents: documents)
+        return (ByteModel(space: space, lm: CachedLM(lm)), space.tokenizer, held)
     }
 
     /// What `score` adds up. With W_k the mass of the prefix x<k (its covers and exact spellings)
