@@ -119,11 +119,15 @@ with tempfile.TemporaryDirectory() as tmp:
     names = subprocess.run([sys.executable, os.path.join(ROOT, "Scripts", "hf_variety.py"), corpus, variety],
                            check=True, capture_output=True, text=True).stdout.split()
     cases = golden("r50k")["cases"]
+    # Texts aimed at added tokens (normalized, special, overlapping), Greek capital sigma under
+    # Lowercase, byte fallback and Metaspace runs, beside the golden cases.
+    aimed = ["a <tool> b", "say my tok", "a<tool>b", "<|sys|>x my tokmy tok", "Hello HELLO hello, Hellos",
+             "ΟΔΥΣΣΕΥΣ ΣΟΦΟΣ Σ σ ς", "abcd abc abcde xabcdx", "café é", "zé zzé", "   x", "the  end   "]
     for name in names:
         path = os.path.join(variety, name + ".json")
         hf = Tokenizer.from_file(path)
         # One tokenkit process over all cases: JSONL in, one record per line out.
-        texts = [c["text"] for c in cases if "\n" not in c["text"][:-1] and "\r" not in c["text"]]
+        texts = [c["text"] for c in cases if "\n" not in c["text"][:-1] and "\r" not in c["text"]] + aimed
         lines_path = os.path.join(tmp, "lines.txt")
         with open(lines_path, "wb") as f:
             f.write("\n".join(t.rstrip("\n") for t in texts).encode("utf-8"))
@@ -136,6 +140,14 @@ with tempfile.TemporaryDirectory() as tmp:
                 bad.append(repr(t[:40]))
         check(f"HF-trained {name} tokenizer.json ({len(texts)} cases)", not bad and len(got) == len(texts),
               f"{len(bad)} differ, e.g. {bad[:3]}")
+        if name in ("llama2-added", "lowercase-added", "added-overlap", "metaspace-nosplit"):
+            # Decoding HF's ids gives HF's text (byte-exact output read as UTF-8 with U+FFFD, as HF does).
+            records = "\n".join(json.dumps({"ids": hf.encode(t, add_special_tokens=False).ids}) for t in aimed)
+            decoded = subprocess.run([tokenkit, "decode", "-m", path, "--lines", "-"], input=records.encode(), check=True,
+                                     capture_output=True).stdout.decode("utf-8", "replace").split("\n")
+            bad = [t for t, d in zip(aimed, decoded)
+                   if d != hf.decode(hf.encode(t, add_special_tokens=False).ids, skip_special_tokens=False)]
+            check(f"HF-trained {name}: decode of HF's ids", not bad and len(decoded) >= len(aimed), f"differ on {bad[:3]}")
 
     # 7. Unigram trained by tokenkit: the .model in sentencepiece, its tokenizer.json in HF
     #    tokenizers and tokenkit itself give the same ids, line by line.

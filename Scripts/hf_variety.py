@@ -4,10 +4,11 @@ byte-level BPE with prefix space, CLIP-like end-of-word suffixes, WordPiece-styl
 with unk, Metaspace with byte fallback, digit and punctuation splitting; then the shapes of other
 model families: BERT (BertNormalizer, WordPiece), RoBERTa, T5-like Unigram, Llama 3-like Split +
 ByteLevel, BPE with both a prefix and a suffix, every Split behaviour, CharDelimiterSplit, UnicodeScripts, FixedLength, WordLevel
-with the Nmt normalizer, Llama-2-like tokenizer.json BPE. Writes DIR/NAME.json."""
+with the Nmt normalizer, Llama-2-like tokenizer.json BPE; added tokens (normalized, special,
+overlapping, a byte-level character) and Metaspace without splitting. Writes DIR/NAME.json."""
 import os, sys
 
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 
 def variants():
@@ -106,11 +107,46 @@ def families():
                                                      limit_alphabet=150)
 
 
+def added():
+    """Added tokens as people add them after training (add_tokens: normalized unless special),
+    and decoders whose HF quirks matter. Yields (name, tokenizer, trainer, what to add)."""
+    byte_alphabet = pre_tokenizers.ByteLevel.alphabet()
+    # Llama-2-like normalizer: a normalized added token is matched as the normalizer spells it.
+    t = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>", fuse_unk=True))
+    t.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+    t.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    yield ("llama2-added", t, trainers.BpeTrainer(vocab_size=700, special_tokens=["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)],
+                                                  limit_alphabet=150),
+           [AddedToken("<tool>"), AddedToken("my tok"), AddedToken("<|sys|>", special=True)])
+    # Lowercase (Greek capital sigma is always small sigma in HF) with a normalized added token.
+    t = Tokenizer(models.BPE())
+    t.normalizer = normalizers.Lowercase()
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    t.decoder = decoders.ByteLevel()
+    yield "lowercase-added", t, trainers.BpeTrainer(vocab_size=600, initial_alphabet=byte_alphabet), [AddedToken("Hello")]
+    # Overlapping added tokens: the special (not normalized) one cuts the text first; "é" reuses
+    # the byte-level vocabulary's id of byte 0xE9.
+    t = Tokenizer(models.BPE())
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    t.decoder = decoders.ByteLevel()
+    yield ("added-overlap", t, trainers.BpeTrainer(vocab_size=600, initial_alphabet=byte_alphabet),
+           [AddedToken("abc", special=True), AddedToken("abcd"), AddedToken("é")])
+    # Metaspace without splitting: tokens such as "the▁" and "▁▁▁" (the decoder's first-token rule).
+    t = Tokenizer(models.BPE())
+    t.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first", split=False)
+    t.decoder = decoders.Metaspace(prepend_scheme="first", split=False)
+    yield "metaspace-nosplit", t, trainers.BpeTrainer(vocab_size=600, limit_alphabet=150), []
+
+
 def main():
     corpus, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    for name, tok, trainer in list(variants()) + list(families()):
+    shapes = [(n, t, tr, []) for n, t, tr in list(variants()) + list(families())] + list(added())
+    for name, tok, trainer, extra in shapes:
         tok.train([corpus], trainer)
+        if extra:
+            tok.add_tokens([a for a in extra if not a.special])
+            tok.add_special_tokens([a for a in extra if a.special])
         tok.save(os.path.join(out, name + ".json"))
         print(name)
 

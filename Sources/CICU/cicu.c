@@ -150,6 +150,9 @@ uint8_t *tk_lowercase(const uint8_t *text, size_t length, size_t *outlen) {
     int32_t n = 0;
     UChar *u = to_utf16(text, length, &n);
     if (!u) return NULL;
+    /* HF lowercases one character at a time, so capital sigma is always σ: ICU would make a
+       word-final one ς. Already-small σ is left alone by ICU. */
+    for (int32_t i = 0; i < n; i++) if (u[i] == 0x03A3) u[i] = 0x03C3;
     int32_t cap = n * 3 + 16;
     UChar *dst = malloc(sizeof(UChar) * cap);
     int32_t m = u_strToLower(dst, cap, u, n, "", &status);

@@ -72,31 +72,36 @@ struct AddedMatcher: Sendable {
     let byFirstTwo: [[Int]]
     let single: [[Int]]
 
-    init(_ tokens: [AddedToken]) {
+    /// What each token matches: its content, or (HF's `normalized` tokens) its content run
+    /// through the normalizer, since those are looked for in normalized text.
+    let patterns: [[UInt8]]
+
+    init(_ tokens: [AddedToken], patterns: [[UInt8]]? = nil) {
         self.tokens = tokens
+        let patterns = patterns ?? tokens.map(\.content)
+        self.patterns = patterns
         var two = [[Int]](repeating: [], count: tokens.isEmpty ? 0 : 1 << 16)
         var one = [[Int]](repeating: [], count: 256)
-        for (i, t) in tokens.enumerated() where !t.content.isEmpty {
-            if t.content.count == 1 { one[Int(t.content[0])].append(i) } else { two[Int(t.content[0]) << 8 | Int(t.content[1])].append(i) }
+        for (i, p) in patterns.enumerated() where !p.isEmpty {
+            if p.count == 1 { one[Int(p[0])].append(i) } else { two[Int(p[0]) << 8 | Int(p[1])].append(i) }
         }
-        for k in two.indices where two[k].count > 1 { two[k].sort { tokens[$0].content.count > tokens[$1].content.count } }
+        for k in two.indices where two[k].count > 1 { two[k].sort { patterns[$0].count > patterns[$1].count } }
         byFirstTwo = two
         single = one
     }
 
     var isEmpty: Bool { tokens.isEmpty }
 
-    /// The longest token that `accept`s at `i`.
+    /// Index of the longest token that `accept`s at `i`.
     @inline(__always)
-    private func longest(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ accept: (AddedToken) -> Bool) -> AddedToken? {
+    private func longest(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ accept: (AddedToken) -> Bool) -> Int? {
         if i + 1 < p.count {
             for k in byFirstTwo[Int(p[i]) << 8 | Int(p[i + 1])] {
-                let t = tokens[k]
-                let n = t.content.count
-                if i + n <= p.count, accept(t), memcmp(p.baseAddress! + i, t.content, n) == 0 { return t }
+                let n = patterns[k].count
+                if i + n <= p.count, accept(tokens[k]), memcmp(p.baseAddress! + i, patterns[k], n) == 0 { return k }
             }
         }
-        for k in single[Int(p[i])] where accept(tokens[k]) { return tokens[k] }
+        for k in single[Int(p[i])] where accept(tokens[k]) { return k }
         return nil
     }
 
@@ -106,8 +111,9 @@ struct AddedMatcher: Sendable {
         var i = 0
         var floor = 0
         while i < p.count {
-            guard let t = longest(p, i, accept) else { i += 1; continue }
-            var s = i, e = i + t.content.count
+            guard let k = longest(p, i, accept) else { i += 1; continue }
+            let t = tokens[k]
+            var s = i, e = i + patterns[k].count
             if t.singleWord, !isWordBoundary(p, s, e) {
                 i = e
                 continue

@@ -56,10 +56,10 @@ public indirect enum Decoder: Sendable {
                 return Array(t[s..<e])
             }
         case .metaspace(let replacement, let prepend):
+            // As HF: every marker of the first token is dropped (not only a leading one), unless
+            // no space was prepended.
             return tokens.enumerated().map { i, t in
-                var r = replacingAll(t, replacement, with: [0x20])
-                if i == 0, prepend != "never", r.first == 0x20 { r.removeFirst() }
-                return r
+                replacingAll(t, replacement, with: i == 0 && prepend != "never" ? [] : [0x20])
             }
         case .bpeSuffix(let suffix):
             return tokens.enumerated().map { i, t in replacingAll(t, suffix, with: i == tokens.count - 1 ? [] : [0x20]) }

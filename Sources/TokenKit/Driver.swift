@@ -107,7 +107,8 @@ public struct EncodeDriver {
                         var e = s
                         while e < p.count, p[e] != 0x0A { e += 1 }
                         var end = e
-                        if end > s, p[end - 1] == 0x0D { end -= 1 }
+                        // spm_encode reads lines with getline and keeps a CR; other lines lose it.
+                        if end > s, p[end - 1] == 0x0D, tok.sentencePiece == nil { end -= 1 }
                         var ids: [TokenID] = []
                         try tok.encode(UnsafeBufferPointer(rebasing: p[s..<end]), policy: policy,
                                        at: .init(offset: offset + s, atStart: true), workspace: ws, into: &ids)

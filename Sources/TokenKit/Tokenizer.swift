@@ -70,7 +70,10 @@ public final class Tokenizer: @unchecked Sendable {
             }
         }
         for t in addedTokens where modelVocab.contains(t.id) && modelVocab.bytes(t.id) != t.content {
-            // Sharing an id is fine for the same token; for another one the round trip would lose text.
+            // Sharing an id is fine for the same token, also when the added token is the
+            // vocabulary's byte-level spelling (HF's add_tokens(["é"]) reuses the id of the
+            // byte 0xE9, and both decode to that byte); for another one the round trip would lose text.
+            if model.isByteLevel, ByteLevelAlphabet.encode(modelVocab.bytes(t.id)) == t.text { continue }
             throw TokenKitError.badInput("added token \(String(decoding: t.content, as: UTF8.self).debugDescription) has id \(t.id), "
                                          + "which the vocabulary gives to \(String(decoding: modelVocab.bytes(t.id), as: UTF8.self).debugDescription)")
         }
@@ -86,9 +89,12 @@ public final class Tokenizer: @unchecked Sendable {
         } catch let e as TokenKitError {
             throw TokenKitError.badInput("added tokens clash with the vocabulary: \(e.message)")
         }
-        // Without a normalizer, "normalized" tokens are matched in the raw text too.
-        rawMatcher = AddedMatcher(addedTokens.filter { !$0.normalized || normalizer == nil })
-        normalizedMatcher = AddedMatcher(normalizer == nil ? [] : addedTokens.filter(\.normalized))
+        // As HF: tokens that are not `normalized` cut the raw text first; the normalized ones,
+        // spelled as the normalizer spells them, are then looked for in each normalized segment.
+        rawMatcher = AddedMatcher(addedTokens.filter { !$0.normalized })
+        let normalizedTokens = addedTokens.filter(\.normalized)
+        normalizedMatcher = AddedMatcher(normalizedTokens,
+                                         patterns: normalizedTokens.map { normalizer?.apply($0.content) ?? $0.content })
         scanner = preTokenizer.scanner
     }
 
@@ -239,11 +245,11 @@ public final class Tokenizer: @unchecked Sendable {
     /// 2. Normalize, split on normalized added tokens, then pre-tokenize and encode.
     private func encodeSegment(_ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, policy: SpecialPolicy,
                                _ ws: Workspace, _ out: inout [TokenID]) throws {
-        guard let normalizer else {
+        if normalizer == nil && normalizedMatcher.isEmpty {
             encodeText(p, first: first, continuation: continuation, ws, &out)
             return
         }
-        let normalized = normalizer.apply(Array(p), continuation: continuation)
+        let normalized = normalizer?.apply(Array(p), continuation: continuation) ?? Array(p)
         normalized.withUnsafeBufferPointer { q in
             var last = 0
             if !normalizedMatcher.isEmpty {

@@ -76,6 +76,7 @@ struct TrainByteSpan: ParsableCommand {
     var needsSignal: Bool { !(mode == .seeding && seedFraction == 0) }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files)
         var config = ByteSpanTrainer.Configuration()
         config.vocabSize = vocabSize
         config.signal = signal
@@ -112,7 +113,7 @@ struct TrainByteSpan: ParsableCommand {
             }
             return try sig.withUnsafeBufferPointer { try ByteSpanTrainer(config).train(text: t, starts: starts, signal: $0) }
         }
-        try writeFileAtomically(output, Array(result.vocabulary.json().utf8))
+        try writeFileAtomically(output, Array(result.vocabulary.json().utf8), userOutput: true)
         note(String(format: "θ = %.3f bits; %d span types (%d occurrences); %d tokens from spans, %d from BPE; %.1f s",
                     result.threshold, result.spanTypes, result.spanOccurrences, result.learnedFromSpans, result.learnedFromBPE,
                     Date().timeIntervalSince(start)), quiet: quiet)
@@ -160,6 +161,7 @@ struct Surprisal: ParsableCommand {
     var file = "-"
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output, html], inputs: [model])
         let lm = try ByteLMFile.load(model)
         let text = try readFile(file)
         let (s, e) = text.withUnsafeBufferPointer { lm.signals($0, threads: runOptions.threads, surprisal: true, entropy: true) }
@@ -184,7 +186,7 @@ struct Surprisal: ParsableCommand {
             let shift = text.first == 0x20 ? 0 : 1
             let starts = startsP.map { $0 - shift }.filter { $0 >= 0 }
             let cont = sig.withUnsafeBufferPointer { ByteSpanTrainer.continuation(signal: $0, starts: starts, constraint: constraint, threshold: theta) }
-            try writeFileAtomically(html, Array(SurprisalHTML.render(text: text, surprisal: s, continuation: cont, title: file).utf8))
+            try writeFileAtomically(html, Array(SurprisalHTML.render(text: text, surprisal: s, continuation: cont, title: file).utf8), userOutput: true)
         }
     }
 

@@ -23,7 +23,7 @@ struct Encode: ParsableCommand {
         discussion: """
             Whole files are one document each (one output line, array or record per file); with --lines every line is a document. `--format json` is one array of ids for a single whole-file input, and otherwise an array with one array per document (per file, or per line with --lines, in input order); JSONL records carry "file" and "ids". `bin` writes little-endian uint16 (vocabularies up to 65,536 ids) or uint32 ids with no separators (add one with --separator), for LM training; it is refused on a terminal without -o. Large inputs stream in bounded memory.
 
-            SentencePiece .model files encode a whole file as one sentence when the model can spell a line break (byte fallback, as Llama's); otherwise each line is its own sentence, as spm_encode does, and a note says so.
+            SentencePiece .model files encode a whole file as one sentence when the model can spell a line break (byte fallback, as Llama's); otherwise each line is its own sentence (a CR before the line break kept), as spm_encode does, and a note says so.
 
             Examples:
               tokenkit encode -m cl100k_base.tiktoken README.md
@@ -121,6 +121,7 @@ struct Encode: ParsableCommand {
     var isStochastic: Bool { !list && (stochastok != nil || dropout != nil || alpha != nil || nbest != nil) }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files + [model.model])
         let tok = try model.load()
         if list {
             try listBest(tok)
@@ -135,7 +136,9 @@ struct Encode: ParsableCommand {
         let inputs = try inputOptions.expand(files)
         let frame = addSpecialTokens ? try tok.postProcessorFrame() : nil
         if addSpecialTokens && frame == nil {
-            throw TokenKitError.usage("--add-special-tokens: \(tok.name) has no post-processor that adds tokens (use --separator with --format bin)")
+            // As HF's add_special_tokens=True on such a model: nothing to add, so not an error.
+            note("--add-special-tokens: \(tok.name) adds no special tokens of its own, so the ids are unchanged "
+                 + "(--separator ID puts an id between documents)", quiet: runOptions.quiet)
         }
         let separatorID = try separator.map { try Encode.tokenID($0, in: tok) }
         if format == .bin && (output == nil || output == "-") && isatty(1) != 0 {
@@ -167,7 +170,7 @@ struct Encode: ParsableCommand {
             var driver = EncodeDriver(tokenizer: tok, policy: try special.policy(for: tok), threads: runOptions.threads, lines: lines)
             driver.sampling = sampling
             if driver.sentencePerLine && epoch == 0 {
-                note("\(tok.name) cannot encode a line break (it would be <unk>): each line is encoded as a sentence, as spm_encode does", quiet: runOptions.quiet)
+                note("\(tok.name) does not keep a line break (its normalizer or vocabulary loses it): each line is encoded as a sentence, as spm_encode does", quiet: runOptions.quiet)
             }
             for (k, path) in inputs.enumerated() {
                 var label = epochs > 1 ? "epoch \(epoch + 1)/\(epochs)" : "encoding"
@@ -195,7 +198,7 @@ struct Encode: ParsableCommand {
             try writer.close()
             if format == .bin, let path, !out.isDevice {
                 // The sidecar and the ids replace their old files together or not at all.
-                let meta = try AtomicOutput(path: path + ".json")
+                let meta = try AtomicOutput(path: path + ".json", userOutput: true)
                 try meta.write(sidecar(tok, tokens: writer.written, wide: writer.wide, seed: seed, epoch: epoch, inputs: inputs))
                 try out.finish(with: [meta])
             } else {
@@ -243,7 +246,7 @@ struct Encode: ParsableCommand {
             var lines = text.split(separator: 0x0A, omittingEmptySubsequences: false)
             if text.last == 0x0A { lines.removeLast() }
             for (n, line) in lines.enumerated() {
-                let bytes = Array(line.last == 0x0D ? line.dropLast() : line)
+                let bytes = Array(line)  // a CR stays, as spm_encode's getline keeps it
                 if UTF8Scan.firstInvalid(bytes) != nil { throw TokenKitError.badInput("line \(n + 1): invalid UTF-8", file: path) }
                 let best = spm.nbest(bytes, count: count)
                 switch format {

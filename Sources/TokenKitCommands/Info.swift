@@ -113,6 +113,7 @@ struct Convert: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: [input])
         guard let target = to ?? Convert.target(of: output) else {
             throw TokenKitError.usage("cannot tell the format from \(output)'s name (.json, .tiktoken or .model); give --to tokenizer.json|tiktoken|spm")
         }
@@ -133,7 +134,7 @@ struct Convert: ParsableCommand {
             if !specials.isEmpty {
                 let list = specials.map { "    \(jsonString($0.text)): \($0.id)" }.joined(separator: ",\n")
                 let side = "{\n  \"pattern\": \(jsonString(tok.patternDescription)),\n  \"special_tokens\": {\n\(list)\n  }\n}\n"
-                try writeFileAtomically(output + ".json", Array(side.utf8))
+                try writeFileAtomically(output + ".json", Array(side.utf8), userOutput: true)
                 note("\(specials.count) special tokens, which a rank file cannot hold, are in \(output).json (tiktoken's special_tokens)", quiet: quietOption.quiet)
             }
         case .spm:
@@ -145,6 +146,6 @@ struct Convert: ParsableCommand {
                 throw TokenKitError.badInput("only SentencePiece models and Unigram tokenizer.json files can be written as .model files", file: input)
             }
         }
-        try writeFileAtomically(output, bytes)
+        try writeFileAtomically(output, bytes, userOutput: true)
     }
 }

@@ -218,7 +218,7 @@ final class Output {
     private var buffer: [UInt8] = []
 
     init(path: String?) throws {
-        file = try path.flatMap { $0 == "-" ? nil : try AtomicOutput(path: $0) }
+        file = try path.flatMap { $0 == "-" ? nil : try AtomicOutput(path: $0, userOutput: true) }
         buffer.reserveCapacity(1 << 20)
     }
 

@@ -113,6 +113,7 @@ struct Premium: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output, plot, html], inputs: [corpus])
         if let trainSizes { return try runTraining(sizes: trainSizes) }
         let only = try languageList()
         // Tokenizers, loaded in parallel; a file that cannot be loaded stops the run.
@@ -180,7 +181,7 @@ struct Premium: ParsableCommand {
             try? h.close()
             return
         }
-        try writeFileAtomically(path, Array(text.utf8))
+        try writeFileAtomically(path, Array(text.utf8), userOutput: true)
     }
 
     // MARK: Vocabulary-size study

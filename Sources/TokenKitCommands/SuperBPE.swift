@@ -89,6 +89,7 @@ struct TrainSuperBPE: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output, tiktoken], inputs: files)
         let specials = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
         let quiet = runOptions.quiet
         let separator = try SuperwordCorpus.separator(documentSeparator)
@@ -152,8 +153,8 @@ struct TrainSuperBPE: ParsableCommand {
             note("stopped at \(result.tokens.count + specials.count) tokens: no allowed pair occurs \(minFrequency)+ times", quiet: quiet)
         }
         let tok = try superword.tokenizer(result, specials: specials, name: TokenizerLoader.displayName(output))
-        try writeFileAtomically(output, try TokenizerJSON.write(tok))
-        if let tiktoken { try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok)) }
+        try writeFileAtomically(output, try TokenizerJSON.write(tok), userOutput: true)
+        if let tiktoken { try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok), userOutput: true) }
     }
 }
 
@@ -185,6 +186,7 @@ struct CountSuperwords: ParsableCommand {
     var files: [String] = ["-"]
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files)
         let pipeline = try TrainingPipeline(preTokenizer: "superword", normalizer: normalizer)
         let separator = try SuperwordCorpus.separator(documentSeparator)
         let words = try SuperwordCorpus.count(files, pipeline: pipeline, separator: separator, threads: runOptions.threads, quiet: runOptions.quiet)

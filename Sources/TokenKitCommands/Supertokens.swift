@@ -62,6 +62,7 @@ struct SupertokensAdd: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files + [model.model] + (heldOut.map { [$0] } ?? []))
         var tok = try model.load()
         if let spm = tok.sentencePiece {
             // Added tokens live in tokenizer.json: a .model is extended through its conversion.
@@ -79,7 +80,7 @@ struct SupertokensAdd: ParsableCommand {
         let chosen = MultiWordTokens.top(counts, k: top, minCount: minCount)
         if chosen.count < top { note("only \(chosen.count) n-grams occur \(minCount)+ times", quiet: runOptions.quiet) }
         let extended = try MultiWordTokens.extend(tok, with: chosen.map(\.bytes))
-        try writeFileAtomically(output, try TokenizerJSON.write(extended))
+        try writeFileAtomically(output, try TokenizerJSON.write(extended), userOutput: true)
 
         guard let heldOut else { return }
         let before = try countTokens(tok, heldOut), after = try countTokens(extended, heldOut)

@@ -151,6 +151,7 @@ struct TrainBPE: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output, tiktoken], inputs: files + fromCounts)
         let specials = specialTokens.map { $0.split(separator: ",").map(String.init) } ?? []
         var config = BPETrainer.Configuration()
         config.vocabSize = vocabSize
@@ -196,7 +197,7 @@ struct TrainBPE: ParsableCommand {
         let tok = try pipeline.tokenizer(result, specials: specials, name: name)
         var files = [(path: output, bytes: try TokenizerJSON.write(tok))]
         if let tiktoken { files.append((tiktoken, try TiktokenFormat.write(tok))) }
-        try writeFilesAtomically(files)
+        try writeFilesAtomically(files, userOutput: true)
     }
 }
 
@@ -225,6 +226,7 @@ struct CountWords: ParsableCommand {
     var files: [String] = ["-"]
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files)
         let words = try corpus.count(files, threads: runOptions.threads, quiet: runOptions.quiet)
         try Output.write(WordCountFile.write(words, settings: try corpus.pipeline().settings), to: output)
     }
@@ -263,6 +265,7 @@ struct MergeCounts: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files)
         guard let first = files.first else { throw TokenKitError.usage("give word-count files") }
         let settings = try WordCountFile.read(first).1
         try Output.write(WordCountFile.write(try MergeCounts.sum(files), settings: settings), to: output)
@@ -350,6 +353,7 @@ struct TrainUnigram: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output, json], inputs: files)
         var config = UnigramTrainer.Configuration()
         config.vocabSize = vocabSize
         config.characterCoverage = characterCoverage
@@ -393,6 +397,6 @@ struct TrainUnigram: ParsableCommand {
         }
         var files = [(path: output, bytes: output.hasSuffix(".json") ? try TokenizerJSON.writeSentencePiece(model) : model.serialized())]
         if let json { files.append((json, try TokenizerJSON.writeSentencePiece(model))) }
-        try writeFilesAtomically(files)
+        try writeFilesAtomically(files, userOutput: true)
     }
 }

@@ -58,6 +58,7 @@ struct TrainLM: ParsableCommand {
     }
 
     mutating func run() throws {
+        try RunFiles.preflight(outputs: [output], inputs: files + (model.map { [$0] } ?? []))
         if let model { return try trainTokenLM(model) }
         let start = Date()
         let data = try files.map { try readFile($0) }
@@ -70,7 +71,7 @@ struct TrainLM: ParsableCommand {
             try ByteLMBuilder.build(texts, config) { progress.status($0) }
         }
         progress.finish()
-        try writeFileAtomically(output, image)
+        try writeFileAtomically(output, image, userOutput: true)
         note(String(format: "order-%d byte LM of %d bytes trained in %.1f s", order, image.count, Date().timeIntervalSince(start)), quiet: quiet)
     }
 }
@@ -92,7 +93,7 @@ extension TrainLM {
             }
         }
         let lm = try NGramLM.train(documents: docs, order: order, vocabSize: tok.vocabSize)
-        try writeFileAtomically(output, lm.arpa())
+        try writeFileAtomically(output, lm.arpa(), userOutput: true)
         note("\(docs.count) documents, \(docs.reduce(0) { $0 + $1.count }) tokens from \(bytes) bytes; order \(order) written to \(output)",
              quiet: runOptions.quiet)
     }

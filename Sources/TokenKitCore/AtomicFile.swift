@@ -19,14 +19,26 @@ public final class AtomicOutput {
     private var buffer: [UInt8] = []
     private var done = false
     private var inPlace = false
+    private let checked: Bool
     /// The file the rename replaces: `path`, or where a symlink at `path` points.
     private let target: String
 
     /// Whether the output is a device, pipe or other non-regular file, written in place.
     public var isDevice: Bool { inPlace }
 
-    public init(path: String) throws {
+    /// `userOutput`: a path the user named for this run's output, refused when it is also one of
+    /// the run's inputs or another output (see `RunFiles`); internal files are not checked.
+    public init(path: String, userOutput: Bool = false) throws {
         self.path = path
+        self.checked = userOutput
+        if path == "-" {
+            // "-o -" is standard output, for every command.
+            tempPath = path
+            target = path
+            fd = dup(1)
+            inPlace = true
+            return
+        }
         // Devices and pipes (/dev/null, /dev/stdout, a FIFO) are written in place: renaming a
         // temporary file over them would replace the device itself.
         var st = stat()
@@ -42,6 +54,7 @@ public final class AtomicOutput {
             return
         }
         target = try AtomicOutput.resolveLinks(path)
+        if userOutput { try RunFiles.claimOutput(target, path: path) }
         let dir: String
         if let slash = target.lastIndex(of: "/") { dir = String(target[..<slash]) } else { dir = "." }
         let base = target.split(separator: "/").last.map(String.init) ?? target
@@ -126,6 +139,14 @@ public final class AtomicOutput {
             done = true
             return
         }
+        do {
+            // An input opened after this output was (encode reads as it writes) is checked now.
+            if checked { try RunFiles.checkNotInput(target, path: path) }
+        } catch {
+            unlink(tempPath)
+            TempRegistry.remove(tempPath)
+            throw error
+        }
         if rename(tempPath, target) != 0 {
             let msg = String(cString: strerror(errno))
             unlink(tempPath)
@@ -144,6 +165,83 @@ public final class AtomicOutput {
                 TempRegistry.remove(tempPath)
             }
         }
+    }
+}
+
+/// The regular files this run reads and the outputs it writes, so that an output which would
+/// replace one of its inputs (`encode -o a.txt a.txt`) or another output (`-o a.json --tiktoken
+/// a.json`) is refused instead of silently destroying it.
+public enum RunFiles {
+    struct FileID: Hashable { var dev: UInt64, ino: UInt64 }
+    nonisolated(unsafe) static var inputs = Set<FileID>()
+    nonisolated(unsafe) static var outputs = Set<String>()
+    nonisolated(unsafe) static var lock: pthread_mutex_t = {
+        var m = pthread_mutex_t()
+        pthread_mutex_init(&m, nil)
+        return m
+    }()
+
+    static func id(_ st: stat) -> FileID? {
+        (st.st_mode & S_IFMT) == S_IFREG ? FileID(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino)) : nil
+    }
+
+    /// Records an input opened as `fd` (regular files only; stdin redirected from a file counts).
+    public static func noteInput(_ fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0, let id = id(st) else { return }
+        pthread_mutex_lock(&lock)
+        inputs.insert(id)
+        pthread_mutex_unlock(&lock)
+    }
+
+    static func checkNotInput(_ target: String, path: String) throws {
+        var st = stat()
+        guard stat(target, &st) == 0, let id = id(st) else { return }
+        pthread_mutex_lock(&lock)
+        let clash = inputs.contains(id)
+        pthread_mutex_unlock(&lock)
+        if clash { throw TokenKitError.usage("\(path) is also an input of this run; give another output path") }
+    }
+
+    /// Checks a command's output paths before any work: each can be created (its folder exists
+    /// and is writable, it is not a folder), none is one of `inputs`, and no two are the same.
+    /// Training for an hour and then failing to write the result is what this prevents.
+    public static func preflight(outputs: [String?], inputs: [String]) throws {
+        var seen = Set<String>()
+        var inputIDs = Set<FileID>()
+        for i in inputs where i != "-" {
+            var st = stat()
+            if stat(i, &st) == 0, let id = id(st) { inputIDs.insert(id) }
+        }
+        for case let path? in outputs where path != "-" {
+            let target = try AtomicOutput.resolveLinks(path)
+            var st = stat()
+            if stat(target, &st) == 0 {
+                if (st.st_mode & S_IFMT) == S_IFDIR { throw TokenKitError.badInput("is a directory, not an output file", file: path) }
+                if let id = id(st), inputIDs.contains(id) {
+                    throw TokenKitError.usage("\(path) is also an input of this run; give another output path")
+                }
+            }
+            let dir = target.lastIndex(of: "/").map { String(target[..<$0]) } ?? "."
+            if access(dir.isEmpty ? "/" : dir, W_OK) != 0 {
+                throw TokenKitError.badInput("cannot create output: \(String(cString: strerror(errno))) (folder \(dir))", file: path)
+            }
+            if !seen.insert(target).inserted { throw TokenKitError.usage("\(path) is given as two outputs of this run") }
+        }
+    }
+
+    /// Refuses an output that is an input already read, or that another output already claims.
+    static func claimOutput(_ target: String, path: String) throws {
+        try checkNotInput(target, path: path)
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let slash = target.lastIndex(of: "/")
+        let dir = slash.map { String(target[..<$0]) } ?? "."
+        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        let key = (realpath(dir.isEmpty ? "/" : dir, &buf) != nil ? String(cString: buf) : dir) + "/" + base
+        pthread_mutex_lock(&lock)
+        let (fresh, _) = outputs.insert(key)
+        pthread_mutex_unlock(&lock)
+        if !fresh { throw TokenKitError.usage("\(path) is given as two outputs of this run") }
     }
 }
 
@@ -215,16 +313,16 @@ public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String)
 }
 
 /// Writes a whole file atomically.
-public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
-    let out = try AtomicOutput(path: path)
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8], userOutput: Bool = false) throws {
+    let out = try AtomicOutput(path: path, userOutput: userOutput)
     try out.write(bytes)
     try out.commit()
 }
 
 /// Writes several whole files, all or none (see `AtomicOutput.commitAll`).
-public func writeFilesAtomically(_ files: [(path: String, bytes: [UInt8])]) throws {
+public func writeFilesAtomically(_ files: [(path: String, bytes: [UInt8])], userOutput: Bool = false) throws {
     let outs = try files.map { f in
-        let o = try AtomicOutput(path: f.path)
+        let o = try AtomicOutput(path: f.path, userOutput: userOutput)
         try o.write(f.bytes)
         return o
     }
@@ -238,6 +336,7 @@ public func readFile(_ path: String) throws -> [UInt8] {
         throw TokenKitError.badInput("cannot open: \(String(cString: strerror(errno)))", file: path)
     }
     defer { if fd != 0 { close(fd) } }
+    RunFiles.noteInput(fd)
     var st = stat()
     var result: [UInt8] = []
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
@@ -266,6 +365,7 @@ public func withMappedFile<R>(_ path: String, _ body: (UnsafeRawBufferPointer) t
     var st = stat()
     if fd >= 0 {
         defer { close(fd) }
+        RunFiles.noteInput(fd)
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0,
            let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED {
             defer { munmap(base, Int(st.st_size)) }

@@ -42,17 +42,23 @@ public enum MetaspaceWords {
 }
 
 /// Word → ids of words met before (words repeat: a few thousand distinct ones cover most of
-/// a text). Deterministic encodings only; at most `limit` entries, later words are not kept.
+/// a text). Deterministic encodings only. Words longer than `longest` are not kept; when the
+/// cache holds `byteLimit` bytes of words (or 2^20 words) it starts over, so a long stream keeps what is
+/// frequent lately in bounded memory.
 public struct WordCache {
     private var index = U64Map(capacity: 4096)
     private var words: [UInt8] = []
     private var ids: [TokenID] = []
     /// (word start, word length, ids start, ids count) in the arenas.
     private var entries: [(Int32, Int32, Int32, Int32)] = []
-    public static let longestWord = 48
-    static let limit = 1 << 20
+    public let longest: Int
+    let byteLimit: Int
+    static let entryLimit = 1 << 20
 
-    public init() {}
+    public init(longest: Int = 48, byteLimit: Int = 48 << 20) {
+        self.longest = longest
+        self.byteLimit = byteLimit
+    }
 
     /// Appends the cached ids of `word` to `out`, or calls `encode` (which appends them) and
     /// keeps its result.
@@ -60,7 +66,7 @@ public struct WordCache {
     public mutating func encode(_ word: UnsafeBufferPointer<UInt8>, into out: inout [TokenID],
                                 _ encode: (inout [TokenID]) -> Void) {
         let len = word.count
-        guard len <= WordCache.longestWord, entries.count < WordCache.limit else {
+        guard len <= longest else {
             encode(&out)
             return
         }
@@ -75,6 +81,12 @@ public struct WordCache {
                 encode(&out)  // a hash collision: encoded every time, never cached
             }
             return
+        }
+        if words.count + len > byteLimit || entries.count >= WordCache.entryLimit {
+            index = U64Map(capacity: 4096)
+            words.removeAll(keepingCapacity: true)
+            ids.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
         }
         let first = out.count
         encode(&out)

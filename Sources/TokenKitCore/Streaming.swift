@@ -36,6 +36,7 @@ public struct ChunkReader {
         self.whole = whole
         fd = path == "-" ? 0 : Glibc.open(path, O_RDONLY)
         if fd < 0 { throw TokenKitError.badInput("cannot open: \(String(cString: strerror(errno)))", file: path) }
+        RunFiles.noteInput(fd)
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             if fd != 0 { Glibc.close(fd) }

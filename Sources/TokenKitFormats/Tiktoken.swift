@@ -51,7 +51,10 @@ public enum TiktokenFormat {
                 if lineEnd == lineStart { continue }
                 var space = lineStart
                 while space < lineEnd, p[space] != 0x20 { space += 1 }
-                guard space < lineEnd,
+                // Whisper's files end with `= 50256`, an empty token: no text encodes to it,
+                // so it is left out (its rank stays unused).
+                if space > lineStart, space < lineEnd, p[lineStart..<space].allSatisfy({ $0 == UInt8(ascii: "=") }) { continue }
+                guard space > lineStart, space < lineEnd,
                       let bytes = Base64.decode(UnsafeBufferPointer(rebasing: p[lineStart..<space])) else {
                     throw TokenKitError.badInput("line \(lineNo): expected `base64 rank`")
                 }

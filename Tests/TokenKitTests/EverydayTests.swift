@@ -3,6 +3,7 @@ import Testing
 import TokenKit
 import TokenKitCore
 import TokenKitModels
+import TokenKitFormats
 import TokenKitCommands
 import TokenKitSentencePiece
 
@@ -121,9 +122,36 @@ import TokenKitSentencePiece
         // BertProcessing: cls … sep.
         let bert = try Tokenizer.frame(JSON.parse(Array(#"{"type": "BertProcessing", "sep": ["[SEP]", 102], "cls": ["[CLS]", 101]}"#.utf8)))
         #expect(bert.prefix == [101] && bert.suffix == [102])
-        // A model without a post-processor is told so.
+        // A model that adds nothing (as HF's add_special_tokens=True there): same ids, and a note.
         let none = try cli.run(["encode", "-m", r50k, "--add-special-tokens", "-"], stdin: text)
-        #expect(none.status == 2 && none.stderr.contains("no post-processor"))
+        let plain = try cli.run(["encode", "-m", r50k, "-"], stdin: text)
+        #expect(none.status == 0 && none.stdout == plain.stdout && none.stderr.contains("adds no special tokens"))
+    }
+
+    /// An output is never one of the run's inputs or another output, an unwritable output is
+    /// refused before any work, and "-o -" is standard output for every command.
+    @Test func outputsNeverReplaceInputs() throws {
+        try withTempDir { dir in
+            let text = dir + "/in.txt"
+            try writeFileAtomically(text, Array("hello world, hello there\n".utf8))
+            let same = try cli.run(["encode", "-m", r50k, "-o", text, text])
+            #expect(same.status == 2 && same.stderr.contains("also an input"))
+            #expect(try readFile(text) == Array("hello world, hello there\n".utf8))
+            let twice = try cli.run(["train", "bpe", "--vocab-size", "260", "-q", "-o", dir + "/a.json", "--tiktoken", dir + "/a.json", text])
+            #expect(twice.status == 2 && twice.stderr.contains("two outputs"))
+            let missing = try cli.run(["train", "bpe", "--vocab-size", "260", "-q", "-o", dir + "/no/a.json", text])
+            #expect(missing.status == 1 && missing.stderr.contains("cannot create output"))
+            let stdout = try cli.run(["train", "bpe", "--vocab-size", "260", "-q", "-o", "-", text])
+            #expect(stdout.status == 0 && stdout.out.contains("\"merges\"") && !fileExists("-"))
+        }
+    }
+
+    /// SentencePiece line mode keeps a CR before the line break, as spm_encode's getline does.
+    @Test func spmLinesKeepCarriageReturns() throws {
+        let tok = try TokenizerLoader.load(botchan)
+        let r = try cli.run(["encode", "-m", botchan, "-q", "--format", "json", "-"], stdin: Array("I saw\r\nit\r\n".utf8))
+        let want = try tok.encode("I saw\r") + tok.encode("it\r")
+        #expect(r.status == 0 && r.out.filter { !$0.isWhitespace } == "[" + want.map(String.init).joined(separator: ",") + "]")
     }
 
     @Test func separatorBetweenDocumentsInBin() throws {

@@ -4,6 +4,7 @@ import TokenKit
 import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
+import TokenKitText
 import TokenKitTraining
 
 /// GPT-2's byte alphabet: the printable bytes stand for themselves, the others for U+0100 onward.
@@ -176,6 +177,46 @@ func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> Str
         // The same token under its own id is fine (special tokens listed in the vocabulary too).
         let same = #"[{"id": 256, "content": "<x>", "special": true}]"#
         #expect(loadError(byteLevelJSON(extra: ["<x>"], addedTokens: same)) == nil)
+    }
+
+    /// HF looks for a `normalized` added token as the normalizer spells it, after the tokens that
+    /// are not normalized (specials) have cut the raw text; an added token may be the byte-level
+    /// spelling of a vocabulary entry (HF's add_tokens(["é"]) reuses byte 0xE9's id).
+    @Test func addedTokensAsHFMatchesThem() throws {
+        let lower = #"[{"id": 256, "content": "Hello", "special": false, "normalized": true}]"#
+        let json = byteLevelJSON(addedTokens: lower)
+            .replacingOccurrences(of: #""normalizer": null"#, with: #""normalizer": {"type": "Lowercase"}"#)
+        #expect(try loadText(json).get().encode("HELLO hello") == [256, 32, 256])
+        let overlap = #"[{"id": 256, "content": "abc", "special": true, "normalized": false}, "#
+            + #"{"id": 257, "content": "abcd", "special": false, "normalized": true}]"#
+        #expect(try loadText(byteLevelJSON(addedTokens: overlap)).get().encode("abcd") == [256, 100])
+        let reuse = #"[{"id": 233, "content": "é", "special": false, "normalized": true}]"#
+        let tok = try loadText(byteLevelJSON(addedTokens: reuse)).get()
+        #expect(try tok.encode("café") == [99, 97, 102, 233])
+        #expect(try tok.decode([233]) == [0xE9])  // as HF's ByteLevel decoder turns "é" back into 0xE9
+    }
+
+    /// HF lowercases character by character: a word-final capital sigma is σ, not ς.
+    @Test func lowercaseKeepsSigmaSmallSigma() {
+        #expect(Normalizer.lowercase.apply(Array("ΟΔΥΣΣΕΥΣ Σ".utf8)) == Array("οδυσσευσ σ".utf8))
+    }
+
+    /// HF's Metaspace decoder drops every marker of the first token (tokens such as "▁▁x" exist
+    /// when the pre-tokenizer does not split), and none when nothing was prepended.
+    @Test func metaspaceDecoderFirstToken() {
+        let tokens = [Array("▁▁x▁".utf8), Array("▁y".utf8)]
+        #expect(Decoder.metaspace(replacement: Array("▁".utf8), prependScheme: "first").decode(tokens).joined().elementsEqual(Array("x y".utf8)))
+        #expect(Decoder.metaspace(replacement: Array("▁".utf8), prependScheme: "never").decode(tokens).joined().elementsEqual(Array("  x  y".utf8)))
+    }
+
+    /// Whisper's rank files end with `= 50256`, an empty token, which tiktoken loads.
+    @Test func rankFileWithAnEmptyToken() throws {
+        let ranks = (0..<256).map { "\(Base64.encode([UInt8($0)])) \($0)" } + ["\(Base64.encode(Array("ab".utf8))) 256"]
+        let tok = try loadText((ranks + ["= 257"]).joined(separator: "\n") + "\n", name: "w.tiktoken").get()
+        #expect(try tok.encode("ab") == [256])
+        // A line without a token is still an error, naming its line.
+        let bad = loadError((ranks + [" 257"]).joined(separator: "\n"), name: "w.tiktoken")
+        #expect(bad?.message.contains("line 258") == true, "\(String(describing: bad))")
     }
 
     @Test func chunksNeverCutAnAddedTokenWithANewline() throws {

@@ -21,39 +21,49 @@ extension BPEModel {
             scratch.prev = [Int32](repeating: 0, count: n)
             scratch.next = [Int32](repeating: 0, count: n)
         }
+        if scratch.ranks.count < n { scratch.ranks = [UInt64](repeating: 0, count: n) }
         var kept = 0
         scratch.symbols.withUnsafeMutableBufferPointer { s in
             scratch.prev.withUnsafeMutableBufferPointer { prev in
                 scratch.next.withUnsafeMutableBufferPointer { next in
-                    for i in 0..<n {
-                        prev[i] = Int32(i - 1)
-                        next[i] = i + 1 < n ? Int32(i + 1) : -1
-                    }
-                    for i in 0..<(n - 1) {
-                        let r = rank(s[i], s[i + 1]).rank
-                        if r != .max { heap.push(UInt64(r) << 32 | UInt64(i)) }
-                    }
-                    while let top = heap.pop() {
-                        let r = UInt32(truncatingIfNeeded: top >> 32), i = Int(UInt32(truncatingIfNeeded: top))
-                        // A merged-away symbol has prev == -2.
-                        if prev[i] == -2 { continue }
-                        let j = Int(next[i])
-                        if j < 0 { continue }
-                        let cur = rank(s[i], s[j])
-                        if cur.rank != r { continue }
-                        s[i] = cur.id
-                        let after = Int(next[j])
-                        next[i] = Int32(after)
-                        if after >= 0 { prev[after] = Int32(i) }
-                        prev[j] = -2
-                        let p = Int(prev[i])
-                        if p >= 0 {
-                            let rp = rank(s[p], cur.id).rank
-                            if rp != .max { heap.push(UInt64(rp) << 32 | UInt64(p)) }
+                    // pv[i]: the pair value (rank << 32 | merged id) of symbol i and its right
+                    // neighbour, kept current, so a popped entry is checked without a lookup in
+                    // the pair table (a cache miss on large vocabularies).
+                    scratch.ranks.withUnsafeMutableBufferPointer { pv in
+                        for i in 0..<n {
+                            prev[i] = Int32(i - 1)
+                            next[i] = i + 1 < n ? Int32(i + 1) : -1
                         }
-                        if after >= 0 {
-                            let rn = rank(cur.id, s[after]).rank
-                            if rn != .max { heap.push(UInt64(rn) << 32 | UInt64(i)) }
+                        pv[n - 1] = .max
+                        for i in 0..<(n - 1) {
+                            let v = pairValue(s[i], s[i + 1])
+                            pv[i] = v
+                            if v != .max { heap.push(v & 0xFFFF_FFFF_0000_0000 | UInt64(i)) }
+                        }
+                        while let top = heap.pop() {
+                            let i = Int(UInt32(truncatingIfNeeded: top))
+                            // A merged-away symbol has prev == -2; a renewed pair has another rank.
+                            if prev[i] == -2 || pv[i] >> 32 != top >> 32 { continue }
+                            let j = Int(next[i])
+                            let id = TokenID(truncatingIfNeeded: pv[i])
+                            s[i] = id
+                            let after = Int(next[j])
+                            next[i] = Int32(after)
+                            if after >= 0 { prev[after] = Int32(i) }
+                            prev[j] = -2
+                            let p = Int(prev[i])
+                            if p >= 0 {
+                                let v = pairValue(s[p], id)
+                                pv[p] = v
+                                if v != .max { heap.push(v & 0xFFFF_FFFF_0000_0000 | UInt64(p)) }
+                            }
+                            if after >= 0 {
+                                let v = pairValue(id, s[after])
+                                pv[i] = v
+                                if v != .max { heap.push(v & 0xFFFF_FFFF_0000_0000 | UInt64(i)) }
+                            } else {
+                                pv[i] = .max
+                            }
                         }
                     }
                     var i = 0

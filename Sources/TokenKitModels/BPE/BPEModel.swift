@@ -167,11 +167,25 @@ public struct BPEModel: Sendable {
             }
             return
         }
+        if scratch.dropout == 0, piece.count >= BPEModel.cachedPieceLength {
+            // Long pieces (SuperBPE's phrases, code lines, whitespace runs) cost a merge per
+            // byte and repeat often enough in text that remembering their ids pays.
+            if scratch.pieceCacheOwner !== identity { scratch.pieceCache = nil }
+            // Taken out of the scratch while in use, since encoding needs the scratch too.
+            var cache = scratch.pieceCache ?? WordCache(longest: BPEModel.wordSplitLength, byteLimit: 8 << 20)
+            scratch.pieceCache = nil
+            cache.encode(piece, into: &out) { encodePiece(piece, into: &$0, scratch: &scratch) }
+            scratch.pieceCache = cache
+            scratch.pieceCacheOwner = identity
+            return
+        }
         encodePiece(piece, into: &out, scratch: &scratch)
     }
 
     /// Pieces longer than this are cut into words when `splitsAtMetaspace`.
     static let wordSplitLength = 256
+    /// Deterministic pieces of this many bytes or more go through the scratch's piece cache.
+    static let cachedPieceLength = 16
 
     private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [TokenID], scratch: inout BPEScratch) {
         if piece.isEmpty { return }
@@ -245,7 +259,7 @@ public struct BPEModel: Sendable {
             initialCharacters(piece, byteFallback: byteFallback, unk: unk, fuseUnk: fuseUnk, into: &scratch.symbols)
         }
         if scratch.symbols.count > 1 {
-            if scratch.symbols.count <= 48 {
+            if scratch.symbols.count <= 128 {
                 mergeSmall(&scratch)
             } else if scratch.symbols.count <= BPEModel.mediumLength, scratch.dropThreshold == 0 {
                 mergeMedium(&scratch)
@@ -260,7 +274,9 @@ public struct BPEModel: Sendable {
     private func initialCharacters(_ piece: UnsafeBufferPointer<UInt8>, byteFallback: Bool, unk: TokenID?,
                                    fuseUnk: Bool, into syms: inout [TokenID]) {
         var i = 0
-        var lastWasUnk = false
+        // As HF: an unknown character's unk waits until the next known character (or the end),
+        // so byte-fallback tokens in between come first, and fuse_unk joins across them.
+        var pendingUnk = false
         let hasAffixes = !continuingSubwordPrefix.isEmpty || !endOfWordSuffix.isEmpty
         var charBuf: [UInt8] = []
         while i < piece.count {
@@ -276,17 +292,18 @@ public struct BPEModel: Sendable {
                 found = vocab.lookup(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(piece)[i..<(i + len)]))
             }
             if let id = found {
+                if pendingUnk, let unk { syms.append(unk) }
+                pendingUnk = false
                 syms.append(id)
-                lastWasUnk = false
             } else if byteFallback, (i..<(i + len)).allSatisfy({ byteIDs[Int(piece[$0])] != BPEModel.noID }) {
                 for k in i..<(i + len) { syms.append(byteIDs[Int(piece[k])]) }
-                lastWasUnk = false
             } else if let unk {
-                if !(fuseUnk && lastWasUnk) { syms.append(unk) }
-                lastWasUnk = true
+                if pendingUnk && !fuseUnk { syms.append(unk) }
+                pendingUnk = true
             }
             i += len
         }
+        if pendingUnk, let unk { syms.append(unk) }
     }
 
     @inline(__always)
@@ -484,6 +501,9 @@ public struct BPEScratch {
     var prev: [Int32] = []
     var next: [Int32] = []
     var heap = MinHeap<UInt64>()
+    /// Ids of long pieces already encoded by the model `pieceCacheOwner`.
+    var pieceCache: WordCache?
+    var pieceCacheOwner: AnyObject?
     /// Unigram (tokenizer.json) Viterbi arrays.
     var unigram = UnigramModel.HFBuffers()
     public init() {}
