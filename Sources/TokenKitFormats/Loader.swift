@@ -60,6 +60,7 @@ public enum TokenizerLoader {
         if first == UInt8(ascii: "{") {
             let root = try TokenizerJSON.parse(data)
             if TokenizerJSON.isTokenizerJSON(root) { return try TokenizerJSON.load(root, name: name) }
+            if GGUFVocab.isGGUF(root) { return try GGUFVocab.load(root, name: name) }
             if case .object(let vocab)? = root.value, vocab.allSatisfy({ if case .number = $0.value { return true } else { return false } }) {
                 return try GPT2Files.load(vocab: vocab, path: path, name: name)
             }

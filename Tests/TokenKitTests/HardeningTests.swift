@@ -5,6 +5,7 @@ import TokenKitCore
 import TokenKitFormats
 import TokenKitModels
 import TokenKitText
+import TokenKitSentencePiece
 import TokenKitTraining
 
 /// GPT-2's byte alphabet: the printable bytes stand for themselves, the others for U+0100 onward.
@@ -177,6 +178,28 @@ func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> Str
         // The same token under its own id is fine (special tokens listed in the vocabulary too).
         let same = #"[{"id": 256, "content": "<x>", "special": true}]"#
         #expect(loadError(byteLevelJSON(extra: ["<x>"], addedTokens: same)) == nil)
+    }
+
+    /// llama.cpp's tokenizer metadata as JSON (GGUF keys), written here from Llama 2's `.model`:
+    /// the same vocabulary, so the same ids as sentencepiece gives for the `.model` (goldens).
+    @Test func ggufMetadataJSONReadsAsSentencePieceBPE() throws {
+        let spm = try SentencePieceModel.parse(readFile(fixture("sentencepiece/llama2_tokenizer.model")))
+        let tokens = spm.pieces.map { jsonQuote(String(decoding: $0.bytes, as: UTF8.self)) }.joined(separator: ",")
+        let scores = spm.pieces.map { "\($0.score)" }.joined(separator: ",")
+        let types = spm.pieces.map { "\($0.type.rawValue)" }.joined(separator: ",")
+        let json = #"{"general.architecture": "llama", "tokenizer.ggml.model": "llama", "tokenizer.ggml.tokens": ["#
+            + tokens + #"], "tokenizer.ggml.scores": ["# + scores + #"], "tokenizer.ggml.token_type": ["# + types
+            + #"], "tokenizer.ggml.unknown_token_id": 0, "tokenizer.ggml.bos_token_id": 1, "tokenizer.ggml.eos_token_id": 2}"#
+        let gguf = try loadText(json, name: "llama.json").get()
+        // JSONDecoder, as the spm golden tests read them (JSONSerialization drops a leading BOM).
+        struct Case: Decodable { let name: String, text: String, ids: [UInt32] }
+        struct Golden: Decodable { let cases: [Case] }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(readFile(fixture("goldens/spm-llama2.json"))))
+        for c in golden.cases { #expect(try gguf.encode(c.text) == c.ids, "\(c.name)") }
+        #expect(golden.cases.count > 500)
+        #expect(gguf.sentencePiece?.bosID == 1)
+        let bad = loadError(json.replacingOccurrences(of: #""tokenizer.ggml.model": "llama""#, with: #""tokenizer.ggml.model": "rwkv""#))
+        #expect(bad?.message.contains("rwkv") == true)
     }
 
     /// HF looks for a `normalized` added token as the normalizer spells it, after the tokens that
