@@ -242,7 +242,9 @@ struct Evaluate: ParsableCommand {
         abstract: "Compare tokenizers on a text: bytes/token, fertility, Rényi efficiency, MorphScore.",
         discussion: """
             Fertility is the mean number of tokens overlapping each word (ICU words), "continued" the
-            share of words cut into two or more. Rényi efficiency uses α = 2.5 over the whole vocabulary.
+            share of words cut into two or more; for tokens that spell the text another way (SentencePiece's
+            ▁ and dummy prefix) the words are those of the tokens' own text, as premium counts them, and
+            MorphScore is left out. Rényi efficiency uses α = 2.5 over the whole vocabulary.
             MorphScore (Arnett et al.) reads CSV rows full_word,pt1,rest: each word is tokenized after a
             space; a word of two or more tokens scores 1 when a token boundary falls at the pt1|rest
             split, and one-token words are left out. Byte-level WordPiece files from train bytespan and

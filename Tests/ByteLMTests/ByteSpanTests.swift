@@ -140,13 +140,13 @@ import TokenKitFormats
         let ends = [4, 8, 9, 14, 16]
         let ids: [TokenID] = [0, 1, 2, 3, 4]
         let seg = TokenizerEvaluation.Segmenter(name: "hand", vocabSize: 8) { t in
-            if t == text { return (ids, ends) }
+            if t == text { return (ids, ends, nil) }
             // Morph words: " walked" → [" walk", "ed"], " cats" → [" cats"], " sadness" → [" sad", "n", "ess"].
             switch String(decoding: t, as: UTF8.self) {
-            case " walked": return ([3, 4], [5, 7])
-            case " cats": return ([5], [5])
-            case " sadness": return ([6, 7, 2], [4, 5, 8])
-            default: return ([], [])
+            case " walked": return ([3, 4], [5, 7], nil)
+            case " cats": return ([5], [5], nil)
+            case " sadness": return ([6, 7, 2], [4, 5, 8], nil)
+            default: return ([], [], nil)
             }
         }
         let words: [Int32] = [1, 4, 5, 9, 10, 16]

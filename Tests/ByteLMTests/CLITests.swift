@@ -76,6 +76,13 @@ import TestSupport
                 #expect((row["fertility"] as! Double) >= 1)
                 #expect((row["morph_words"] as! Int) > 0)
             }
+            // SentencePiece tokens spell the text with ▁ and a dummy prefix: fertility is measured
+            // on the tokens' own words, the same for the .model and its tokenizer.json.
+            r = try run(["evaluate", "--text", text, "--format", "json", "-m", fixtures + "/sentencepiece/llama2_tokenizer.model",
+                         "-m", fixtures + "/models/llama2-spm/tokenizer.json"])
+            let spmRows = (try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any])["rows"] as! [[String: Any]]
+            let fertility = spmRows.compactMap { $0["fertility"] as? Double }
+            #expect(r.status == 0 && fertility.count == 2 && fertility[0] >= 1 && fertility[0] == fertility[1], "\(r.out)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import TokenKit
 import TokenKitAnalysis
 import TokenKitCore
+import TokenKitModels
 
 /// Side-by-side intrinsic measures of tokenizers on one text, as in the ByteSpan paper:
 /// bytes per token, fertility (tokens per word), Rényi efficiency and MorphScore.
@@ -10,29 +11,41 @@ public enum TokenizerEvaluation {
     public struct Segmenter {
         public let name: String
         public let vocabSize: Int
-        public let segment: ([UInt8]) throws -> (ids: [TokenID], ends: [Int]?)
+        /// Ids and token ends in the text; or, for tokens that spell the text another way
+        /// (SentencePiece's ▁ and dummy prefix), `surface` holds the ICU words of the tokens'
+        /// own text and `ends` the token ends in it.
+        public let segment: ([UInt8]) throws -> (ids: [TokenID], ends: [Int]?, surface: [Int32]?)
 
-        public init(name: String, vocabSize: Int, segment: @escaping ([UInt8]) throws -> (ids: [TokenID], ends: [Int]?)) {
+        public init(name: String, vocabSize: Int, segment: @escaping ([UInt8]) throws -> (ids: [TokenID], ends: [Int]?, surface: [Int32]?)) {
             self.name = name
             self.vocabSize = vocabSize
             self.segment = segment
         }
 
-        /// A tokenkit tokenizer: token ends from the ids' bytes, when they add up to the text.
+        /// A tokenkit tokenizer: token ends from the ids' bytes (`<0xNN>` pieces stand for their
+        /// byte, control pieces for nothing), in the text when they add up to it.
         public init(_ tok: Tokenizer, name: String) {
+            let pieces = tok.sentencePiece?.pieces
             self.init(name: name, vocabSize: tok.vocabSize) { text in
                 let ids = try tok.encode(text)
                 var ends: [Int] = []
                 ends.reserveCapacity(ids.count)
-                var pos = 0
-                var scratch: [UInt8] = []
+                var surface: [UInt8] = []
                 for id in ids {
-                    scratch.removeAll(keepingCapacity: true)
-                    if tok.vocab.contains(id) { tok.vocab.append(id, to: &scratch) }
-                    pos += scratch.count
-                    ends.append(pos)
+                    if let p = pieces?[Int(id)], p.type == .control || p.type == .unknown {
+                        if p.type == .unknown { surface += [0xEF, 0xBF, 0xBD] }
+                    } else if tok.vocab.contains(id) {
+                        let start = surface.count
+                        tok.vocab.append(id, to: &surface)
+                        if !tok.model.isByteLevel, let b = byteValue(Array(surface[start...])) {
+                            surface.removeLast(surface.count - start)
+                            surface.append(b)
+                        }
+                    }
+                    ends.append(surface.count)
                 }
-                return (ids, pos == text.count ? ends : nil)
+                if surface == text { return (ids, ends, nil) }
+                return (ids, ends, UTF8Scan.firstInvalid(surface) == nil ? WordSegmenter.words(surface) : nil)
             }
         }
 
@@ -40,7 +53,7 @@ public enum TokenizerEvaluation {
         public init(_ wp: ByteWordPiece, name: String) {
             self.init(name: name, vocabSize: wp.tokens.count) { text in
                 let r = wp.encode(text)
-                return (r.ids, r.ends)
+                return (r.ids, r.ends, nil)
             }
         }
     }
@@ -99,11 +112,14 @@ public enum TokenizerEvaluation {
         row.tokenizer = s.name
         row.vocabSize = s.vocabSize
         row.bytes = text.count
-        let (ids, ends) = try s.segment(text)
+        let (ids, tokenEnds, surfaceWords) = try s.segment(text)
         row.tokens = ids.count
         var counts = [Int](repeating: 0, count: max(s.vocabSize, 1))
         for id in ids where Int(id) < counts.count { counts[Int(id)] += 1 }
         row.renyi = renyiEfficiency(counts: counts, alpha: renyiAlpha, vocabularySize: s.vocabSize)
+        // Words of the text, or of the tokens' own text when they spell it another way.
+        let words = surfaceWords ?? words
+        let ends = surfaceWords == nil && tokenEnds?.last != text.count && !ids.isEmpty ? nil : tokenEnds
         row.words = words.count / 2
         if let ends, row.words > 0 {
             let (total, continued) = overlaps(words: words, ends: ends)
@@ -114,8 +130,9 @@ public enum TokenizerEvaluation {
             var hits = 0, scored = 0
             for m in morph {
                 // Words are tokenized as they appear in running text: after a space.
-                let (_, e) = try s.segment([0x20] + m.word)
-                guard let e else { continue }
+                // Token ends are needed in the word itself, not in a respelled surface.
+                let (_, e, respelled) = try s.segment([0x20] + m.word)
+                guard let e, respelled == nil, e.last == m.word.count + 1 else { continue }
                 let inWord = e.filter { $0 > 1 && $0 < m.word.count + 1 }
                 if inWord.isEmpty { continue }
                 scored += 1
