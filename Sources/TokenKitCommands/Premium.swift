@@ -125,6 +125,10 @@ struct Premium: ParsableCommand {
         if !unknown.isEmpty {
             throw TokenKitError.badInput("--languages: " + unknown.map(\.message).joined(separator: "; "), file: corpus)
         }
+        if corpusData.language(pivot) == nil {
+            // Said before the measuring, which takes a while on a large corpus.
+            throw TokenKitError.badInput("the pivot \(pivot) is not in the corpus (choose another with --pivot)", file: corpus)
+        }
         var options = PremiumAnalysis.Options()
         options.pivot = pivot
         options.threads = runOptions.threads

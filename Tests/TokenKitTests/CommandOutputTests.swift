@@ -45,6 +45,11 @@ import TokenKitFormats
         // Text output lists every language for both models.
         let text = try cli.run(["premium", "-q", "--corpus", fixture("parallel/udhr"), "--languages", "eng,tha"] + models.flatMap { ["-m", fixture($0)] })
         #expect(text.status == 0 && text.out.contains("Premiums per tokenizer (pivot eng)"), "\(text.stderr)")
+        // A pivot the corpus lacks is said before anything is measured or written.
+        try withTempDir { dir in
+            let r = try cli.run(["premium", "-q", "--corpus", fixture("parallel/udhr"), "--pivot", "xxx", "-o", dir + "/p.txt", "-m", fixture(models[0])])
+            #expect(r.status == 1 && r.stderr.contains("pivot xxx is not in the corpus") && !fileExists(dir + "/p.txt"), "\(r.stderr)")
+        }
     }
 
     /// `mixture` on a tokenizer trained on a known mix of two samples, inferred from the same
