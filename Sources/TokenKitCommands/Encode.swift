@@ -103,6 +103,7 @@ struct Encode: ParsableCommand {
             throw ValidationError("--list prints the n best segmentations; it takes no sampling option")
         }
         if list && (format == .bin || separator != nil) { throw ValidationError("--list writes ids, pieces, json or jsonl") }
+        if dtype != .auto && format != .bin { throw ValidationError("--dtype applies to --format bin") }
         if separator != nil && format != .bin { throw ValidationError("--separator applies to --format bin (other formats keep documents apart already)") }
         if epochs > 1 && stochastok == nil && dropout == nil && alpha == nil && nbest == nil {
             throw ValidationError("--epochs needs a stochastic option (--stochastok, --dropout, --alpha or --nbest)")

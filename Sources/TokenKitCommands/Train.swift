@@ -144,6 +144,10 @@ struct TrainBPE: ParsableCommand {
             throw ValidationError("--special-tokens lists \(String(twice).debugDescription) twice")
         }
         if !(0...1).contains(characterCoverage) || characterCoverage == 0 { throw ValidationError("--character-coverage must be in (0, 1]") }
+        if !characterLevel && characterCoverage != BPETrainer.Configuration.default.characterCoverage {
+            throw ValidationError("--character-coverage applies to --character-level (a byte-level alphabet is all 256 bytes)")
+        }
+        if maxTokenLength < 0 { throw ValidationError("--max-token-length must be 0 (no limit) or more") }
         if characterLevel && tiktoken != nil { throw ValidationError("--tiktoken needs a byte-level model (drop --character-level)") }
         if randomChunks != nil && (!fromCounts.isEmpty || characterLevel || corpus.field != nil) {
             throw ValidationError("--random-chunks reads text files (not with --from-counts, --character-level or --field)")

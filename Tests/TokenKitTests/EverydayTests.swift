@@ -146,6 +146,17 @@ import TokenKitSentencePiece
         }
     }
 
+    /// Options that would be silently ignored, or read as "no limit", are usage errors.
+    @Test func optionsThatWouldDoNothingAreRefused() throws {
+        let dtype = try cli.run(["encode", "-m", r50k, "--dtype", "u16", "-"], stdin: Array("hi".utf8))
+        #expect(dtype.status == 2 && dtype.stderr.contains("--dtype applies to --format bin"))
+        for (args, message) in [(["--character-coverage", "0.9"], "--character-coverage applies"),
+                                (["--max-token-length=-1"], "--max-token-length must be")] {
+            let r = try cli.run(["train", "bpe", "--vocab-size", "300", "-o", "/dev/null"] + args + ["-"], stdin: Array("hi".utf8))
+            #expect(r.status == 2 && r.stderr.contains(message), "\(r.stderr)")
+        }
+    }
+
     /// SentencePiece line mode keeps a CR before the line break, as spm_encode's getline does.
     @Test func spmLinesKeepCarriageReturns() throws {
         let tok = try TokenizerLoader.load(botchan)
