@@ -620,7 +620,8 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             try writeFileAtomically(path, text)
             let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
             var rng = SplitMix64(seed: 5)
-            var limits: [Int?] = [nil, 1, 700, 1499, 1500, 1501, text.count - 1, text.count, text.count + 10]
+            // Int.max: a limit as large as the type holds reads the whole file (no overflow).
+            var limits: [Int?] = [nil, 1, 700, 1499, 1500, 1501, text.count - 1, text.count, text.count + 10, Int.max]
             for _ in 0..<6 { limits.append(1 + Int(rng.next() % UInt64(text.count))) }
             for unit in [SampleUnits.lines, .documents] {
                 let reader = CorpusReader(normalizer: nil, preTokenizer: pre, unit: unit, threads: 2)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenKitCore
+import TokenKitCommands
 
 /// Hostile and careless command lines and output targets, through the built binary (issue 18).
 @Suite struct HardeningCLITests {
@@ -127,6 +128,50 @@ import TokenKitCore
             let twice = try run(["train", "bpe", "--vocab-size", "300", "--special-tokens", "<a>,<a>", "-q", "-o", dir + "/t.json", dir + "/in.txt"])
             #expect(twice.status == 2 && twice.stderr.contains("<a>"), "\(twice.stderr)")
         }
+    }
+
+    /// Negative counts and sizes past what the type or the machine holds are usage errors
+    /// naming the option and its range (they trapped: prefix(-1), 256 + T, 1.1 × Int.max).
+    @Test func outOfRangeNumbersAreUsageErrors() throws {
+        try withTempDir { dir in
+            let text = dir + "/t.txt", arpa = dir + "/lm.arpa"
+            try write(text, "the cat sat on the mat\nthe dog sat on the log\n")
+            #expect(try run(["train", "lm", "-q", "-m", r50k, "--order", "2", "-o", arpa, text]).status == 0)
+            let lm = ["-m", r50k, "--lm", arpa]
+            let huge = "9223372036854775807", tera = "1099511627776"
+            let cases: [(args: [String], flag: String, range: String)] = [
+                (["inspect", "-m", r50k, "--examples=-1"], "--examples", "between 0 and 10000"),
+                (["byteprob", "next"] + lm + ["--prompt", "ab", "--top=-1"], "--top", "between 0 and 256"),
+                (["byteprob", "ensemble"] + lm + lm + ["--prompt", "ab", "--top=-1"], "--top", "between 0 and 256"),
+                (["byteprob", "ensemble"] + lm + lm + ["--max-bytes=-1"], "--max-bytes", "at least 0"),
+                (["byteprob", "sample"] + lm + ["--max-bytes=-1"], "--max-bytes", "at least 0"),
+                (["byteprob", "heal"] + lm + ["--prompt", "ab", "--max-bytes=-1"], "--max-bytes", "at least 0"),
+                (["byteprob", "score"] + lm + ["--threads", huge, text], "--threads", "between 1 and 4096"),
+                (["train", "unigram", "-q", "--vocab-size", "100", "-o", dir + "/u.model", text, "--max-piece-length", tera],
+                 "--max-piece-length", "between 1 and 512"),
+                (["train", "unigram", "-q", "--vocab-size", "100", "-o", dir + "/u.model", text, "--max-sentence-length", tera],
+                 "--max-sentence-length", "between 10 and 1073741824"),
+                (["train", "unigram", "-q", "-o", dir + "/u.model", text, "--vocab-size", huge], "--vocab-size", "between 1 and 2147483647"),
+                (["train", "superbpe", "-q", "--vocab-size", "300", "-o", dir + "/s.json", text, "--transition", huge],
+                 "--transition", "must not exceed --vocab-size 300"),
+                (["mixture", "-q", "-m", r50k, "--category", "a=" + text, "--category", "b=" + text, "--sample-bytes", huge],
+                 "--sample-bytes", "between 1 and 1048576G"),
+                (["mixture-eval", "-q", "--category", "a=" + text, "--category", "b=" + text, "--mix", "2", "--train-bytes", tera],
+                 "--train-bytes", "between 1 and "),
+                (["mixture-eval", "-q", "--category", "a=" + text, "--category", "b=" + text, "--mix", "2", "--sample-bytes", "2000000G"],
+                 "--sample-bytes", "between 1 and 1048576G"),
+            ]
+            for c in cases {
+                let r = try run(c.args)
+                #expect(r.status == 2, "\(c.args): \(r.stderr)")
+                #expect(r.stderr.contains(c.flag) && r.stderr.contains(c.range), "\(c.args): \(r.stderr)")
+            }
+            #expect(!fileExists(dir + "/u.model") && !fileExists(dir + "/s.json"))
+        }
+        // The size suffixes, shared by every size option: G too, and no overflow past Int.max.
+        #expect(TokenKitCommandSupport.expand(["--vocab-size", "1G"]) == ["--vocab-size", "1073741824"])
+        #expect(TokenKitCommandSupport.expand(["--merges=8k"]) == ["--merges=8192"])
+        #expect(TokenKitCommandSupport.expand(["--vocab-size", "9999999999999999G"]) == ["--vocab-size", "9999999999999999G"])
     }
 
     @Test func premiumRefusesAFolderNamedLikeALanguageFile() throws {
