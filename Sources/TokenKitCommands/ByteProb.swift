@@ -440,7 +440,7 @@ struct ByteEnsemble: ParsableCommand {
     @Option(help: "Show the K most likely bytes (text output; 0-256).")
     var top = 10
 
-    @Option(help: "Output format for the distribution: text or json.")
+    @Option(help: "Output format: text or json (the distribution; with --max-bytes, {\"prompt\", \"sampled\", \"bytes\"}).")
     var format: ByteFormat = .text
 
     func validate() throws {
@@ -470,12 +470,19 @@ struct ByteEnsemble: ParsableCommand {
             return ByteDistribution(probs: probs, end: end)
         }
         if let maxBytes {
+            let promptCount = text.count
             var rng = SplitMix64(seed: seed)
             for _ in 0..<maxBytes {
                 guard let b = drawByte(try combined(), temperature: 1, rng: &rng) else { break }
                 text.append(b)
             }
-            try Output.write(text, to: nil)
+            switch format {
+            case .json:
+                let s = "{\"prompt\": \(jsonString(String(decoding: text[..<promptCount], as: UTF8.self))), "
+                    + "\"sampled\": \(jsonString(String(decoding: text[promptCount...], as: UTF8.self))), \"bytes\": \(text.count - promptCount)}\n"
+                try Output.write(Array(s.utf8), to: nil)
+            case .text: try Output.write(text, to: nil)
+            }
             return
         }
         let d = try combined()
