@@ -10,8 +10,8 @@ public struct TokenKitCommand: ParsableCommand {
         commandName: "tokenkit",
         abstract: "Fast, exact tokenizers: encode, decode, count, inspect and convert.",
         discussion: """
-            Models are detected from their content: HF tokenizer.json, tiktoken rank files and GPT-2
-            vocab.json (+ merges.txt). Errors go to stderr as `tokenkit: error: FILE: what is wrong`;
+            Models are detected from their content: HF tokenizer.json, tiktoken rank files, GPT-2
+            vocab.json (+ merges.txt) and SentencePiece .model files. Errors go to stderr as `tokenkit: error: FILE: what is wrong`;
             exit codes: 0 success, 1 bad input, 2 bad usage. Sizes (--vocab-size, --merges, --sample-bytes …)
             take k, M and G suffixes: 8k = 8192, 4M = 4,194,304, 1G = 2^30.
 

@@ -644,6 +644,10 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
         let reader = CorpusReader(normalizer: nil, preTokenizer: pre, threads: 1)
         #expect(throws: TokenKitError.self) { _ = try SampleReader.count("/nonexistent/sample.txt", limit: nil, reader: reader) }
+        // A folder opens, but is no sample.
+        #expect(throws: TokenKitError.badInput("is a directory, not a file", file: NSTemporaryDirectory())) {
+            _ = try SampleReader.count(NSTemporaryDirectory(), limit: nil, reader: reader)
+        }
     }
 
     /// The regexes given to HF's Split are the ones tokenkit runs as its own scanners, so the

@@ -174,6 +174,39 @@ import TokenKitCommands
         #expect(TokenKitCommandSupport.expand(["--vocab-size", "9999999999999999G"]) == ["--vocab-size", "9999999999999999G"])
     }
 
+    /// Files given in the wrong place are named for what they are, and messages name the file
+    /// at fault.
+    @Test func misplacedFilesAreNamed() throws {
+        try withTempDir { dir in
+            let text = dir + "/t.txt", arpa = dir + "/lm.arpa"
+            try write(text, "the cat sat on the mat\n")
+            #expect(try run(["train", "lm", "-q", "-m", r50k, "--order", "2", "-o", arpa, text]).status == 0)
+            #expect(try run(["train", "lm", "-q", "--bytes", "--order", "2", "-o", dir + "/b.bytelm", text]).status == 0)
+            #expect(try run(["count-words", "-q", "-o", dir + "/w.counts", text]).status == 0)
+            try write(dir + "/junk.bin", "\nnot a model at all\n")
+            for (file, what) in [(arpa, "not a tokenizer: looks like an ARPA language model"), (dir + "/b.bytelm", "not a tokenizer: a tokenkit byte LM"),
+                                 (dir + "/w.counts", "not a tokenizer: a tokenkit word-count file"),
+                                 (dir + "/junk.bin", "unrecognised model format (expected tokenizer.json, tiktoken ranks, a GPT-2 vocab.json or a SentencePiece .model)")] {
+                let r = try run(["info", file])
+                #expect(r.status == 1 && r.stderr.contains("\(file): \(what)"), "\(r.stderr)")
+            }
+            #expect(try run(["--help"]).out.contains("SentencePiece .model"))
+            // A folder as a category sample.
+            try FileManager.default.createDirectory(atPath: dir + "/cat", withIntermediateDirectories: false)
+            let mixture = try run(["mixture", "-q", "-m", r50k, "--category", "a=" + dir + "/cat", "--category", "b=" + text])
+            #expect(mixture.status == 1 && mixture.stderr.contains(dir + "/cat: is a directory, not a file"), "\(mixture.stderr)")
+            // Invalid UTF-8 that a SentencePiece model refuses: the text is at fault, not the model.
+            try writeFileAtomically(dir + "/bad.txt", [0xFF, 0x61, 0x0A])
+            let model = fixture("sentencepiece/botchan_en_unigram_1000.model")
+            let evaluate = try run(["evaluate", "--text", dir + "/bad.txt", "-m", model])
+            #expect(evaluate.status == 1 && evaluate.stderr.contains("error: \(dir)/bad.txt: encoding with \(model): invalid UTF-8"), "\(evaluate.stderr)")
+            // Grammar in the ARPA reader's message.
+            try write(dir + "/bad.arpa", "\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\nabc\t5\n\n\\end\\\n")
+            let bad = try run(["byteprob", "next", "-m", r50k, "--lm", dir + "/bad.arpa", "--prompt", "a"])
+            #expect(bad.status == 1 && bad.stderr.contains("1 word and an optional backoff"), "\(bad.stderr)")
+        }
+    }
+
     @Test func premiumRefusesAFolderNamedLikeALanguageFile() throws {
         try withTempDir { dir in
             try write(dir + "/eng.txt", "Hello world.\nGood morning.\n")
