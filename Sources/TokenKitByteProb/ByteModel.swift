@@ -413,8 +413,22 @@ public final class ByteModel: ByteLevelModel {
     /// The exact distribution of the byte after `text` (user bytes, not model space).
     public func next(text: [UInt8], hint: Anchor? = nil) throws -> ByteDistribution {
         let ms = try masses(text: text, hint: hint)
+        guard ms.prefix > -.infinity else {
+            // No distribution to give: say where the text became impossible (error path only).
+            let at = try (0..<text.count).first { k in
+                let d = try masses(text: Array(text[..<k]))
+                return d.prefix > -.infinity && d.bytes[Int(text[k])] == -.infinity
+            }
+            throw TokenKitError.badInput("the prompt has probability 0 under the LM"
+                + (at.map { " (byte \($0) (\(Self.show(text[$0]))) can never follow the bytes before it)" } ?? ""))
+        }
+        guard ms.bytes.contains(where: { $0 > -.infinity }) || ms.end > -.infinity else {
+            throw TokenKitError.badInput("the LM gives no token that may follow the prompt and no end of text: every next byte has probability 0")
+        }
         return Self.normalize(ms.bytes, ms.end)
     }
+
+    static func show(_ b: UInt8) -> String { (0x21...0x7E).contains(b) ? "'\(UnicodeScalar(b))'" : String(format: "0x%02X", b) }
 
     /// What `next` normalises.
     public func masses(text: [UInt8], hint: Anchor? = nil) throws -> Masses {

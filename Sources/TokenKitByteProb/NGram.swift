@@ -374,7 +374,7 @@ public final class NGramLM: TokenLM {
             }
             guard sawData, section > 0 else { throw TokenKitError.badInput("line \(lineNo): not ARPA (expected \\data\\ and n-gram sections)", file: path) }
             func bad() -> TokenKitError {
-                .badInput("line \(lineNo): expected a log10 probability, \(section) words and an optional backoff", file: path)
+                .badInput("line \(lineNo): expected a log10 probability, \(section == 1 ? "1 word" : "\(section) words") and an optional backoff", file: path)
             }
             // Fields: log10 p, the words, optionally a log10 backoff; tabs or spaces between.
             var i = a

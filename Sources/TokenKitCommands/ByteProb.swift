@@ -169,13 +169,15 @@ struct ByteNext: ParsableCommand {
     @OptionGroup var models: LMOptions
     @OptionGroup var prompt: PromptOptions
 
-    @Option(help: "Show the K most likely bytes (text output).")
+    @Option(help: "Show the K most likely bytes (text output; 0-256).")
     var top = 10
 
     @OptionGroup var quietOption: QuietOption
 
     @Option(help: "Output format: text or json (every byte with probability > 0, and end).")
     var format: ByteFormat = .text
+
+    func validate() throws { try requireRange("--top", top, 0...256) }
 
     mutating func run() throws {
         let model = try models.load(expect: 1)[0]()
@@ -259,8 +261,9 @@ struct ByteScore: ParsableCommand {
     @Argument(help: "Input files; - for stdin.")
     var files: [String] = []
 
+    func validate() throws { try requireRange("--threads", threads, 1...4096) }
+
     mutating func run() throws {
-        guard threads >= 1 else { throw TokenKitError.usage("--threads must be at least 1") }
         let sep = try documentSeparator.map { try parseSeparator($0) }
         let external = !models.lmCommand.isEmpty
         var docs: [(file: String, bytes: [UInt8])] = []
@@ -384,6 +387,8 @@ struct ByteSample: ParsableCommand {
     @Flag(name: [.short, .long], help: "No statistics on stderr.")
     var quiet = false
 
+    func validate() throws { try requireAtLeast("--max-bytes", maxBytes, 0) }
+
     mutating func run() throws {
         guard temperature > 0 else { throw TokenKitError.usage("--temperature must be positive") }
         let model = try models.load(expect: 1)[0]()
@@ -432,11 +437,16 @@ struct ByteEnsemble: ParsableCommand {
     @Option(help: "Random seed for sampling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Show the K most likely bytes (text output).")
+    @Option(help: "Show the K most likely bytes (text output; 0-256).")
     var top = 10
 
-    @Option(help: "Output format for the distribution: text or json.")
+    @Option(help: "Output format: text or json (the distribution; with --max-bytes, {\"prompt\", \"sampled\", \"bytes\"}).")
     var format: ByteFormat = .text
+
+    func validate() throws {
+        try requireRange("--top", top, 0...256)
+        if let maxBytes { try requireAtLeast("--max-bytes", maxBytes, 0) }
+    }
 
     mutating func run() throws {
         let pairs = try models.load(expect: 2).map { $0() }
@@ -460,12 +470,19 @@ struct ByteEnsemble: ParsableCommand {
             return ByteDistribution(probs: probs, end: end)
         }
         if let maxBytes {
+            let promptCount = text.count
             var rng = SplitMix64(seed: seed)
             for _ in 0..<maxBytes {
                 guard let b = drawByte(try combined(), temperature: 1, rng: &rng) else { break }
                 text.append(b)
             }
-            try Output.write(text, to: nil)
+            switch format {
+            case .json:
+                let s = "{\"prompt\": \(jsonString(String(decoding: text[..<promptCount], as: UTF8.self))), "
+                    + "\"sampled\": \(jsonString(String(decoding: text[promptCount...], as: UTF8.self))), \"bytes\": \(text.count - promptCount)}\n"
+                try Output.write(Array(s.utf8), to: nil)
+            case .text: try Output.write(text, to: nil)
+            }
             return
         }
         let d = try combined()
@@ -507,6 +524,8 @@ struct ByteHeal: ParsableCommand {
 
     @Option(help: "Output format: text or json.")
     var format: ByteFormat = .text
+
+    func validate() throws { try requireAtLeast("--max-bytes", maxBytes, 0) }
 
     mutating func run() throws {
         let model = try models.load(expect: 1)[0]()

@@ -290,8 +290,11 @@ struct Evaluate: ParsableCommand {
         let rows = try parallelMap(count: segmenters.count, threads: runOptions.threads, states: &states, makeState: { 0 }) { i, _ in
             do {
                 return try TokenizerEvaluation.evaluate(segmenters[i], text: data, words: words, morph: morphWords)
-            } catch let e as TokenKitError {
-                throw e.inFile(models[i])
+            } catch var e as TokenKitError {
+                // Models are loaded by now: what fails here is the text, as this model reads it.
+                guard e.file == nil else { throw e }
+                e.message = "encoding with \(models[i]): " + e.message
+                throw e.inFile(text)
             }
         }
         try Output.write(Array(render(rows).utf8), to: nil)

@@ -23,7 +23,7 @@ struct Info: ParsableCommand {
     @OptionGroup var patternOptions: PatternOptions
     @OptionGroup var quietOption: QuietOption
 
-    @Option(help: "Output format: text, json or tsv (a key and a value a line).")
+    @Option(help: "Output format: text, json or tsv (key<TAB>value a line; special tokens as special_token.ID<TAB>TEXT, tabs and newlines escaped).")
     var format: DataFormat = .text
 
     /// The normalizer as tokenizer.json spells it (`Sequence[Prepend, Replace]`, `NFC`).
@@ -40,6 +40,13 @@ struct Info: ParsableCommand {
             return type + "[" + items.compactMap(spelling).joined(separator: ", ") + "]"
         }
         return type
+    }
+
+    /// A TSV value on one line: backslash, tab, newline and carriage return escaped as \\, \t, \n, \r.
+    static func tsvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "\\" || $0 == "\t" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t")
+            .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
     }
 
     mutating func run() throws {
@@ -62,8 +69,9 @@ struct Info: ParsableCommand {
             parts.append("  \"special_tokens\": [" + specials.joined(separator: ", ") + "]")
             try out.write("{\n" + parts.joined(separator: ",\n") + "\n}\n")
         case .tsv:
-            for (k, v) in facts { try out.write("\(k)\t\(v)\n") }
-            for t in tok.addedTokens { try out.write("special_token\t\(t.text)\t\(t.id)\n") }
+            // Every row is key<TAB>value: a special token's key holds its id, its value the text.
+            for (k, v) in facts { try out.write("\(k)\t\(Info.tsvField(v))\n") }
+            for t in tok.addedTokens { try out.write("special_token.\(t.id)\t\(Info.tsvField(t.text))\n") }
         case .text:
             for (k, v) in facts { try out.write(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v + "\n") }
             let shown = tok.addedTokens.prefix(12).map { "\($0.text)=\($0.id)" }.joined(separator: " ")

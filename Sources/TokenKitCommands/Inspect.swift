@@ -34,8 +34,10 @@ struct Inspect: ParsableCommand {
     @Option(help: "Output format: text, json or html.")
     var format: InspectFormat = .text
 
-    @Option(help: "Examples listed per finding.")
+    @Option(help: "Examples listed per finding (0-10000).")
     var examples = 20
+
+    func validate() throws { try requireRange("--examples", examples, 0...10_000) }
 
     mutating func run() throws {
         guard (1...2).contains(model.count) else { throw TokenKitError.usage("give one or two tokenizers with -m") }

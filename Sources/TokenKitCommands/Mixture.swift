@@ -50,7 +50,7 @@ struct MixtureOptions: ParsableArguments {
 
     func validate() throws {
         if let merges, merges < 1 { throw ValidationError("--merges must be at least 1") }
-        if let sampleBytes, sampleBytes.value < 1 { throw ValidationError("--sample-bytes must be at least 1") }
+        if let sampleBytes { try requireRange("--sample-bytes", sampleBytes, ByteCount(1)...ByteCount.maxSample) }
     }
 
     func configuration(threads: Int) -> MixtureInference.Configuration {
@@ -269,7 +269,8 @@ struct MixtureEval: ParsableCommand {
         if mix < 2 { throw ValidationError("--mix must be at least 2") }
         if trials < 1 { throw ValidationError("--trials must be at least 1") }
         if vocabSize < 257 { throw ValidationError("--vocab-size must be above 256") }
-        if trainBytes.value < 1 { throw ValidationError("--train-bytes must be at least 1") }
+        // The training text of a trial is held in memory.
+        try requireRange("--train-bytes", trainBytes, ByteCount(1)...ByteCount.memory)
         if preTokenizer != .digits && trainer != .hf { throw ValidationError("--pre-tokenizer needs --trainer hf (tokenkit's trainer splits with r50k)") }
     }
 
@@ -339,9 +340,25 @@ extension MixtureInference.Normalization: ExpressibleByArgument {}
 extension MixtureExperiment.Draw: ExpressibleByArgument {}
 
 /// A byte count with an optional binary suffix: 4096, 64k, 6M, 1G (KiB, MiB, GiB).
-struct ByteCount: ExpressibleByArgument, Sendable {
+struct ByteCount: ExpressibleByArgument, Sendable, Comparable, CustomStringConvertible {
     var value: Int
     init(_ value: Int) { self.value = value }
+
+    /// Samples are streamed, so any size works; 1 PiB (1048576G) bounds it far from overflow.
+    static let maxSample = ByteCount(1 << 50)
+    /// This machine's memory, for sizes held in memory.
+    static var memory: ByteCount { ByteCount(Int(clamping: ProcessInfo.processInfo.physicalMemory) & ~((1 << 20) - 1)) }
+
+    static func < (a: ByteCount, b: ByteCount) -> Bool { a.value < b.value }
+
+    /// The value with the largest suffix that writes it exactly (1G, 6M, 4097).
+    var description: String {
+        for (suffix, shift) in [("G", 30), ("M", 20), ("k", 10)] where value != 0 && value % (1 << shift) == 0 {
+            return "\(value >> shift)\(suffix)"
+        }
+        return "\(value)"
+    }
+
     init?(argument: String) {
         let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
         var digits = Substring(argument)

@@ -258,3 +258,14 @@ final class Output {
         try out.finish()
     }
 }
+
+/// A number option outside the range it allows: a usage error (exit 2) naming the option and
+/// the range, checked before the value is used (a negative count or a huge size would trap).
+func requireRange<T: Comparable>(_ flag: String, _ value: T, _ range: ClosedRange<T>) throws {
+    if !range.contains(value) { throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
+}
+
+/// `requireRange` for options without an upper bound.
+func requireAtLeast<T: Comparable>(_ flag: String, _ value: T, _ minimum: T) throws {
+    if !(value >= minimum) { throw ValidationError("\(flag) must be at least \(minimum), not \(value)") }
+}

@@ -10,10 +10,10 @@ public struct TokenKitCommand: ParsableCommand {
         commandName: "tokenkit",
         abstract: "Fast, exact tokenizers: encode, decode, count, inspect and convert.",
         discussion: """
-            Models are detected from their content: HF tokenizer.json, tiktoken rank files and GPT-2
-            vocab.json (+ merges.txt). Errors go to stderr as `tokenkit: error: FILE: what is wrong`;
+            Models are detected from their content: HF tokenizer.json, tiktoken rank files, GPT-2
+            vocab.json (+ merges.txt) and SentencePiece .model files. Errors go to stderr as `tokenkit: error: FILE: what is wrong`;
             exit codes: 0 success, 1 bad input, 2 bad usage. Sizes (--vocab-size, --merges, --sample-bytes …)
-            take k and M suffixes: 8k = 8192, 4M = 4,194,304.
+            take k, M and G suffixes: 8k = 8192, 4M = 4,194,304, 1G = 2^30.
 
             Examples:
               tokenkit encode -m cl100k_base.tiktoken notes.txt
@@ -74,11 +74,11 @@ public struct TokenKitCommand: ParsableCommand {
         return out
     }
 
-    /// "8k" → 8192, "4M" → 4194304; nil for anything else (plain numbers pass through as they are).
+    /// "8k" → 8192, "4M" → 4194304, "1G" → 2^30 (as `ByteCount` reads them); nil for anything
+    /// else (plain numbers pass through as they are).
     static func size(_ s: String) -> Int? {
-        guard let last = s.last, let mult = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20][last],
-              let n = Int(s.dropLast()), n >= 0, n <= Int.max / mult else { return nil }
-        return n * mult
+        guard let last = s.last, !last.isNumber else { return nil }
+        return ByteCount(argument: s)?.value
     }
 
     /// A library error in command-line terms: the flag of the setting it is about.

@@ -82,21 +82,27 @@ struct SupertokensAdd: ParsableCommand {
         let extended = try MultiWordTokens.extend(tok, with: chosen.map(\.bytes))
         try writeFileAtomically(output, try TokenizerJSON.write(extended), userOutput: true)
 
-        guard let heldOut else { return }
-        let before = try countTokens(tok, heldOut), after = try countTokens(extended, heldOut)
-        let saved = before.tokens - after.tokens
-        let share = before.tokens == 0 ? 0 : Double(saved) / Double(before.tokens)
+        // The summary: what was added, and with --held-out the saving on that file.
+        let added = extended.addedTokens.count - tok.addedTokens.count
+        var fields: [(key: String, value: String, isNumber: Bool)] = [
+            ("output", output, false), ("added", "\(added)", true), ("vocab_size", "\(extended.vocabSize)", true)]
+        var text = "\(output): \(added) tokens added (vocabulary \(extended.vocabSize))\n"
+        if let heldOut {
+            let before = try countTokens(tok, heldOut), after = try countTokens(extended, heldOut)
+            let saved = before.tokens - after.tokens
+            let share = before.tokens == 0 ? 0 : Double(saved) / Double(before.tokens)
+            fields += [("held_out", heldOut, false), ("bytes", "\(before.bytes)", true), ("tokens_before", "\(before.tokens)", true),
+                       ("tokens_after", "\(after.tokens)", true), ("tokens_saved", "\(saved)", true), ("saving", fmt(share), true)]
+            text += "\(heldOut): \(before.tokens) tokens before, \(after.tokens) after: \(saved) saved (\(fmt(100 * share, digits: 2))%)\n"
+        }
         let out = try Output(path: nil)
         switch format {
         case .json:
-            try out.write("{\"held_out\": \(jsonString(heldOut)), \"added\": \(extended.addedTokens.count - tok.addedTokens.count), "
-                + "\"bytes\": \(before.bytes), \"tokens_before\": \(before.tokens), \"tokens_after\": \(after.tokens), "
-                + "\"tokens_saved\": \(saved), \"saving\": \(fmt(share))}\n")
+            try out.write("{" + fields.map { "\(jsonString($0.key)): " + ($0.isNumber ? $0.value : jsonString($0.value)) }.joined(separator: ", ") + "}\n")
         case .tsv:
-            try out.write("held_out\tadded\tbytes\ttokens_before\ttokens_after\ttokens_saved\tsaving\n")
-            try out.write("\(heldOut)\t\(extended.addedTokens.count - tok.addedTokens.count)\t\(before.bytes)\t\(before.tokens)\t\(after.tokens)\t\(saved)\t\(fmt(share))\n")
+            try out.write(fields.map(\.key).joined(separator: "\t") + "\n" + fields.map { Info.tsvField($0.value) }.joined(separator: "\t") + "\n")
         case .text:
-            try out.write("\(heldOut): \(before.tokens) tokens before, \(after.tokens) after: \(saved) saved (\(fmt(100 * share, digits: 2))%)\n")
+            try out.write(text)
         }
         try out.finish()
     }

@@ -353,7 +353,10 @@ struct TrainUnigram: ParsableCommand {
         if files.isEmpty { throw ValidationError("give training files") }
         if !(0.5...1).contains(characterCoverage) { throw ValidationError("--character-coverage must be between 0.5 and 1") }
         if !(0.1..<1).contains(shrinkingFactor) { throw ValidationError("--shrinking-factor must be in [0.1, 1)") }
-        if maxSentenceLength < 1 { throw ValidationError("--max-sentence-length must be positive") }
+        // spm_train's ranges (trainer_interface.cc); the vocabulary size is an int32 in the .model.
+        try requireRange("--vocab-size", vocabSize, 1...Int(Int32.max))
+        try requireRange("--max-piece-length", maxPieceLength, 1...512)
+        try requireRange("--max-sentence-length", maxSentenceLength, 10...(1 << 30))
     }
 
     mutating func run() throws {

@@ -138,28 +138,33 @@ struct LMScore: ParsableCommand {
     @Argument(help: "Text files; - for stdin.")
     var files: [String] = ["-"]
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json, or tsv (a header, a row per file, then the total).")
     var format: DataFormat = .text
 
     @OptionGroup var runOptions: RunOptions
 
-    func validate() throws {
-        if format == .tsv { throw ValidationError("--format must be text or json") }
-    }
-
     mutating func run() throws {
         let model = try ByteLMFile.load(lm)
         var bits = 0.0, bytes = 0
+        var rows: [(file: String, bits: Double, bytes: Int)] = []
         let start = Date()
         for f in files {
             let data = try readFile(f)
-            bits += data.withUnsafeBufferPointer { model.bitsPerByte($0, threads: runOptions.threads) } * Double(data.count)
+            let b = data.withUnsafeBufferPointer { model.bitsPerByte($0, threads: runOptions.threads) } * Double(data.count)
+            rows.append((f, b, data.count))
+            bits += b
             bytes += data.count
         }
         let seconds = Date().timeIntervalSince(start)
         let bpb = bytes > 0 ? bits / Double(bytes) : 0
         if format == .json {
             try Output.write(Array("{\"bits_per_byte\": \(bpb), \"bits\": \(bits), \"bytes\": \(bytes), \"order\": \(model.order)}\n".utf8), to: nil)
+        } else if format == .tsv {
+            var out = "file\tbytes\tbits\tbits_per_byte\n"
+            for r in rows + [("total", bits, bytes)] {
+                out += "\(Info.tsvField(r.file))\t\(r.bytes)\t\(r.bits)\t\(r.bytes > 0 ? r.bits / Double(r.bytes) : 0)\n"
+            }
+            try Output.write(Array(out.utf8), to: nil)
         } else {
             try Output.write(Array(String(format: "%.4f bits/byte\n", bpb).utf8), to: nil)
         }

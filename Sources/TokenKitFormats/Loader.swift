@@ -67,11 +67,31 @@ public enum TokenizerLoader {
             throw TokenKitError.badInput("JSON file is neither a tokenizer.json (no \"model\" field) nor a GPT-2 vocab.json")
         }
         if TiktokenFormat.sniff(data) { return try TiktokenFormat.load(data, name: name, pattern: options.pattern) }
-        if data.count > 2, data[0] == 0x0A {
-            // Protobuf field 1 (pieces), length-delimited: a SentencePiece ModelProto.
-            return try Tokenizer(sentencePiece: try SentencePieceModel.parse(data), name: name)
+        if looksLikeSentencePiece(data) { return try Tokenizer(sentencePiece: try SentencePieceModel.parse(data), name: name) }
+        // Other files tokenkit makes or reads, named so that the mix-up is plain.
+        let head = data.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if head.starts(with: Array("\\data\\".utf8)) {
+            throw TokenKitError.badInput("not a tokenizer: looks like an ARPA language model (give it with --lm)")
         }
-        throw TokenKitError.badInput("unrecognised tokenizer format (expected tokenizer.json, a tiktoken rank file or a GPT-2 vocab.json)")
+        if data.starts(with: Array("TKBYTELM".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit byte LM (from train lm --bytes)") }
+        if data.starts(with: Array("#tokenkit-word-counts".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit word-count file (from count-words)") }
+        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, a GPT-2 vocab.json or a SentencePiece .model)")
+    }
+
+    /// A SentencePiece ModelProto starts with field 1 (pieces, length-delimited: tag 0x0A), a
+    /// varint length that fits the file, and the piece's own field 1 (its text, tag 0x0A).
+    /// Text files that start with a newline (ARPA's "\n\\data\\") fail the second check.
+    static func looksLikeSentencePiece(_ data: [UInt8]) -> Bool {
+        guard data.count > 2, data[0] == 0x0A else { return false }
+        var length = 0, shift = 0, i = 1
+        while i < data.count, i <= 10 {
+            length |= Int(data[i] & 0x7F) << shift
+            shift += 7
+            i += 1
+            if data[i - 1] & 0x80 == 0 { break }
+        }
+        guard i < data.count, data[i - 1] & 0x80 == 0, length >= 0, length <= data.count - i else { return false }
+        return length == 0 || data[i] == 0x0A
     }
 }
 

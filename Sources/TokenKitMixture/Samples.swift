@@ -53,6 +53,10 @@ enum SampleReader {
             throw TokenKitError.badInput("cannot open for reading", file: path)
         }
         defer { try? handle.close() }
+        var st = stat()
+        if fstat(handle.fileDescriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            throw TokenKitError.badInput("is a directory, not a file", file: path)
+        }
         let lines = reader.unit == .lines
         var words = WordCounts()
         var pending: [UInt8] = []
@@ -67,7 +71,8 @@ enum SampleReader {
         }
         while !atEnd {
             // One byte past the limit tells a file longer than the limit from one exactly as long.
-            let want = min(block, limit.map { $0 + 1 - read } ?? block)
+            // (Subtracted first: a limit near Int.max must not overflow.)
+            let want = min(block, limit.map { $0 - read < block ? $0 - read + 1 : block } ?? block)
             let data: Data
             do { data = try handle.read(upToCount: want) ?? Data() } catch {
                 throw TokenKitError.badInput("read failed at offset \(read): \(error.localizedDescription)", file: path)

@@ -205,6 +205,11 @@ public enum WordCountFile {
         guard header.hasPrefix(prefix) else {
             throw TokenKitError.badInput("line 1: not a tokenkit word-count file (expected \(prefix.debugDescription))", file: path)
         }
+        // Every line ends with a newline: a last line without one is a cut copy (its count or
+        // word may be cut short and still parse).
+        if data.last != 0x0A {
+            throw TokenKitError.badInput("line \(lines.count): the file ends inside a line (no final newline): truncated", file: path)
+        }
         var counts = WordCounts()
         for (k, line) in lines.dropFirst().enumerated() where !line.isEmpty {
             guard let tab = line.firstIndex(of: 0x09), let n = Int64(String(decoding: line[line.startIndex..<tab], as: UTF8.self)),

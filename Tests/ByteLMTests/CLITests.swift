@@ -45,6 +45,12 @@ import TestSupport
             #expect(abs((json["bits_per_byte"] as! Double) - bpb) < 1e-4)
             // Scored on its own training text, an order-4 model is far below 8 bits.
             #expect(bpb > 0 && bpb < 3)
+            // TSV (listed in --help): a header, a row per file, the total; the same figure.
+            r = try run(["lm", "score", "-q", "--format", "tsv", lm, text, text])
+            let tsv = r.out.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+            #expect(r.status == 0 && tsv.count == 4 && tsv.allSatisfy { $0.count == 4 }, "\(r.err)")
+            #expect(tsv[0] == ["file", "bytes", "bits", "bits_per_byte"] && tsv[1][0] == text && tsv[3][0] == "total")
+            #expect(Int(tsv[3][1]) == 2 * Int(tsv[1][1])! && abs(Double(tsv[3][3])! - bpb) < 1e-4)
 
             let sample = dir + "/s.txt"
             try writeFileAtomically(sample, Array("The lighthouse keeper wrote.\n".utf8))

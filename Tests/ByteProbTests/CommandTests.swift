@@ -57,6 +57,12 @@ import TestSupport
 
         r = try run(["byteprob", "ensemble", "-m", r50k, "--lm", lm, "-m", r50k, "--lm", lm, "--prompt", "the ", "--format", "json"])
         #expect(r.status == 0, "\(r.err)")
+        // Sampling with --format json is JSON too, the same bytes as the text output.
+        let ens = ["byteprob", "ensemble", "-m", r50k, "--lm", lm, "-m", r50k, "--lm", lm, "--prompt", "The ", "--max-bytes", "12", "--seed", "2"]
+        let raw = try run(ens), js = try run(ens + ["--format", "json"])
+        #expect(raw.status == 0 && js.status == 0, "\(js.err)")
+        let e = try JSONSerialization.jsonObject(with: Data(js.out.utf8)) as! [String: Any]
+        #expect(e["prompt"] as? String == "The " && "The " + (e["sampled"] as! String) == raw.out && e["bytes"] as? Int == raw.stdout.count - 4)
 
         // Usage errors: no LM; train lm without -m.
         #expect(try run(["byteprob", "next", "-m", r50k, "--prompt", "x"]).status == 2)

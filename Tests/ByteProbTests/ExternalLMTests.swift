@@ -3,6 +3,7 @@ import Testing
 import TokenKit
 import TokenKitByteProb
 import TokenKitCore
+import TestSupport
 
 /// Scripts/lm_stub.py's model, computed here.
 final class StubLM: TokenLM {
@@ -27,18 +28,102 @@ final class StubLM: TokenLM {
         let external = CachedLM(try ExternalLM(command: "python3 \(script) 300", vocabSize: space.vocabSize))
         let local = CachedLM(StubLM(n: 300, vocabSize: space.vocabSize))
         let a = ByteModel(space: space, lm: external), b = ByteModel(space: space, lm: local)
+        var possible = 0
         for prompt in ["", "a", "ab", "Hello wor", "x  ", "caf\u{e9}", "\u{e9}"] {
             var bytes = Array(prompt.utf8)
             if prompt == "\u{e9}" { bytes.removeLast() }  // ends inside a UTF-8 character
-            let da = try a.next(text: bytes), db = try b.next(text: bytes)
-            #expect(maxError(da, db) < 1e-12, "\(prompt.debugDescription)")
-            #expect(abs(da.probs.reduce(da.end, +) - 1) < 1e-12)
+            // Prompts the LM cannot produce are the same error both ways.
+            let da = Result { try a.next(text: bytes) }, db = Result { try b.next(text: bytes) }
+            switch (da, db) {
+            case (.success(let da), .success(let db)):
+                possible += 1
+                #expect(maxError(da, db) < 1e-12, "\(prompt.debugDescription)")
+                #expect(abs(da.probs.reduce(da.end, +) - 1) < 1e-12)
+            case (.failure(let ea), .failure(let eb)):
+                #expect("\(ea)" == "\(eb)" && "\(ea)".contains("probability 0"), "\(prompt.debugDescription): \(ea)")
+            default:
+                Issue.record("\(prompt.debugDescription): \(da) in a process, \(db) in this one")
+            }
         }
+        #expect(possible >= 4, "\(possible) prompts with a distribution")
         // Repeated contexts are answered from the cache.
         #expect(external.calls == local.calls)
         let before = external.calls
-        _ = try a.next(text: Array("ab".utf8))
+        _ = try a.next(text: Array("a".utf8))
         #expect(external.calls == before)
+    }
+
+    /// Runs `byteprob next` on r50k with `--lm-command "python3 STUB MODE"`, the stub written
+    /// to a fresh folder: it answers every request as MODE says, and after stdin closes it
+    /// lingers (a minute) when `linger`. Returns the run and its wall time in seconds.
+    func runStub(_ mode: String, linger: Bool = false, prompt: String = "ab") throws -> (CLIRun, Double, String) {
+        let dir = NSTemporaryDirectory() + "tokenkit-lmstub-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let stub = """
+            import json, sys, time
+            mode = sys.argv[1]
+            answers = {
+                "uniform": json.dumps({"logprobs": {str(i): -11.0 for i in range(50257)}, "eos": -11.0}),
+                "only_a": '{"logprobs": {"64": -0.1}}',
+                "wrong_keys": '{"foo": 1}',
+                "big_id": '{"logprobs": {"99999": -1.0}}',
+                "positive": '{"logprobs": {"64": 5}}',
+                "rounding": '{"logprobs": {"64": 1e-9, "65": -30}, "eos": -30}',
+                "empty": '{"logprobs": {}}',
+            }
+            for line in sys.stdin:
+                print(answers[mode], flush=True)
+            if \(linger ? "True" : "False"):
+                time.sleep(60)
+
+            """
+        try writeFileAtomically(dir + "/stub.py", Array(stub.utf8))
+        let command = "python3 \(dir)/stub.py \(mode)"
+        let start = Date()
+        let r = try runTokenkit(["byteprob", "next", "-m", fixture("models/r50k_base.tiktoken"), "--prompt", prompt, "--format", "json",
+                                 "--lm-command", command])
+        return (r, Date().timeIntervalSince(start), command)
+    }
+
+    /// A command that does not exit when its stdin closes is terminated after a grace period
+    /// (5 s), and one that answers badly at once: tokenkit never waits on it forever.
+    @Test func lingeringCommandIsStopped() throws {
+        let (ok, seconds, _) = try runStub("uniform", linger: true)
+        #expect(ok.status == 0, "\(ok.err)")
+        #expect(seconds < 30, "took \(seconds) s")
+        let d = try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as! [String: Any]
+        #expect(abs((d["distribution"] as! [String: Double]).values.reduce(d["end"] as! Double, +) - 1) < 1e-9)
+        let (bad, badSeconds, command) = try runStub("wrong_keys", linger: true)
+        #expect(bad.status == 1 && bad.err.contains(command) && bad.err.contains("logprobs"), "\(bad.err)")
+        #expect(badSeconds < 4, "took \(badSeconds) s")
+    }
+
+    /// Answers outside the protocol are errors naming the command and what was wrong; a
+    /// log-probability a rounding error above 0 is accepted as 0.
+    @Test func badAnswersAreErrors() throws {
+        for (mode, what) in [("big_id", "id 99999 is outside the tokenizer's vocabulary"), ("positive", "log-probability 5.0 > 0"),
+                             ("empty", "no token and no eos")] {
+            let (r, _, command) = try runStub(mode)
+            #expect(r.status == 1, "\(mode): \(r.err)")
+            #expect(r.err.contains(command) && r.err.contains(what), "\(mode): \(r.err)")
+            #expect(r.out.isEmpty)
+        }
+        let (r, _, _) = try runStub("rounding", prompt: "a")
+        #expect(r.status == 0, "\(r.err)")
+    }
+
+    /// A prompt the LM can never produce has no next-byte distribution: an error naming the
+    /// first impossible byte, not {"distribution": {}, "end": 1}.
+    @Test func zeroProbabilityPromptIsAnError() throws {
+        let (r, _, _) = try runStub("only_a", prompt: "ab")
+        #expect(r.status == 1, "\(r.err)")
+        #expect(r.err.contains("the prompt has probability 0 under the LM") && r.err.contains("byte 1 ('b')"), "\(r.err)")
+        #expect(r.out.isEmpty)
+        // "a" has probability > 0, but nothing may follow it ([a, a] is not canonical: "aa" is
+        // one token) and the LM gives no end: no distribution either.
+        let (a, _, _) = try runStub("only_a", prompt: "a")
+        #expect(a.status == 1 && a.err.contains("every next byte has probability 0"), "\(a.err)")
     }
 
     @Test func brokenCommandIsAnError() throws {

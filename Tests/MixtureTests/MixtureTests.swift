@@ -620,7 +620,8 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
             try writeFileAtomically(path, text)
             let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
             var rng = SplitMix64(seed: 5)
-            var limits: [Int?] = [nil, 1, 700, 1499, 1500, 1501, text.count - 1, text.count, text.count + 10]
+            // Int.max: a limit as large as the type holds reads the whole file (no overflow).
+            var limits: [Int?] = [nil, 1, 700, 1499, 1500, 1501, text.count - 1, text.count, text.count + 10, Int.max]
             for _ in 0..<6 { limits.append(1 + Int(rng.next() % UInt64(text.count))) }
             for unit in [SampleUnits.lines, .documents] {
                 let reader = CorpusReader(normalizer: nil, preTokenizer: pre, unit: unit, threads: 2)
@@ -643,6 +644,10 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
         let reader = CorpusReader(normalizer: nil, preTokenizer: pre, threads: 1)
         #expect(throws: TokenKitError.self) { _ = try SampleReader.count("/nonexistent/sample.txt", limit: nil, reader: reader) }
+        // A folder opens, but is no sample.
+        #expect(throws: TokenKitError.badInput("is a directory, not a file", file: NSTemporaryDirectory())) {
+            _ = try SampleReader.count(NSTemporaryDirectory(), limit: nil, reader: reader)
+        }
     }
 
     /// The regexes given to HF's Split are the ones tokenkit runs as its own scanners, so the

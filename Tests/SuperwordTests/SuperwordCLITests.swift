@@ -124,6 +124,14 @@ import TestSupport
                                       "-o", dir + "/mwt.json", "--held-out", fiction, "--format", "json", fiction]))
             #expect(report["added"] as? Int == 20)
             #expect((report["tokens_after"] as? Int ?? .max) < (report["tokens_before"] as? Int ?? 0))
+            // Without --held-out, JSON and TSV still give the summary: what was added where.
+            let plain = try json(ok(["supertokens", "add", "-q", "-m", fixture("sentencepiece/llama2_tokenizer.model"), "--top", "20",
+                                     "-o", dir + "/p.json", "--format", "json", fiction]))
+            #expect(plain["added"] as? Int == 20 && plain["output"] as? String == dir + "/p.json" && (plain["vocab_size"] as? Int ?? 0) >= 32_020)
+            #expect(plain["tokens_saved"] == nil)
+            let tsv = try ok(["supertokens", "add", "-q", "-m", fixture("sentencepiece/llama2_tokenizer.model"), "--top", "20",
+                              "-o", dir + "/p.json", "--format", "tsv", fiction]).out.split(separator: "\n").map { $0.split(separator: "\t") }
+            #expect(tsv.count == 2 && tsv[0] == ["output", "added", "vocab_size"] && tsv[1][1] == "20", "\(tsv)")
         }
     }
 

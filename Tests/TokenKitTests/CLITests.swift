@@ -254,6 +254,17 @@ import TestSupport
             try writeFileAtomically(dir + "/a.txt", text)
             #expect(try run(["count-words", "-q", "-o", dir + "/a.counts", dir + "/a.txt"]).status == 0)
             #expect(try run(["merge-counts", "-o", dir + "/all.counts", dir + "/a.counts", dir + "/a.counts"]).status == 0)
+            // A copy cut inside its last line (which may still parse: "12\tZm9v" of "123\tZm9vYg==")
+            // is truncated, whichever command reads it.
+            let whole = try readFile(dir + "/a.counts")
+            let cut = Array(whole.prefix(whole.count - 3))
+            try writeFileAtomically(dir + "/cut.counts", cut)
+            let line = cut.split(separator: 0x0A, omittingEmptySubsequences: false).count
+            for args in [["merge-counts", "-o", "-", dir + "/cut.counts"],
+                         ["train", "bpe", "-q", "--vocab-size", "300", "--from-counts", dir + "/cut.counts", "-o", dir + "/x.json"]] {
+                let r = try run(args)
+                #expect(r.status == 1 && r.stderr.contains("cut.counts: line \(line):") && r.stderr.contains("truncated"), "\(r.stderr)")
+            }
             #expect(try run(["train", "bpe", "-q", "--vocab-size", "400", "--from-counts", dir + "/all.counts", "-o", dir + "/c.json"]).status == 0)
             // Training on the file twice counts exactly what the two summed shards hold.
             #expect(try run(["train", "bpe", "-q", "--vocab-size", "400", "-o", dir + "/t.json", dir + "/a.txt", dir + "/a.txt"]).status == 0)

@@ -256,10 +256,22 @@ import TokenKitSentencePiece
             #expect(abs(props["de"]! - shares[0]) < 1e-6)
         }
         let info = try cli.run(["info", "--format", "tsv", fixture("models/qwen2.5/tokenizer.json")])
-        let rows = lines(info).map { $0.split(separator: "\t").map(String.init) }
-        #expect(rows.allSatisfy { $0.count >= 2 })
+        let rows = lines(info).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        // Every row is key<TAB>value, special tokens included (their id in the key).
+        #expect(rows.allSatisfy { $0.count == 2 }, "\(rows.filter { $0.count != 2 })")
         #expect(rows.contains(["normalizer", "NFC"]))
-        #expect(rows.contains(["special_token", "<|im_start|>", "151644"]))
+        #expect(rows.contains(["special_token.151644", "<|im_start|>"]))
+        // Values are escaped (\\, \t, \n, \r): the pattern reads back as JSON gives it.
+        let infoJSON = try JSONSerialization.jsonObject(with: Data(try cli.run(["info", "--format", "json", fixture("models/qwen2.5/tokenizer.json")]).stdout)) as! [String: Any]
+        func unescape(_ s: String) -> String {
+            var out = "", it = s.makeIterator()
+            while let c = it.next() {
+                guard c == "\\", let e = it.next() else { out.append(c); continue }
+                out.append(["t": "\t", "n": "\n", "r": "\r"][e] ?? e)
+            }
+            return out
+        }
+        #expect(rows.first { $0[0] == "pre_tokenizer" }.map { unescape($0[1]) } == infoJSON["pre_tokenizer"] as? String)
         #expect(try cli.run(["mixture-eval", "--help"]).out.contains("tsv"))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenKitCore
+import TokenKitCommands
 
 /// Hostile and careless command lines and output targets, through the built binary (issue 18).
 @Suite struct HardeningCLITests {
@@ -126,6 +127,83 @@ import TokenKitCore
             try writeFileAtomically(dir + "/in.txt", text)
             let twice = try run(["train", "bpe", "--vocab-size", "300", "--special-tokens", "<a>,<a>", "-q", "-o", dir + "/t.json", dir + "/in.txt"])
             #expect(twice.status == 2 && twice.stderr.contains("<a>"), "\(twice.stderr)")
+        }
+    }
+
+    /// Negative counts and sizes past what the type or the machine holds are usage errors
+    /// naming the option and its range (they trapped: prefix(-1), 256 + T, 1.1 × Int.max).
+    @Test func outOfRangeNumbersAreUsageErrors() throws {
+        try withTempDir { dir in
+            let text = dir + "/t.txt", arpa = dir + "/lm.arpa"
+            try write(text, "the cat sat on the mat\nthe dog sat on the log\n")
+            #expect(try run(["train", "lm", "-q", "-m", r50k, "--order", "2", "-o", arpa, text]).status == 0)
+            let lm = ["-m", r50k, "--lm", arpa]
+            let huge = "9223372036854775807", tera = "1099511627776"
+            let cases: [(args: [String], flag: String, range: String)] = [
+                (["inspect", "-m", r50k, "--examples=-1"], "--examples", "between 0 and 10000"),
+                (["byteprob", "next"] + lm + ["--prompt", "ab", "--top=-1"], "--top", "between 0 and 256"),
+                (["byteprob", "ensemble"] + lm + lm + ["--prompt", "ab", "--top=-1"], "--top", "between 0 and 256"),
+                (["byteprob", "ensemble"] + lm + lm + ["--max-bytes=-1"], "--max-bytes", "at least 0"),
+                (["byteprob", "sample"] + lm + ["--max-bytes=-1"], "--max-bytes", "at least 0"),
+                (["byteprob", "heal"] + lm + ["--prompt", "ab", "--max-bytes=-1"], "--max-bytes", "at least 0"),
+                (["byteprob", "score"] + lm + ["--threads", huge, text], "--threads", "between 1 and 4096"),
+                (["train", "unigram", "-q", "--vocab-size", "100", "-o", dir + "/u.model", text, "--max-piece-length", tera],
+                 "--max-piece-length", "between 1 and 512"),
+                (["train", "unigram", "-q", "--vocab-size", "100", "-o", dir + "/u.model", text, "--max-sentence-length", tera],
+                 "--max-sentence-length", "between 10 and 1073741824"),
+                (["train", "unigram", "-q", "-o", dir + "/u.model", text, "--vocab-size", huge], "--vocab-size", "between 1 and 2147483647"),
+                (["train", "superbpe", "-q", "--vocab-size", "300", "-o", dir + "/s.json", text, "--transition", huge],
+                 "--transition", "must not exceed --vocab-size 300"),
+                (["mixture", "-q", "-m", r50k, "--category", "a=" + text, "--category", "b=" + text, "--sample-bytes", huge],
+                 "--sample-bytes", "between 1 and 1048576G"),
+                (["mixture-eval", "-q", "--category", "a=" + text, "--category", "b=" + text, "--mix", "2", "--train-bytes", tera],
+                 "--train-bytes", "between 1 and "),
+                (["mixture-eval", "-q", "--category", "a=" + text, "--category", "b=" + text, "--mix", "2", "--sample-bytes", "2000000G"],
+                 "--sample-bytes", "between 1 and 1048576G"),
+            ]
+            for c in cases {
+                let r = try run(c.args)
+                #expect(r.status == 2, "\(c.args): \(r.stderr)")
+                #expect(r.stderr.contains(c.flag) && r.stderr.contains(c.range), "\(c.args): \(r.stderr)")
+            }
+            #expect(!fileExists(dir + "/u.model") && !fileExists(dir + "/s.json"))
+        }
+        // The size suffixes, shared by every size option: G too, and no overflow past Int.max.
+        #expect(TokenKitCommandSupport.expand(["--vocab-size", "1G"]) == ["--vocab-size", "1073741824"])
+        #expect(TokenKitCommandSupport.expand(["--merges=8k"]) == ["--merges=8192"])
+        #expect(TokenKitCommandSupport.expand(["--vocab-size", "9999999999999999G"]) == ["--vocab-size", "9999999999999999G"])
+    }
+
+    /// Files given in the wrong place are named for what they are, and messages name the file
+    /// at fault.
+    @Test func misplacedFilesAreNamed() throws {
+        try withTempDir { dir in
+            let text = dir + "/t.txt", arpa = dir + "/lm.arpa"
+            try write(text, "the cat sat on the mat\n")
+            #expect(try run(["train", "lm", "-q", "-m", r50k, "--order", "2", "-o", arpa, text]).status == 0)
+            #expect(try run(["train", "lm", "-q", "--bytes", "--order", "2", "-o", dir + "/b.bytelm", text]).status == 0)
+            #expect(try run(["count-words", "-q", "-o", dir + "/w.counts", text]).status == 0)
+            try write(dir + "/junk.bin", "\nnot a model at all\n")
+            for (file, what) in [(arpa, "not a tokenizer: looks like an ARPA language model"), (dir + "/b.bytelm", "not a tokenizer: a tokenkit byte LM"),
+                                 (dir + "/w.counts", "not a tokenizer: a tokenkit word-count file"),
+                                 (dir + "/junk.bin", "unrecognised model format (expected tokenizer.json, tiktoken ranks, a GPT-2 vocab.json or a SentencePiece .model)")] {
+                let r = try run(["info", file])
+                #expect(r.status == 1 && r.stderr.contains("\(file): \(what)"), "\(r.stderr)")
+            }
+            #expect(try run(["--help"]).out.contains("SentencePiece .model"))
+            // A folder as a category sample.
+            try FileManager.default.createDirectory(atPath: dir + "/cat", withIntermediateDirectories: false)
+            let mixture = try run(["mixture", "-q", "-m", r50k, "--category", "a=" + dir + "/cat", "--category", "b=" + text])
+            #expect(mixture.status == 1 && mixture.stderr.contains(dir + "/cat: is a directory, not a file"), "\(mixture.stderr)")
+            // Invalid UTF-8 that a SentencePiece model refuses: the text is at fault, not the model.
+            try writeFileAtomically(dir + "/bad.txt", [0xFF, 0x61, 0x0A])
+            let model = fixture("sentencepiece/botchan_en_unigram_1000.model")
+            let evaluate = try run(["evaluate", "--text", dir + "/bad.txt", "-m", model])
+            #expect(evaluate.status == 1 && evaluate.stderr.contains("error: \(dir)/bad.txt: encoding with \(model): invalid UTF-8"), "\(evaluate.stderr)")
+            // Grammar in the ARPA reader's message.
+            try write(dir + "/bad.arpa", "\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\nabc\t5\n\n\\end\\\n")
+            let bad = try run(["byteprob", "next", "-m", r50k, "--lm", dir + "/bad.arpa", "--prompt", "a"])
+            #expect(bad.status == 1 && bad.stderr.contains("1 word and an optional backoff"), "\(bad.stderr)")
         }
     }
 

@@ -149,7 +149,7 @@ public struct UnigramTrainer: Sendable {
         let wanted = cfg.vocabSize - meta.count
         guard wanted > 0 else { throw TokenKitError.usage("vocabulary size \(cfg.vocabSize) leaves no room after \(meta.count) meta pieces") }
         // spm stops pruning at 1.1 × the whole vocabulary size, meta pieces included.
-        let desired = Int(Double(cfg.vocabSize) * 1.1)
+        let desired = cfg.vocabSize > Int.max / 2 ? Int.max : Int(Double(cfg.vocabSize) * 1.1)
 
         let wordFreq = words.map { Double($0.1) }
         let allFreq = wordFreq.reduce(0, +)
