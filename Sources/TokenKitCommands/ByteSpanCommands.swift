@@ -63,6 +63,8 @@ struct TrainByteSpan: ParsableCommand {
     var files: [String] = []
 
     func validate() throws {
+        // Ids are 32-bit: a larger vocabulary could not be written, however long training ran.
+        try requireRange("--vocab-size", vocabSize, 1...Int(Int32.max))
         if files.isEmpty { throw ValidationError("give training files") }
         if lm != nil && order != nil { throw ValidationError("give --lm LM or --order N, not both") }
         if needsSignal && lm == nil && order == nil { throw ValidationError("give --lm LM or --order N") }

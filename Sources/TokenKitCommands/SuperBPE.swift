@@ -79,6 +79,8 @@ struct TrainSuperBPE: ParsableCommand {
     var files: [String] = []
 
     func validate() throws {
+        // Ids are 32-bit: a larger vocabulary could not be written, however long training ran.
+        try requireRange("--vocab-size", vocabSize, 1...Int(Int32.max))
         if files.isEmpty && fromStage2Counts.isEmpty { throw ValidationError("give training files or --from-stage2-counts") }
         if !fromStage2Counts.isEmpty && fromMerges == nil { throw ValidationError("--from-stage2-counts needs --from-merges (stage 1 needs the text)") }
         if !fromStage2Counts.isEmpty && !files.isEmpty { throw ValidationError("give training files or --from-stage2-counts, not both") }

@@ -136,6 +136,8 @@ struct TrainBPE: ParsableCommand {
     var files: [String] = []
 
     func validate() throws {
+        // Ids are 32-bit: a larger vocabulary could not be written, however long training ran.
+        try requireRange("--vocab-size", vocabSize, 1...Int(Int32.max))
         if files.isEmpty && fromCounts.isEmpty { throw ValidationError("give training files or --from-counts") }
         if !files.isEmpty && !fromCounts.isEmpty { throw ValidationError("give training files or --from-counts, not both") }
         if minFrequency < 1 { throw ValidationError("--min-frequency must be at least 1") }
