@@ -219,6 +219,18 @@ func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> Str
         #expect(try tok.decode([233]) == [0xE9])  // as HF's ByteLevel decoder turns "é" back into 0xE9
     }
 
+    /// HF's BPE with byte_fallback writes a pending <unk> only at the next known character or the
+    /// end, so byte-fallback tokens in between come first (a vocabulary lacking some <0xNN>).
+    @Test func byteFallbackUnkOrderAsHF() throws {
+        let json = #"{"added_tokens": [], "normalizer": null, "pre_tokenizer": null, "decoder": null, "model": {"type": "BPE", "#
+            + #""unk_token": "<unk>", "fuse_unk": false, "byte_fallback": true, "#
+            + #""vocab": {"<unk>": 0, "a": 1, "<0xC3>": 2, "<0xA9>": 3}, "merges": []}}"#
+        let tok = try loadText(json).get()
+        #expect(try tok.encode("zé") == [2, 3, 0])
+        #expect(try tok.encode("zzé") == [0, 2, 3, 0])
+        #expect(try tok.encode("za") == [0, 1])
+    }
+
     /// HF lowercases character by character: a word-final capital sigma is σ, not ς.
     @Test func lowercaseKeepsSigmaSmallSigma() {
         #expect(Normalizer.lowercase.apply(Array("ΟΔΥΣΣΕΥΣ Σ".utf8)) == Array("οδυσσευσ σ".utf8))
