@@ -245,27 +245,34 @@ public final class Tokenizer: @unchecked Sendable {
     /// 2. Normalize, split on normalized added tokens, then pre-tokenize and encode.
     private func encodeSegment(_ p: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, policy: SpecialPolicy,
                                _ ws: Workspace, _ out: inout [TokenID]) throws {
-        if normalizer == nil && normalizedMatcher.isEmpty {
-            encodeText(p, first: first, continuation: continuation, ws, &out)
+        guard let normalizer else {
+            // No normalizer: the segment is its own normalized text (no copy).
+            splitOnNormalizedTokens(p, first: first, continuation: continuation, policy: policy, ws, &out)
             return
         }
-        let normalized = normalizer?.apply(Array(p), continuation: continuation) ?? Array(p)
+        let normalized = normalizer.apply(Array(p), continuation: continuation)
         normalized.withUnsafeBufferPointer { q in
-            var last = 0
-            if !normalizedMatcher.isEmpty {
-                for (range, token) in normalizedMatcher.matches(q, where: { !$0.special || policy.allowed.contains($0) }) {
-                    if range.lowerBound > last {
-                        encodeText(UnsafeBufferPointer(rebasing: q[last..<range.lowerBound]), first: first && last == 0,
-                                   continuation: continuation && last == 0, ws, &out)
-                    }
-                    out.append(token.id)
-                    last = range.upperBound
+            splitOnNormalizedTokens(q, first: first, continuation: continuation, policy: policy, ws, &out)
+        }
+    }
+
+    /// The normalized added tokens cut normalized text `q`; the parts between are encoded.
+    private func splitOnNormalizedTokens(_ q: UnsafeBufferPointer<UInt8>, first: Bool, continuation: Bool, policy: SpecialPolicy,
+                                         _ ws: Workspace, _ out: inout [TokenID]) {
+        var last = 0
+        if !normalizedMatcher.isEmpty {
+            for (range, token) in normalizedMatcher.matches(q, where: { !$0.special || policy.allowed.contains($0) }) {
+                if range.lowerBound > last {
+                    encodeText(UnsafeBufferPointer(rebasing: q[last..<range.lowerBound]), first: first && last == 0,
+                               continuation: continuation && last == 0, ws, &out)
                 }
+                out.append(token.id)
+                last = range.upperBound
             }
-            if last < q.count {
-                encodeText(UnsafeBufferPointer(rebasing: q[last...]), first: first && last == 0,
-                           continuation: continuation && last == 0, ws, &out)
-            }
+        }
+        if last < q.count {
+            encodeText(UnsafeBufferPointer(rebasing: q[last...]), first: first && last == 0,
+                       continuation: continuation && last == 0, ws, &out)
         }
     }
 

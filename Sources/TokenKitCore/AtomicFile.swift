@@ -188,7 +188,11 @@ public enum RunFiles {
     /// Records an input opened as `fd` (regular files only; stdin redirected from a file counts).
     public static func noteInput(_ fd: Int32) {
         var st = stat()
-        guard fstat(fd, &st) == 0, let id = id(st) else { return }
+        if fstat(fd, &st) == 0 { note(st) }
+    }
+
+    static func note(_ st: stat) {
+        guard let id = id(st) else { return }
         pthread_mutex_lock(&lock)
         inputs.insert(id)
         pthread_mutex_unlock(&lock)
@@ -207,41 +211,47 @@ public enum RunFiles {
     /// and is writable, it is not a folder), none is one of `inputs`, and no two are the same.
     /// Training for an hour and then failing to write the result is what this prevents.
     public static func preflight(outputs: [String?], inputs: [String]) throws {
-        var seen = Set<String>()
-        var inputIDs = Set<FileID>()
         for i in inputs where i != "-" {
             var st = stat()
-            if stat(i, &st) == 0, let id = id(st) { inputIDs.insert(id) }
+            if stat(i, &st) == 0 { note(st) }
         }
+        var seen = Set<String>()
         for case let path? in outputs where path != "-" {
             let target = try AtomicOutput.resolveLinks(path)
             var st = stat()
-            if stat(target, &st) == 0 {
-                if (st.st_mode & S_IFMT) == S_IFDIR { throw TokenKitError.badInput("is a directory, not an output file", file: path) }
-                if let id = id(st), inputIDs.contains(id) {
-                    throw TokenKitError.usage("\(path) is also an input of this run; give another output path")
-                }
+            if stat(target, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                throw TokenKitError.badInput("is a directory, not an output file", file: path)
             }
-            let dir = target.lastIndex(of: "/").map { String(target[..<$0]) } ?? "."
-            if access(dir.isEmpty ? "/" : dir, W_OK) != 0 {
+            try checkNotInput(target, path: path)
+            let dir = folder(target)
+            if access(dir, W_OK) != 0 {
                 throw TokenKitError.badInput("cannot create output: \(String(cString: strerror(errno))) (folder \(dir))", file: path)
             }
-            if !seen.insert(target).inserted { throw TokenKitError.usage("\(path) is given as two outputs of this run") }
+            if !seen.insert(key(target)).inserted { throw TokenKitError.usage("\(path) is given as two outputs of this run") }
         }
     }
 
     /// Refuses an output that is an input already read, or that another output already claims.
     static func claimOutput(_ target: String, path: String) throws {
         try checkNotInput(target, path: path)
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let slash = target.lastIndex(of: "/")
-        let dir = slash.map { String(target[..<$0]) } ?? "."
-        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        let key = (realpath(dir.isEmpty ? "/" : dir, &buf) != nil ? String(cString: buf) : dir) + "/" + base
+        let k = key(target)
         pthread_mutex_lock(&lock)
-        let (fresh, _) = outputs.insert(key)
+        let (fresh, _) = outputs.insert(k)
         pthread_mutex_unlock(&lock)
         if !fresh { throw TokenKitError.usage("\(path) is given as two outputs of this run") }
+    }
+
+    static func folder(_ target: String) -> String {
+        guard let slash = target.lastIndex(of: "/") else { return "." }
+        return slash == target.startIndex ? "/" : String(target[..<slash])
+    }
+
+    /// One spelling per output file: its folder's real path and its name (`a.json` = `./a.json`).
+    static func key(_ target: String) -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let dir = folder(target)
+        let base = target.split(separator: "/").last.map(String.init) ?? target
+        return (realpath(dir, &buf) != nil ? String(cString: buf) : dir) + "/" + base
     }
 }
 
@@ -329,6 +339,12 @@ public func writeFilesAtomically(_ files: [(path: String, bytes: [UInt8])], user
     try AtomicOutput.commitAll(outs)
 }
 
+/// Refuses a folder opened where a file is read (opening one succeeds; reading it fails obscurely).
+public func rejectDirectory(_ fd: Int32, path: String) throws {
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw TokenKitError.badInput("is a directory, not a file", file: path) }
+}
+
 /// Reads a whole file, or standard input for "-".
 public func readFile(_ path: String) throws -> [UInt8] {
     let fd = path == "-" ? 0 : open(path, O_RDONLY)
@@ -337,11 +353,9 @@ public func readFile(_ path: String) throws -> [UInt8] {
     }
     defer { if fd != 0 { close(fd) } }
     RunFiles.noteInput(fd)
+    try rejectDirectory(fd, path: path)
     var st = stat()
     var result: [UInt8] = []
-    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-        throw TokenKitError.badInput("is a directory, not a file", file: path)
-    }
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
         result.reserveCapacity(Int(st.st_size))
     }

@@ -37,10 +37,9 @@ public struct ChunkReader {
         fd = path == "-" ? 0 : Glibc.open(path, O_RDONLY)
         if fd < 0 { throw TokenKitError.badInput("cannot open: \(String(cString: strerror(errno)))", file: path) }
         RunFiles.noteInput(fd)
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+        do { try rejectDirectory(fd, path: path) } catch {
             if fd != 0 { Glibc.close(fd) }
-            throw TokenKitError.badInput("is a directory, not a file", file: path)
+            throw error
         }
     }
 

@@ -53,10 +53,7 @@ enum SampleReader {
             throw TokenKitError.badInput("cannot open for reading", file: path)
         }
         defer { try? handle.close() }
-        var st = stat()
-        if fstat(handle.fileDescriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw TokenKitError.badInput("is a directory, not a file", file: path)
-        }
+        try rejectDirectory(handle.fileDescriptor, path: path)
         let lines = reader.unit == .lines
         var words = WordCounts()
         var pending: [UInt8] = []
