@@ -19,8 +19,10 @@ public struct TokenTable: Sendable {
 
     /// Builds a table from `(bytes, id)` pairs. Two tokens with the same id are an error, and so
     /// are two with the same bytes unless `allowDuplicateBytes` (then lookup finds the lower id):
-    /// the caller names the file.
-    public init<S: Sequence>(_ entries: S, allowDuplicateBytes: Bool = false) throws where S.Element == ([UInt8], TokenID) {
+    /// the caller names the file. Ids in `secondary` never shadow another token: lookup finds
+    /// them only when no other token has their bytes.
+    public init<S: Sequence>(_ entries: S, allowDuplicateBytes: Bool = false, secondary: Set<TokenID> = []) throws
+    where S.Element == ([UInt8], TokenID) {
         var byID: [(TokenID, [UInt8])] = []
         var sorted = true
         for (b, id) in entries {
@@ -42,7 +44,7 @@ public struct TokenTable: Sendable {
             next += 1
         }
         tokenCount = byID.count
-        try buildIndex(allowDuplicateBytes: allowDuplicateBytes)
+        try buildIndex(allowDuplicateBytes: allowDuplicateBytes, secondary: secondary)
     }
 
     /// Tables are sized by the largest id, so one absurd id in a small file would allocate
@@ -53,15 +55,21 @@ public struct TokenTable: Sendable {
         }
     }
 
-    private mutating func buildIndex(allowDuplicateBytes: Bool) throws {
+    private mutating func buildIndex(allowDuplicateBytes: Bool, secondary: Set<TokenID> = []) throws {
         var size = 16
         while size < tokenCount * 2 { size <<= 1 }
         slots = Array(repeating: .max, count: size)
         slotShift = UInt64(64 - size.trailingZeroBitCount)
         let mask = size - 1
+        var order: [Int] = [], later: [Int] = []
+        order.reserveCapacity(tokenCount)
         for id in 0..<present.count where present[id] {
+            if secondary.contains(TokenID(id)) { later.append(id) } else { order.append(id) }
+        }
+        order += later
+        for id in order {
             let found = withBytes(TokenID(id)) { lookup($0) }
-            if found != nil, allowDuplicateBytes { continue }
+            if found != nil, allowDuplicateBytes || secondary.contains(TokenID(id)) { continue }
             if let other = found {
                 let shown = String(decoding: bytes(TokenID(id)), as: UTF8.self)
                 throw TokenKitError.badInput("ids \(other) and \(id) have the same bytes \(shown.debugDescription)")

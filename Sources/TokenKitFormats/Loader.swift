@@ -27,6 +27,10 @@ public enum TokenizerLoader {
     public static func loadReporting(_ path: String, options: Options) throws -> (tokenizer: Tokenizer, cache: ModelCache.Outcome) {
         let path = try modelFile(path)
         do {
+            // Not cached: a GGUF model file is gigabytes of tensors behind the metadata.
+            if path != "-", let gguf = try GGUFBinary.read(path: path) {
+                return (try GGUFVocab.load(Field(value: gguf, path: ""), name: displayName(path)), .uncached)
+            }
             guard let cache = options.cache else { return (try load(data: try readFile(path), path: path, options: options), .uncached) }
             return try withMappedFile(path) { bytes in
                 let digest = SHA256.digest(bytes)
@@ -57,6 +61,10 @@ public enum TokenizerLoader {
         guard let first = data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
             throw TokenKitError.badInput("empty file, not a tokenizer")
         }
+        if data.starts(with: GGUFBinary.magic) {
+            let root = try data.withUnsafeBytes { try GGUFBinary.parse($0, fileSize: $0.count) }
+            return try GGUFVocab.load(Field(value: root, path: ""), name: name)
+        }
         if first == UInt8(ascii: "{") {
             let root = try TokenizerJSON.parse(data)
             if TokenizerJSON.isTokenizerJSON(root) { return try TokenizerJSON.load(root, name: name) }
@@ -75,7 +83,7 @@ public enum TokenizerLoader {
         }
         if data.starts(with: Array("TKBYTELM".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit byte LM (from train lm --bytes)") }
         if data.starts(with: Array("#tokenkit-word-counts".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit word-count file (from count-words)") }
-        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, a GPT-2 vocab.json or a SentencePiece .model)")
+        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, a GPT-2 vocab.json, a SentencePiece .model or a GGUF file)")
     }
 
     /// A SentencePiece ModelProto starts with field 1 (pieces, length-delimited: tag 0x0A), a

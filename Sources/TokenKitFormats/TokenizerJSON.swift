@@ -81,6 +81,9 @@ public enum TokenizerJSON {
         // and the table of spellings is not needed (a third of a large file's load time).
         var allDecoded = byteLevel
         var decoded: [UInt8] = []
+        // Tokens outside GPT-2's alphabet in a byte-level vocabulary (Command R has "🇸" beside
+        // its byte-level spelling): no merge or piece can reach them, so they shadow nothing.
+        var unreachable: Set<TokenID> = []
         let pairs = try model["vocab"].pairs()
         entries.reserveCapacity(pairs.count)
         for (token, v) in pairs {
@@ -92,6 +95,7 @@ public enum TokenizerJSON {
                 entries.append((decoded, id))
             } else {
                 allDecoded = false
+                if byteLevel { unreachable.insert(id) }
                 entries.append((token, id))
             }
         }
@@ -100,7 +104,7 @@ public enum TokenizerJSON {
         }
         let vocab: TokenTable, spelled: TokenTable
         do {
-            vocab = try TokenTable(entries)
+            vocab = try TokenTable(entries, secondary: unreachable)
             entries = []
             spelled = allDecoded ? vocab : try TokenTable(spellings)
         } catch let e as TokenKitError {
