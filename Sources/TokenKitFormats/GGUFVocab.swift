@@ -23,8 +23,9 @@ enum GGUFVocab {
         case "t5": tok = try Tokenizer(sentencePiece: try sentencePiece(root, type: .unigram), name: name)
         case "gpt2": tok = try viaTokenizerJSON(try byteLevelBPE(root), name: name)
         case "bert": tok = try viaTokenizerJSON(try wordPiece(root), name: name)
+        case "gemma4": tok = try viaTokenizerJSON(try metaspaceBPE(root), name: name)
         default:
-            throw root["tokenizer.ggml.model"].fail("\"\(kind)\" is not read (tokenkit reads the kinds llama, t5, gpt2 and bert); "
+            throw root["tokenizer.ggml.model"].fail("\"\(kind)\" is not read (tokenkit reads the kinds llama, t5, gpt2, bert and gemma4); "
                                                     + "convert the model's tokenizer.json instead")
         }
         tok.notes.append(("source", "llama.cpp GGUF tokenizer metadata, kind \"\(kind)\""))
@@ -171,6 +172,38 @@ enum GGUFVocab {
             ("post_processor", template(try addedSpecial(root, "bos", flag: "add_bos_token", default: pre.addBOS, tokens: tokens),
                                         try addedSpecial(root, "eos", flag: "add_eos_token", default: false, tokens: tokens))),
             ("decoder", byteLevel), ("model", model)])
+    }
+
+    /// Gemma 4: BPE over characters with byte fallback on the whole text, spaces spelled ▁ by
+    /// the normalizer. No merge or token joins a newline to anything else, so the text is cut
+    /// into lines and runs of newlines first (as llama.cpp does) without changing the ids.
+    static func metaspaceBPE(_ root: Field) throws -> JSON {
+        let (tokens, types) = try tokens(root)
+        var vocab: [(key: [UInt8], value: JSON)] = []
+        var added: [JSON] = []
+        for (i, t) in tokens.enumerated() {
+            let type = types?[i] ?? 1
+            if type == 3 || type == 4 { added.append(addedToken(i, try t.bytes(), special: type == 3)) }
+            vocab.append((try t.bytes(), int(i)))
+        }
+        let merges = root["tokenizer.ggml.merges"]
+        guard case .array? = merges.value else { throw merges.fail("expected the merges, an array of \"left right\" strings") }
+        let unk = try specialID(root, "unknown", count: tokens.count)
+        let model = object([
+            ("type", str("BPE")), ("dropout", .null), ("unk_token", unk.map { .string(vocab[$0].key) } ?? .null),
+            ("continuing_subword_prefix", .null), ("end_of_word_suffix", .null), ("fuse_unk", .bool(true)),
+            ("byte_fallback", .bool(true)), ("ignore_merges", .bool(false)), ("vocab", .object(vocab)), ("merges", merges.value!)])
+        let space = object([("type", str("Replace")), ("pattern", object([("String", str(" "))])), ("content", str("\u{2581}"))])
+        let unspace = object([("type", str("Replace")), ("pattern", object([("String", str("\u{2581}"))])), ("content", str(" "))])
+        let lines = object([("type", str("Split")), ("pattern", object([("Regex", str(#"[^\n]+|\n+"#))])), ("behavior", str("Isolated")),
+                            ("invert", .bool(false))])
+        let bos = try addedSpecial(root, "bos", flag: "add_bos_token", default: false, tokens: tokens)
+        let eos = try addedSpecial(root, "eos", flag: "add_eos_token", default: false, tokens: tokens)
+        return object([
+            ("added_tokens", .array(added)), ("normalizer", space), ("pre_tokenizer", lines), ("post_processor", template(bos, eos)),
+            ("decoder", object([("type", str("Sequence")), ("decoders", .array([unspace, object([("type", str("ByteFallback"))]),
+                                                                                 object([("type", str("Fuse"))])]))])),
+            ("model", model)])
     }
 
     static func wordPiece(_ root: Field) throws -> JSON {
