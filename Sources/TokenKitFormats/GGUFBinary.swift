@@ -11,28 +11,28 @@ enum GGUFBinary {
 
     static func isGGUF(_ bytes: UnsafeRawBufferPointer) -> Bool { bytes.count >= 4 && bytes.prefix(4).elementsEqual(magic) }
 
-    /// The metadata of the GGUF file at `path`, or nil when it is not one. Only the head of the
-    /// file is read (the tensors of a model file are gigabytes): a MiB first, more only while
-    /// the metadata runs past what was read.
-    static func read(path: String) throws -> JSON? {
+    /// The head of the GGUF file at `path` that holds its metadata (magic to the last key), or
+    /// nil when it is not one. Only that is read (the tensors of a model file are gigabytes): a
+    /// MiB first, more only while the metadata runs past what was read.
+    static func readHead(path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         if fd < 0 { return nil }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        RunFiles.noteInput(fd)
         let size = Int(st.st_size)
         var first = [UInt8](repeating: 0, count: 4)
         guard size >= 4, first.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, 4, 0) }) == 4, first == magic else { return nil }
+        RunFiles.noteInput(fd)
         var want = min(size, 1 << 20)
         while true {
             var head = [UInt8](repeating: 0, count: want)
             let got = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, 0) }
             guard got == want else { throw TokenKitError.badInput("read failed: \(String(cString: strerror(errno)))", file: path) }
-            let outcome = try head.withUnsafeBytes { buf -> JSON?? in
-                do { return .some(try parse(buf, fileSize: size)) } catch is Short where want < size { return nil }
+            let end = try head.withUnsafeBytes { buf -> Int? in
+                do { return try metadataEnd(buf, fileSize: size) } catch is Short where want < size { return nil }
             }
-            if let outcome { return outcome }
+            if let end { return Array(head[..<end]) }
             want = min(size, want * 4)
         }
     }
@@ -40,17 +40,26 @@ enum GGUFBinary {
     /// Reached the end of the bytes: the metadata goes on past them (or the file is truncated).
     struct Short: Error { static let end = Short() }
 
-    /// The metadata in `b`, the first bytes of a file of `fileSize` bytes. Throws `Short` when
-    /// it runs past `b` and `b` is not the whole file.
+    /// The metadata in `b`, the first bytes of a file of `fileSize` bytes (or all of them).
     static func parse(_ b: UnsafeRawBufferPointer, fileSize: Int) throws -> JSON {
+        try whole(b, fileSize) { try keys(Reader(b: b, at: 4, fileSize: fileSize, build: true)).json }
+    }
+
+    /// Where the metadata in `b` ends, found without building its values. Throws `Short` when
+    /// it runs past `b` and `b` is not the whole file.
+    static func metadataEnd(_ b: UnsafeRawBufferPointer, fileSize: Int) throws -> Int {
+        try whole(b, fileSize) { try keys(Reader(b: b, at: 4, fileSize: fileSize, build: false)).end }
+    }
+
+    private static func whole<R>(_ b: UnsafeRawBufferPointer, _ fileSize: Int, _ body: () throws -> R) throws -> R {
         do {
-            return try parseKeys(Reader(b: b, at: 4, fileSize: fileSize))
+            return try body()
         } catch is Short where b.count >= fileSize {
             throw TokenKitError.badInput("truncated GGUF file: its metadata runs past the end (\(fileSize) bytes)")
         }
     }
 
-    private static func parseKeys(_ reader: Reader) throws -> JSON {
+    private static func keys(_ reader: Reader) throws -> (json: JSON, end: Int) {
         var r = reader
         let version = try r.u32()
         guard version == 2 || version == 3 else {
@@ -65,12 +74,13 @@ enum GGUFBinary {
             let key = try r.string()
             let type = try r.u32()
             do {
-                pairs.append((key, try r.value(type)))
+                let v = try r.value(type)
+                if r.build { pairs.append((key, v)) }
             } catch let e as TokenKitError {
                 throw TokenKitError.badInput("key \(String(decoding: key, as: UTF8.self).debugDescription) at offset \(keyAt): \(e.message)")
             }
         }
-        return .object(pairs)
+        return (.object(pairs), r.at)
     }
 
     struct Reader {
@@ -78,6 +88,8 @@ enum GGUFBinary {
         var at: Int
         /// The whole file's size: counts beyond it are corruption, not a short read.
         let fileSize: Int
+        /// False: values are skipped (JSON null), only their extent is found.
+        let build: Bool
 
         func bad(_ what: String) -> TokenKitError { TokenKitError.badInput("GGUF metadata: \(what)") }
 
@@ -91,7 +103,8 @@ enum GGUFBinary {
         mutating func string() throws -> [UInt8] {
             let n = try u64()
             guard n <= UInt64(fileSize) else { throw bad("a string of \(n) bytes at offset \(at - 8)") }
-            return Array(try take(Int(n)))
+            let bytes = try take(Int(n))
+            return build ? Array(bytes) : []
         }
 
         /// One value of GGUF type `type`, as JSON.
@@ -116,8 +129,11 @@ enum GGUFBinary {
                     throw bad("an array of \(n) elements at offset \(at - 12)")
                 }
                 var items: [JSON] = []
-                items.reserveCapacity(Int(min(n, 1 << 20)))
-                for _ in 0..<n { items.append(try value(elementType, depth: depth + 1)) }
+                if build { items.reserveCapacity(Int(min(n, 1 << 20))) }
+                for _ in 0..<n {
+                    let v = try value(elementType, depth: depth + 1)
+                    if build { items.append(v) }
+                }
                 return .array(items)
             case 10:
                 let v = try u64()

@@ -27,24 +27,28 @@ public enum TokenizerLoader {
     public static func loadReporting(_ path: String, options: Options) throws -> (tokenizer: Tokenizer, cache: ModelCache.Outcome) {
         let path = try modelFile(path)
         do {
-            // Not cached: a GGUF model file is gigabytes of tensors behind the metadata.
-            if path != "-", let gguf = try GGUFBinary.read(path: path) {
-                return (try GGUFVocab.load(Field(value: gguf, path: ""), name: displayName(path)), .uncached)
+            // A GGUF model file is gigabytes of tensors behind the metadata: only the metadata is
+            // read, and it alone is the cache key.
+            if path != "-", let head = try GGUFBinary.readHead(path: path) {
+                return try head.withUnsafeBytes { try cached($0, path: path, options: options) }
             }
-            guard let cache = options.cache else { return (try load(data: try readFile(path), path: path, options: options), .uncached) }
-            return try withMappedFile(path) { bytes in
-                let digest = SHA256.digest(bytes)
-                let key = SHA256.hex(digest: digest)
-                let name = displayName(path)
-                let (cached, bad) = cache.read(key: key, digest: digest, name: name, options: options)
-                if let cached { return (cached, .hit) }
-                let tok = try load(data: Array(bytes), path: path, options: options)
-                guard cache.write(tok, key: key, digest: digest) else { return (tok, .uncached) }
-                return (tok, bad ? .rebuilt : .written)
-            }
+            guard options.cache != nil else { return (try load(data: try readFile(path), path: path, options: options), .uncached) }
+            return try withMappedFile(path) { try cached($0, path: path, options: options) }
         } catch let e as TokenKitError {
             throw e.inFile(path)
         }
+    }
+
+    /// The tokenizer of a model file's bytes, from the cache when it holds them.
+    static func cached(_ bytes: UnsafeRawBufferPointer, path: String, options: Options) throws -> (tokenizer: Tokenizer, cache: ModelCache.Outcome) {
+        guard let cache = options.cache else { return (try load(data: Array(bytes), path: path, options: options), .uncached) }
+        let digest = SHA256.digest(bytes)
+        let key = SHA256.hex(digest: digest)
+        let (cached, bad) = cache.read(key: key, digest: digest, name: displayName(path), options: options)
+        if let cached { return (cached, .hit) }
+        let tok = try load(data: Array(bytes), path: path, options: options)
+        guard cache.write(tok, key: key, digest: digest) else { return (tok, .uncached) }
+        return (tok, bad ? .rebuilt : .written)
     }
 
     /// A display name: the file name, or the folder's name for generic file names.
