@@ -100,11 +100,15 @@ enum GGUFBinary {
         }
         mutating func u32() throws -> UInt32 { UInt32(littleEndian: try take(4).loadUnaligned(as: UInt32.self)) }
         mutating func u64() throws -> UInt64 { UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self)) }
-        mutating func string() throws -> [UInt8] {
+        /// Counts that cannot fit in what is left of the file: cut short, or not a count at all.
+        func pastEnd(_ what: String, _ n: UInt64, at offset: Int) -> TokenKitError {
+            bad("\(what) \(n) at offset \(offset) runs past the end of the file (\(fileSize) bytes): truncated GGUF file or corrupt")
+        }
+        mutating func string(keep: Bool = true) throws -> [UInt8] {
             let n = try u64()
-            guard n <= UInt64(fileSize) else { throw bad("a string of \(n) bytes at offset \(at - 8)") }
+            guard n <= UInt64(fileSize - at) else { throw pastEnd("a string of length", n, at: at - 8) }
             let bytes = try take(Int(n))
-            return build ? Array(bytes) : []
+            return keep ? Array(bytes) : []
         }
 
         /// One value of GGUF type `type`, as JSON.
@@ -119,15 +123,13 @@ enum GGUFBinary {
             case 5: return int(Int64(Int32(bitPattern: try u32())))
             case 6: return .number(Double(Float(bitPattern: try u32())), integer: nil)
             case 7: return .bool(try take(1)[0] != 0)
-            case 8: return .string(try string())
+            case 8: return .string(try string(keep: build))
             case 9:
                 let elementType = try u32()
                 let n = try u64()
                 guard depth < 8 else { throw bad("arrays nested more than 8 deep at offset \(at - 12)") }
-                // Every element takes at least one byte: a count beyond the file is corrupt.
-                guard n <= UInt64(fileSize) else {
-                    throw bad("an array of \(n) elements at offset \(at - 12)")
-                }
+                // Every element takes at least one byte.
+                guard n <= UInt64(fileSize - at) else { throw pastEnd("an array of length", n, at: at - 12) }
                 var items: [JSON] = []
                 if build { items.reserveCapacity(Int(min(n, 1 << 20))) }
                 for _ in 0..<n {
