@@ -1,5 +1,5 @@
 // A mutation fuzzer over every input tokenkit parses: tokenizer.json, tiktoken ranks, SentencePiece
-// .model, GPT-2 vocab.json + merges.txt, model-cache entries, word-count files and decode input. Each input is written
+// .model, GGUF, GPT-2 vocab.json + merges.txt, model-cache entries, word-count files and decode input. Each input is written
 // to WORK/current/ with the command lines that read it (commands.txt, tab-separated, run there)
 // before it is run in process, so when a run traps or hangs the case is on disk: Scripts/fuzz
 // copies it to Fixtures/fuzz/cases/, and FuzzRegressionTests replays every case found so far.
@@ -137,6 +137,9 @@ let targets = [
     Target(kind: "spm", seeds: [["x.model": read("sentencepiece/botchan_en_unigram_1000.model")], ["x.model": read("sentencepiece/botchan_en_bpe_1000.model")]]
                .map { $0.merging(base) { a, _ in a } },
            commands: [["encode", "--no-cache", "-m", "x.model", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "x.model", "-o", "/dev/null", "ids.txt"]]),
+    Target(kind: "gguf", seeds: [["x.gguf": read("gguf/ggml-vocab-bert-bge.gguf")], ["x.gguf": read("gguf/ggml-vocab-deepseek-coder.gguf")]]
+               .map { $0.merging(base) { a, _ in a } },
+           commands: [["encode", "--no-cache", "-m", "x.gguf", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "x.gguf", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "gpt2-files", seeds: [["vocab.json": Array(vocabJSON.utf8), "merges.txt": Array(mergesTxt.utf8)].merging(base) { a, _ in a }],
            commands: [["encode", "--no-cache", "-m", "vocab.json", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "vocab.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "word-counts", seeds: [["a.counts": countsFile([("hello", 40), ("Ġworld", 30), ("Ġhello", 12), (",", 9), ("low", 7)]),
