@@ -13,10 +13,10 @@ extension TokenizerLoader {
             return dir + "/" + name
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        let candidates = names.filter { $0.hasSuffix(".model") || $0.hasSuffix(".tiktoken") }.sorted()
+        let candidates = names.filter { $0.hasSuffix(".model") || $0.hasSuffix(".tiktoken") || $0.hasSuffix(".gguf") }.sorted()
         if candidates.count == 1 { return dir + "/" + candidates[0] }
         throw TokenKitError.badInput(candidates.isEmpty
-            ? "a folder without a tokenizer: expected tokenizer.json, tokenizer.model, vocab.json + merges.txt, or one .model or .tiktoken file"
+            ? "a folder without a tokenizer: expected tokenizer.json, tokenizer.model, vocab.json + merges.txt, or one .model, .tiktoken or .gguf file"
             : "a folder with several tokenizers (\(candidates.joined(separator: ", "))); give the file", file: path)
     }
 }
