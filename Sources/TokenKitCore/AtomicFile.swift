@@ -55,8 +55,7 @@ public final class AtomicOutput {
         }
         target = try AtomicOutput.resolveLinks(path)
         if userOutput { try RunFiles.claimOutput(target, path: path) }
-        let dir: String
-        if let slash = target.lastIndex(of: "/") { dir = String(target[..<slash]) } else { dir = "." }
+        let dir = RunFiles.folder(target)
         let base = target.split(separator: "/").last.map(String.init) ?? target
         var template = Array(((dir.isEmpty ? "" : dir + "/") + ".\(base).XXXXXX").utf8CString)
         fd = mkstemp(&template)
