@@ -6,17 +6,17 @@ import TokenKitCore
 public struct BertCleanText: ByteNormalizer {
     public init() {}
 
-    /// Drops NUL, U+FFFD and "other" characters (Cc, Cf, Cn, Co, Cs) except tab, newline and
-    /// carriage return; every white-space character becomes a space.
+    /// Drops NUL, U+FFFD and "other" characters (Cc, Cf, Co, Cs) except tab, newline and
+    /// carriage return; every white-space character becomes a space. Unassigned code points (Cn)
+    /// stay, as in HF tokenizers 0.22 (U+0378, U+FFFE and U+FDD0 are kept there).
     public func normalize(_ text: [UInt8]) -> [UInt8] {
         Normalizer.mapScalars(text) { c, out in
             switch c {
             case 0x09, 0x0A, 0x0D: out.append(0x20)
             case 0, 0xFFFD: break
             default:
-                // ICU categories: 0 unassigned, 15 Cc, 16 Cf, 17 Co, 18 Cs.
-                let type = tk_char_type(Int32(bitPattern: c))
-                if type == 0 || (15...18).contains(type) { break }
+                // ICU categories: 15 Cc, 16 Cf, 17 Co, 18 Cs.
+                if (15...18).contains(tk_char_type(Int32(bitPattern: c))) { break }
                 if tk_is_white_space(Int32(bitPattern: c)) != 0 { out.append(0x20) } else { UTF8Scan.append(c, to: &out) }
             }
         }

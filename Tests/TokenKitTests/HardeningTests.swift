@@ -236,6 +236,15 @@ func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> Str
         #expect(Normalizer.lowercase.apply(Array("ΟΔΥΣΣΕΥΣ Σ".utf8)) == Array("οδυσσευσ σ".utf8))
     }
 
+    /// BertNormalizer's clean_text drops Cc, Cf, Co and Cs but keeps unassigned code points, as
+    /// HF tokenizers 0.22.1 does (checked there: "a\u{378}b" stays, "a\u{E000}b" becomes "ab").
+    @Test func bertCleanTextKeepsUnassigned() {
+        // Noncharacters cannot be written as literals.
+        let (fffe, fdd0) = (String(Unicode.Scalar(0xFFFE)!), String(Unicode.Scalar(0xFDD0)!))
+        let text = "a\u{378}b\(fffe)c\(fdd0)d\u{E000}e\u{200B}f\u{7F}g\u{E0001}h\u{FFFD}i\tj"
+        #expect(BertCleanText().normalize(Array(text.utf8)) == Array("a\u{378}b\(fffe)c\(fdd0)defghi j".utf8))
+    }
+
     /// HF's Metaspace decoder drops every marker of the first token (tokens such as "▁▁x" exist
     /// when the pre-tokenizer does not split), and none when nothing was prepended.
     @Test func metaspaceDecoderFirstToken() {
