@@ -9,8 +9,6 @@ import TokenKitCore
 enum GGUFBinary {
     static let magic: [UInt8] = Array("GGUF".utf8)
 
-    static func isGGUF(_ bytes: UnsafeRawBufferPointer) -> Bool { bytes.count >= 4 && bytes.prefix(4).elementsEqual(magic) }
-
     /// The head of the GGUF file at `path` that holds its metadata (magic to the last key), or
     /// nil when it is not one. Only that is read (the tensors of a model file are gigabytes): a
     /// MiB first, more only while the metadata runs past what was read.
