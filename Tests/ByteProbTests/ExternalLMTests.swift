@@ -56,13 +56,19 @@ final class StubLM: TokenLM {
     /// Runs `byteprob next` on r50k with `--lm-command "python3 STUB MODE"`, the stub written
     /// to a fresh folder: it answers every request as MODE says, and after stdin closes it
     /// lingers (a minute) when `linger`. Returns the run and its wall time in seconds.
-    func runStub(_ mode: String, linger: Bool = false, prompt: String = "ab") throws -> (CLIRun, Double, String) {
+    /// Runs `byteprob next` with a stub LM; also returns the wall time and the seconds from the
+    /// stub's last answer to its SIGTERM (−1 when it was not terminated).
+    func runStub(_ mode: String, linger: Bool = false, prompt: String = "ab") throws -> (CLIRun, Double, String, Double) {
         let dir = NSTemporaryDirectory() + "tokenkit-lmstub-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let stub = """
-            import json, sys, time
+            import json, signal, sys, time
             mode = sys.argv[1]
+            def ended(*_):
+                open(sys.argv[2] + "/term", "w").write(repr(time.time()))
+                sys.exit(0)
+            signal.signal(signal.SIGTERM, ended)
             answers = {
                 "uniform": json.dumps({"logprobs": {str(i): -11.0 for i in range(50257)}, "eos": -11.0}),
                 "only_a": '{"logprobs": {"64": -0.1}}',
@@ -73,30 +79,34 @@ final class StubLM: TokenLM {
                 "empty": '{"logprobs": {}}',
             }
             for line in sys.stdin:
+                open(sys.argv[2] + "/answered", "w").write(repr(time.time()))
                 print(answers[mode], flush=True)
             if \(linger ? "True" : "False"):
                 time.sleep(60)
 
             """
         try writeFileAtomically(dir + "/stub.py", Array(stub.utf8))
-        let command = "python3 \(dir)/stub.py \(mode)"
+        let command = "python3 \(dir)/stub.py \(mode) \(dir)"
         let start = Date()
         let r = try runTokenkit(["byteprob", "next", "-m", fixture("models/r50k_base.tiktoken"), "--prompt", prompt, "--format", "json",
                                  "--lm-command", command])
-        return (r, Date().timeIntervalSince(start), command)
+        func stamp(_ name: String) -> Double? { (try? String(contentsOfFile: dir + "/" + name, encoding: .utf8)).flatMap(Double.init) }
+        let gap = stamp("answered").flatMap { answered in stamp("term").map { $0 - answered } } ?? -1
+        return (r, Date().timeIntervalSince(start), command, gap)
     }
 
     /// A command that does not exit when its stdin closes is terminated after a grace period
     /// (5 s), and one that answers badly at once: tokenkit never waits on it forever.
     @Test func lingeringCommandIsStopped() throws {
-        let (ok, seconds, _) = try runStub("uniform", linger: true)
+        let (ok, seconds, _, _) = try runStub("uniform", linger: true)
         #expect(ok.status == 0, "\(ok.err)")
         #expect(seconds < 30, "took \(seconds) s")
         let d = try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as! [String: Any]
         #expect(abs((d["distribution"] as! [String: Double]).values.reduce(d["end"] as! Double, +) - 1) < 1e-9)
-        let (bad, badSeconds, command) = try runStub("wrong_keys", linger: true)
+        // Timed inside the stub (answer to SIGTERM), so machine load on start-up does not count.
+        let (bad, _, command, gap) = try runStub("wrong_keys", linger: true)
         #expect(bad.status == 1 && bad.err.contains(command) && bad.err.contains("logprobs"), "\(bad.err)")
-        #expect(badSeconds < 4, "took \(badSeconds) s")
+        #expect(gap >= 0 && gap < 2.5, "terminated \(gap) s after its bad answer")
     }
 
     /// Answers outside the protocol are errors naming the command and what was wrong; a
@@ -104,25 +114,25 @@ final class StubLM: TokenLM {
     @Test func badAnswersAreErrors() throws {
         for (mode, what) in [("big_id", "id 99999 is outside the tokenizer's vocabulary"), ("positive", "log-probability 5.0 > 0"),
                              ("empty", "no token and no eos")] {
-            let (r, _, command) = try runStub(mode)
+            let (r, _, command, _) = try runStub(mode)
             #expect(r.status == 1, "\(mode): \(r.err)")
             #expect(r.err.contains(command) && r.err.contains(what), "\(mode): \(r.err)")
             #expect(r.out.isEmpty)
         }
-        let (r, _, _) = try runStub("rounding", prompt: "a")
+        let (r, _, _, _) = try runStub("rounding", prompt: "a")
         #expect(r.status == 0, "\(r.err)")
     }
 
     /// A prompt the LM can never produce has no next-byte distribution: an error naming the
     /// first impossible byte, not {"distribution": {}, "end": 1}.
     @Test func zeroProbabilityPromptIsAnError() throws {
-        let (r, _, _) = try runStub("only_a", prompt: "ab")
+        let (r, _, _, _) = try runStub("only_a", prompt: "ab")
         #expect(r.status == 1, "\(r.err)")
         #expect(r.err.contains("the prompt has probability 0 under the LM") && r.err.contains("byte 1 ('b')"), "\(r.err)")
         #expect(r.out.isEmpty)
         // "a" has probability > 0, but nothing may follow it ([a, a] is not canonical: "aa" is
         // one token) and the LM gives no end: no distribution either.
-        let (a, _, _) = try runStub("only_a", prompt: "a")
+        let (a, _, _, _) = try runStub("only_a", prompt: "a")
         #expect(a.status == 1 && a.err.contains("every next byte has probability 0"), "\(a.err)")
     }
 
