@@ -104,9 +104,11 @@ final class StubLM: TokenLM {
         let d = try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as! [String: Any]
         #expect(abs((d["distribution"] as! [String: Double]).values.reduce(d["end"] as! Double, +) - 1) < 1e-9)
         // Timed inside the stub (answer to SIGTERM), so machine load on start-up does not count.
-        let (bad, _, command, gap) = try runStub("wrong_keys", linger: true)
+        // (On a loaded machine the stub may not run its handler within the second before SIGKILL.)
+        let (bad, badSeconds, command, gap) = try runStub("wrong_keys", linger: true)
         #expect(bad.status == 1 && bad.err.contains(command) && bad.err.contains("logprobs"), "\(bad.err)")
-        #expect(gap >= 0 && gap < 2.5, "terminated \(gap) s after its bad answer")
+        #expect(badSeconds < 30, "took \(badSeconds) s")
+        #expect(gap < 2.5, "terminated \(gap) s after its bad answer")
     }
 
     /// Answers outside the protocol are errors naming the command and what was wrong; a
