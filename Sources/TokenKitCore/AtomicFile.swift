@@ -57,7 +57,7 @@ public final class AtomicOutput {
         if userOutput { try RunFiles.claimOutput(target, path: path) }
         let dir = RunFiles.folder(target)
         let base = target.split(separator: "/").last.map(String.init) ?? target
-        var template = Array(((dir.isEmpty ? "" : dir + "/") + ".\(base).XXXXXX").utf8CString)
+        var template = Array(((dir == "/" ? "" : dir) + "/.\(base).XXXXXX").utf8CString)
         fd = mkstemp(&template)
         if fd < 0 {
             throw TokenKitError.badInput("cannot create output: \(String(cString: strerror(errno)))", file: path)

@@ -61,22 +61,19 @@ public struct TokenTable: Sendable {
         slots = Array(repeating: .max, count: size)
         slotShift = UInt64(64 - size.trailingZeroBitCount)
         let mask = size - 1
-        var order: [Int] = [], later: [Int] = []
-        order.reserveCapacity(tokenCount)
-        for id in 0..<present.count where present[id] {
-            if secondary.contains(TokenID(id)) { later.append(id) } else { order.append(id) }
-        }
-        order += later
-        for id in order {
-            let found = withBytes(TokenID(id)) { lookup($0) }
-            if found != nil, allowDuplicateBytes || secondary.contains(TokenID(id)) { continue }
-            if let other = found {
-                let shown = String(decoding: bytes(TokenID(id)), as: UTF8.self)
-                throw TokenKitError.badInput("ids \(other) and \(id) have the same bytes \(shown.debugDescription)")
+        // Secondary ids are indexed in a second pass, after every other token has its bytes.
+        for secondPass in secondary.isEmpty ? [false] : [false, true] {
+            for id in 0..<present.count where present[id] && secondary.contains(TokenID(id)) == secondPass {
+                let found = withBytes(TokenID(id)) { lookup($0) }
+                if found != nil, allowDuplicateBytes || secondPass { continue }
+                if let other = found {
+                    let shown = String(decoding: bytes(TokenID(id)), as: UTF8.self)
+                    throw TokenKitError.badInput("ids \(other) and \(id) have the same bytes \(shown.debugDescription)")
+                }
+                var i = withBytes(TokenID(id)) { slot(hashBytes($0)) }
+                while slots[i] != .max { i = (i + 1) & mask }
+                slots[i] = UInt32(id)
             }
-            var i = withBytes(TokenID(id)) { slot(hashBytes($0)) }
-            while slots[i] != .max { i = (i + 1) & mask }
-            slots[i] = UInt32(id)
         }
     }
 

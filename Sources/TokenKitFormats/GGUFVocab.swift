@@ -128,10 +128,42 @@ enum GGUFVocab {
                        ("special_tokens", .object(unique))])
     }
 
-    /// The token at a special id key when the metadata asks for it to be added.
-    static func addedSpecial(_ root: Field, _ key: String, flag: String, default d: Bool, tokens: [Field]) throws -> (Int, [UInt8])? {
-        guard try root["tokenizer.ggml.\(flag)"].bool(default: d), let id = try specialID(root, key, count: tokens.count) else { return nil }
-        return (id, try tokens[id].bytes())
+    /// The post-processor adding BOS and EOS as `add_bos_token` / `add_eos_token` ask.
+    static func bosEOS(_ root: Field, tokens: [Field], bosDefault: Bool) throws -> JSON {
+        func added(_ key: String, _ flag: String, _ d: Bool) throws -> (Int, [UInt8])? {
+            guard try root["tokenizer.ggml.\(flag)"].bool(default: d), let id = try specialID(root, key, count: tokens.count) else { return nil }
+            return (id, try tokens[id].bytes())
+        }
+        return template(try added("bos", "add_bos_token", bosDefault), try added("eos", "add_eos_token", false))
+    }
+
+    /// tokenizer.json's `vocab` and `added_tokens`: control and user-defined tokens are added
+    /// tokens, matched in the text as they are; `addedInVocab` keeps them in the vocabulary too.
+    static func vocabulary(_ tokens: [Field], _ types: [Int]?, addedInVocab: Bool) throws -> (vocab: [(key: [UInt8], value: JSON)], added: [JSON]) {
+        var vocab: [(key: [UInt8], value: JSON)] = []
+        var added: [JSON] = []
+        vocab.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() {
+            let type = types?[i] ?? 1
+            let isAdded = type == 3 || type == 4
+            if isAdded { added.append(addedToken(i, try t.bytes(), special: type == 3)) }
+            if !isAdded || addedInVocab { vocab.append((try t.bytes(), int(i))) }
+        }
+        return (vocab, added)
+    }
+
+    /// A BPE model over `vocab` with the metadata's merges ("left right" strings, as tokenizer.json's).
+    static func bpeModel(_ root: Field, vocab: [(key: [UInt8], value: JSON)], unk: JSON, byteFallback: Bool, ignoreMerges: Bool) throws -> JSON {
+        let merges = root["tokenizer.ggml.merges"]
+        guard case .array? = merges.value else { throw merges.fail("expected the merges, an array of \"left right\" strings") }
+        return object([
+            ("type", str("BPE")), ("dropout", .null), ("unk_token", unk), ("continuing_subword_prefix", .null),
+            ("end_of_word_suffix", .null), ("fuse_unk", .bool(byteFallback)), ("byte_fallback", .bool(byteFallback)),
+            ("ignore_merges", .bool(ignoreMerges)), ("vocab", .object(vocab)), ("merges", merges.value!)])
+    }
+
+    static func split(_ regex: String) -> JSON {
+        object([("type", str("Split")), ("pattern", object([("Regex", str(regex))])), ("behavior", str("Isolated")), ("invert", .bool(false))])
     }
 
     static func byteLevelBPE(_ root: Field) throws -> JSON {
@@ -142,36 +174,16 @@ enum GGUFVocab {
                                 + GGUFPre.byName.keys.sorted().joined(separator: ", "))
         }
         let (tokens, types) = try tokens(root)
-        var vocab: [(key: [UInt8], value: JSON)] = []
-        var added: [JSON] = []
-        vocab.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() {
-            let type = types?[i] ?? 1
-            // Control and user-defined tokens hold their text as it is, not in GPT-2's alphabet.
-            if type == 3 || type == 4 {
-                added.append(addedToken(i, try t.bytes(), special: type == 3))
-            } else {
-                vocab.append((try t.bytes(), int(i)))
-            }
-        }
-        let merges = root["tokenizer.ggml.merges"]
-        guard case .array? = merges.value else { throw merges.fail("expected the merges, an array of \"left right\" strings") }
-        let model = object([
-            ("type", str("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
-            ("end_of_word_suffix", .null), ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)),
-            ("ignore_merges", .bool(pre.ignoreMerges)), ("vocab", .object(vocab)), ("merges", merges.value!)])
+        // Control and user-defined tokens hold their text as it is, not in GPT-2's alphabet.
+        let (vocab, added) = try vocabulary(tokens, types, addedInVocab: false)
         let byteLevel = object([("type", str("ByteLevel")), ("add_prefix_space", .bool(false)), ("trim_offsets", .bool(true)),
                                 ("use_regex", .bool(pre.gpt2Regex))])
-        let splits = pre.splits.map { regex in
-            object([("type", str("Split")), ("pattern", object([("Regex", str(regex))])), ("behavior", str("Isolated")),
-                    ("invert", .bool(false))])
-        }
-        let preTokenizer = splits.isEmpty ? byteLevel : object([("type", str("Sequence")), ("pretokenizers", .array(splits + [byteLevel]))])
+        let preTokenizer = pre.splits.isEmpty ? byteLevel
+            : object([("type", str("Sequence")), ("pretokenizers", .array(pre.splits.map(split) + [byteLevel]))])
         return object([
             ("added_tokens", .array(added)), ("normalizer", .null), ("pre_tokenizer", preTokenizer),
-            ("post_processor", template(try addedSpecial(root, "bos", flag: "add_bos_token", default: pre.addBOS, tokens: tokens),
-                                        try addedSpecial(root, "eos", flag: "add_eos_token", default: false, tokens: tokens))),
-            ("decoder", byteLevel), ("model", model)])
+            ("post_processor", try bosEOS(root, tokens: tokens, bosDefault: pre.addBOS)), ("decoder", byteLevel),
+            ("model", try bpeModel(root, vocab: vocab, unk: .null, byteFallback: false, ignoreMerges: pre.ignoreMerges))])
     }
 
     /// Gemma 4: BPE over characters with byte fallback on the whole text, spaces spelled ▁ by
@@ -179,31 +191,16 @@ enum GGUFVocab {
     /// into lines and runs of newlines first (as llama.cpp does) without changing the ids.
     static func metaspaceBPE(_ root: Field) throws -> JSON {
         let (tokens, types) = try tokens(root)
-        var vocab: [(key: [UInt8], value: JSON)] = []
-        var added: [JSON] = []
-        for (i, t) in tokens.enumerated() {
-            let type = types?[i] ?? 1
-            if type == 3 || type == 4 { added.append(addedToken(i, try t.bytes(), special: type == 3)) }
-            vocab.append((try t.bytes(), int(i)))
-        }
-        let merges = root["tokenizer.ggml.merges"]
-        guard case .array? = merges.value else { throw merges.fail("expected the merges, an array of \"left right\" strings") }
-        let unk = try specialID(root, "unknown", count: tokens.count)
-        let model = object([
-            ("type", str("BPE")), ("dropout", .null), ("unk_token", unk.map { .string(vocab[$0].key) } ?? .null),
-            ("continuing_subword_prefix", .null), ("end_of_word_suffix", .null), ("fuse_unk", .bool(true)),
-            ("byte_fallback", .bool(true)), ("ignore_merges", .bool(false)), ("vocab", .object(vocab)), ("merges", merges.value!)])
+        let (vocab, added) = try vocabulary(tokens, types, addedInVocab: true)
+        let unk = try specialID(root, "unknown", count: tokens.count).map { JSON.string(vocab[$0].key) } ?? .null
         let space = object([("type", str("Replace")), ("pattern", object([("String", str(" "))])), ("content", str("\u{2581}"))])
         let unspace = object([("type", str("Replace")), ("pattern", object([("String", str("\u{2581}"))])), ("content", str(" "))])
-        let lines = object([("type", str("Split")), ("pattern", object([("Regex", str(#"[^\n]+|\n+"#))])), ("behavior", str("Isolated")),
-                            ("invert", .bool(false))])
-        let bos = try addedSpecial(root, "bos", flag: "add_bos_token", default: false, tokens: tokens)
-        let eos = try addedSpecial(root, "eos", flag: "add_eos_token", default: false, tokens: tokens)
         return object([
-            ("added_tokens", .array(added)), ("normalizer", space), ("pre_tokenizer", lines), ("post_processor", template(bos, eos)),
+            ("added_tokens", .array(added)), ("normalizer", space), ("pre_tokenizer", split(#"[^\n]+|\n+"#)),
+            ("post_processor", try bosEOS(root, tokens: tokens, bosDefault: false)),
             ("decoder", object([("type", str("Sequence")), ("decoders", .array([unspace, object([("type", str("ByteFallback"))]),
                                                                                  object([("type", str("Fuse"))])]))])),
-            ("model", model)])
+            ("model", try bpeModel(root, vocab: vocab, unk: unk, byteFallback: true, ignoreMerges: false))])
     }
 
     static func wordPiece(_ root: Field) throws -> JSON {
