@@ -12,6 +12,7 @@ public final class Tokenizer: @unchecked Sendable {
         case tokenizerJSON = "tokenizer.json"
         case gpt2Files = "vocab.json+merges.txt"
         case sentencePiece = "sentencepiece"
+        case tekken = "tekken.json"
     }
 
     public let name: String

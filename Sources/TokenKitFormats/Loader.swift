@@ -73,10 +73,11 @@ public enum TokenizerLoader {
             let root = try TokenizerJSON.parse(data)
             if TokenizerJSON.isTokenizerJSON(root) { return try TokenizerJSON.load(root, name: name) }
             if GGUFVocab.isGGUF(root) { return try GGUFVocab.load(root, name: name) }
+            if TekkenFormat.isTekken(root) { return try TekkenFormat.load(root, name: name) }
             if case .object(let vocab)? = root.value, vocab.allSatisfy({ if case .number = $0.value { return true } else { return false } }) {
                 return try GPT2Files.load(vocab: vocab, path: path, name: name)
             }
-            throw TokenKitError.badInput("JSON file is neither a tokenizer.json (no \"model\" field) nor a GPT-2 vocab.json")
+            throw TokenKitError.badInput("JSON file is neither a tokenizer.json (no \"model\" field), a tekken.json nor a GPT-2 vocab.json")
         }
         if TiktokenFormat.sniff(data) { return try TiktokenFormat.load(data, name: name, pattern: options.pattern) }
         if looksLikeSentencePiece(data) { return try Tokenizer(sentencePiece: try SentencePieceModel.parse(data), name: name) }
@@ -87,7 +88,7 @@ public enum TokenizerLoader {
         }
         if data.starts(with: Array("TKBYTELM".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit byte LM (from train lm --bytes)") }
         if data.starts(with: Array("#tokenkit-word-counts".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit word-count file (from count-words)") }
-        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, a GPT-2 vocab.json, a SentencePiece .model or a GGUF file)")
+        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, tekken.json, a GPT-2 vocab.json, a SentencePiece .model or a GGUF file)")
     }
 
     /// A SentencePiece ModelProto starts with field 1 (pieces, length-delimited: tag 0x0A), a

@@ -140,6 +140,17 @@ public struct ModelCache: Sendable {
                 w.data(t.content)
                 w.u8((t.special ? 1 : 0) | (t.singleWord ? 2 : 0) | (t.lstrip ? 4 : 0) | (t.rstrip ? 8 : 0) | (t.normalized ? 16 : 0))
             }
+        case .tekken:
+            guard let bpe = tok.model.bpe else { return false }
+            w.u8(2)
+            write(bpe, to: &w)
+            w.string(tok.patternDescription)
+            w.string(tok.notes.first { $0.0 == TekkenFormat.versionNote }?.1 ?? "")
+            w.int(tok.addedTokens.count)
+            for t in tok.addedTokens {
+                w.u32(t.id)
+                w.data(t.content)
+            }
         case .sentencePiece, .gpt2Files:
             return false
         }
@@ -173,6 +184,17 @@ public struct ModelCache: Sendable {
                                         rstrip: f & 8 != 0, normalized: f & 16 != 0))
             }
             return try TokenizerJSON.assemble(model: model, parts: parts, addedTokens: added, name: name)
+        case 2:
+            let model = try readBPE(&r)
+            let pattern = try r.string()
+            let version = try r.string()
+            var specials: [AddedToken] = []
+            for _ in 0..<(try r.count(elementSize: 12)) {
+                let id = try r.u32()
+                specials.append(AddedToken(id: id, content: try r.data(), special: true))
+            }
+            return try TekkenFormat.tokenizer(model, specials: specials, pre: try TiktokenFormat.preTokenizer(for: pattern),
+                                              name: name, version: version)
         default:
             throw Bad("unknown format")
         }

@@ -121,6 +121,7 @@ public enum TiktokenFormat {
         case "llama3": return (.builtin(.llama3), "llama3")
         case "qwen2": return (.builtin(.qwen2), "qwen2")
         case "superbpe": return (.builtin(.superbpe), "superbpe")
+        case "tekken": return (.builtin(.tekken), "tekken")
         case "superword": return (.builtin(.superword), "superword")
         default:
             if let b = BuiltinPattern.matching(regex: pattern) { return (.builtin(b), b.rawValue) }

@@ -25,6 +25,8 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
     case qwen2
     /// SuperBPE's stage-1 split: o200k without the contraction suffixes.
     case superbpe
+    /// Mistral's tekken: superbpe with single digits.
+    case tekken
     /// SuperBPE's stage-2 ("superword") split, used with Split "isolated": digit groups, runs of
     /// 2+ punctuation and space runs before white space are pieces; the text between them (words
     /// with their single spaces) is one piece.
@@ -54,6 +56,8 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
             return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
         case .superbpe:
             return BuiltinPattern.o200k.regex.replacingOccurrences(of: #"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"#, with: "")
+        case .tekken:
+            return BuiltinPattern.superbpe.regex.replacingOccurrences(of: #"\p{N}{1,3}"#, with: #"\p{N}"#)
         case .superword:
             return #"\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"#
         }
@@ -67,7 +71,7 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         // Not the "(?i:'s|…)|…|\s*[\r\n]+|\s+(?!\S)|\s+" form seen in many tokenizer.json files:
         // without `\s++$` that one splits a trailing "\r\n " differently from tiktoken.
         case .cl100k: return regex.replacingOccurrences(of: "{1,3}+", with: "{1,3}")
-        case .o200k, .llama3, .qwen2, .superbpe, .superword: return regex
+        case .o200k, .llama3, .qwen2, .superbpe, .tekken, .superword: return regex
         }
     }
 
@@ -90,6 +94,7 @@ public enum BuiltinPattern: String, CaseIterable, Sendable {
         case .qwen2: while i < n { i = scanCl100k(p, i, maxDigits: 1, endFirst: false); body(i) }
         case .o200k: while i < n { i = scanO200k(p, i); body(i) }
         case .superbpe: while i < n { i = scanO200k(p, i, contractions: false); body(i) }
+        case .tekken: while i < n { i = scanO200k(p, i, contractions: false, maxDigits: 1); body(i) }
         case .superword: while i < n { i = scanSuperword(p, i); body(i) }
         }
     }
@@ -258,7 +263,7 @@ private func casedWord(_ p: UnsafeBufferPointer<UInt8>, _ j: Int, tryB: Bool) ->
 }
 
 @inline(__always)
-func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, contractions: Bool = true) -> Int {
+func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, contractions: Bool = true, maxDigits: Int = 3) -> Int {
     let n = p.count
     let b = p[i]
     let (c, l) = classAt(p, i)
@@ -268,7 +273,7 @@ func scanO200k(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, contractions: Bool = t
     if let e = casedWord(p, i, tryB: false) { return contractions ? contractionSuffix(p, e) : e }
     if canPrefix, let e = casedWord(p, i + l, tryB: true) { return contractions ? contractionSuffix(p, e) : e }
     if let e = casedWord(p, i, tryB: true) { return contractions ? contractionSuffix(p, e) : e }
-    if c & N != 0 { return numberRun(p, i + l, 2) }
+    if c & N != 0 { return numberRun(p, i + l, maxDigits - 1) }
     // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
     var start = -1
     if c & (L | N | S) == 0 {

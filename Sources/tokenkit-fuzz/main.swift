@@ -94,7 +94,8 @@ let base = ["base.tiktoken": smallRanks, "text.txt": sampleText]
 
 /// Model-cache entries: a model file named `model` and its entry, made here by loading it once.
 let cacheSeeds: [[String: [UInt8]]] = [smallRanks, Array(byteLevelJSON.utf8), Array(metaspaceJSON.utf8),
-                                       read("models/botchan-unigram/tokenizer.json"), read("models/wordpiece-bert/tokenizer.json")].map { model in
+                                       read("models/botchan-unigram/tokenizer.json"), read("models/wordpiece-bert/tokenizer.json"),
+                                       read("tekken/tekken-3k.json")].map { model in
     let dir = NSTemporaryDirectory() + "tokenkit-fuzz-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -140,6 +141,9 @@ let targets = [
     Target(kind: "gguf", seeds: [["x.gguf": read("gguf/ggml-vocab-bert-bge.gguf")], ["x.gguf": read("gguf/ggml-vocab-deepseek-coder.gguf")]]
                .map { $0.merging(base) { a, _ in a } },
            commands: [["encode", "--no-cache", "-m", "x.gguf", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "x.gguf", "-o", "/dev/null", "ids.txt"]]),
+    Target(kind: "tekken", seeds: [["tekken.json": read("tekken/tekken-3k.json")].merging(base) { a, _ in a }],
+           commands: [["encode", "--no-cache", "-m", "tekken.json", "--threads", "1", "-o", "/dev/null", "text.txt"],
+                      ["decode", "--no-cache", "-m", "tekken.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "gpt2-files", seeds: [["vocab.json": Array(vocabJSON.utf8), "merges.txt": Array(mergesTxt.utf8)].merging(base) { a, _ in a }],
            commands: [["encode", "--no-cache", "-m", "vocab.json", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "vocab.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "word-counts", seeds: [["a.counts": countsFile([("hello", 40), ("Ġworld", 30), ("Ġhello", 12), (",", 9), ("low", 7)]),
