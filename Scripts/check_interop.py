@@ -11,6 +11,7 @@
 8. `tokenkit mixture-eval --trainer hf --overlap`: mixtures of the fixture languages, tokenizers
    trained by HF tokenizers, inferred to log10 MSE <= -5 in every trial.
 9. ByteSpan tokenizer.json files written by tokenkit: HF tokenizers gives tokenkit's ids.
+10. BERT's vocab.txt with four tokenizer_config.json settings: HF's BertWordPieceTokenizer's ids.
 Prints `N passed, N failed` and exits non-zero on any failure.
 """
 import json, os, subprocess, sys, tempfile
@@ -267,5 +268,32 @@ with tempfile.TemporaryDirectory() as tmp:
         run = subprocess.run([tokenkit, "encode", "-m", out, "--format", "json", golden_txt], capture_output=True, text=True)
         check(f"tokenkit-trained ByteSpan ({mode}), whole text", run.returncode == 0 and json.loads(run.stdout) == hf.encode(whole).ids,
               run.stderr[-200:])
+
+    # 10. BERT's vocab.txt (bert-base-uncased's, in Fixtures) read with tokenizer_config.json
+    #     settings, against HF's BertWordPieceTokenizer built from the same file and settings.
+    from tokenizers.implementations import BertWordPieceTokenizer
+    texts = []
+    for name in ["text/golden.txt", "parallel/udhr/eng.txt", "parallel/udhr/cmn_hans.txt", "parallel/udhr/hin.txt", "parallel/udhr/spa.txt", "mixture/lang_de.txt"]:
+        with open(os.path.join(FIX, name), encoding="utf-8") as f:
+            texts += [l for l in f.read().split("\n") if l.strip()][:150]
+    texts += ["[CLS] x [SEP] y [MASK]", "Ça  va?\tÉtÉ ǅ ﬁ", "\u00a0nbsp \u200bzw 中文字 ｶﾀｶﾅ", "a" * 120]
+    lines_path = os.path.join(tmp, "bert-lines.txt")
+    with open(lines_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(texts) + "\n")
+    for config in [{}, {"do_lower_case": False}, {"do_lower_case": True, "strip_accents": False}, {"tokenize_chinese_chars": False}]:
+        folder = tempfile.mkdtemp(dir=tmp)
+        with open(os.path.join(FIX, "models", "bert-vocab", "vocab.txt"), "rb") as src, open(os.path.join(folder, "vocab.txt"), "wb") as dst:
+            dst.write(src.read())
+        if config:
+            with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+                json.dump(config, f)
+        hf = BertWordPieceTokenizer(os.path.join(folder, "vocab.txt"), lowercase=config.get("do_lower_case", True),
+                                    strip_accents=config.get("strip_accents"), handle_chinese_chars=config.get("tokenize_chinese_chars", True))
+        run = subprocess.run([tokenkit, "encode", "-m", folder, "--lines", "--add-special-tokens", "--format", "jsonl", lines_path],
+                             capture_output=True, text=True)
+        ours = [json.loads(l)["ids"] for l in run.stdout.splitlines()]
+        bad = [repr(t[:30]) for t, o in zip(texts, ours) if hf.encode(t).ids != o]
+        check(f"BERT vocab.txt {json.dumps(config)} ({len(texts)} lines, [CLS]/[SEP] added)",
+              run.returncode == 0 and not bad and len(ours) == len(texts), f"{len(bad)} differ, e.g. {bad[:3]} {run.stderr[-200:]}")
 
 sys.exit(check.report("interop"))

@@ -13,6 +13,7 @@ public final class Tokenizer: @unchecked Sendable {
         case gpt2Files = "vocab.json+merges.txt"
         case sentencePiece = "sentencepiece"
         case tekken = "tekken.json"
+        case bertVocab = "vocab.txt"
     }
 
     public let name: String

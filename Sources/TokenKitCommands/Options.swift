@@ -62,7 +62,7 @@ struct PatternOptions: ParsableArguments {
 
 /// `-m MODEL` and how to read it.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("model")], help: "Tokenizer: a tokenizer.json, tiktoken ranks, SentencePiece .model, Mistral tekken.json, GPT-2 vocab.json or llama.cpp .gguf file, or a folder holding one.")
+    @Option(name: [.short, .customLong("model")], help: "Tokenizer: a tokenizer.json, tiktoken ranks, SentencePiece .model, Mistral tekken.json, GPT-2 vocab.json, BERT vocab.txt or llama.cpp .gguf file, or a folder holding one.")
     var model: String
 
     @OptionGroup var pattern: PatternOptions

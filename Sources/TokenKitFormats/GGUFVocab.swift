@@ -101,9 +101,9 @@ enum GGUFVocab {
 
     // MARK: gpt2 and bert: built as the tokenizer.json they were converted from.
 
-    private static func str(_ s: String) -> JSON { .string(Array(s.utf8)) }
-    private static func int(_ i: Int) -> JSON { .number(Double(i), integer: Int64(i)) }
-    private static func object(_ pairs: [(String, JSON)]) -> JSON { .object(pairs.map { (Array($0.0.utf8), $0.1) }) }
+    static func str(_ s: String) -> JSON { .string(Array(s.utf8)) }
+    static func int(_ i: Int) -> JSON { .number(Double(i), integer: Int64(i)) }
+    static func object(_ pairs: [(String, JSON)]) -> JSON { .object(pairs.map { (Array($0.0.utf8), $0.1) }) }
 
     static func addedToken(_ id: Int, _ content: [UInt8], special: Bool) -> JSON {
         object([("id", int(id)), ("content", .string(content)), ("single_word", .bool(false)), ("lstrip", .bool(false)),

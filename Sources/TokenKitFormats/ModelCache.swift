@@ -151,7 +151,8 @@ public struct ModelCache: Sendable {
                 w.u32(t.id)
                 w.data(t.content)
             }
-        case .sentencePiece, .gpt2Files:
+        // (A GPT-2 vocab.json and a BERT vocab.txt are read with the file beside them, which the key does not cover.)
+        case .sentencePiece, .gpt2Files, .bertVocab:
             return false
         }
         return true

@@ -60,7 +60,7 @@ enum TekkenFormat {
         let listed = root["special_tokens"]
         if listed.isNull {
             guard number <= 7 else { throw listed.fail("missing: a tekken file of version \(version) lists its special tokens") }
-            names = Array(legacySpecials.prefix(specialCount))
+            names = legacySpecials
         } else {
             for (k, t) in try listed.array().enumerated() {
                 guard try t["rank"].int() == k else { throw t["rank"].fail("expected \(k): special tokens are listed in id order") }

@@ -64,11 +64,15 @@ public enum TokenizerJSON {
         try load(parse(data), name: name)
     }
 
-    static func load(_ root: Field, name: String) throws -> Tokenizer {
+    /// `format` is what the tokenizer says it was read from (a BERT vocab.txt is read as the
+    /// tokenizer.json HF builds from it).
+    static func load(_ root: Field, name: String, format: Tokenizer.Format = .tokenizerJSON) throws -> Tokenizer {
         let model = root["model"]
         let type = try model["type"].optionalString() ?? (model["merges"].isNull ? "?" : "BPE")
         if type == "Unigram" { return try loadUnigram(root, name: name) }
-        if type == "WordPiece" || type == "WordLevel" { return try loadWordModel(root, name: name, wordLevel: type == "WordLevel") }
+        if type == "WordPiece" || type == "WordLevel" {
+            return try loadWordModel(root, name: name, wordLevel: type == "WordLevel", format: format)
+        }
         guard type == "BPE" else {
             throw model["type"].fail("unsupported model type \(type.debugDescription); tokenkit reads BPE, Unigram, WordPiece and WordLevel tokenizer.json models")
         }
@@ -194,21 +198,22 @@ public enum TokenizerJSON {
 
     /// A tokenizer around `model`: the pipeline and added tokens of `root`, and its JSON parts
     /// kept for `convert` (a BPE model's options; other models are written back verbatim).
-    static func tokenizer(_ root: Field, model: TokenizerModel, name: String) throws -> Tokenizer {
+    static func tokenizer(_ root: Field, model: TokenizerModel, name: String, format: Tokenizer.Format = .tokenizerJSON) throws -> Tokenizer {
         var parts = JSONParts(
             normalizer: try fragment(root["normalizer"]), preTokenizer: try fragment(root["pre_tokenizer"]),
             postProcessor: try fragment(root["post_processor"]), decoder: try fragment(root["decoder"]),
             modelOptions: model.bpe == nil ? "" : try modelOptions(root["model"]))
         if model.bpe == nil { parts.model = try fragment(root["model"]) }
-        return try assemble(model: model, parts: parts, addedTokens: try addedTokens(root), name: name)
+        return try assemble(model: model, parts: parts, addedTokens: try addedTokens(root), name: name, format: format)
     }
 
     /// A tokenizer from its model and the JSON text of its other parts: what the model cache
     /// keeps of a tokenizer.json (the parts are small; the model is the expensive half).
-    static func assemble(model: TokenizerModel, parts: JSONParts, addedTokens: [AddedToken], name: String) throws -> Tokenizer {
+    static func assemble(model: TokenizerModel, parts: JSONParts, addedTokens: [AddedToken], name: String,
+                         format: Tokenizer.Format = .tokenizerJSON) throws -> Tokenizer {
         func field(_ text: String, _ path: String) throws -> Field { Field(value: try JSON.parse(Array(text.utf8), floats: .serdeJSON), path: path) }
         let pre = try parsePreTokenizer(try field(parts.preTokenizer, "pre_tokenizer"))
-        let tok = try Tokenizer(name: name, format: .tokenizerJSON, model: model,
+        let tok = try Tokenizer(name: name, format: format, model: model,
                                 normalizer: try parseNormalizer(try field(parts.normalizer, "normalizer")), preTokenizer: pre,
                                 decoder: try parseDecoder(try field(parts.decoder, "decoder")), addedTokens: addedTokens,
                                 patternDescription: describe(pre), defaultPolicy: .huggingFace)
@@ -219,7 +224,7 @@ public enum TokenizerJSON {
     /// HF's WordPiece and WordLevel models: `vocab` is {token: id} (WordPiece's continuation
     /// tokens spelled with `continuing_subword_prefix`); byte-level when the pre-tokenizer or
     /// decoder says so.
-    static func loadWordModel(_ root: Field, name: String, wordLevel: Bool) throws -> Tokenizer {
+    static func loadWordModel(_ root: Field, name: String, wordLevel: Bool, format: Tokenizer.Format) throws -> Tokenizer {
         let model = root["model"]
         let byteLevel = mentionsByteLevel(root["pre_tokenizer"].value) || mentionsByteLevel(root["decoder"].value)
         var entries: [([UInt8], TokenID)] = []
@@ -238,14 +243,14 @@ public enum TokenizerJSON {
                 ? "\(unkName.debugDescription) is not in the vocabulary (HF fails on every word outside it)"
                 : "\(unkName.debugDescription) is not in the vocabulary (HF cannot load this WordPiece model either)")
         }
-        if wordLevel { return try tokenizer(root, model: .wordLevel(WordLevelModel(vocab: vocab, unk: unk, byteLevel: byteLevel)), name: name) }
+        if wordLevel { return try tokenizer(root, model: .wordLevel(WordLevelModel(vocab: vocab, unk: unk, byteLevel: byteLevel)), name: name, format: format) }
         let maxChars = model["max_input_chars_per_word"].isNull ? 100 : try model["max_input_chars_per_word"].int()
         guard maxChars >= 0 else { throw model["max_input_chars_per_word"].fail("must not be negative") }
         let wordPiece = WordPieceModel(
             vocab: vocab, unk: unk,
             continuingSubwordPrefix: Array((try model["continuing_subword_prefix"].optionalString() ?? "##").utf8),
             maxInputChars: maxChars, byteLevel: byteLevel)
-        return try tokenizer(root, model: .wordPiece(wordPiece), name: name)
+        return try tokenizer(root, model: .wordPiece(wordPiece), name: name, format: format)
     }
 
     static func addedTokens(_ root: Field) throws -> [AddedToken] {

@@ -104,6 +104,7 @@ import TokenKitText
             try expect(tekken(inner: 300), "config.default_vocab_size: 330 − 30 special tokens needs 300 ranks; the file has 258")
             try expect(tekken(specials: ["<s>", "<s>"]), "\"<s>\" is listed twice")
             try expect(tekken(specials: ["a", "b", "c"], count: 2), "3 special tokens for 2 ids")
+            try expect(tekken(count: 10), "20 special tokens for 10 ids")  // the fixed list of a v3 file
             try expect(tekken(merges: ["ab", "ab"]), "field vocab: ")
             try expect(tekken(pattern: "(unclosed"), "config.pattern: ")
             var text = String(decoding: tekken(), as: UTF8.self)
