@@ -144,6 +144,11 @@ let targets = [
     Target(kind: "tekken", seeds: [["tekken.json": read("tekken/tekken-3k.json")].merging(base) { a, _ in a }],
            commands: [["encode", "--no-cache", "-m", "tekken.json", "--threads", "1", "-o", "/dev/null", "text.txt"],
                       ["decode", "--no-cache", "-m", "tekken.json", "-o", "/dev/null", "ids.txt"]]),
+    // The first 3,000 lines (with [UNK] and "##" tokens), so that a run is quick.
+    Target(kind: "bert-vocab", seeds: [["vocab.txt": Array(read("models/bert-vocab/vocab.txt").split(separator: 0x0A).prefix(3000).joined(separator: [0x0A]))]
+                                          .merging(base) { a, _ in a }],
+           commands: [["encode", "--no-cache", "-m", "vocab.txt", "--threads", "1", "-o", "/dev/null", "text.txt"],
+                      ["decode", "--no-cache", "-m", "vocab.txt", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "gpt2-files", seeds: [["vocab.json": Array(vocabJSON.utf8), "merges.txt": Array(mergesTxt.utf8)].merging(base) { a, _ in a }],
            commands: [["encode", "--no-cache", "-m", "vocab.json", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "vocab.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "word-counts", seeds: [["a.counts": countsFile([("hello", 40), ("Ġworld", 30), ("Ġhello", 12), (",", 9), ("low", 7)]),
