@@ -65,7 +65,7 @@ public struct EncodeDriver {
                              emit: (Chunk) throws -> Void) throws {
         let byLine = lines || sentencePerLine
         var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: byLine, whole: !byLine && !tokenizer.canChunk,
-                                     keepWhole: tokenizer.addedTokens.map(\.content))
+                                     keepWhole: tokenizer.addedTokens.map(\.content) + tokenizer.tokensAcrossLineStarts)
         defer { reader.close() }
         let size = reader.size
         let batchSize = max(1, threads * 2)

@@ -27,7 +27,8 @@ public struct ChunkReader {
 
     /// - Parameters:
     ///   - whole: read everything as one chunk (for tokenizers that cannot be chunked).
-    ///   - keepWhole: strings a chunk must not cut (added tokens); only those with a newline matter.
+    ///   - keepWhole: strings a chunk must not cut (added tokens, model tokens that span a line
+    ///     start); only those with a newline matter.
     public init(path: String, chunkSize: Int = 1 << 20, lines: Bool, whole: Bool, keepWhole: [[UInt8]] = []) throws {
         spanning = keepWhole.filter { $0.contains(0x0A) }
         self.path = path

@@ -3,6 +3,7 @@ import Testing
 import TokenKit
 import TokenKitCore
 import TokenKitFormats
+import TokenKitModels
 
 @Suite struct EncodingTests {
     /// decode(encode(x)) == x for byte-level models on random text of every category.
@@ -75,6 +76,29 @@ import TokenKitFormats
                 #expect(ids == whole, "threads \(threads)")
                 #expect(chunks > 1 || !tok.canChunk)
             }
+        }
+    }
+
+    /// A tokenizer whose tokens span a line start (no pre-tokenizer, ",\nand"): the chunk cuts
+    /// avoid them, so chunked encoding still equals the whole text's.
+    @Test func chunkCutsAvoidTokensAcrossLineStarts() throws {
+        let merged = [",\n", ",\na", ",\nan", ",\nand"].map { Array($0.utf8) }
+        let table = try TokenTable((0..<256).map { ([UInt8($0)], TokenID($0)) } + merged.enumerated().map { ($0.element, TokenID(256 + $0.offset)) })
+        let tok = try Tokenizer(name: "spanning", format: .tiktoken, model: .bpe(BPEModel.fromRanks(table)), normalizer: nil,
+                                preTokenizer: .none, decoder: nil, addedTokens: [], patternDescription: "none", defaultPolicy: .ordinary)
+        #expect(tok.tokensAcrossLineStarts == Array(merged[1...]))
+        var big: [UInt8] = []
+        for _ in 0..<400 { big += Array("the rest,\nand more,\n".utf8) }
+        let whole = try tok.encode(big, policy: .ordinary)
+        #expect(whole.filter { $0 == 259 }.count == 400)
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/in.txt", big)
+            var driver = EncodeDriver(tokenizer: tok, policy: .ordinary, threads: 2, lines: false)
+            driver.chunkSize = 1030  // the last line start before it is inside ",\nand"
+            var ids: [TokenID] = []
+            var chunks = 0
+            try driver.run(dir + "/in.txt") { ids += $0.documents[0]; chunks += 1 }
+            #expect(ids == whole && chunks > 1)
         }
     }
 
