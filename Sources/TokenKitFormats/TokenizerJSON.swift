@@ -457,16 +457,23 @@ public enum TokenizerJSON {
             return Array((header(tok, parts) + "  \"model\": \(verbatim)\n}\n").utf8)
         }
         let vocab = model.vocab
-        func show(_ id: TokenID) -> String { tok.modelPiece(id) }
+        // A token that another id's bytes shadow (a raw "🇸" beside its byte-level spelling in
+        // Command R) keeps its raw spelling, or the two would be one key.
+        func show(_ id: TokenID) -> String {
+            guard model.isByteLevel, vocab.withBytes(id, { vocab.lookup($0) }) != id else { return tok.modelPiece(id) }
+            return String(decoding: vocab.bytes(id), as: UTF8.self)
+        }
         let merges = model.mergeList().map { ($0.0, $0.1) }
         var out = header(tok, parts)
         if let verbatim = parts.model { return Array((out + "  \"model\": \(verbatim)\n}\n").utf8) }
         out += "  \"model\": {\n    \"type\": \"BPE\", \(parts.modelOptions),\n    \"vocab\": {"
         var entries = vocab.ids.map { (show($0), $0) }
-        if tok.format != .tokenizerJSON {
-            // HF gives added tokens that are missing from the vocabulary the next free ids, not
-            // the ids they declare, so rank files' specials (e.g. cl100k's 100257) go in the vocab.
-            entries += tok.addedTokens.filter { !vocab.contains($0.id) }.map { ($0.text, $0.id) }
+        // HF gives added tokens that are missing from the vocabulary the next free ids, not the
+        // ids they declare, so those go in the vocab: rank files' specials (e.g. cl100k's 100257),
+        // and any inside the model's ids (a GGUF file's control tokens, such as StarCoder's id 0).
+        let placed = tok.addedTokens.filter { !vocab.contains($0.id) && (tok.format != .tokenizerJSON || Int($0.id) < vocab.count) }
+        if !placed.isEmpty {
+            entries += placed.map { ($0.text, $0.id) }
             entries.sort { $0.1 < $1.1 }
         }
         var first = true

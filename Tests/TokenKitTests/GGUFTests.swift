@@ -84,6 +84,41 @@ import TokenKitSentencePiece
         }
     }
 
+    /// What `convert` writes keeps every id for HF: an added token inside the model's ids but
+    /// not in its vocabulary (StarCoder's id 0) goes into the vocabulary, where HF takes its id
+    /// from, and a raw token that a byte-level spelling shadows (Command R's "🇸") keeps its raw
+    /// spelling instead of becoming a second key of the same name.
+    @Test func convertKeepsEveryID() throws {
+        var vocab: [String: Int] = [:]
+        for b in 0..<256 { vocab[ByteLevelAlphabet.encode([UInt8(b)])] = b + 1 }
+        let flag = Array(ByteLevelAlphabet.encode(Array("🇸".utf8)))  // ðŁĩ¸
+        let prefixes = (2...4).map { String(flag.prefix($0)) }  // ðŁ, ðŁĩ, ðŁĩ¸: ids 257–259
+        for (i, p) in prefixes.enumerated() { vocab[p] = 257 + i }
+        vocab["🇸"] = 260
+        let merges = (1...3).map { [String(flag.prefix($0)), String(flag[$0])] }
+        let json: [String: Any] = [
+            "added_tokens": [["id": 0, "content": "<|endoftext|>", "single_word": false, "lstrip": false, "rstrip": false,
+                              "normalized": false, "special": true]],
+            "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true],
+            "decoder": ["type": "ByteLevel"],
+            "model": ["type": "BPE", "vocab": vocab, "merges": merges],
+        ]
+        try withTempDir { dir in
+            try writeFileAtomically(dir + "/in.json", Array(try JSONSerialization.data(withJSONObject: json)))
+            let tok = try TokenizerLoader.load(dir + "/in.json")
+            let text = "a 🇸 <|endoftext|>"
+            let ids = try tok.encode(text)
+            #expect(ids.contains(259) && ids.last == 0 && !ids.contains(260))
+            #expect(try tok.decode([260]) == Array("🇸".utf8))
+            let written = try TokenizerJSON.write(tok)
+            let model = try #require(try JSONSerialization.jsonObject(with: Data(written)) as? [String: Any])["model"] as? [String: Any]
+            let keys = try #require(model?["vocab"] as? [String: Int])
+            #expect(keys["<|endoftext|>"] == 0 && keys["🇸"] == 260 && keys[prefixes[2]] == 259 && keys.count == 261)
+            try writeFileAtomically(dir + "/out.json", written)
+            #expect(try TokenizerLoader.load(dir + "/out.json").encode(text) == ids)
+        }
+    }
+
     /// Bad files name what is wrong and where.
     @Test func badGGUFFilesAreNamed() throws {
         let meta = try metadata("botchan_en_unigram_1000.model", kind: "t5")
