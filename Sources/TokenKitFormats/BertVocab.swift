@@ -11,13 +11,20 @@ enum BertVocab {
     static let specials = ["[UNK]", "[SEP]", "[CLS]", "[PAD]", "[MASK]"]
 
     /// A text file of whitespace-free lines that holds `[UNK]` and a `##` continuation.
+    /// Stops at the first space, tab or NUL, so a text file given by mistake costs little.
     static func sniff(_ data: [UInt8]) -> Bool {
         var hasUnknown = false, hasContinuation = false
-        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let token = line.last == 0x0D ? line.dropLast() : line[...]
-            if token.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0 }) { return false }
+        var start = 0
+        while start < data.count {
+            var end = start
+            while end < data.count, data[end] != 0x0A {
+                if data[end] == 0x20 || data[end] == 0x09 || data[end] == 0 { return false }
+                end += 1
+            }
+            let token = data[start..<(end > start && data[end - 1] == 0x0D ? end - 1 : end)]
             if token.elementsEqual("[UNK]".utf8) { hasUnknown = true }
             if token.starts(with: "##".utf8) { hasContinuation = true }
+            start = end + 1
         }
         return hasUnknown && hasContinuation && String(validating: data, as: UTF8.self) != nil
     }
