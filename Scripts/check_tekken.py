@@ -92,10 +92,18 @@ def check_model(name, path, cases, tmp):
     # ordinary ids on its own, so special ids only ever sit between whole texts here).
     specials = [ref.bos_id, ref.get_special_token("[INST]"), ref.eos_id, ref.num_special_tokens - 1]
     mixed = [specials[i % 4:i % 4 + 1] + ids + [specials[(i + 2) % 4]] for i, ids in enumerate(want)]
+    # One process per policy: every text's ids in one sequence, compared as one string.
+    joined = [i for ids in mixed for i in ids]
     for label, policy, extra in (("decode --skip-special = IGNORE", SpecialTokenPolicy.IGNORE, ["--skip-special"]),
                                  ("decode = KEEP", SpecialTokenPolicy.KEEP, [])):
-        got = [run("decode", "-m", path, *extra, data=" ".join(map(str, ids)).encode()).decode("utf-8") for ids in mixed]
-        check(label, [[ref.decode(ids, special_token_policy=policy)] for ids in mixed], [[g] for g in got], names)
+        got = run("decode", "-m", path, *extra, data=" ".join(map(str, joined)).encode()).decode("utf-8")
+        want_text = "".join(ref.decode(ids, special_token_policy=policy) for ids in mixed)
+        same = got == want_text == ref.decode(joined, special_token_policy=policy)
+        if not same:
+            k = next((i for i, (a, b) in enumerate(zip(got, want_text)) if a != b), min(len(got), len(want_text)))
+            print(f"    first difference at character {k}: expected {want_text[k:k + 40]!r} got {got[k:k + 40]!r}")
+        print(f"  {label}: {len(mixed)} texts, {len(joined):,} ids, {'equal' if same else 'DIFFERENT'}")
+        counts["passed" if same else "failed"] += 1
 
     # tokenizer.json for HF: same ids on text without special-token spellings (HF matches those in text).
     out = os.path.join(d, "tokenizer.json")
