@@ -13,6 +13,9 @@ public struct EncodeDriver {
     /// Stochastic encoding; nil for the deterministic ids.
     public var sampling: Sampling?
     var workspaces: [Tokenizer.Workspace] = []
+    /// What a chunk cut must not split, found once for every file the driver reads: added
+    /// tokens, and in whole-text mode the model's tokens that span a line start.
+    let keepWhole: [[UInt8]]
 
     /// Seeded stochastic encoding. Every chunk draws from its own stream, derived from the seed,
     /// the epoch and the chunk's index, so output depends on none of the thread count, the
@@ -50,6 +53,7 @@ public struct EncodeDriver {
         self.threads = threads
         self.lines = lines
         sentencePerLine = !lines && tokenizer.sentencePiece != nil && !tokenizer.keepsLineBreaks
+        keepWhole = tokenizer.addedTokens.map(\.content) + (lines || !tokenizer.canChunk ? [] : tokenizer.tokensAcrossLineStarts)
     }
 
     /// One encoded chunk: in whole-file mode one part of the file's ids, in lines mode the ids
@@ -65,7 +69,7 @@ public struct EncodeDriver {
                              emit: (Chunk) throws -> Void) throws {
         let byLine = lines || sentencePerLine
         var reader = try ChunkReader(path: path, chunkSize: chunkSize, lines: byLine, whole: !byLine && !tokenizer.canChunk,
-                                     keepWhole: tokenizer.addedTokens.map(\.content) + tokenizer.tokensAcrossLineStarts)
+                                     keepWhole: keepWhole)
         defer { reader.close() }
         let size = reader.size
         let batchSize = max(1, threads * 2)
