@@ -14,6 +14,7 @@ public final class Tokenizer: @unchecked Sendable {
         case sentencePiece = "sentencepiece"
         case tekken = "tekken.json"
         case bertVocab = "vocab.txt"
+        case rwkv = "rwkv vocab"
     }
 
     public let name: String
@@ -197,7 +198,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// Encodes one chunk of an input, appending ids to `out`.
     public func encode(_ p: UnsafeBufferPointer<UInt8>, policy: SpecialPolicy, at position: Position,
                        workspace ws: Workspace, into out: inout [TokenID]) throws {
-        if !model.isByteLevel, let bad = UTF8Scan.firstInvalid(p) {
+        if !model.takesAnyBytes, let bad = UTF8Scan.firstInvalid(p) {
             throw TokenKitError.badInput("invalid UTF-8 at byte offset \(position.offset + bad); this model needs valid text")
         }
         if let spm = sentencePiece {
@@ -241,6 +242,12 @@ public final class Tokenizer: @unchecked Sendable {
         // A Unigram model without unk_id has no id for an unknown character (HF fails too).
         if case .unigram(let unigram) = model, unigram.unkID == nil, out[start...].contains(.max) {
             throw TokenKitError.badInput("the text has a character that is not in the vocabulary, and the Unigram model has no unk_id")
+        }
+        if case .longestMatch(let m) = model, m.unk == nil, let bad = out[start...].firstIndex(of: .max) {
+            // No normalizer runs before this model, so the ids' lengths give the byte offset.
+            let skipped = out[start..<bad].reduce(0) { $0 + vocab.length($1) }
+            let byte = skipped < p.count ? p[skipped] : 0
+            throw TokenKitError.badInput("byte 0x\(String(byte, radix: 16, uppercase: true)) at byte offset \(position.offset + skipped) starts no token of the vocabulary, which has no unknown token")
         }
     }
 
@@ -289,6 +296,7 @@ public final class Tokenizer: @unchecked Sendable {
         case .unigram(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         case .wordPiece(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         case .wordLevel(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
+        case .longestMatch(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         case .sentencePiece(let m): encodePieces(m, p, first: first, continuation: continuation, ws, &out)
         }
     }

@@ -14,6 +14,8 @@ public enum TokenizerModel: Sendable {
     case wordPiece(WordPieceModel)
     /// A tokenizer.json WordLevel model: whole pieces only.
     case wordLevel(WordLevelModel)
+    /// Greedy longest match over the whole text (RWKV's world tokenizer).
+    case longestMatch(LongestMatchModel)
 
     /// The payload as the common model interface.
     public var base: any TokenModel {
@@ -23,6 +25,7 @@ public enum TokenizerModel: Sendable {
         case .sentencePiece(let m): m
         case .wordPiece(let m): m
         case .wordLevel(let m): m
+        case .longestMatch(let m): m
         }
     }
 
@@ -34,6 +37,7 @@ public enum TokenizerModel: Sendable {
         case .sentencePiece(let m): m.vocab
         case .wordPiece(let m): m.vocab
         case .wordLevel(let m): m.vocab
+        case .longestMatch(let m): m.vocab
         }
     }
 
@@ -44,6 +48,7 @@ public enum TokenizerModel: Sendable {
         case .unigram: return "Unigram"
         case .wordPiece: return "WordPiece"
         case .wordLevel: return "WordLevel"
+        case .longestMatch: return "LongestMatch"
         case .sentencePiece(let spm):
             switch spm.modelType {
             case .unigram: return "Unigram"
@@ -60,8 +65,14 @@ public enum TokenizerModel: Sendable {
         case .bpe(let m): m.isByteLevel
         case .wordPiece(let m): m.byteLevel
         case .wordLevel(let m): m.byteLevel
-        case .unigram, .sentencePiece: false
+        case .unigram, .sentencePiece, .longestMatch: false
         }
+    }
+
+    /// Encodes any bytes, valid UTF-8 or not: byte-level models, and RWKV's byte tokens.
+    public var takesAnyBytes: Bool {
+        if case .longestMatch = self { return true }
+        return isByteLevel
     }
 
     /// The BPE model, for what only BPE has (merges, dropout, mixture inference).

@@ -79,7 +79,7 @@ public final class ByteModel: ByteLevelModel {
         if let e = space.encode(window[...]), e == want { return true }
         // Models that need whole characters: a window ending inside one (byte-fallback tokens)
         // is judged with the ways to finish that character.
-        let finish = space.tokenizer.model.isByteLevel ? [] : Self.completions(window)
+        let finish = space.tokenizer.model.takesAnyBytes ? [] : Self.completions(window)
         if !finish.isEmpty {
             for c in finish {
                 if let e = space.encode((window + c)[...]), e.starts(with: want) { return true }
@@ -236,7 +236,7 @@ public final class ByteModel: ByteLevelModel {
     func notRepresentable(_ m: [UInt8]) -> String { Self.notRepresentable(space, m) }
 
     static func notRepresentable(_ space: TokenSpace, _ m: [UInt8]) -> String {
-        if space.tokenizer.sentencePiece != nil || !space.tokenizer.model.isByteLevel, UTF8Scan.firstInvalid(m) != nil {
+        if space.tokenizer.sentencePiece != nil || !space.tokenizer.model.takesAnyBytes, UTF8Scan.firstInvalid(m) != nil {
             return "the text ends inside a UTF-8 character or is not valid UTF-8, which \(space.tokenizer.name) cannot encode"
         }
         return "the tokenizer does not spell this text back byte for byte (its normalizer changes it), so it has no byte-level probability"

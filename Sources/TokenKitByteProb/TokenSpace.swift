@@ -148,7 +148,7 @@ public final class TokenSpace: @unchecked Sendable {
     /// continuations ("##"), Metaspace marks word starts ("▁"). Nil: no marker.
     static func wordMarker(_ tok: Tokenizer) -> (bytes: [UInt8], continuation: Bool)? {
         if case .wordPiece(let w) = tok.model { return (w.continuingSubwordPrefix, true) }
-        guard !tok.model.isByteLevel else { return nil }
+        guard !tok.model.takesAnyBytes else { return nil }
         func find(_ p: PreTokenizer) -> [UInt8]? {
             switch p {
             case .metaspace(let r, let prepend, _): return prepend == .never ? nil : r

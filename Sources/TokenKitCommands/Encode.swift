@@ -115,7 +115,7 @@ struct Encode: ParsableCommand {
         switch model {
         case .bpe: true
         case .sentencePiece(let spm): spm.modelType == .bpe
-        case .unigram, .wordPiece, .wordLevel: false
+        case .unigram, .wordPiece, .wordLevel, .longestMatch: false
         }
     }
 

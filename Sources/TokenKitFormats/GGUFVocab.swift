@@ -11,7 +11,8 @@ import TokenKitSentencePiece
 /// - "gpt2": byte-level BPE with its merges, the pre-tokenizer named by `tokenizer.ggml.pre`
 ///   (`GGUFPre`), control and user-defined tokens matched in the text as HF's added tokens;
 /// - "bert": WordPiece. The vocabulary is spelled with a "phantom space": ▁ starts a word and a
-///   continuation has no `##`; BERT's normalizer and pre-tokenizer.
+///   continuation has no `##`; BERT's normalizer and pre-tokenizer;
+/// - "rwkv": RWKV's greedy longest match (`RWKVVocab.gguf`).
 enum GGUFVocab {
     static func isGGUF(_ root: Field) -> Bool { !root["tokenizer.ggml.model"].isNull }
 
@@ -24,8 +25,9 @@ enum GGUFVocab {
         case "gpt2": tok = try viaTokenizerJSON(try byteLevelBPE(root), name: name)
         case "bert": tok = try viaTokenizerJSON(try wordPiece(root), name: name)
         case "gemma4": tok = try viaTokenizerJSON(try metaspaceBPE(root), name: name)
+        case "rwkv": tok = try RWKVVocab.gguf(root, name: name)
         default:
-            throw root["tokenizer.ggml.model"].fail("\"\(kind)\" is not read (tokenkit reads the kinds llama, t5, gpt2, bert and gemma4); "
+            throw root["tokenizer.ggml.model"].fail("\"\(kind)\" is not read (tokenkit reads the kinds llama, t5, gpt2, bert, gemma4 and rwkv); "
                                                     + "convert the model's tokenizer.json instead")
         }
         tok.notes.append(("source", "llama.cpp GGUF tokenizer metadata, kind \"\(kind)\""))

@@ -81,6 +81,7 @@ public enum TokenizerLoader {
         }
         if TiktokenFormat.sniff(data) { return try TiktokenFormat.load(data, name: name, pattern: options.pattern) }
         if looksLikeSentencePiece(data) { return try Tokenizer(sentencePiece: try SentencePieceModel.parse(data), name: name) }
+        if RWKVVocab.sniff(data) { return try RWKVVocab.load(data, name: name) }
         if BertVocab.sniff(data) { return try BertVocab.load(data, path: path, name: name) }
         // Other files tokenkit makes or reads, named so that the mix-up is plain.
         let head = data.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
@@ -89,7 +90,7 @@ public enum TokenizerLoader {
         }
         if data.starts(with: Array("TKBYTELM".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit byte LM (from train lm --bytes)") }
         if data.starts(with: Array("#tokenkit-word-counts".utf8)) { throw TokenKitError.badInput("not a tokenizer: a tokenkit word-count file (from count-words)") }
-        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, tekken.json, a GPT-2 vocab.json, a BERT vocab.txt, a SentencePiece .model or a GGUF file)")
+        throw TokenKitError.badInput("unrecognised model format (expected tokenizer.json, tiktoken ranks, tekken.json, a GPT-2 vocab.json, a BERT vocab.txt, an RWKV vocabulary, a SentencePiece .model or a GGUF file)")
     }
 
     /// A SentencePiece ModelProto starts with field 1 (pieces, length-delimited: tag 0x0A), a

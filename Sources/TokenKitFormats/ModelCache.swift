@@ -129,7 +129,7 @@ public struct ModelCache: Sendable {
             case .bpe(let m): w.u8(0); write(m, to: &w)
             case .unigram(let m): w.u8(1); m.write(to: &w)
             case .wordPiece(let m): w.u8(2); write(m, to: &w)
-            case .sentencePiece, .wordLevel: return false  // (WordLevel parses as fast as it loads)
+            case .sentencePiece, .wordLevel, .longestMatch: return false  // (WordLevel parses as fast as it loads)
             }
             for s in [parts.normalizer, parts.preTokenizer, parts.postProcessor, parts.decoder, parts.modelOptions] { w.string(s) }
             w.bool(parts.model != nil)
@@ -152,7 +152,7 @@ public struct ModelCache: Sendable {
                 w.data(t.content)
             }
         // (A GPT-2 vocab.json and a BERT vocab.txt are read with the file beside them, which the key does not cover.)
-        case .sentencePiece, .gpt2Files, .bertVocab:
+        case .sentencePiece, .gpt2Files, .bertVocab, .rwkv:
             return false
         }
         return true

@@ -449,6 +449,9 @@ public enum TokenizerJSON {
     /// Serializes any loaded BPE tokenizer as tokenizer.json that HF tokenizers loads with the
     /// same ids. For rank-only (tiktoken) models, the merge list is recovered from the ranks.
     public static func write(_ tok: Tokenizer) throws -> [UInt8] {
+        if case .longestMatch = tok.model {
+            throw TokenKitError.badInput("HF tokenizers has no greedy longest-match model (RWKV's), so this tokenizer has no tokenizer.json form")
+        }
         let parts = tok.jsonParts ?? defaultParts(tok)
         guard let model = tok.model.bpe else {
             guard let verbatim = parts.model else {

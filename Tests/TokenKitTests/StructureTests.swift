@@ -13,6 +13,7 @@ import TokenKitModels
             ("models/r50k_base.tiktoken", "bpe"), ("models/qwen2.5/tokenizer.json", "bpe"),
             ("models/botchan-unigram/tokenizer.json", "unigram"), ("sentencepiece/llama2_tokenizer.model", "sentencePiece"),
             ("models/wordpiece-bert/tokenizer.json", "wordPiece"), ("goldens/features/word-level.tokenizer.json", "wordLevel"),
+            ("models/rwkv-world/rwkv_vocab_v20230424.txt", "longestMatch"),
         ]
         for (file, kind) in cases {
             let tok = try TokenizerLoader.load(fixture(file))
@@ -22,6 +23,7 @@ import TokenKitModels
             case .sentencePiece: "sentencePiece"
             case .wordPiece: "wordPiece"
             case .wordLevel: "wordLevel"
+            case .longestMatch: "longestMatch"
             }
             #expect(found == kind, "\(file)")
             // The model's vocabulary is the tokenizer's, less added tokens.
