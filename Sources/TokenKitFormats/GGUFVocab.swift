@@ -30,7 +30,7 @@ enum GGUFVocab {
             throw root["tokenizer.ggml.model"].fail("\"\(kind)\" is not read (tokenkit reads the kinds llama, t5, gpt2, bert, gemma4 and rwkv); "
                                                     + "convert the model's tokenizer.json instead")
         }
-        tok.notes.append(("source", "llama.cpp GGUF tokenizer metadata, kind \"\(kind)\""))
+        if !tok.notes.contains(where: { $0.0 == "source" }) { tok.notes.append(("source", "llama.cpp GGUF tokenizer metadata, kind \"\(kind)\"")) }
         return tok
     }
 

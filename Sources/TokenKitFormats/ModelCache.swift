@@ -151,8 +151,21 @@ public struct ModelCache: Sendable {
                 w.u32(t.id)
                 w.data(t.content)
             }
+        case .rwkv:
+            guard case .longestMatch(let m) = tok.model else { return false }
+            w.u8(3)
+            m.write(to: &w)
+            let post = tok.jsonParts?.postProcessor
+            w.bool(post != nil)
+            w.string(post ?? "")
+            w.int(tok.addedTokens.count)
+            for t in tok.addedTokens {
+                w.u32(t.id)
+                w.data(t.content)
+                w.bool(t.special)
+            }
         // (A GPT-2 vocab.json and a BERT vocab.txt are read with the file beside them, which the key does not cover.)
-        case .sentencePiece, .gpt2Files, .bertVocab, .rwkv:
+        case .sentencePiece, .gpt2Files, .bertVocab:
             return false
         }
         return true
@@ -196,6 +209,16 @@ public struct ModelCache: Sendable {
             }
             return try TekkenFormat.tokenizer(model, specials: specials, pre: try TiktokenFormat.preTokenizer(for: pattern),
                                               name: name, version: version)
+        case 3:
+            let model = try LongestMatchModel(from: &r)
+            let gguf = try r.bool()
+            let post = try r.string()
+            var specials: [AddedToken] = []
+            for _ in 0..<(try r.count(elementSize: 13)) {
+                let id = try r.u32()
+                specials.append(AddedToken(id: id, content: try r.data(), special: try r.bool()))
+            }
+            return try RWKVVocab.tokenizer(model, specials: specials, gguf: gguf, postProcessor: gguf ? post : nil, name: name)
         default:
             throw Bad("unknown format")
         }

@@ -53,12 +53,27 @@ enum RWKVVocab {
         guard !entries.isEmpty else { throw TokenKitError.badInput("no tokens") }
         let table = try TokenTable(entries, allowDuplicateBytes: true)
         let specials = table.contains(0) ? [] : [AddedToken(id: 0, content: Array(endOfText.utf8), special: true)]
-        let tok = try Tokenizer(name: name, format: .rwkv, model: .longestMatch(LongestMatchModel(vocab: table, unk: nil)),
-                                normalizer: nil, preTokenizer: .none, decoder: nil, addedTokens: specials,
-                                patternDescription: "none (greedy longest match over the whole text)", defaultPolicy: .ordinary)
-        tok.notes.append(("source", "RWKV world vocabulary (the rwkv package's TRIE_TOKENIZER)"))
+        return try tokenizer(LongestMatchModel(vocab: table, unk: nil), specials: specials, gguf: false, postProcessor: nil, name: name)
+    }
+
+    /// The tokenizer around a model read from a vocabulary file or a GGUF file (also what the
+    /// model cache rebuilds). GGUF control tokens are matched in text as llama.cpp does with
+    /// `parse_special`; the vocabulary file's `<s>` never is.
+    static func tokenizer(_ model: LongestMatchModel, specials: [AddedToken], gguf: Bool, postProcessor: String?,
+                          name: String) throws -> Tokenizer {
+        let tok = try Tokenizer(name: name, format: .rwkv, model: .longestMatch(model), normalizer: nil, preTokenizer: .none,
+                                decoder: nil, addedTokens: specials, patternDescription: "none (greedy longest match over the whole text)",
+                                defaultPolicy: gguf ? .huggingFace : .ordinary)
+        if let postProcessor {
+            var parts = TokenizerJSON.defaultParts(tok)
+            parts.postProcessor = postProcessor
+            tok.jsonParts = parts
+        }
+        tok.notes.append(("source", gguf ? ggufSource : "RWKV world vocabulary (the rwkv package's TRIE_TOKENIZER)"))
         return tok
     }
+
+    static let ggufSource = "llama.cpp GGUF tokenizer metadata, kind \"rwkv\""
 
     static func decimal(_ s: ArraySlice<UInt8>) -> Int? {
         guard !s.isEmpty, s.count <= 10, s.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
@@ -161,13 +176,8 @@ enum RWKVVocab {
         }
         let table = try TokenTable(entries, allowDuplicateBytes: true)
         let unk = try GGUFVocab.specialID(root, "unknown", count: tokens.count).map(TokenID.init)
-        let tok = try Tokenizer(name: name, format: .rwkv, model: .longestMatch(LongestMatchModel(vocab: table, unk: unk)),
-                                normalizer: nil, preTokenizer: .none, decoder: nil, addedTokens: specials,
-                                patternDescription: "none (greedy longest match over the whole text)", defaultPolicy: .huggingFace)
-        var parts = TokenizerJSON.defaultParts(tok)
-        parts.postProcessor = try GGUFVocab.bosEOS(root, tokens: tokens, bosDefault: false).serialized()
-        tok.jsonParts = parts
-        return tok
+        return try tokenizer(LongestMatchModel(vocab: table, unk: unk), specials: specials, gguf: true,
+                             postProcessor: try GGUFVocab.bosEOS(root, tokens: tokens, bosDefault: false).serialized(), name: name)
     }
 
     /// llama.cpp's `llama_unescape_rwkv_token`, byte for byte (its hex digits are lowercase).

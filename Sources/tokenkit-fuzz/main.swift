@@ -92,10 +92,13 @@ struct Target {
 
 let base = ["base.tiktoken": smallRanks, "text.txt": sampleText]
 
+/// RWKV's world vocabulary, its first 3,000 lines (every byte and common tokens), so that a run is quick.
+let rwkvSmall = Array(read("models/rwkv-world/rwkv_vocab_v20230424.txt").split(separator: 0x0A).prefix(3000).joined(separator: [0x0A])) + [0x0A]
+
 /// Model-cache entries: a model file named `model` and its entry, made here by loading it once.
 let cacheSeeds: [[String: [UInt8]]] = [smallRanks, Array(byteLevelJSON.utf8), Array(metaspaceJSON.utf8),
                                        read("models/botchan-unigram/tokenizer.json"), read("models/wordpiece-bert/tokenizer.json"),
-                                       read("tekken/tekken-3k.json")].map { model in
+                                       read("tekken/tekken-3k.json"), rwkvSmall].map { model in
     let dir = NSTemporaryDirectory() + "tokenkit-fuzz-\(UUID().uuidString)"
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -149,6 +152,9 @@ let targets = [
                                           .merging(base) { a, _ in a }],
            commands: [["encode", "--no-cache", "-m", "vocab.txt", "--threads", "1", "-o", "/dev/null", "text.txt"],
                       ["decode", "--no-cache", "-m", "vocab.txt", "-o", "/dev/null", "ids.txt"]]),
+    Target(kind: "rwkv", seeds: [["rwkv_vocab.txt": rwkvSmall].merging(base) { a, _ in a }],
+           commands: [["encode", "--no-cache", "-m", "rwkv_vocab.txt", "--threads", "1", "-o", "/dev/null", "text.txt"],
+                      ["decode", "--no-cache", "-m", "rwkv_vocab.txt", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "gpt2-files", seeds: [["vocab.json": Array(vocabJSON.utf8), "merges.txt": Array(mergesTxt.utf8)].merging(base) { a, _ in a }],
            commands: [["encode", "--no-cache", "-m", "vocab.json", "--threads", "1", "-o", "/dev/null", "text.txt"], ["decode", "--no-cache", "-m", "vocab.json", "-o", "/dev/null", "ids.txt"]]),
     Target(kind: "word-counts", seeds: [["a.counts": countsFile([("hello", 40), ("Ġworld", 30), ("Ġhello", 12), (",", 9), ("low", 7)]),

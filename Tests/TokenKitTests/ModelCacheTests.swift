@@ -118,7 +118,8 @@ import TokenKitFormats
         let ranks = Array((try readFile(fixture("models/r50k_base.tiktoken"))).split(separator: 0x0A).prefix(1200).joined(separator: [0x0A])) + [0x0A]
         try withTempDir { dir in
             for (k, model) in [("ranks.tiktoken", ranks), ("unigram.json", try readFile(fixture("models/botchan-unigram/tokenizer.json"))),
-                               ("wordpiece.json", try readFile(fixture("models/wordpiece-bert/tokenizer.json")))] {
+                               ("wordpiece.json", try readFile(fixture("models/wordpiece-bert/tokenizer.json"))),
+                               ("rwkv_vocab.txt", Array((try readFile(fixture("models/rwkv-world/rwkv_vocab_v20230424.txt"))).split(separator: 0x0A).prefix(1200).joined(separator: [0x0A])))] {
                 let path = dir + "/" + k
                 try writeFileAtomically(path, model)
                 let expected = Self.behaviour(try Self.load(path, nil).0)

@@ -53,6 +53,24 @@ import TokenKitModels
         #expect(RWKVVocab.unescape(Array(#"a\\b\'\x00\xe4\n\tq\"#.utf8)) == [0x61, 0x5C, 0x62, 0x27, 0x00, 0xE4, 0x0A, 0x09, 0x71])
     }
 
+    /// A warm load from the model cache keeps the ids, the specials and the GGUF's policy.
+    @Test func cachedModelsGiveTheSameIDs() throws {
+        let cases = try goldens()
+        try withTempDir { dir in
+            let options = TokenizerLoader.Options(cache: ModelCache(directory: dir + "/cache"))
+            for file in ["rwkv_vocab_v20230424.txt", "rwkv-world.gguf"] {
+                let path = fixture("models/rwkv-world/" + file)
+                let (cold, first) = try TokenizerLoader.loadReporting(path, options: options)
+                let (warm, second) = try TokenizerLoader.loadReporting(path, options: options)
+                #expect(first == .written && second == .hit, "\(file)")
+                #expect(warm.format == .rwkv && warm.vocab.count == cold.vocab.count && warm.addedTokens.map(\.id) == [0])
+                #expect(warm.notes.filter { $0.0 == "source" }.map(\.1) == cold.notes.filter { $0.0 == "source" }.map(\.1))
+                for c in cases { #expect(try warm.encode(c.bytes) == (try cold.encode(c.bytes))) }
+                #expect(try warm.encode("a<s>b") == (try cold.encode("a<s>b")))
+            }
+        }
+    }
+
     /// Long inputs stream in chunks cut at line starts; the vocabulary's tokens that hold a line
     /// break followed by a letter keep the cuts out of their occurrences, so ids equal the whole text's.
     @Test func chunkedEncodingEqualsWhole() throws {

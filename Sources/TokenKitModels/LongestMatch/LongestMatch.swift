@@ -30,4 +30,19 @@ public struct LongestMatchModel: TokenModel {
             }
         }
     }
+
+    /// The model cache: the vocabulary, the unknown id and the trie as built.
+    public func write(to w: inout BinaryWriter) {
+        vocab.write(to: &w)
+        w.optionalU32(unk)
+        trie.write(to: &w)
+    }
+
+    /// Reads what `write(to:)` wrote; the trie's ids must be the vocabulary's, or it throws.
+    public init(from r: inout BinaryReader) throws {
+        vocab = try TokenTable(from: &r)
+        unk = try r.optionalU32()
+        if let unk, !vocab.contains(unk) { throw BinaryReader.Malformed("unk id") }
+        trie = try PieceTrie(from: &r, values: vocab.count)
+    }
 }
