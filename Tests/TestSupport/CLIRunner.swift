@@ -9,8 +9,14 @@ public let tokenkitBinary: String = {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
 }()
 
-/// The model cache of every run: a fresh folder, never the user's ~/.cache.
-public let testCacheHome = NSTemporaryDirectory() + "tokenkit-test-cache-\(UUID().uuidString)"
+private let cacheFolder = NSTemporaryDirectory() + "tokenkit-test-cache-\(UUID().uuidString)"
+
+/// The model cache of every run: a fresh folder, never the user's ~/.cache, removed when the
+/// test process exits.
+public let testCacheHome: String = {
+    atexit { try? FileManager.default.removeItem(atPath: cacheFolder) }
+    return cacheFolder
+}()
 
 /// What a run of the binary did.
 public struct CLIRun {
