@@ -139,8 +139,8 @@ import TokenKitSentencePiece
             for k in 24..<32 { hugeString[k] = 0xFF }  // the first key's length
             #expect(try error(hugeString)?.contains("a string of length 18446744073709551615 at offset 24") == true)
             #expect(try error(Array(file.prefix(30)))?.contains("truncated GGUF file") == true)
-            let rwkv = meta.map { $0.0 == "tokenizer.ggml.model" ? ($0.0, GGUFValue.string(Array("rwkv".utf8))) : $0 }
-            #expect(try error(ggufFile(rwkv))?.contains("\"rwkv\" is not read") == true)
+            let plamo = meta.map { $0.0 == "tokenizer.ggml.model" ? ($0.0, GGUFValue.string(Array("plamo2".utf8))) : $0 }
+            #expect(try error(ggufFile(plamo))?.contains("\"plamo2\" is not read") == true)
             let pre: [(String, GGUFValue)] = [("tokenizer.ggml.model", .string(Array("gpt2".utf8))), ("tokenizer.ggml.pre", .string(Array("nonesuch".utf8))),
                                               ("tokenizer.ggml.tokens", .strings([[97]])), ("tokenizer.ggml.merges", .strings([]))]
             #expect(try error(ggufFile(pre))?.contains("pre-tokenizer \"nonesuch\" is not read") == true)

@@ -189,7 +189,7 @@ import TokenKitCommands
             try write(dir + "/junk.bin", "\nnot a model at all\n")
             for (file, what) in [(arpa, "not a tokenizer: looks like an ARPA language model"), (dir + "/b.bytelm", "not a tokenizer: a tokenkit byte LM"),
                                  (dir + "/w.counts", "not a tokenizer: a tokenkit word-count file"),
-                                 (dir + "/junk.bin", "unrecognised model format (expected tokenizer.json, tiktoken ranks, tekken.json, a GPT-2 vocab.json, a BERT vocab.txt, a SentencePiece .model or a GGUF file)")] {
+                                 (dir + "/junk.bin", "unrecognised model format (expected tokenizer.json, tiktoken ranks, tekken.json, a GPT-2 vocab.json, a BERT vocab.txt, an RWKV vocabulary, a SentencePiece .model or a GGUF file)")] {
                 let r = try run(["info", file])
                 #expect(r.status == 1 && r.stderr.contains("\(file): \(what)"), "\(r.stderr)")
             }

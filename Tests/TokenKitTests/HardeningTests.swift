@@ -198,8 +198,8 @@ func rankFile(_ extra: [([UInt8], Int)] = [], dropBytes: Set<UInt8> = []) -> Str
         for c in golden.cases { #expect(try gguf.encode(c.text) == c.ids, "\(c.name)") }
         #expect(golden.cases.count > 500)
         #expect(gguf.sentencePiece?.bosID == 1)
-        let bad = loadError(json.replacingOccurrences(of: #""tokenizer.ggml.model": "llama""#, with: #""tokenizer.ggml.model": "rwkv""#))
-        #expect(bad?.message.contains("rwkv") == true)
+        let bad = loadError(json.replacingOccurrences(of: #""tokenizer.ggml.model": "llama""#, with: #""tokenizer.ggml.model": "plamo2""#))
+        #expect(bad?.message.contains("plamo2") == true)
     }
 
     /// HF looks for a `normalized` added token as the normalizer spells it, after the tokens that
