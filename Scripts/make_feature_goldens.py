@@ -2,13 +2,13 @@
 """Small tokenizer.json files that each exercise HF features tokenkit implements, trained and run by
 HF tokenizers: NFKD and Strip normalizers, the Whitespace pre-tokenizer, the Metaspace
 pre-tokenizer and decoder, Replace/Strip/ByteFallback/Fuse decoders, added tokens with lstrip,
-rstrip and single_word, the CharDelimiterSplit pre-tokenizer, the WordLevel model with the Nmt normalizer. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
+rstrip and single_word, the CharDelimiterSplit pre-tokenizer, the WordLevel model with the Nmt normalizer, the CTC decoder. Writes Fixtures/goldens/features/NAME.tokenizer.json and NAME.json with
 the ids and the decoded text of each case (HF decode, special tokens kept).
 
 Usage: python Scripts/make_feature_goldens.py [NAME...]   (tokenizers 0.22.1; default: all)
 """
 import json, os
-from tokenizers import Tokenizer, AddedToken, models, normalizers, pre_tokenizers, decoders, trainers
+from tokenizers import Tokenizer, AddedToken, Regex, models, normalizers, pre_tokenizers, decoders, trainers
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "Fixtures", "goldens", "features")
@@ -23,6 +23,8 @@ TEXTS = [
     "unknown ✈ glyph", "", " ", "tabs\tand\nnewlines", "multiple   spaces   here",
 ]
 # Control and zero-width characters for the Nmt normalizer (word-level only, so the older goldens keep their cases).
+# Repeats that CTC collapses, blanks between them, and the cleanup's punctuation rules.
+CTC_TEXTS = ["hello  wood", "a<pad>a<pad><pad>aa b", "yes . no , maybe ! do n't", "<pad>", "||x||"]
 NMT_TEXTS = ["zero\u200bwidth\u2028line\ufeffbom", "bell\x07 nul\x01 del\x7f c1\x9f ▁mark", "form\x0cfeed\rcr\ufffd"]
 
 
@@ -82,18 +84,30 @@ def word_level():
     return tok
 
 
+def ctc():
+    # A speech model's character vocabulary (wav2vec2-style): "|" between words, <pad> as CTC's blank.
+    chars = sorted(set("".join(CORPUS + TEXTS).lower()) - {" "})
+    vocab = {"<pad>": 0, "<unk>": 1, "|": 2, **{c: i + 3 for i, c in enumerate(chars)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.normalizer = normalizers.Sequence([normalizers.Lowercase(), normalizers.Replace(" ", "|")])
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), "isolated")
+    tok.decoder = decoders.CTC(pad_token="<pad>", word_delimiter_token="|", cleanup=True)
+    tok.add_special_tokens(["<pad>"])
+    return tok
+
+
 def main():
     import sys
     os.makedirs(OUT, exist_ok=True)
     for name, make in [("nfkd-strip-whitespace", nfkd_strip_whitespace), ("metaspace", metaspace),
-                       ("added-tokens", added_tokens), ("byte-fallback", byte_fallback), ("char-delimiter", char_delimiter), ("word-level", word_level)]:
+                       ("added-tokens", added_tokens), ("byte-fallback", byte_fallback), ("char-delimiter", char_delimiter), ("word-level", word_level), ("ctc", ctc)]:
         if sys.argv[1:] and name not in sys.argv[1:]:
             continue  # regenerate only the named ones
         tok = make()
         tok.save(os.path.join(OUT, name + ".tokenizer.json"))
         tok = Tokenizer.from_file(os.path.join(OUT, name + ".tokenizer.json"))
         cases = []
-        for t in TEXTS + (NMT_TEXTS if name == "word-level" else []):
+        for t in TEXTS + (NMT_TEXTS if name == "word-level" else []) + (CTC_TEXTS if name == "ctc" else []):
             ids = tok.encode(t, add_special_tokens=False).ids
             cases.append({"text": t, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False)})
         with open(os.path.join(OUT, name + ".json"), "w", encoding="utf-8") as f:

@@ -18,6 +18,10 @@ public indirect enum Decoder: Sendable {
     /// WordPiece: a token after the first loses its continuation prefix, or else gets a space
     /// in front; `cleanup` then rejoins English punctuation and contractions, as HF does.
     case wordPiece(prefix: [UInt8], cleanup: Bool)
+    /// CTC (speech models' character vocabularies): repeated tokens collapse to one, the pad
+    /// token is removed and, with `cleanup`, WordPiece's cleanup runs and the word delimiter
+    /// becomes a space; tokens left empty are dropped.
+    case ctc(pad: [UInt8], wordDelimiter: [UInt8], cleanup: Bool)
     case sequence([Decoder])
 
     public typealias PreTokenizerPrepend = String
@@ -74,6 +78,19 @@ public indirect enum Decoder: Sendable {
                 }
                 return r
             }
+        case .ctc(let pad, let delimiter, let cleanup):
+            var out: [[UInt8]] = []
+            var previous: [UInt8]?
+            for t in tokens where t != previous {
+                previous = t
+                var r = replacingAll(t, pad, with: [])
+                if cleanup {
+                    for (from, to) in Decoder.wordPieceCleanup { r = replacingAll(r, from, with: to) }
+                    r = replacingAll(r, delimiter, with: [0x20])
+                }
+                if !r.isEmpty { out.append(r) }
+            }
+            return out
         case .sequence(let steps):
             return steps.reduce(tokens) { $1.decode($0) }
         }

@@ -406,6 +406,10 @@ public enum TokenizerJSON {
         case "ByteLevel": return .byteLevel
         case "ByteFallback": return .byteFallback
         case "Fuse": return .fuse
+        case "CTC":
+            return .ctc(pad: Array((try f["pad_token"].optionalString() ?? "<pad>").utf8),
+                        wordDelimiter: Array((try f["word_delimiter_token"].optionalString() ?? "|").utf8),
+                        cleanup: try f["cleanup"].bool(default: true))
         case "BPEDecoder": return .bpeSuffix(Array((try f["suffix"].optionalString() ?? "</w>").utf8))
         case "WordPiece":
             return .wordPiece(prefix: Array((try f["prefix"].optionalString() ?? "##").utf8), cleanup: try f["cleanup"].bool(default: true))

@@ -9,7 +9,7 @@ import TokenKitText
 /// Small tokenizer.json files trained and run by HF tokenizers, one per group of features
 /// (Scripts/make_feature_goldens.py): NFKD and Strip normalizers, Whitespace and Metaspace
 /// pre-tokenizers, Replace/Strip/Metaspace/ByteFallback/Fuse decoders, added tokens with
-/// lstrip/rstrip/single_word. Ids and decoded text must equal HF's.
+/// lstrip/rstrip/single_word, the CTC decoder. Ids and decoded text must equal HF's.
 @Suite struct FeatureGoldenTests {
     struct Golden: Decodable {
         struct Case: Decodable {
@@ -20,7 +20,7 @@ import TokenKitText
         let cases: [Case]
     }
 
-    @Test(arguments: ["nfkd-strip-whitespace", "metaspace", "added-tokens", "byte-fallback", "char-delimiter", "word-level"])
+    @Test(arguments: ["nfkd-strip-whitespace", "metaspace", "added-tokens", "byte-fallback", "char-delimiter", "word-level", "ctc"])
     func idsAndDecodeMatchHF(_ name: String) throws {
         let tok = try TokenizerLoader.load(fixture("goldens/features/\(name).tokenizer.json"))
         let data = try Data(contentsOf: URL(fileURLWithPath: fixture("goldens/features/\(name).json")))
