@@ -67,6 +67,8 @@ public struct SpecialPolicy: Sendable {
 /// `rstrip` then take the white space around an accepted match, back to the previous one.
 struct AddedMatcher: Sendable {
     let tokens: [AddedToken]
+    /// Every token is special (a policy can then ignore them all).
+    let allSpecial: Bool
     /// Candidate token indexes by their first two bytes (tokens of 2+ bytes), longest first,
     /// and the one-byte tokens by their byte.
     let byFirstTwo: [[Int]]
@@ -78,6 +80,7 @@ struct AddedMatcher: Sendable {
 
     init(_ tokens: [AddedToken], patterns: [[UInt8]]? = nil) {
         self.tokens = tokens
+        allSpecial = tokens.allSatisfy(\.special)
         let patterns = patterns ?? tokens.map(\.content)
         self.patterns = patterns
         var two = [[Int]](repeating: [], count: tokens.isEmpty ? 0 : 1 << 16)

@@ -214,11 +214,13 @@ public final class Tokenizer: @unchecked Sendable {
         let start = out.count
         // 1. Added tokens matched in the raw text cut it into segments.
         var last = 0
-        let looked = { (t: AddedToken) in !t.special || policy.allowed.contains(t) || policy.disallowed.contains(t) }
         // With nothing to look for (special tokens only, and a policy that ignores them, as
         // tiktoken's encode_ordinary), the text is not scanned at all.
-        if !rawMatcher.isEmpty, rawMatcher.tokens.contains(where: looked) {
-            let found = rawMatcher.matches(p, where: looked)
+        let ignoresAll = rawMatcher.allSpecial && policy.allowed == .none && policy.disallowed == .none
+        if !rawMatcher.isEmpty, !ignoresAll {
+            let found = rawMatcher.matches(p) { t in
+                !t.special || policy.allowed.contains(t) || policy.disallowed.contains(t)
+            }
             for (range, token) in found {
                 if token.special, !policy.allowed.contains(token) {
                     throw TokenKitError.badInput(

@@ -73,12 +73,11 @@ public final class MeasuredTokenizer: @unchecked Sendable {
             unk = m.unkID
             byteFallbackPieces()
         case .bpe, .wordPiece, .wordLevel, .longestMatch:
-            var rawBytes = false
             if case .wordPiece(let m) = tokenizer.model { unk = m.unk }
             if case .wordLevel(let m) = tokenizer.model { unk = m.unk }
-            if case .longestMatch(let m) = tokenizer.model { unk = m.unk; rawBytes = true }
+            if case .longestMatch(let m) = tokenizer.model { unk = m.unk }
             // Byte-level vocabularies, and RWKV's byte tokens, may hold partial characters.
-            guard tokenizer.model.isByteLevel || rawBytes else { break }
+            guard tokenizer.model.takesAnyBytes else { break }
             let added = Set(tokenizer.addedTokens.map(\.id))
             for id in modelVocab.ids where !added.contains(id) {
                 fragment[Int(id)] = modelVocab.withBytes(id) { raw in
