@@ -36,6 +36,11 @@ struct MixtureOptions: ParsableArguments {
         case auto, lines, documents
     }
 
+    @Option(help: "Cut each category's sample into K consecutive blocks (of at least 64 KiB) and let the training text hold any mixture of a category's blocks, weighed on the first 3000 merges; 1 = the whole sample stands for its category (Hayase et al.). Helps when the training text holds a few documents of a category rather than a draw across it.")
+    var blocks: Int = 1
+
+    @Option(help: .hidden) var blockMerges: Int?
+
     @Flag(help: .hidden) var solverLog = false
     @Option(help: .hidden) var solver: Solver = .matching
     @Option(help: .hidden) var clpTolerance: Double?
@@ -51,6 +56,8 @@ struct MixtureOptions: ParsableArguments {
     func validate() throws {
         if let merges, merges < 1 { throw ValidationError("--merges must be at least 1") }
         if let sampleBytes { try requireRange("--sample-bytes", sampleBytes, ByteCount(1)...ByteCount.maxSample) }
+        try requireRange("--blocks", blocks, 1...256)
+        if let blockMerges { try requireRange("--block-merges", blockMerges, 1...MixtureInference.Configuration.maxMerges) }
     }
 
     func configuration(threads: Int) -> MixtureInference.Configuration {
@@ -59,6 +66,8 @@ struct MixtureOptions: ParsableArguments {
         c.sampleBytes = sampleBytes?.value
         c.units = SampleUnits(rawValue: units.rawValue)
         c.threads = threads
+        c.blocks = blocks
+        if let blockMerges { c.blockMerges = blockMerges }
         // Experiment knobs (hidden): the solver's log on stderr, row generation by sweeps, CLP.
         if solverLog { c.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         c.matching = solver == .matching
@@ -154,7 +163,10 @@ struct Mixture: ParsableCommand {
             + "  \"constraints\": \(r.constraints),\n  \"pair_shares\": {\(shares(r.pairShares))},\n"
             + "  \"merges\": \(r.merges),\n  \"skipped_merges\": \(r.skippedMerges),\n  \"pair_slacks\": \(r.pairSlacks),\n"
             + "  \"solves\": \(r.solves),\n  \"sweeps\": \(r.sweeps),\n  \"units\": \(jsonString(r.units.rawValue)),\n"
-            + "  \"sample_bytes\": {\(zip(r.names, r.sampleBytes).map { "\n    \(jsonString($0.0)): \($0.1)" }.joined(separator: ","))\n  }\n}\n"
+            + "  \"sample_bytes\": {\(zip(r.names, r.sampleBytes).map { "\n    \(jsonString($0.0)): \($0.1)" }.joined(separator: ","))\n  }"
+            + (r.blockWeights.map { w in
+                ",\n  \"block_weights\": {" + zip(r.names, w).map { "\n    \(jsonString($0.0)): [\($0.1.map(number).joined(separator: ", "))]" }
+                    .joined(separator: ",") + "\n  }" } ?? "") + "\n}\n"
     }
 
     static func tsv(_ r: MixtureInference.Result) -> String {

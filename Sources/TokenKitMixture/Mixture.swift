@@ -51,6 +51,16 @@ public struct MixtureInference {
         public var stepWeightPower: Double?
         /// A category sample needs at least this many adjacent symbol pairs.
         public var minimumPairs: Int64 = 1000
+        /// Cut each category's sample into this many consecutive blocks (of at least
+        /// `minimumBlockBytes`), and let the training text hold each category as any mixture of
+        /// its blocks rather than as the whole sample (1 = Hayase et al.'s model). A first LP over
+        /// the blocks and the first `blockMerges` merges weighs the blocks; each category is then
+        /// its blocks so weighted, in the LP over all merges. This helps when a category's share
+        /// of the training text is a few documents rather than a draw across the sample
+        /// (BENCHMARKS.md, issue 19).
+        public var blocks = 1
+        public var blockMerges = 3000
+        public var minimumBlockBytes = 64 << 10
 
         public static let `default` = Configuration()
         public init() {}
@@ -83,6 +93,8 @@ public struct MixtureInference {
         public var units: SampleUnits
         public var sampleBytes: [Int]
         public var samplePairs: [Int64]
+        /// With blocks: each category's weights of its blocks (summing to 1), in sample order.
+        public var blockWeights: [[Double]]? = nil
     }
 
     /// Stages reported to `progress`: (stage, done, total).
@@ -104,15 +116,20 @@ public struct MixtureInference {
         var samples: [CategorySample] = []
         var done = 0
         progress(.counting, 0, total)
-        for c in categories {
+        for (c, size) in zip(categories, sizes) {
             do {
                 let reader = CorpusReader(normalizer: tok.normalizer, preTokenizer: tok.preTokenizer, unit: units,
                                           threads: configuration.threads)
-                let (words, bytes) = try SampleReader.count(c.path, limit: configuration.sampleBytes, reader: reader) {
+                let blocks = max(1, configuration.blocks)
+                let split = (count: blocks, bytes: max(configuration.minimumBlockBytes, (size + blocks - 1) / blocks))
+                let (parts, bytes) = try SampleReader.count(c.path, limit: configuration.sampleBytes, reader: reader,
+                                                            parts: blocks > 1 ? split : nil) {
                     progress(.counting, min(total, done + $0), total)
                 }
                 done += bytes
-                samples.append(CategorySample(name: c.name, path: c.path, bytes: bytes, words: words))
+                for (k, part) in parts.enumerated() {
+                    samples.append(CategorySample(name: c.name, path: c.path, bytes: part.bytes, words: part.words, block: k))
+                }
             } catch let e as TokenKitError {
                 throw e.inFile(c.path)
             }
@@ -158,17 +175,67 @@ public struct MixtureInference {
             }
         }
         progress(.merging, samples.count, samples.count)
-        for (s, tr) in zip(samples, transcripts) where tr!.totalPairs < configuration.minimumPairs {
+        let replayed = transcripts.map { $0! }
+        transcripts = []
+        // Categories as runs of samples starting at block 0.
+        let starts = samples.indices.filter { samples[$0].block == 0 }
+        let groups = zip(starts, starts.dropFirst() + [samples.count]).map { Array($0..<$1) }
+        for g in groups where g.reduce(Int64(0), { $0 + replayed[$1].totalPairs }) < configuration.minimumPairs {
+            let s = samples[g[0]]
             throw TokenKitError.badInput(
-                "too small to count: \(s.bytes) bytes give \(tr!.totalPairs) adjacent pairs after pre-tokenization "
+                "too small to count: \(g.reduce(0) { $0 + samples[$1].bytes }) bytes give "
+                    + "\(g.reduce(Int64(0)) { $0 + replayed[$1].totalPairs }) adjacent pairs after pre-tokenization "
                     + "(at least \(configuration.minimumPairs) needed)", file: s.path)
         }
-        let table = PairTable(transcripts.map { $0! }, merges: merges, steps: steps)
-        transcripts = []
-        configuration.log?(String(format: "mixture: merges replayed and indexed in %.2f s: %d pairs, %d changes",
-                                  Date().timeIntervalSince(clock), table.pairCount, table.changeCount))
+        configuration.log?(String(format: "mixture: merges replayed in %.2f s", Date().timeIntervalSince(clock)))
+        if groups.count == samples.count {
+            let sizes = configuration.normalization == .bytes ? samples.map { Double($0.bytes) } : nil
+            let (sol, table) = try solve(replayed, sizes: sizes, merges: merges, steps: steps, progress: progress)
+            return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units,
+                                           normalization: configuration.normalization)
+        }
+        guard configuration.normalization == .pairs, configuration.stepWeightPower == nil else {
+            throw TokenKitError.usage("--blocks needs the default normalization and step weights")
+        }
+        // Blocks: weigh each category's blocks on the first merges, then solve over the weighted categories.
+        let used = replayed.indices.filter { replayed[$0].totalPairs > 0 }
+        let first = min(steps, max(1, configuration.blockMerges))
+        let (blockSol, _) = try solve(used.map { replayed[$0] }, sizes: nil, merges: merges, steps: first, progress: progress)
+        var alpha = [Double](repeating: 0, count: samples.count)
+        for (k, i) in used.enumerated() { alpha[i] = max(0, blockSol.alpha[k]) }
+        var weights: [[Double]] = []
+        var combined: [PairTranscript] = []
+        var bytesPerPair: [Double] = []
+        for g in groups {
+            let pairs = g.map { Double(replayed[$0].totalPairs) }
+            let total = pairs.reduce(0, +)
+            let sum = g.reduce(0) { $0 + alpha[$1] }
+            // A category the first LP leaves out keeps its whole sample.
+            let w = sum > 0 ? g.map { alpha[$0] / sum } : pairs.map { $0 / total }
+            weights.append(w)
+            let scale = zip(w, pairs).map { $1 > 0 ? $0 * total / $1 : 0 }
+            combined.append(PairTranscript.combine(g.map { replayed[$0] }, weights: scale, totalPairs: Int64(total), steps: steps))
+            bytesPerPair.append(zip(g, w).reduce(0) { $0 + (pairs.isEmpty ? 0 : $1.1 * Double(samples[$1.0].bytes)
+                / max(1, Double(replayed[$1.0].totalPairs))) })
+            configuration.log?("mixture: \(samples[g[0]].name): block weights " + w.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        }
+        let (sol, table) = try solve(combined, sizes: nil, merges: merges, steps: steps, progress: progress)
+        var result = MixtureInference.result(sol, samples: groups.map { samples[$0[0]] }, table: table, steps: steps, units: units,
+                                             bytesPerPair: bytesPerPair)
+        result.sampleBytes = groups.map { $0.reduce(0) { $0 + samples[$1].bytes } }
+        result.samplePairs = groups.map { $0.reduce(Int64(0)) { $0 + replayed[$1].totalPairs } }
+        result.blockWeights = weights
+        return result
+    }
+
+    /// Solves the program over replayed samples (one column each) and the first `steps` merges.
+    private func solve(_ transcripts: [PairTranscript], sizes: [Double]?, merges: MergeList, steps: Int,
+                       progress: (Stage, Int, Int) -> Void) throws -> (LPSolution, PairTable) {
+        let clock = Date()
+        let table = PairTable(transcripts, merges: merges, steps: steps)
+        configuration.log?(String(format: "mixture: %d columns, %d steps indexed in %.2f s: %d pairs, %d changes",
+                                  transcripts.count, steps, Date().timeIntervalSince(clock), table.pairCount, table.changeCount))
         let log = configuration.log.map { log in { @Sendable (s: String) in log("mixture: " + s) } }
-        let sizes = configuration.normalization == .bytes ? samples.map { Double($0.bytes) } : nil
         var stepWeights: [Double]?
         if let power = configuration.stepWeightPower {
             guard !configuration.matching else {
@@ -193,8 +260,7 @@ public struct MixtureInference {
         }
         configuration.log?(String(format: "mixture: solved in %.2f s, objective %.9g, %d rows in the program",
                                   Date().timeIntervalSince(clock2), sol.objective, sol.constraints))
-        return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units,
-                                       normalization: configuration.normalization)
+        return (sol, table)
     }
 
     /// (c_t / mean c)^power per step, scaled to mean 1; c_t = Σ_i c_{i,m(t)} / P_i at step t
@@ -210,8 +276,10 @@ public struct MixtureInference {
         return raw.map { $0 * scale }
     }
 
+    /// The result of a solved program. Pair shares become byte shares through each column's
+    /// bytes per pair: B_i / P_i of its sample unless `bytesPerPair` gives them.
     static func result(_ sol: LPSolution, samples: [CategorySample], table: PairTable, steps: Int,
-                       units: SampleUnits, normalization: Normalization = .pairs) -> Result {
+                       units: SampleUnits, normalization: Normalization = .pairs, bytesPerPair: [Double]? = nil) -> Result {
         let alpha = sol.alpha.map { max(0, $0) }
         let sum = alpha.reduce(0, +)
         var shares = alpha.map { sum > 0 ? $0 / sum : 0 }
@@ -222,7 +290,8 @@ public struct MixtureInference {
             if total > 0 { shares = shares.map { $0 / total } }
         }
         let pairShares = shares
-        var bytes = (0..<samples.count).map { pairShares[$0] * Double(samples[$0].bytes) / Double(table.totalPairs[$0]) }
+        let ratio = bytesPerPair ?? (0..<samples.count).map { Double(samples[$0].bytes) / Double(table.totalPairs[$0]) }
+        var bytes = (0..<samples.count).map { pairShares[$0] * ratio[$0] }
         let total = bytes.reduce(0, +)
         if total > 0 { bytes = bytes.map { $0 / total } }
         return Result(names: samples.map(\.name), proportions: bytes, pairShares: pairShares, objective: sol.objective,

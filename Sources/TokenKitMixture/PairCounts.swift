@@ -190,4 +190,44 @@ struct PairTranscript {
         }
         return tr
     }
+
+    /// The transcript of Σ_k weights[k] · parts[k] (the counts of texts are additive), rounded to
+    /// whole counts. Each change is taken from the exact running sum, so rounding never drifts.
+    static func combine(_ parts: [PairTranscript], weights: [Double], totalPairs: Int64, steps: Int) -> PairTranscript {
+        var tr = PairTranscript()
+        tr.totalPairs = totalPairs
+        var exact: [UInt64: Double] = [:]
+        var whole: [UInt64: Int64] = [:]
+        for (part, w) in zip(parts, weights) where w > 0 {
+            for (key, c) in zip(part.initialKeys, part.initialCounts) { exact[key, default: 0] += w * Double(c) }
+        }
+        for (key, c) in exact {
+            let r = Int64(c.rounded())
+            whole[key] = r
+            if r != 0 {
+                tr.initialKeys.append(key)
+                tr.initialCounts.append(r)
+            }
+        }
+        var touched: [UInt64] = []
+        for t in 0..<steps {
+            for (part, w) in zip(parts, weights) where w > 0 {
+                for k in part.stepStart[t]..<part.stepStart[t + 1] {
+                    exact[part.keys[k], default: 0] += w * Double(part.deltas[k])
+                    touched.append(part.keys[k])
+                }
+            }
+            for key in touched {
+                let r = Int64(exact[key]!.rounded()), old = whole[key] ?? 0
+                if r != old {
+                    whole[key] = r
+                    tr.keys.append(key)
+                    tr.deltas.append(r - old)
+                }
+            }
+            touched.removeAll(keepingCapacity: true)
+            tr.stepStart.append(tr.keys.count)
+        }
+        return tr
+    }
 }

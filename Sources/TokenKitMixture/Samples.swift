@@ -28,13 +28,16 @@ extension CorpusReader.Unit {
     }
 }
 
-/// One category's sample: its text reduced to pre-tokenized words with counts.
+/// One category's sample, or one block of it: its text reduced to pre-tokenized words with counts.
 public struct CategorySample: Sendable {
     public let name: String
     public let path: String
     /// Bytes of text read (the sample size B_i used to turn pair shares into byte shares).
     public let bytes: Int
     public let words: WordCounts
+    /// Index of this block in its category's sample (0 for the first or only one); consecutive
+    /// samples from a 0 on are one category.
+    public var block = 0
 }
 
 enum SampleReader {
@@ -49,6 +52,15 @@ enum SampleReader {
     /// each block is counted on all of the reader's threads. `progress` gets the bytes read.
     static func count(_ path: String, limit: Int?, reader: CorpusReader, block: Int = SampleReader.block,
                       progress: (Int) -> Void = { _ in }) throws -> (words: WordCounts, bytes: Int) {
+        let (parts, bytes) = try count(path, limit: limit, reader: reader, block: block, parts: nil, progress: progress)
+        return (parts.first?.words ?? WordCounts(), bytes)
+    }
+
+    /// As `count`, but the text is cut into at most `parts.count` consecutive parts of about
+    /// `parts.bytes` each (at the last word boundary before a part's size, or at the first one
+    /// after it when there is none); nil gives one part. Returns each part's words and bytes.
+    static func count(_ path: String, limit: Int?, reader: CorpusReader, block: Int = SampleReader.block,
+                      parts split: (count: Int, bytes: Int)?, progress: (Int) -> Void = { _ in }) throws -> (parts: [(words: WordCounts, bytes: Int)], bytes: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw TokenKitError.badInput("cannot open for reading", file: path)
         }
@@ -56,13 +68,30 @@ enum SampleReader {
         try rejectDirectory(handle.fileDescriptor, path: path)
         let lines = reader.unit == .lines
         var words = WordCounts()
+        var parts: [(words: WordCounts, bytes: Int)] = []
         var pending: [UInt8] = []
-        // Bytes before pending[0] (all counted), and read so far.
-        var base = 0, read = 0
+        // Bytes before pending[0] (all counted), read so far, and where the current part began.
+        var base = 0, read = 0, partStart = 0
         var atEnd = false
+        func countRange(_ range: Range<Int>) throws {
+            if !range.isEmpty { words.merge(try reader.countWords(text: Array(pending[range]))) }
+        }
         func countPrefix(_ end: Int) throws {
             guard end > 0 else { return }
-            words.merge(try reader.countWords(text: Array(pending[..<end])))
+            var done = 0
+            while let split, parts.count < split.count - 1, base + end >= partStart + split.bytes {
+                let target = min(partStart + split.bytes - base, end)
+                let found = pending.withUnsafeBufferPointer { ChunkReader.lastBoundary($0, before: target, lines: lines) }
+                // Every prefix counted ends at a boundary, so `end` is the fallback.
+                let cut = found.flatMap { $0 > done ? $0 : nil } ?? end
+                guard cut > done else { break }
+                try countRange(done..<cut)
+                parts.append((words, base + cut - partStart))
+                words = WordCounts()
+                partStart = base + cut
+                done = cut
+            }
+            try countRange(done..<end)
             pending.removeFirst(end)
             base += end
         }
@@ -97,6 +126,7 @@ enum SampleReader {
                 try countPrefix(cut)
             }
         }
-        return (words, base)
+        if base > partStart || parts.isEmpty { parts.append((words, base - partStart)) }
+        return (parts, base)
     }
 }
