@@ -57,8 +57,9 @@ enum SampleReader {
     }
 
     /// As `count`, but the text is cut into at most `parts.count` consecutive parts of about
-    /// `parts.bytes` each (at the last word boundary before a part's size, or at the first one
-    /// after it when there is none); nil gives one part. Returns each part's words and bytes.
+    /// `parts.bytes` each (at the last line end before a part's size, or at the first streaming
+    /// cut after it when there is none), each counted as its own text; nil gives one part.
+    /// Returns each part's words and bytes.
     static func count(_ path: String, limit: Int?, reader: CorpusReader, block: Int = SampleReader.block,
                       parts split: (count: Int, bytes: Int)?, progress: (Int) -> Void = { _ in }) throws -> (parts: [(words: WordCounts, bytes: Int)], bytes: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -81,7 +82,10 @@ enum SampleReader {
             var done = 0
             while let split, parts.count < split.count - 1, base + end >= partStart + split.bytes {
                 let target = min(partStart + split.bytes - base, end)
-                let found = pending.withUnsafeBufferPointer { ChunkReader.lastBoundary($0, before: target, lines: lines) }
+                // At a line end in both units: a block only models which text the training saw, and
+                // documents' own boundaries can be rare (none in Cyrillic text), so a word of white
+                // space across the cut may count as two.
+                let found = pending.withUnsafeBufferPointer { ChunkReader.lastBoundary($0, before: target, lines: true) }
                 // Every prefix counted ends at a boundary, so `end` is the fallback.
                 let cut = found.flatMap { $0 > done ? $0 : nil } ?? end
                 guard cut > done else { break }

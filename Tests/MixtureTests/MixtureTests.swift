@@ -468,6 +468,88 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
     }
 
+    /// A weighted sum of transcripts is the transcript of the weighted texts: with whole weights
+    /// exactly that of the words counted that often, with fractional ones within rounding of the
+    /// exact sum at every step.
+    @Test func combinedTranscriptIsWeightedSum() throws {
+        let a = Array(try text("en_fiction").prefix(15000)), b = Array(try text("lang_de").prefix(15000))
+        try withTempDir { dir in
+            try writeFileAtomically("\(dir)/t.txt", a + b)
+            let tok = try trainTokenizer("\(dir)/t.txt", merges: 200)
+            let merges = try MergeList(tok)
+            let reader = CorpusReader(normalizer: nil, preTokenizer: tok.preTokenizer, threads: 1)
+            let wa = try reader.countWords(text: a), wb = try reader.countWords(text: b)
+            var both = wa
+            both.merge(wa)
+            both.merge(wb)
+            let parts = [wa, wb].map { PairTranscript.build(words: $0, merges: merges, steps: 200) }
+            let direct = PairTranscript.build(words: both, merges: merges, steps: 200)
+            /// Counts after each step (index 0: before the first merge).
+            func history(_ tr: PairTranscript) -> [[UInt64: Int64]] {
+                var counts: [UInt64: Int64] = [:]
+                for (k, c) in zip(tr.initialKeys, tr.initialCounts) { counts[k] = c }
+                var out = [counts.filter { $0.value != 0 }]
+                for t in 0..<200 {
+                    for k in tr.stepStart[t]..<tr.stepStart[t + 1] { counts[tr.keys[k], default: 0] += tr.deltas[k] }
+                    out.append(counts.filter { $0.value != 0 })
+                }
+                return out
+            }
+            let combined = PairTranscript.combine(parts, weights: [2, 1], totalPairs: direct.totalPairs, steps: 200)
+            #expect(history(combined) == history(direct))
+            let weights = [0.37, 1.91]
+            let rounded = history(PairTranscript.combine(parts, weights: weights, totalPairs: 1, steps: 200))
+            let (ha, hb) = (history(parts[0]), history(parts[1]))
+            for t in 0...200 {
+                for key in Set(ha[t].keys).union(hb[t].keys).union(rounded[t].keys) {
+                    let exact = weights[0] * Double(ha[t][key] ?? 0) + weights[1] * Double(hb[t][key] ?? 0)
+                    #expect(abs(Double(rounded[t][key] ?? 0) - exact) <= 0.5 + 1e-9, "step \(t)")
+                }
+            }
+        }
+    }
+
+    /// When each category's share of the training text is the head of its sample (a few
+    /// documents, not a draw across it), weighing blocks of the samples finds that head and
+    /// estimates the mixture far better than the whole samples do.
+    @Test func blocksFindTheDocumentsTrainedOn() throws {
+        let weights = [0.35, 0.1, 0.25, 0.2, 0.1]
+        try withTempDir { dir in
+            var train: [UInt8] = []
+            var bytes: [Int] = []
+            var cats: [MixtureInference.Category] = []
+            for (k, name) in MixtureTests.names.enumerated() {
+                let part = MixtureEvaluation.take(Int(weights[k] * 200_000), from: try text(name))
+                bytes.append(part.count)
+                train += part
+                cats.append(.init(name: name, path: fixtures + "/mixture/\(name).txt"))
+            }
+            try writeFileAtomically("\(dir)/train.txt", train)
+            let tok = try trainTokenizer("\(dir)/train.txt", merges: 1500)
+            let truth = bytes.map { Double($0) / Double(bytes.reduce(0, +)) }
+            var config = MixtureInference.Configuration()
+            let whole = try MixtureInference(config).infer(tokenizer: tok, categories: cats)
+            config.blocks = 8
+            config.minimumBlockBytes = 16 << 10
+            config.blockMerges = 500
+            let blocks = try MixtureInference(config).infer(tokenizer: tok, categories: cats)
+            let (e1, e8) = (log10(MixtureEvaluation.mse(whole.proportions, truth)), log10(MixtureEvaluation.mse(blocks.proportions, truth)))
+            #expect(e8 < -4 && e8 < e1 - 1, "log10 MSE whole \(e1), blocks \(e8): truth \(truth), estimate \(blocks.proportions)")
+            #expect(abs(blocks.proportions.reduce(0, +) - 1) < 1e-9)
+            #expect(blocks.names == MixtureTests.names && blocks.merges == 1500)
+            // Cuts at line ends may split a word of white space (documents), so pairs may differ by a few.
+            #expect(blocks.sampleBytes == whole.sampleBytes)
+            #expect(zip(blocks.samplePairs, whole.samplePairs).allSatisfy { abs($0 - $1) <= 16 }, "\(blocks.samplePairs) \(whole.samplePairs)")
+            // Each category's weight sits on its first blocks (the head it gave the training text).
+            let w = try #require(blocks.blockWeights)
+            for (k, v) in w.enumerated() {
+                #expect(v.count == 8 && abs(v.reduce(0, +) - 1) < 1e-9)
+                let head = Int((weights[k] * 200_000 / 153_600 * 8).rounded(.up))
+                #expect(v.prefix(head).reduce(0, +) > 0.8, "\(MixtureTests.names[k]): \(v)")
+            }
+        }
+    }
+
     /// tiktoken rank files: the merge order is rebuilt from the ranks.
     @Test func tiktokenMergeOrder() throws {
         let tok = try TokenizerLoader.load(fixtures + "/models/r50k_base.tiktoken")
@@ -634,6 +716,40 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
                         #expect(bytes == expected.count, "\(unit) limit \(String(describing: limit)) block \(block)")
                         #expect(table(words) == table(whole), "\(unit) limit \(String(describing: limit)) block \(block)")
                         #expect(seen >= bytes && seen <= text.count, "progress \(seen)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Blocks partition the sample: consecutive, at line ends, at most the number asked for, each
+    /// counted as its own text, whatever the streaming block size (Russian then code: documents
+    /// have no streaming cut in the Cyrillic half).
+    @Test func blocksPartitionTheSample() throws {
+        try withTempDir { dir in
+            let text = Array(try readFile(fixtures + "/mixture/lang_ru.txt").prefix(30_000))
+                + Array(try readFile(fixtures + "/mixture/code_python.txt").prefix(30_000))
+            let path = "\(dir)/sample.txt"
+            try writeFileAtomically(path, text)
+            let pre = try TrainingPipeline(preTokenizer: "r50k", normalizer: "none").preTokenizer
+            for unit in [SampleUnits.lines, .documents] {
+                let reader = CorpusReader(normalizer: nil, preTokenizer: pre, unit: unit, threads: 2)
+                for (count, size) in [(2, 30_000), (3, 20_000), (7, 9_000), (4, 50_000)] {
+                    for block in [1024, 4096, 1 << 20] {
+                        let what = "\(unit) \(count)×\(size) block \(block)"
+                        let (parts, bytes) = try SampleReader.count(path, limit: nil, reader: reader, block: block,
+                                                                    parts: (count, size))
+                        #expect(bytes == text.count && parts.map(\.bytes).reduce(0, +) == text.count, "\(what)")
+                        #expect(parts.count <= count && parts.count >= min(count, text.count / size) && parts.allSatisfy { $0.bytes > 0 }, "\(what): \(parts.map(\.bytes))")
+                        var start = 0
+                        for part in parts {
+                            let end = start + part.bytes
+                            if end < text.count {
+                                #expect(text[end - 1] == 0x0A, "\(what): cut at \(end) is not a line end")
+                            }
+                            #expect(table(part.words) == table(try reader.countWords(text: Array(text[start..<end]))), "\(what)")
+                            start = end
+                        }
                     }
                 }
             }
