@@ -297,6 +297,30 @@ import TokenKitSentencePiece
         #expect(f.status != 0 && f.stderr.contains("pre-tokenizer"))
     }
 
+    /// `--blocks K`: JSON gives each category's block weights (at most K, summing to 1); the
+    /// shares still sum to 1; out-of-range values are refused by name.
+    @Test func mixtureBlocks() throws {
+        try withTempDir { dir in
+            let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
+            #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
+            let j = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--blocks", "2", "--category", "de=" + de,
+                                 "--category", "py=" + py, "--format", "json"])
+            #expect(j.status == 0, "\(j.stderr)")
+            let obj = try JSONSerialization.jsonObject(with: Data(j.stdout)) as! [String: Any]
+            let props = obj["proportions"] as! [String: Double]
+            #expect(abs(props.values.reduce(0, +) - 1) < 1e-6)
+            let weights = try #require(obj["block_weights"] as? [String: [Double]])
+            #expect(Set(weights.keys) == ["de", "py"])
+            #expect(weights.values.allSatisfy { $0.count == 2 && abs($0.reduce(0, +) - 1) < 1e-6 }, "\(weights)")
+            let plain = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--format", "json", "--category", "py=" + py])
+            #expect(!plain.out.contains("block_weights"))
+            for bad in ["0", "257", "x"] {
+                let e = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--blocks", bad, "--category", "de=" + de])
+                #expect(e.status != 0 && e.stderr.contains("blocks"), "\(bad): \(e.stderr)")
+            }
+        }
+    }
+
     @Test func infoSpellsLikeTokenizerJSONAndCountsMergesAlike() throws {
         let llama = try cli.run(["info", fixture("models/llama2-spm/tokenizer.json")])
         #expect(llama.out.contains("normalizer    Sequence[Prepend, Replace]\n"))
