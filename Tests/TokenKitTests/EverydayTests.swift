@@ -238,10 +238,31 @@ import TokenKitSentencePiece
         }
     }
 
+    /// Trains `dir/t.json` on two mixture fixtures; returns their paths.
+    func trainMixtureTokenizer(_ dir: String) throws -> (de: String, py: String) {
+        let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
+        #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
+        return (de, py)
+    }
+
+    /// Trains as `trainMixtureTokenizer` and runs `mixture` on both fixtures with `options`.
+    func mixture(_ dir: String, _ options: [String]) throws -> (CLITests.Run, de: String) {
+        let (de, py) = try trainMixtureTokenizer(dir)
+        let r = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--category", "py=" + py] + options)
+        #expect(r.status == 0, "\(r.stderr)")
+        return (r, de)
+    }
+
+    func expectMixtureRefuses(_ option: String, _ values: [String], dir: String, de: String) throws {
+        for bad in values {
+            let e = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--" + option, bad, "--category", "de=" + de])
+            #expect(e.status != 0 && e.stderr.contains(option), "\(bad): \(e.stderr)")
+        }
+    }
+
     @Test func tsvWhereverItIsListed() throws {
         try withTempDir { dir in
-            let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
-            #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
+            let (de, py) = try trainMixtureTokenizer(dir)
             let r = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--category", "py=" + py, "--format", "tsv"])
             #expect(r.status == 0, "\(r.stderr)")
             let rows = lines(r).map { $0.split(separator: "\t").map(String.init) }
@@ -279,17 +300,10 @@ import TokenKitSentencePiece
     /// `mixture-eval --pre-tokenizer` is for the HF trainer only.
     @Test func mixtureSampleBytesAndPreTokenizer() throws {
         try withTempDir { dir in
-            let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
-            #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
-            let r = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--sample-bytes", "20k", "--category", "de=" + de,
-                                 "--category", "py=" + py, "--format", "tsv"])
-            #expect(r.status == 0, "\(r.stderr)")
+            let (r, de) = try mixture(dir, ["--sample-bytes", "20k", "--format", "tsv"])
             let bytes = lines(r).dropFirst().map { Int($0.split(separator: "\t")[3])! }
             #expect(bytes.count == 2 && bytes.allSatisfy { $0 > 19_000 && $0 <= 20_480 }, "\(bytes)")
-            for bad in ["20x", "-5", "0"] {
-                let e = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--sample-bytes", bad, "--category", "de=" + de])
-                #expect(e.status != 0 && e.stderr.contains("sample-bytes"), "\(bad): \(e.stderr)")
-            }
+            try expectMixtureRefuses("sample-bytes", ["20x", "-5", "0"], dir: dir, de: de)
         }
         let e = try cli.run(["mixture-eval", "--category", "a=a.txt", "--category", "b=b.txt", "--pre-tokenizer", "cl100k"])
         #expect(e.status != 0 && e.stderr.contains("--trainer hf"))
@@ -301,23 +315,16 @@ import TokenKitSentencePiece
     /// shares still sum to 1; out-of-range values are refused by name.
     @Test func mixtureBlocks() throws {
         try withTempDir { dir in
-            let de = fixture("mixture/lang_de.txt"), py = fixture("mixture/code_python.txt")
-            #expect(try cli.run(["train", "bpe", "--vocab-size", "400", "-q", "-o", dir + "/t.json", de, py]).status == 0)
-            let j = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--blocks", "2", "--category", "de=" + de,
-                                 "--category", "py=" + py, "--format", "json"])
-            #expect(j.status == 0, "\(j.stderr)")
+            let (j, de) = try mixture(dir, ["--blocks", "2", "--format", "json"])
             let obj = try JSONSerialization.jsonObject(with: Data(j.stdout)) as! [String: Any]
             let props = obj["proportions"] as! [String: Double]
             #expect(abs(props.values.reduce(0, +) - 1) < 1e-6)
             let weights = try #require(obj["block_weights"] as? [String: [Double]])
             #expect(Set(weights.keys) == ["de", "py"])
             #expect(weights.values.allSatisfy { $0.count == 2 && abs($0.reduce(0, +) - 1) < 1e-6 }, "\(weights)")
-            let plain = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--format", "json", "--category", "py=" + py])
+            let plain = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--format", "json", "--category", "py=" + fixture("mixture/code_python.txt")])
             #expect(!plain.out.contains("block_weights"))
-            for bad in ["0", "257", "x"] {
-                let e = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--blocks", bad, "--category", "de=" + de])
-                #expect(e.status != 0 && e.stderr.contains("blocks"), "\(bad): \(e.stderr)")
-            }
+            try expectMixtureRefuses("blocks", ["0", "257", "x"], dir: dir, de: de)
         }
     }
 
