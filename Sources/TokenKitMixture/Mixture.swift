@@ -180,12 +180,12 @@ public struct MixtureInference {
         // Categories as runs of samples starting at block 0.
         let starts = samples.indices.filter { samples[$0].block == 0 }
         let groups = zip(starts, starts.dropFirst() + [samples.count]).map { Array($0..<$1) }
-        for g in groups where g.reduce(Int64(0), { $0 + replayed[$1].totalPairs }) < configuration.minimumPairs {
-            let s = samples[g[0]]
+        let groupPairs = groups.map { $0.reduce(Int64(0)) { $0 + replayed[$1].totalPairs } }
+        let groupBytes = groups.map { $0.reduce(0) { $0 + samples[$1].bytes } }
+        for (k, g) in groups.enumerated() where groupPairs[k] < configuration.minimumPairs {
             throw TokenKitError.badInput(
-                "too small to count: \(g.reduce(0) { $0 + samples[$1].bytes }) bytes give "
-                    + "\(g.reduce(Int64(0)) { $0 + replayed[$1].totalPairs }) adjacent pairs after pre-tokenization "
-                    + "(at least \(configuration.minimumPairs) needed)", file: s.path)
+                "too small to count: \(groupBytes[k]) bytes give \(groupPairs[k]) adjacent pairs after pre-tokenization "
+                    + "(at least \(configuration.minimumPairs) needed)", file: samples[g[0]].path)
         }
         configuration.log?(String(format: "mixture: merges replayed in %.2f s", Date().timeIntervalSince(clock)))
         if groups.count == samples.count {
@@ -206,24 +206,24 @@ public struct MixtureInference {
         var weights: [[Double]] = []
         var combined: [PairTranscript] = []
         var bytesPerPair: [Double] = []
-        for g in groups {
+        for (k, g) in groups.enumerated() {
             let pairs = g.map { Double(replayed[$0].totalPairs) }
-            let total = pairs.reduce(0, +)
+            let total = Double(groupPairs[k])
             let sum = g.reduce(0) { $0 + alpha[$1] }
             // A category the first LP leaves out keeps its whole sample.
             let w = sum > 0 ? g.map { alpha[$0] / sum } : pairs.map { $0 / total }
             weights.append(w)
+            // Block b enters as w_b · c_b / P_b, scaled to the category's pairs to keep whole counts.
             let scale = zip(w, pairs).map { $1 > 0 ? $0 * total / $1 : 0 }
-            combined.append(PairTranscript.combine(g.map { replayed[$0] }, weights: scale, totalPairs: Int64(total), steps: steps))
-            bytesPerPair.append(zip(g, w).reduce(0) { $0 + (pairs.isEmpty ? 0 : $1.1 * Double(samples[$1.0].bytes)
-                / max(1, Double(replayed[$1.0].totalPairs))) })
+            combined.append(PairTranscript.combine(g.map { replayed[$0] }, weights: scale, totalPairs: groupPairs[k], steps: steps))
+            bytesPerPair.append(zip(g, scale).reduce(0) { $0 + $1.1 * Double(samples[$1.0].bytes) } / total)
             configuration.log?("mixture: \(samples[g[0]].name): block weights " + w.map { String(format: "%.3f", $0) }.joined(separator: " "))
         }
         let (sol, table) = try solve(combined, sizes: nil, merges: merges, steps: steps, progress: progress)
         var result = MixtureInference.result(sol, samples: groups.map { samples[$0[0]] }, table: table, steps: steps, units: units,
                                              bytesPerPair: bytesPerPair)
-        result.sampleBytes = groups.map { $0.reduce(0) { $0 + samples[$1].bytes } }
-        result.samplePairs = groups.map { $0.reduce(Int64(0)) { $0 + replayed[$1].totalPairs } }
+        result.sampleBytes = groupBytes
+        result.samplePairs = groupPairs
         result.blockWeights = weights
         return result
     }
