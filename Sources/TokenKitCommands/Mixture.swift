@@ -48,6 +48,11 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: .hidden) var warmHorizon: Int?
     @Option(help: .hidden) var normalize: MixtureInference.Normalization = .pairs
     @Option(help: .hidden) var stepWeightPower: Double?
+    @Option(help: .hidden) var pricing: Pricing?
+
+    enum Pricing: String, ExpressibleByArgument {
+        case dantzig, steepest
+    }
 
     enum Solver: String, ExpressibleByArgument {
         case matching, sweeps
@@ -76,6 +81,7 @@ struct MixtureOptions: ParsableArguments {
         if let warmHorizon { c.warmHorizon = warmHorizon }
         c.normalization = normalize
         c.stepWeightPower = stepWeightPower
+        if let pricing { c.lp.dantzigPricing = pricing == .dantzig }
         return c
     }
 }

@@ -243,10 +243,8 @@ public struct MixtureInference {
             }
             stepWeights = MixtureInference.stepWeights(PairRuns(table), totalPairs: table.totalPairs, power: power)
         }
-        var settings = configuration.lp
-        // Rows dense in many block columns: dual steepest edge needs far fewer iterations there.
-        if transcripts.count > 20 { settings.dantzigPricing = false }
-        let lp = try MixtureLP(table, sizes: sizes, stepWeights: stepWeights, tolerance: configuration.tolerance, settings: settings, log: log)
+        let lp = try MixtureLP(table, sizes: sizes, stepWeights: stepWeights, tolerance: configuration.tolerance,
+                               settings: configuration.lp, log: log)
         lp.threads = max(1, configuration.threads)
         var schedule = configuration.schedule
         schedule.competitorsPerStep = configuration.competitorsPerStep

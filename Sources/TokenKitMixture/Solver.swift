@@ -135,10 +135,11 @@ public struct LPSettings: Sendable {
     /// restricted optimum, which left the matching solve's lower bound and α that far off.
     /// 1e-9 reaches it at about the same cost.
     public var tolerance = 1e-9
-    /// Dantzig's rule for the dual simplex: cheaper iterations outweigh the extra ones after a
-    /// matching's ~10k rows are added (T = 30000: 20.5 s of re-solves instead of 23.6 s with
-    /// dual steepest edge).
-    public var dantzigPricing = true
+    /// Dantzig's rule for the dual simplex instead of CLP's dual steepest edge. Its cheaper
+    /// iterations won on languages at 64 MiB (8.5 s against 14.3 s at T = 30000), but after a
+    /// matching's rows are added it could need many more of them: 849 s against 165 s on 10
+    /// categories with code from 6 MiB, 142 s against 72 s on 5 (BENCHMARKS.md, issue 19).
+    public var dantzigPricing = false
     /// Write every restricted program and its basis here in CLP's format (solver experiments).
     public var saveDirectory: String?
     public init() {}
