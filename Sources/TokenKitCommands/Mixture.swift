@@ -36,8 +36,8 @@ struct MixtureOptions: ParsableArguments {
         case auto, lines, documents
     }
 
-    @Option(help: "Cut each category's sample into K consecutive blocks (of at least 64 KiB) and let the training text hold any mixture of a category's blocks, weighed on the first 3000 merges; 1 = the whole sample stands for its category (Hayase et al.). Helps when the training text holds a few documents of a category rather than a draw across it.")
-    var blocks: Int = 1
+    @Option(help: "Cut each category's sample into K consecutive blocks (of at least 64 KiB) and let the training text hold any mixture of a category's blocks, weighed on the first 3000 merges; 1 = the whole sample stands for its category (Hayase et al.'s model). Blocks help when the training text holds a few documents of a category rather than a draw across it, and did no harm elsewhere.")
+    var blocks: Int = 16
 
     @Option(help: .hidden) var blockMerges: Int?
 
@@ -118,19 +118,20 @@ struct Mixture: ParsableCommand {
             pair counts, before it is converted to bytes (each category's pairs per byte differ). JSON
             and TSV give both (proportions / pair_shares).
 
-            --blocks K drops the paper's assumption that a category's share of the training text is a
-            draw across its whole sample. Each sample is cut into K consecutive blocks; a first program
-            over the blocks and the first 3000 merges weighs them (JSON: block_weights), and the program
-            over all merges is then solved with each category as its blocks so weighted. Use it when
-            the training text may hold a few documents of a category rather than a spread of it (a
-            tokenizer trained on little text, or on part of what you hold): on 6 MiB tokenizers with
-            code and English domains, log10 MSE went from -5.2 to -6.6 with --blocks 16, and where
-            shares are spread it is no worse (BENCHMARKS.md). Each block keeps its own counts, so
-            memory grows with K on large samples.
+            Blocks (--blocks K, default 16) drop the paper's assumption that a category's share of the
+            training text is a draw across its whole sample. Each sample is cut into K consecutive blocks
+            (of at least 64 KiB, so small samples get fewer); a first program over the blocks and the
+            first 3000 merges weighs them (JSON: block_weights), and the program over all merges is then
+            solved with each category as its blocks so weighted. The training text may hold a few
+            documents of a category rather than a spread of it (a tokenizer trained on little text, or
+            on part of what you hold): on 6 MiB tokenizers with code and English domains, log10 MSE went
+            from -5.2 with --blocks 1 to -6.6, and where shares are spread it was no worse
+            (BENCHMARKS.md). Each block keeps its own counts, so memory grows with K on large samples;
+            --blocks 1 is Hayase et al.'s program alone.
 
             Examples:
               tokenkit mixture -m tokenizer.json --category en=en.txt --category de=de.txt --category code=code.txt
-              tokenkit mixture -m small-tok.json --blocks 16 --format json --category py=python.txt --category news=news.txt
+              tokenkit mixture -m tok.json --blocks 1 --format json --category py=python.txt --category news=news.txt
               tokenkit mixture -m tok.json --merges 3000 --sample-bytes 10000000 --format tsv --category en=en.txt --category code=code.txt
               tokenkit mixture -m tok.json --sample-bytes 1G --category en=en-web.txt --category code=github.txt
             """)
@@ -226,9 +227,9 @@ struct MixtureEval: ParsableCommand {
             against 3 MiB files) make the solve heavier (100+ million (merge, pair) edges at --merges 30000,
             matched without listing them: about a minute and 0.25 GB per trial) and the estimate coarser
             (log10 MSE about -5.2 instead of -6.3 at 32 MiB): a small share drawn as the head of its file
-            is a few dozen contiguous chunks whose pair counts differ from the file's. --blocks 16 models
-            that (-6.6); --draw lines (a random sample of lines) gives about -6.3 at 6 MiB either way
-            (BENCHMARKS.md, issue 19).
+            is a few dozen contiguous chunks whose pair counts differ from the file's. Blocks (the
+            default --blocks 16) model that (-6.6); --draw lines (a random sample of lines) gives about
+            -6.3 at 6 MiB either way (BENCHMARKS.md, issue 19).
 
             --overlap follows Hayase et al.'s protocol for categories smaller than their share: the training
             text repeats each whole category file as often as its share needs, and the whole file is the
@@ -244,7 +245,7 @@ struct MixtureEval: ParsableCommand {
               tokenkit mixture-eval --data /data/mixture_categories --include lang_ --mix 10 --trainer hf --overlap --train-bytes 67108864 --merges 3000
               tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de,lang_ja --mix 5 --trainer hf --pre-tokenizer cl100k --overlap --train-bytes 32M --merges 30000
               tokenkit mixture-eval --data /data/mixture_categories --include code_,en_ --mix 5 --trainer hf --pre-tokenizer gpt2 --overlap --train-bytes 6M --draw lines
-              tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de --mix 5 --trainer hf --pre-tokenizer gpt2 --overlap --train-bytes 6M --blocks 16
+              tokenkit mixture-eval --data /data/mixture_categories --include code_,en_,lang_de --mix 5 --trainer hf --pre-tokenizer gpt2 --overlap --train-bytes 6M --blocks 1
             """)
 
     @Option(name: .customLong("category"), help: "A category: NAME=PATH (repeat).")

@@ -57,7 +57,7 @@ public struct MixtureInference {
         /// the blocks and the first `blockMerges` merges weighs the blocks; each category is then
         /// its blocks so weighted, in the LP over all merges. This helps when a category's share
         /// of the training text is a few documents rather than a draw across the sample
-        /// (BENCHMARKS.md, issue 19).
+        /// (BENCHMARKS.md, issue 19). The CLI's default is 16.
         public var blocks = 1
         public var blockMerges = 3000
         public var minimumBlockBytes = 64 << 10
@@ -195,7 +195,7 @@ public struct MixtureInference {
                                            normalization: configuration.normalization)
         }
         guard configuration.normalization == .pairs, configuration.stepWeightPower == nil else {
-            throw TokenKitError.usage("--blocks needs the default normalization and step weights")
+            throw TokenKitError.usage("blocks need the default normalization and step weights: give --blocks 1")
         }
         // Blocks: weigh each category's blocks on the first merges, then solve over the weighted categories.
         let used = replayed.indices.filter { replayed[$0].totalPairs > 0 }

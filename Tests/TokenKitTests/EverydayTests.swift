@@ -312,7 +312,8 @@ import TokenKitSentencePiece
     }
 
     /// `--blocks K`: JSON gives each category's block weights (at most K, summing to 1); the
-    /// shares still sum to 1; out-of-range values are refused by name.
+    /// shares still sum to 1; 16 is the default, 1 the paper's model without blocks;
+    /// out-of-range values are refused by name.
     @Test func mixtureBlocks() throws {
         try withTempDir { dir in
             let (j, de) = try mixture(dir, ["--blocks", "2", "--format", "json"])
@@ -322,8 +323,13 @@ import TokenKitSentencePiece
             let weights = try #require(obj["block_weights"] as? [String: [Double]])
             #expect(Set(weights.keys) == ["de", "py"])
             #expect(weights.values.allSatisfy { $0.count == 2 && abs($0.reduce(0, +) - 1) < 1e-6 }, "\(weights)")
-            let plain = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--format", "json", "--category", "py=" + fixture("mixture/code_python.txt")])
-            #expect(!plain.out.contains("block_weights"))
+            let py = "py=" + fixture("mixture/code_python.txt")
+            let plain = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--format", "json", "--category", py, "--blocks", "1"])
+            #expect(plain.status == 0 && !plain.out.contains("block_weights"), "\(plain.stderr)")
+            // The default is 16 blocks of at least 64 KiB: three for each 150 KB fixture.
+            let byDefault = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--category", "de=" + de, "--format", "json", "--category", py])
+            let defaultWeights = try #require(try JSONSerialization.jsonObject(with: Data(byDefault.stdout)) as? [String: Any])["block_weights"]
+            #expect((defaultWeights as? [String: [Double]])?.values.map(\.count) == [3, 3], "\(byDefault.stdout)")
             try expectMixtureRefuses("blocks", ["0", "257", "x"], dir: dir, de: de)
         }
     }
