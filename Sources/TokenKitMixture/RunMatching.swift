@@ -29,20 +29,20 @@ struct PairRuns {
         categories = n
         steps = T
         pairs = P
+        // Counts of each pair's open run (a pair's run is closed before its changes are applied,
+        // so no second dense copy of the counts is needed), and the run's first step.
         var current = table.initial
-        // Counts and first step of each pair's open run.
-        var runCounts = current
         var runStart = [Int32](repeating: 0, count: P)
         var stamp = [Int32](repeating: -1, count: P)
-        var changed: [Int32] = []
+        var changed: [Int32] = [], none: [Int32] = []
         var rLo: [Int32] = [], rHi: [Int32] = [], rOwner: [Int32] = [], rCounts: [Int32] = []
         func close(_ p: Int, _ end: Int) {
             let s = Int(runStart[p])
-            guard s < end, (0..<n).contains(where: { runCounts[p * n + $0] != 0 }) else { return }
+            guard s < end, (0..<n).contains(where: { current[p * n + $0] != 0 }) else { return }
             rLo.append(Int32(s))
             rHi.append(Int32(end))
             rOwner.append(Int32(p))
-            rCounts.append(contentsOf: runCounts[(p * n)..<(p * n + n)])
+            rCounts.append(contentsOf: current[(p * n)..<(p * n + n)])
         }
         var mergeOf = [Int32](repeating: -1, count: T)
         var mergeC = [Int32](repeating: 0, count: T * n)
@@ -52,16 +52,14 @@ struct PairRuns {
                 mergeOf[t] = Int32(m)
                 for i in 0..<n { mergeC[t * n + i] = current[m * n + i] }
             }
-            table.apply(step: t, to: &current, stamp: &stamp, changed: &changed)
-            for p32 in changed {
-                let p = Int(p32)
-                // Step t still saw the old counts.
-                close(p, t + 1)
-                for i in 0..<n { runCounts[p * n + i] = current[p * n + i] }
-                runStart[p] = Int32(t + 1)
-            }
+            table.changes(step: t, stamp: &stamp, changed: &changed)
+            // Step t still saw the old counts.
+            for p in changed { close(Int(p), t + 1) }
+            table.apply(step: t, to: &current, stamp: &stamp, changed: &none)
+            for p in changed { runStart[Int(p)] = Int32(t + 1) }
         }
         for p in 0..<P { close(p, T) }
+        current = []
         merge = mergeOf
         mergeCounts = mergeC
         // Group the runs by pair (counting sort, stable: each pair's runs in step order).

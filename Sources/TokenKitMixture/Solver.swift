@@ -44,7 +44,22 @@ struct PairTable {
         }
     }
 
-    /// Applies step t's changes to dense `counts` and lists each changed pair once in `changed`.
+    /// Lists each pair step t changes once in `changed`, without applying the changes.
+    func changes(step t: Int, stamp: inout [Int32], changed: inout [Int32]) {
+        changed.removeAll(keepingCapacity: true)
+        for i in 0..<categories {
+            for k in stepStart[i][t]..<stepStart[i][t + 1] {
+                let p = Int(index[i][k])
+                if stamp[p] != Int32(t) {
+                    stamp[p] = Int32(t)
+                    changed.append(Int32(p))
+                }
+            }
+        }
+    }
+
+    /// Applies step t's changes to dense `counts` and lists each changed pair once in `changed`
+    /// (those `stamp` already marks for step t are left out).
     @inline(__always)
     func apply(step t: Int, to counts: inout [Int32], stamp: inout [Int32], changed: inout [Int32]) {
         changed.removeAll(keepingCapacity: true)
