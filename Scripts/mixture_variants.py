@@ -7,8 +7,8 @@ inference, so variants are compared on the very same tokenizers (BENCHMARKS.md, 
 SAMPLES: `whole` (each category's whole file in DIR, as `mixture-eval --overlap`), `train` (each
 trial's exact training part: the replay then sees the trainer's own counts) or `rest` (the file
 without its training part, i.e. disjoint text; the whole file when the part covers it). The truth is
-the byte share of each kept training part. Prints each trial's log10 MSE and the mean ± sd, and
-keeps each trial's TSV output in KEPT.
+the byte share of each kept training part. Prints each trial's log10 MSE, user CPU and peak RSS
+(`/usr/bin/time`), and the mean ± sd, and keeps each trial's TSV output in KEPT.
 
     Scripts/mixture_variants.py --data DIR KEPT split TAG
 
@@ -68,15 +68,17 @@ for k in trials:
                 path = f"{rest_dir}/{name}-{size}.txt"
                 open(path, "wb").write(whole[size:])
         cats += ["--category", f"{name}={path}"]
-    out = subprocess.run(["nice", args.tokenkit, "mixture", "-m", f"{args.kept}/tokenizer-{k}.json", "--format", "tsv", *extra, *cats],
-                         capture_output=True, text=True, check=True).stdout
+    run = subprocess.run(["/usr/bin/time", "-f", "%U %M", "nice", args.tokenkit, "mixture", "-m", f"{args.kept}/tokenizer-{k}.json",
+                          "--format", "tsv", *extra, *cats], capture_output=True, text=True, check=True)
+    out = run.stdout
+    user, peak = run.stderr.strip().split("\n")[-1].split()
     tag = "_".join(extra).replace("-", "")
     with open(f"{args.kept}/out-{args.samples}-{tag}-{k}.tsv", "w") as f:
         f.write(out)
     estimate = {r.split("\t")[0]: float(r.split("\t")[1]) for r in out.strip().split("\n")[1:]}
     score = math.log10(sum((estimate[n] - t) ** 2 for n, t in zip(names, truth)) / len(names))
     scores.append(score)
-    print(f"trial {k} {score:7.3f}  " + ", ".join(f"{n} {t:.4f}→{estimate[n]:.4f}" for n, t in zip(names, truth)), flush=True)
+    print(f"trial {k} {score:7.3f}  user {float(user):.1f} s, peak {int(peak) / 1e6:.2f} GB  " + ", ".join(f"{n} {t:.4f}→{estimate[n]:.4f}" for n, t in zip(names, truth)), flush=True)
 mean = sum(scores) / len(scores)
 sd = (sum((s - mean) ** 2 for s in scores) / max(1, len(scores) - 1)) ** 0.5
 print(f"{args.samples} {' '.join(extra)}: " + " ".join(f"{s:.2f}" for s in scores) + f"  mean {mean:.2f} ± {sd:.2f}")

@@ -24,10 +24,7 @@ extension MixtureLP {
             log(String(format: "matching: LP over the first %d steps solved in %.2f s (%d rows)", warm.firstHorizon,
                        Date().timeIntervalSince(clock), constraintCount))
         }
-        let c0 = Date()
-        let runs = PairRuns(table)
-        log(String(format: "matching: %d runs of constant counts (%d pairs) in %.2f s", runs.runs, runs.pairs,
-                   Date().timeIntervalSince(c0)))
+        let runs = pairRuns()
         let matching = RunMatching(runs)
         var matchSeconds = 0.0
         var rounds = 0
@@ -49,7 +46,8 @@ extension MixtureLP {
                 guard k >= 0 else { continue }
                 let p = Int(runs.owner[k])
                 if p == Int(runs.merge[t]) || inProgram.contains(UInt64(t) << 32 | UInt64(p)) { continue }
-                queueRow(step: t, pair: p, difference: (0..<n).map { runs.mergeCounts[t * n + $0] &- runs.counts[k * n + $0] })
+                let run = runs.counts(run: k)
+                queueRow(step: t, pair: p, difference: (0..<n).map { runs.mergeCounts[t * n + $0] &- run[$0] })
                 added += 1
             }
             log(String(format: "matching round %d: F(α) %.9g, LP %.9g, %d kept after %d passes, %d searches settling %d nodes, %d rows added (%d in the program); %.2f s matching, %.2f s in CLP, %.2f s in all",

@@ -57,8 +57,9 @@ public struct MixtureInference {
         /// the blocks and the first `blockMerges` merges weighs the blocks; each category is then
         /// its blocks so weighted, in the LP over all merges. This helps when a category's share
         /// of the training text is a few documents rather than a draw across the sample
-        /// (BENCHMARKS.md, issue 19). The CLI's default is 16.
-        public var blocks = 1
+        /// (BENCHMARKS.md, issue 19): better or equal on every setup measured there, so it is
+        /// the default (the CLI's too).
+        public var blocks = 16
         public var blockMerges = 3000
         public var minimumBlockBytes = 64 << 10
 

@@ -201,8 +201,10 @@ struct PairTranscript {
         for (part, w) in zip(parts, weights) where w > 0 {
             for (key, c) in zip(part.initialKeys, part.initialCounts) { exact[key, default: 0] += w * Double(c) }
         }
-        for (key, c) in exact {
-            let r = Int64(c.rounded())
+        // In key order: a dictionary's order changes from run to run, and the pairs' order decides
+        // ties in the solver, so the result would too.
+        for key in exact.keys.sorted() {
+            let r = Int64(exact[key]!.rounded())
             whole[key] = r
             if r != 0 {
                 tr.initialKeys.append(key)

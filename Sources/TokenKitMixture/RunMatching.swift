@@ -10,13 +10,17 @@ struct PairRuns {
     let categories: Int
     let steps: Int
     let pairs: Int
-    /// Pair p's runs: pairStart[p] ..< pairStart[p + 1]; run k covers steps lo[k] ..< hi[k] with
-    /// counts at k * categories (runs whose counts are all 0 are left out: no positive demand).
+    /// Pair p's runs: pairStart[p] ..< pairStart[p + 1]; run k covers steps lo[k] ..< hi[k]
+    /// (runs whose counts are all 0 are left out: no positive demand).
     let pairStart: [Int]
     let lo: [Int32]
     let hi: [Int32]
     let owner: [Int32]
-    let counts: [Int32]
+    /// Run k's nonzero counts, sparse (with blocks most pairs occur in few of the columns):
+    /// entries countStart[k] ..< countStart[k + 1], in column order.
+    let countStart: [Int]
+    let countColumn: [Int32]
+    let countValue: [Int32]
     /// Step t's merged pair (-1 when it occurs in no sample at t: no rows) and its counts at t
     /// (t * categories).
     let merge: [Int32]
@@ -29,64 +33,110 @@ struct PairRuns {
         categories = n
         steps = T
         pairs = P
-        // Counts of each pair's open run (a pair's run is closed before its changes are applied,
-        // so no second dense copy of the counts is needed), and the run's first step.
-        var current = table.initial
-        var runStart = [Int32](repeating: 0, count: P)
-        var stamp = [Int32](repeating: -1, count: P)
-        var changed: [Int32] = [], none: [Int32] = []
-        var rLo: [Int32] = [], rHi: [Int32] = [], rOwner: [Int32] = [], rCounts: [Int32] = []
-        func close(_ p: Int, _ end: Int) {
-            let s = Int(runStart[p])
-            guard s < end, (0..<n).contains(where: { current[p * n + $0] != 0 }) else { return }
-            rLo.append(Int32(s))
-            rHi.append(Int32(end))
+        // Runs in the order they open, each with its entries: a pair's open run is closed (hi
+        // set) at a step that changes the pair, and the next one opens with the merged counts.
+        var rLo: [Int32] = [], rHi: [Int32] = [], rOwner: [Int32] = [], rStart: [Int] = [0]
+        var eColumn: [Int32] = [], eValue: [Int32] = []
+        var open = [Int32](repeating: 0, count: P)
+        for p in 0..<P {
+            open[p] = Int32(rLo.count)
+            rLo.append(0)
+            rHi.append(Int32(T))
             rOwner.append(Int32(p))
-            rCounts.append(contentsOf: current[(p * n)..<(p * n + n)])
+            for j in table.initialStart[p]..<table.initialStart[p + 1] {
+                eColumn.append(table.initialColumn[j])
+                eValue.append(table.initialCount[j])
+            }
+            rStart.append(eColumn.count)
         }
         var mergeOf = [Int32](repeating: -1, count: T)
         var mergeC = [Int32](repeating: 0, count: T * n)
+        // The step's changes as (pair, column, delta), sorted by pair then column.
+        var step: [(pair: Int32, column: Int32, delta: Int32)] = []
         for t in 0..<T {
             let m = Int(table.mergePair[t])
-            if m >= 0, (0..<n).contains(where: { current[m * n + $0] > 0 }) {
-                mergeOf[t] = Int32(m)
-                for i in 0..<n { mergeC[t * n + i] = current[m * n + i] }
+            if m >= 0 {
+                let k = Int(open[m])
+                var occurs = false
+                for j in rStart[k]..<rStart[k + 1] {
+                    mergeC[t * n + Int(eColumn[j])] = eValue[j]
+                    occurs = occurs || eValue[j] > 0
+                }
+                if occurs {
+                    mergeOf[t] = Int32(m)
+                } else {
+                    for i in 0..<n { mergeC[t * n + i] = 0 }
+                }
             }
-            table.changes(step: t, stamp: &stamp, changed: &changed)
-            // Step t still saw the old counts.
-            for p in changed { close(Int(p), t + 1) }
-            table.apply(step: t, to: &current, stamp: &stamp, changed: &none)
-            for p in changed { runStart[Int(p)] = Int32(t + 1) }
+            step.removeAll(keepingCapacity: true)
+            table.forEachChange(step: t) { p, i, d in step.append((p, i, d)) }
+            step.sort { ($0.pair, $0.column) < ($1.pair, $1.column) }
+            var x = 0
+            while x < step.count {
+                let p = Int(step[x].pair)
+                let old = Int(open[p])
+                // Step t still saw the old counts.
+                rHi[old] = Int32(t + 1)
+                open[p] = Int32(rLo.count)
+                rLo.append(Int32(t + 1))
+                rHi.append(Int32(T))
+                rOwner.append(Int32(p))
+                // The old entries and the step's changes, both in column order, merged.
+                var j = rStart[old]
+                let e = rStart[old + 1]
+                while j < e || (x < step.count && Int(step[x].pair) == p) {
+                    let next = x < step.count && Int(step[x].pair) == p ? step[x].column : Int32.max
+                    let column = j < e ? min(eColumn[j], next) : next
+                    var value: Int32 = 0
+                    if j < e, eColumn[j] == column {
+                        value = eValue[j]
+                        j += 1
+                    }
+                    while x < step.count, Int(step[x].pair) == p, step[x].column == column {
+                        value &+= step[x].delta
+                        x += 1
+                    }
+                    if value != 0 {
+                        eColumn.append(column)
+                        eValue.append(value)
+                    }
+                }
+                rStart.append(eColumn.count)
+            }
         }
-        for p in 0..<P { close(p, T) }
-        current = []
         merge = mergeOf
         mergeCounts = mergeC
-        // Group the runs by pair (counting sort, stable: each pair's runs in step order).
+        // Keep the runs with steps and counts, grouped by pair (counting sort, stable: each
+        // pair's runs in step order).
+        let kept = rLo.indices.filter { rLo[$0] < rHi[$0] && rStart[$0] < rStart[$0 + 1] }
         var start = [Int](repeating: 0, count: P + 1)
-        for p in rOwner { start[Int(p) + 1] += 1 }
+        for k in kept { start[Int(rOwner[k]) + 1] += 1 }
         for p in 0..<P { start[p + 1] += start[p] }
-        var next = start
-        var sLo = [Int32](repeating: 0, count: rLo.count), sHi = sLo, sOwner = sLo
-        var sCounts = [Int32](repeating: 0, count: rCounts.count)
-        for k in rLo.indices {
-            let p = Int(rOwner[k])
-            let j = next[p]
-            next[p] += 1
-            sLo[j] = rLo[k]
-            sHi[j] = rHi[k]
-            sOwner[j] = rOwner[k]
-            for i in 0..<n { sCounts[j * n + i] = rCounts[k * n + i] }
+        var slot = start
+        var order = [Int](repeating: 0, count: kept.count)
+        for k in kept {
+            order[slot[Int(rOwner[k])]] = k
+            slot[Int(rOwner[k])] += 1
         }
         pairStart = start
-        lo = sLo
-        hi = sHi
-        owner = sOwner
-        counts = sCounts
+        lo = order.map { rLo[$0] }
+        hi = order.map { rHi[$0] }
+        owner = order.map { rOwner[$0] }
+        var cStart = [0], cColumn: [Int32] = [], cValue: [Int32] = []
+        cColumn.reserveCapacity(order.reduce(0) { $0 + rStart[$1 + 1] - rStart[$1] })
+        cValue.reserveCapacity(cColumn.capacity)
+        for k in order {
+            cColumn.append(contentsOf: eColumn[rStart[k]..<rStart[k + 1]])
+            cValue.append(contentsOf: eValue[rStart[k]..<rStart[k + 1]])
+            cStart.append(cColumn.count)
+        }
+        countStart = cStart
+        countColumn = cColumn
+        countValue = cValue
     }
 
-    /// Runs given directly (tests): `pairStart`, then per run its step range, pair and counts,
-    /// grouped by pair in step order without overlaps.
+    /// Runs given directly (tests): `pairStart`, then per run its step range, pair and dense
+    /// counts (k * categories), grouped by pair in step order without overlaps.
     init(categories: Int, steps: Int, pairStart: [Int], lo: [Int32], hi: [Int32], owner: [Int32], counts: [Int32],
          merge: [Int32], mergeCounts: [Int32]) {
         self.categories = categories
@@ -96,20 +146,39 @@ struct PairRuns {
         self.lo = lo
         self.hi = hi
         self.owner = owner
-        self.counts = counts
+        var cStart = [0], cColumn: [Int32] = [], cValue: [Int32] = []
+        for k in lo.indices {
+            for i in 0..<categories where counts[k * categories + i] != 0 {
+                cColumn.append(Int32(i))
+                cValue.append(counts[k * categories + i])
+            }
+            cStart.append(cColumn.count)
+        }
+        countStart = cStart
+        countColumn = cColumn
+        countValue = cValue
         self.merge = merge
         self.mergeCounts = mergeCounts
+    }
+
+    /// Run k's counts, dense.
+    func counts(run k: Int) -> [Int32] {
+        var c = [Int32](repeating: 0, count: categories)
+        for j in countStart[k]..<countStart[k + 1] { c[Int(countColumn[j])] = countValue[j] }
+        return c
     }
 
     /// w · counts of run k (a_k) and of step t's merge (b_t; +∞ at steps without rows, which
     /// no search can then reach).
     func runWeights(_ w: [Double]) -> [Double] {
-        let n = categories
-        return (0..<runs).map { k in
-            var s = 0.0
-            for i in 0..<n { s += w[i] * Double(counts[k * n + i]) }
-            return s
-        }
+        (0..<runs).map { weight(run: $0, w) }
+    }
+
+    @inline(__always)
+    func weight(run k: Int, _ w: [Double]) -> Double {
+        var s = 0.0
+        for j in countStart[k]..<countStart[k + 1] { s += w[Int(countColumn[j])] * Double(countValue[j]) }
+        return s
     }
 
     func stepWeights(_ w: [Double]) -> [Double] {

@@ -6,8 +6,12 @@ struct PairTable {
     let categories: Int
     let steps: Int
     private(set) var pairCount = 0
-    /// Counts before the first merge, dense: pair p, category i at p * categories + i.
-    private(set) var initial: [Int32] = []
+    /// Counts before the first merge, by pair and sparse (blocks of different categories share
+    /// few pairs): pair p's nonzero counts are entries initialStart[p] ..< initialStart[p + 1],
+    /// in column order.
+    private(set) var initialStart: [Int] = []
+    private(set) var initialColumn: [Int32] = []
+    private(set) var initialCount: [Int32] = []
     /// Per category: the changes after step t are entries stepStart[t] ..< stepStart[t + 1].
     private(set) var stepStart: [[Int]] = []
     private(set) var index: [[Int32]] = []
@@ -35,26 +39,41 @@ struct PairTable {
             delta.append(tr.deltas.map { Int32(clamping: $0) })
             stepStart.append(tr.stepStart)
         }
-        initial = [Int32](repeating: 0, count: pairCount * categories)
+        initialStart = [Int](repeating: 0, count: pairCount + 1)
         for (i, tr) in transcripts.enumerated() {
-            for (k, p) in initialIndex[i].enumerated() { initial[Int(p) * categories + i] = Int32(clamping: tr.initialCounts[k]) }
+            for (k, p) in initialIndex[i].enumerated() where tr.initialCounts[k] != 0 { initialStart[Int(p) + 1] += 1 }
+        }
+        for p in 0..<pairCount { initialStart[p + 1] += initialStart[p] }
+        var next = initialStart
+        initialColumn = [Int32](repeating: 0, count: initialStart[pairCount])
+        initialCount = initialColumn
+        for (i, tr) in transcripts.enumerated() {
+            for (k, p) in initialIndex[i].enumerated() where tr.initialCounts[k] != 0 {
+                let j = next[Int(p)]
+                next[Int(p)] += 1
+                initialColumn[j] = Int32(i)
+                initialCount[j] = Int32(clamping: tr.initialCounts[k])
+            }
         }
         mergePair = merges.merges.prefix(steps).map { m in
             ids.get(UInt64(m.0) << 32 | UInt64(m.1)).map { Int32($0) } ?? -1
         }
     }
 
-    /// Lists each pair step t changes once in `changed`, without applying the changes.
-    func changes(step t: Int, stamp: inout [Int32], changed: inout [Int32]) {
-        changed.removeAll(keepingCapacity: true)
+    /// The initial counts dense (pair p, column i at p * categories + i), for the sweeps, which
+    /// update every pair's counts in place.
+    func denseInitial() -> [Int32] {
+        var counts = [Int32](repeating: 0, count: pairCount * categories)
+        for p in 0..<pairCount {
+            for j in initialStart[p]..<initialStart[p + 1] { counts[p * categories + Int(initialColumn[j])] = initialCount[j] }
+        }
+        return counts
+    }
+
+    /// Calls `body(pair, column, delta)` for each of step t's changes.
+    func forEachChange(step t: Int, _ body: (Int32, Int32, Int32) -> Void) {
         for i in 0..<categories {
-            for k in stepStart[i][t]..<stepStart[i][t + 1] {
-                let p = Int(index[i][k])
-                if stamp[p] != Int32(t) {
-                    stamp[p] = Int32(t)
-                    changed.append(Int32(p))
-                }
-            }
+            for k in stepStart[i][t]..<stepStart[i][t + 1] { body(index[i][k], Int32(i), delta[i][k]) }
         }
     }
 
@@ -265,6 +284,18 @@ final class MixtureLP {
 
     var weights: [Double] { (0..<table.categories).map { max(0, alpha[$0]) * coefficient[$0] } }
 
+    private var builtRuns: PairRuns?
+    /// Every pair's counts as runs of constant counts over the steps (sparse), built once.
+    func pairRuns() -> PairRuns {
+        if let runs = builtRuns { return runs }
+        let clock = Date()
+        let runs = PairRuns(table)
+        log(String(format: "%d runs of constant counts (%d pairs) in %.2f s", runs.runs, runs.pairs, Date().timeIntervalSince(clock)))
+        builtRuns = runs
+        return runs
+    }
+
+    /// Σ_i w_i c_{i,p} from dense counts (the full program and the tests' references).
     @inline(__always)
     func score(_ p: Int, _ counts: [Int32], _ w: [Double]) -> Double {
         let n = table.categories
@@ -385,15 +416,35 @@ final class MixtureLP {
     /// Solves LP1_T by lazy row and column generation (see the type's comment).
     func solveLazy(_ schedule: LazySchedule = LazySchedule(),
                    progress: (_ sweep: Int, _ step: Int, _ constraints: Int) -> Void = { _, _, _ in }) throws -> LPSolution {
-        let n = table.categories, T = table.steps
+        let n = table.categories, T = table.steps, P = table.pairCount
+        let runs = pairRuns()
         var sweeps = 0
         var skipped = 0
         var dropping = schedule.dropAfter > 0
         var horizon = schedule.firstHorizon > 0 ? min(T, schedule.firstHorizon) : T
-        var stamp = [Int32](repeating: -1, count: table.pairCount)
+        var stamp = [Int32](repeating: -1, count: P)
         var changed: [Int32] = []
         var popped: [Int] = []
         let popLimit = schedule.competitorsPerStep + schedule.lookAhead
+        // Pair p's counts at step t are those of its run covering t (none: 0). A sweep's steps
+        // only go forward, so each pair's cursor into its runs does too.
+        var cursor = [Int](repeating: 0, count: P)
+        func runAt(_ p: Int, _ t: Int) -> Int {
+            var k = cursor[p]
+            let e = runs.pairStart[p + 1]
+            while k < e, Int(runs.hi[k]) <= t { k += 1 }
+            cursor[p] = k
+            return k < e && Int(runs.lo[k]) <= t ? k : -1
+        }
+        func runScore(_ p: Int, _ t: Int, _ w: [Double]) -> Double {
+            let k = runAt(p, t)
+            return k < 0 ? 0 : runs.weight(run: k, w)
+        }
+        func runDifference(_ t: Int, _ p: Int) -> [Int32] {
+            let k = runAt(p, t)
+            let c = k < 0 ? [Int32](repeating: 0, count: n) : runs.counts(run: k)
+            return (0..<n).map { runs.mergeCounts[t * n + $0] &- c[$0] }
+        }
         // Per pair, its worst violation (step, amount, count differences) among the pairs looked
         // at beyond each step's quota since the last solve.
         var pairWorst: [Int: (step: Int, violation: Double, difference: [Int32])] = [:]
@@ -409,14 +460,14 @@ final class MixtureLP {
             sweeps += 1
             var added = 0
             skipped = 0
-            var counts = table.initial
+            for p in 0..<P { cursor[p] = runs.pairStart[p] }
             var w = weights
-            var heap = IndexedMaxHeap(keys: (0..<table.pairCount).map { score($0, counts, w) - pairSlack[$0] })
+            var heap = IndexedMaxHeap(keys: (0..<P).map { runScore($0, 0, w) - pairSlack[$0] })
             for i in stamp.indices { stamp[i] = -1 }
             for t in 0..<horizon {
-                let m = Int(table.mergePair[t])
-                if m >= 0, (0..<n).contains(where: { counts[m * n + $0] > 0 }) {
-                    let bar = score(m, counts, w) + max(0, stepSlack[t]) + tolerance
+                let m = Int(runs.merge[t])
+                if m >= 0 {
+                    let bar = runScore(m, t, w) + max(0, stepSlack[t]) + tolerance
                     var found = 0, seen = 0
                     popped.removeAll(keepingCapacity: true)
                     // The first `competitorsPerStep` new violators become rows; a few more are
@@ -431,25 +482,32 @@ final class MixtureLP {
                         seen += 1
                         let violation = heap.keys[top] - bar
                         if found < schedule.competitorsPerStep {
-                            queueRow(step: t, pair: top, difference: difference(m, top, counts))
+                            queueRow(step: t, pair: top, difference: runDifference(t, top))
                             found += 1
                         } else if schedule.pairWorst, violation > pairWorst[top]?.violation ?? 0 {
-                            pairWorst[top] = (t, violation, difference(m, top, counts))
+                            pairWorst[top] = (t, violation, runDifference(t, top))
                         }
                     }
                     for p in popped { heap.push(p) }
                 } else {
                     skipped += 1
                 }
-                table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed)
-                for p in changed { heap.update(Int(p), score(Int(p), counts, w) - pairSlack[Int(p)]) }
+                // The pairs step t changes, each once, with their counts after it.
+                changed.removeAll(keepingCapacity: true)
+                table.forEachChange(step: t) { p, _, _ in
+                    if stamp[Int(p)] != Int32(t) {
+                        stamp[Int(p)] = Int32(t)
+                        changed.append(p)
+                    }
+                }
+                for p in changed { heap.update(Int(p), runScore(Int(p), t + 1, w) - pairSlack[Int(p)]) }
                 if pendingRowCount + pairWorst.count >= schedule.rowsPerSolve {
                     queuePairWorst()
                     added += pendingRowCount
                     try resolve(schedule)
                     let clock = Date()
                     w = weights
-                    for p in 0..<table.pairCount { heap.keys[p] = score(p, counts, w) - pairSlack[p] }
+                    for p in 0..<P { heap.keys[p] = runScore(p, t + 1, w) - pairSlack[p] }
                     heap.rebuild()
                     heapSeconds += Date().timeIntervalSince(clock)
                 }
@@ -481,7 +539,7 @@ final class MixtureLP {
     /// Only for small cases (tests), to check that lazy generation reaches the same optimum.
     func solveFull() throws -> LPSolution {
         let n = table.categories
-        var counts = table.initial
+        var counts = table.denseInitial()
         var stamp = [Int32](repeating: -1, count: table.pairCount)
         var changed: [Int32] = []
         var skipped = 0

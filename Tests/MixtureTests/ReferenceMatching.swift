@@ -66,7 +66,7 @@ extension MixtureLP {
     /// `collectEdges` over one range of steps (the edge set's steps are the range's).
     func collectEdges(_ w: [Double], margin: Double, steps range: Range<Int>) -> EdgeSet {
         let n = table.categories
-        var counts = table.initial
+        var counts = table.denseInitial()
         var stamp = [Int32](repeating: -1, count: table.pairCount)
         var changed: [Int32] = []
         for t in 0..<range.lowerBound { table.apply(step: t, to: &counts, stamp: &stamp, changed: &changed) }
