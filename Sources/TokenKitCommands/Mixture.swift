@@ -226,7 +226,7 @@ struct MixtureEval: ParsableCommand {
 
             Tokenizers trained on a few MB with samples much larger than their share (e.g. --train-bytes 6M
             against 3 MiB files) make the solve heavier (100+ million (merge, pair) edges at --merges 30000,
-            matched without listing them: about a minute and 0.25 GB per trial) and the estimate coarser
+            matched without listing them: 20-70 s and under 0.5 GB per trial, 5 or 10 categories) and the estimate coarser
             (log10 MSE about -5.2 instead of -6.3 at 32 MiB): a small share drawn as the head of its file
             is a few dozen contiguous chunks whose pair counts differ from the file's. Blocks (the
             default --blocks 16) model that (-6.6); --draw lines (a random sample of lines) gives about
