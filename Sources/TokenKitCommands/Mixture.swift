@@ -46,6 +46,7 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: .hidden) var clpTolerance: Double?
     @Option(help: .hidden) var saveLPs: String?
     @Option(help: .hidden) var warmHorizon: Int?
+    @Option(help: .hidden) var warmEntries: Int?
     @Option(help: .hidden) var normalize: MixtureInference.Normalization = .pairs
     @Option(help: .hidden) var stepWeightPower: Double?
     @Option(help: .hidden) var pricing: Pricing?
@@ -79,6 +80,7 @@ struct MixtureOptions: ParsableArguments {
         if let clpTolerance { c.lp.tolerance = clpTolerance }
         c.lp.saveDirectory = saveLPs
         if let warmHorizon { c.warmHorizon = warmHorizon }
+        if let warmEntries { c.warmEntries = warmEntries }
         c.normalization = normalize
         c.stepWeightPower = stepWeightPower
         if let pricing { c.lp.dantzigPricing = pricing == .dantzig }

@@ -34,8 +34,10 @@ public struct MixtureInference {
         /// The sweeps' other knobs (`competitorsPerStep`, `rowsPerSolve` and `dropAfter` above
         /// take precedence over the schedule's own).
         public var schedule = LazySchedule()
-        /// Matching solve: steps of the exact warm-up LP that gives the first mixture.
+        /// Matching solve: steps of the warm-up LP that gives the first mixture, and how large
+        /// (rows × columns) it may grow before the matchings take over.
         public var warmHorizon = 1000
+        public var warmEntries = 300_000
         public var lp = LPSettings()
         /// Receives progress lines (timings, sweeps, solves) for experiments; nil for none.
         public var log: (@Sendable (String) -> Void)?
@@ -254,7 +256,7 @@ public struct MixtureInference {
         let clock2 = Date()
         let sol: LPSolution
         if configuration.matching {
-            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon) {
+            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon, warmEntries: configuration.warmEntries) {
                 progress(.solving, $0, $1)
             }
         } else {

@@ -146,6 +146,10 @@ public struct LazySchedule: Sendable {
     public var firstHorizon = 0
     /// Stop once the program over this many steps is solved (0 = all T).
     public var lastHorizon = 0
+    /// Stop after a sweep that leaves more rows than this in the program, even if it added
+    /// some (0 = never): the program is then solved over the rows found so far, a lower bound
+    /// of the full one, which is all a warm start needs.
+    public var maxRows = 0
     /// Solve every time from scratch instead of from the last basis (tests).
     public var cold = false
 
@@ -522,6 +526,7 @@ final class MixtureLP {
                        sweeps, horizon, added, constraintCount, generated, dropped, solves, iterations, solveSeconds, heapSeconds,
                        Date().timeIntervalSince(sweepClock))
                 + ", objective " + String(format: "%.9g", lp.objective / scale) + ", α " + alpha.map { String(format: "%.5f", $0) }.joined(separator: " "))
+            if schedule.maxRows > 0, constraintCount > schedule.maxRows { break }
             if added == 0 {
                 if horizon == T || (schedule.lastHorizon > 0 && horizon >= schedule.lastHorizon) { break }
                 horizon = min(T, horizon * 3)

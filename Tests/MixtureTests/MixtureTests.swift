@@ -189,15 +189,23 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
     }
 
     /// Solving by matchings (exact slacks at a fixed mixture, CLP over the matched rows) ends at
-    /// the optimum of the full LP, from any first mixture.
+    /// the optimum of the full LP, from any first mixture, also one from a warm-up cut short
+    /// (`warmEntries`: stopped past 2n or 10n rows).
     @Test func matchingReachesFullOptimum() throws {
         for (merges, names) in [(40, ["lang_de", "lang_fr", "code_python"]), (120, ["lang_de", "lang_ru", "en_fiction", "code_python"])] {
             let table = try smallTable(merges: merges, names)
             let full = try MixtureLP(table).solveFull()
-            for warm in [0, 5, 10, merges] {
+            let n = names.count
+            // Sweeps cut short stop after the sweep that passes the rows, at a lower bound.
+            var schedule = LazySchedule(dropAfter: 0)
+            schedule.maxRows = 3
+            let cut = try MixtureLP(table).solveLazy(schedule), whole = try MixtureLP(table).solveLazy()
+            #expect(cut.sweeps == 1 && whole.sweeps > 1 && cut.constraints > 3)
+            #expect(cut.objective <= full.objective + 1e-9 && abs(whole.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)))
+            for (warm, entries) in [(0, 300_000), (5, 300_000), (10, 300_000), (merges, 300_000), (merges, 2 * n * n), (merges, 10 * n * n)] {
                 let lp = try MixtureLP(table)
-                let sol = try lp.solveByMatching(warmHorizon: warm)
-                let what = "T \(merges), warm \(warm)"
+                let sol = try lp.solveByMatching(warmHorizon: warm, warmEntries: entries)
+                let what = "T \(merges), warm \(warm), entries \(entries)"
                 #expect(abs(sol.objective - full.objective) <= 1e-7 * max(1, abs(full.objective)),
                         "\(what): matching \(sol.objective) full \(full.objective)")
                 #expect(sol.constraints < full.constraints, "\(what)")
