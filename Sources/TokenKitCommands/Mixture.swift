@@ -130,7 +130,9 @@ struct Mixture: ParsableCommand {
             from -5.2 with --blocks 1 to -6.6, and where shares are spread it was no worse
             (BENCHMARKS.md). Each block keeps its own word counts and replay, so memory grows with K on
             large samples (10 x 3 MiB: 0.63 GB with 16 blocks, 0.38 GB without); --blocks 1 is Hayase
-            et al.'s program alone.
+            et al.'s program alone. With many categories (20 or more) on a tokenizer they explain
+            poorly (a real tokenizer such as cl100k), the blocks' program gets slow: use --blocks 1
+            or a few blocks there.
 
             Examples:
               tokenkit mixture -m tokenizer.json --category en=en.txt --category de=de.txt --category code=code.txt
