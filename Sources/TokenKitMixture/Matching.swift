@@ -10,8 +10,11 @@ extension MixtureLP {
     /// already in the program, or when L stopped rising (`stallGap`): α with its exact slacks is
     /// then a feasible solution of the full program (every row covered) whose objective is F(α),
     /// within the logged gap of a lower bound (with CLP at tolerance 1e-9: 3e-8 or less relative
-    /// at T = 30000). Each round's matching starts from the last one's.
+    /// at T = 30000). Each round's matching starts from the last one's. Past `deadline` it stops
+    /// after the round in progress: α and F(α) still belong together (a feasible point), only
+    /// further from the lower bound.
     func solveByMatching(warmHorizon: Int = 1000, warmEntries: Int = 300_000, relativeGap: Double = 1e-7, stallGap: Double = 1e-8,
+                         deadline: Date? = nil,
                          progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> LPSolution {
         let n = table.categories
         let clock = Date()
@@ -37,6 +40,7 @@ extension MixtureLP {
         var lower = warmHorizon > 0 ? lp.objective : -Double.infinity
         var previousLower = -Double.infinity
         var cover: RunCover
+        var timedOut = false
         while true {
             rounds += 1
             let c1 = Date()
@@ -69,6 +73,10 @@ extension MixtureLP {
             if rounds == 1 { firstGap = max(gap, relativeGap * 10) }
             progress(Int(999 * min(1, max(0, Foundation.log(firstGap / gap) / Foundation.log(firstGap / relativeGap)))), 1000)
             if added == 0 || stalled || cover.value - lower <= relativeGap * max(1, abs(cover.value)) { break }
+            if let deadline, Date() >= deadline {
+                timedOut = true
+                break
+            }
             try resolve(LazySchedule(dropAfter: 0))
             previousLower = lower
             lower = lp.objective
@@ -77,11 +85,15 @@ extension MixtureLP {
         // The reported α is the one the last matching was computed at (the restricted program's
         // last optimum), so objective and slacks belong together.
         progress(1000, 1000)
-        log(String(format: "matching: optimum %.9g, LP lower bound %.9g (relative gap %.2g), %d rounds, %.2f s",
-                   cover.value / scale, lower / scale, (cover.value - lower) / max(1e-300, abs(cover.value)), rounds, Date().timeIntervalSince(clock)))
+        // Reported gap: 0 within the solver's tolerance (an objective near 0 would otherwise
+        // show a large relative gap), else relative to the objective; slacks are ≥ 0, so 0 is
+        // a lower bound before any program was solved.
+        let finalGap = cover.value - lower <= relativeGap * max(1, abs(cover.value)) ? 0 : (cover.value - max(0, lower)) / abs(cover.value)
+        log(String(format: "matching: %@ %.9g, LP lower bound %.9g (relative gap %.2g), %d rounds, %.2f s", timedOut ? "stopped at the deadline," : "optimum",
+                   cover.value / scale, lower / scale, finalGap, rounds, Date().timeIntervalSince(clock)))
         return LPSolution(alpha: alpha, objective: cover.value / scale, constraints: constraintCount, generated: generated,
                           pairSlacks: cover.pairSlack.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }, solves: solves, sweeps: rounds,
-                          skippedSteps: runs.skipped)
+                          skippedSteps: runs.skipped, relativeGap: finalGap, timedOut: timedOut)
     }
 }
 

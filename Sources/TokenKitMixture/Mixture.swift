@@ -64,6 +64,11 @@ public struct MixtureInference {
         public var blocks = 16
         public var blockMerges = 3000
         public var minimumBlockBytes = 64 << 10
+        /// Seconds from the start of `infer` after which the matching rounds stop, at a feasible
+        /// mixture short of the optimum (`Result.timedOut`, `relativeGap`); nil = until the gap
+        /// closes. Checked between rounds, so a run overshoots by the round in progress; with
+        /// blocks, the blocks' program gets the first half.
+        public var timeLimit: Double?
 
         public static let `default` = Configuration()
         public init() {}
@@ -98,6 +103,11 @@ public struct MixtureInference {
         public var samplePairs: [Int64]
         /// With blocks: each category's weights of its blocks (summing to 1), in sample order.
         public var blockWeights: [[Double]]? = nil
+        /// Matching solve: how far the objective may be above the optimum, relative (a lower
+        /// bound's distance); about 1e-7 or less unless `timedOut`.
+        public var relativeGap: Double? = nil
+        /// The time limit stopped a program before its gap closed.
+        public var timedOut = false
     }
 
     /// Stages reported to `progress`: (stage, done, total).
@@ -150,15 +160,16 @@ public struct MixtureInference {
         let clock = Date()
         let samples = try readSamples(categories, tokenizer: tok, units: units, progress: progress)
         configuration.log?(String(format: "mixture: counted in %.2f s", Date().timeIntervalSince(clock)))
-        return try infer(merges: merges, samples: samples, units: units, progress: progress)
+        return try infer(merges: merges, samples: samples, units: units, started: clock, progress: progress)
     }
 
-    /// Infers the mixture from samples already counted.
-    public func infer(merges: MergeList, samples: [CategorySample], units: SampleUnits,
+    /// Infers the mixture from samples already counted; `timeLimit` counts from `started`.
+    public func infer(merges: MergeList, samples: [CategorySample], units: SampleUnits, started: Date = Date(),
                       progress: (Stage, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
         let steps = min(configuration.merges ?? Configuration.maxMerges, merges.merges.count)
         guard steps > 0 else { throw TokenKitError.usage("the number of merges must be at least 1", setting: .merges) }
         let clock = Date()
+        let deadline = configuration.timeLimit.map { started.addingTimeInterval($0) }
 
         // Replay the merges on each category (in parallel).
         var transcripts = [PairTranscript?](repeating: nil, count: samples.count)
@@ -193,7 +204,7 @@ public struct MixtureInference {
         configuration.log?(String(format: "mixture: merges replayed in %.2f s", Date().timeIntervalSince(clock)))
         if groups.count == samples.count {
             let sizes = configuration.normalization == .bytes ? samples.map { Double($0.bytes) } : nil
-            let (sol, table) = try solve(replayed, sizes: sizes, merges: merges, steps: steps, progress: progress)
+            let (sol, table) = try solve(replayed, sizes: sizes, merges: merges, steps: steps, deadline: deadline, progress: progress)
             return MixtureInference.result(sol, samples: samples, table: table, steps: steps, units: units,
                                            normalization: configuration.normalization)
         }
@@ -203,7 +214,9 @@ public struct MixtureInference {
         // Blocks: weigh each category's blocks on the first merges, then solve over the weighted categories.
         let used = replayed.indices.filter { replayed[$0].totalPairs > 0 }
         let first = min(steps, max(1, configuration.blockMerges))
-        let (blockSol, _) = try solve(used.map { replayed[$0] }, sizes: nil, merges: merges, steps: first, progress: progress)
+        let blockDeadline = configuration.timeLimit.map { started.addingTimeInterval($0 / 2) }
+        let (blockSol, _) = try solve(used.map { replayed[$0] }, sizes: nil, merges: merges, steps: first, deadline: blockDeadline,
+                                      progress: progress)
         var alpha = [Double](repeating: 0, count: samples.count)
         for (k, i) in used.enumerated() { alpha[i] = max(0, blockSol.alpha[k]) }
         var weights: [[Double]] = []
@@ -222,9 +235,10 @@ public struct MixtureInference {
             bytesPerPair.append(zip(g, scale).reduce(0) { $0 + $1.1 * Double(samples[$1.0].bytes) } / total)
             configuration.log?("mixture: \(samples[g[0]].name): block weights " + w.map { String(format: "%.3f", $0) }.joined(separator: " "))
         }
-        let (sol, table) = try solve(combined, sizes: nil, merges: merges, steps: steps, progress: progress)
+        let (sol, table) = try solve(combined, sizes: nil, merges: merges, steps: steps, deadline: deadline, progress: progress)
         var result = MixtureInference.result(sol, samples: groups.map { samples[$0[0]] }, table: table, steps: steps, units: units,
                                              bytesPerPair: bytesPerPair)
+        result.timedOut = result.timedOut || blockSol.timedOut
         result.sampleBytes = groupBytes
         result.samplePairs = groupPairs
         result.blockWeights = weights
@@ -232,7 +246,7 @@ public struct MixtureInference {
     }
 
     /// Solves the program over replayed samples (one column each) and the first `steps` merges.
-    private func solve(_ transcripts: [PairTranscript], sizes: [Double]?, merges: MergeList, steps: Int,
+    private func solve(_ transcripts: [PairTranscript], sizes: [Double]?, merges: MergeList, steps: Int, deadline: Date?,
                        progress: (Stage, Int, Int) -> Void) throws -> (LPSolution, PairTable) {
         let clock = Date()
         let table = PairTable(transcripts, merges: merges, steps: steps)
@@ -256,7 +270,7 @@ public struct MixtureInference {
         let clock2 = Date()
         let sol: LPSolution
         if configuration.matching {
-            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon, warmEntries: configuration.warmEntries) {
+            sol = try lp.solveByMatching(warmHorizon: configuration.warmHorizon, warmEntries: configuration.warmEntries, deadline: deadline) {
                 progress(.solving, $0, $1)
             }
         } else {
@@ -301,6 +315,7 @@ public struct MixtureInference {
         return Result(names: samples.map(\.name), proportions: bytes, pairShares: pairShares, objective: sol.objective,
                       constraints: sol.constraints, pairSlacks: sol.pairSlacks, merges: steps,
                       skippedMerges: sol.skippedSteps, solves: sol.solves, sweeps: sol.sweeps, units: units,
-                      sampleBytes: samples.map(\.bytes), samplePairs: table.totalPairs)
+                      sampleBytes: samples.map(\.bytes), samplePairs: table.totalPairs, relativeGap: sol.relativeGap,
+                      timedOut: sol.timedOut)
     }
 }

@@ -117,6 +117,10 @@ struct LPSolution {
     var sweeps: Int
     /// Merge steps whose pair occurs in no sample at that step (no constraint).
     var skippedSteps: Int
+    /// Matching solve: the objective's relative distance from the lower bound it ended with.
+    var relativeGap: Double? = nil
+    /// Matching solve: stopped at its deadline before the gap closed.
+    var timedOut = false
 }
 
 /// How the lazy generation is paced. Hayase et al.'s reference solver adds at most 10

@@ -214,6 +214,22 @@ func trainTokenizer(_ path: String, merges: Int) throws -> Tokenizer {
         }
     }
 
+    /// Past its deadline the matching solve stops after its first round: its α is a feasible
+    /// point (objective at or above the optimum) and the lower bound it reports lies at or below
+    /// the optimum; without a deadline the same table solves to the optimum in more rounds.
+    @Test func matchingStopsAtDeadline() throws {
+        let table = try smallTable(merges: 120, ["lang_de", "lang_ru", "en_fiction", "code_python"])
+        let full = try MixtureLP(table).solveFull()
+        let whole = try MixtureLP(table).solveByMatching(warmHorizon: 10)
+        let cut = try MixtureLP(table).solveByMatching(warmHorizon: 10, deadline: .distantPast)
+        #expect(whole.sweeps > 1 && !whole.timedOut && whole.relativeGap! <= 1e-6)
+        #expect(cut.sweeps == 1 && cut.timedOut)
+        let gap = try #require(cut.relativeGap)
+        #expect(gap > 1e-6 && gap < 1 && cut.objective >= full.objective - 1e-9)
+        #expect(cut.objective * (1 - gap) <= full.objective + 1e-9, "lower bound \(cut.objective * (1 - gap)) above \(full.objective)")
+        #expect(abs(cut.alpha.reduce(0, +) - 1) < 1e-6)
+    }
+
     /// The matching's slacks cover every edge, and its weight equals CLP's optimum of the slack
     /// LP (v_t + v_p ≥ d_tp, v ≥ 0) on the same edges.
     @Test func matchingEqualsSlackLP() throws {

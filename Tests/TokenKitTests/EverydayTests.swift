@@ -253,6 +253,33 @@ import TokenKitSentencePiece
         return (r, de)
     }
 
+    /// `--time-limit`: a limit already past stops the solve after its first round (r50k against
+    /// samples it was not trained on, with a short warm-up, needs several), with a warning and
+    /// the gap in JSON; a generous limit changes nothing; non-positive limits are refused.
+    @Test func mixtureTimeLimit() throws {
+        func json(_ r: CLITests.Run) throws -> [String: Any] {
+            #expect(r.status == 0, "\(r.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(r.stdout)) as! [String: Any]
+        }
+        let cats = [("de", "lang_de"), ("py", "code_python"), ("ru", "lang_ru")].flatMap { ["--category", "\($0.0)=" + fixture("mixture/\($0.1).txt")] }
+        let base = ["mixture", "-m", fixture("models/r50k_base.tiktoken"), "--merges", "300", "--warm-horizon", "10", "--blocks", "1", "--format", "json"] + cats
+        let free = try json(cli.run(base + ["-q"]))
+        let optimum = free["objective"] as! Double
+        #expect(free["time_limit_reached"] as? Bool == false && free["relative_gap"] as? Double == 0)
+        let r = try cli.run(base + ["--time-limit", "1e-9"])
+        let cut = try json(r)
+        #expect(cut["time_limit_reached"] as? Bool == true && r.stderr.contains("--time-limit reached"), "\(r.stderr)")
+        let objective = cut["objective"] as! Double, gap = cut["relative_gap"] as! Double
+        #expect(objective > optimum && gap > 0 && gap < 1 && objective * (1 - gap) <= optimum + 1e-9)
+        #expect(abs((cut["proportions"] as! [String: Double]).values.reduce(0, +) - 1) < 1e-9)
+        let generous = try json(cli.run(base + ["-q", "--time-limit", "3600"]))
+        #expect(generous["proportions"] as! [String: Double] == free["proportions"] as! [String: Double])
+        try withTempDir { dir in
+            let (_, de) = try mixture(dir, [])
+            try expectMixtureRefuses("time-limit", ["0", "-5", "inf", "nan"], dir: dir, de: de)
+        }
+    }
+
     func expectMixtureRefuses(_ option: String, _ values: [String], dir: String, de: String) throws {
         for bad in values {
             let e = try cli.run(["mixture", "-q", "-m", dir + "/t.json", "--" + option, bad, "--category", "de=" + de])
