@@ -50,7 +50,7 @@ struct Decode: ParsableCommand {
         let sidecar = file == "-" ? nil : Decode.sidecarDType(file)
         let bin = format == .bin || (format == .auto && (sidecar != nil || Decode.looksBinary(data)))
         do {
-            docs = try bin ? [parseBin(data, wide: try binIsWide(tok, data))] : IDParser.parse(data)
+            docs = try bin ? [parseBin(data, wide: try binIsWide(tok, data))] : IDParser.parse(data, emptyLines: lines)
         } catch let e as TokenKitError {
             throw e.inFile(file)
         }
@@ -131,14 +131,17 @@ struct Decode: ParsableCommand {
 
 /// Reads ids written as text: plain integers, JSON arrays, or JSONL with "ids". Each line (or
 /// array, or record) is one document. Each form is parsed strictly: a truncated array or a
-/// stray character is an error naming the line.
+/// stray character is an error naming the line. With `emptyLines`, an empty line of plain ids
+/// is an empty document (encode --lines writes one for an empty line of text).
 enum IDParser {
-    static func parse(_ data: [UInt8]) throws -> [[TokenID]] {
-        guard let first = data.first(where: { !isSpace($0) }) else { return [] }
+    static func parse(_ data: [UInt8], emptyLines: Bool = false) throws -> [[TokenID]] {
+        guard let first = data.first(where: { !isSpace($0) }) else {
+            return emptyLines ? Array(repeating: [], count: data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }) : []
+        }
         if first == UInt8(ascii: "{") { return try parseJSONL(data) }
         var p = Scanner(data: data)
         if first == UInt8(ascii: "[") { return try p.jsonArrays() }
-        return try p.plain()
+        return try p.plain(emptyLines: emptyLines)
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
@@ -200,14 +203,14 @@ enum IDParser {
             return TokenID(v)
         }
 
-        /// Whitespace-separated ids; each non-empty line is a document.
-        mutating func plain() throws -> [[TokenID]] {
+        /// Whitespace-separated ids; each non-empty line (each line, with `emptyLines`) is a document.
+        mutating func plain(emptyLines: Bool) throws -> [[TokenID]] {
             var docs: [[TokenID]] = []
             var current: [TokenID] = []
             while i < data.count {
                 let b = data[i]
                 if b == 0x0A {
-                    if !current.isEmpty { docs.append(current); current = [] }
+                    if emptyLines || !current.isEmpty { docs.append(current); current = [] }
                     line += 1
                     i += 1
                 } else if IDParser.isSpace(b) {

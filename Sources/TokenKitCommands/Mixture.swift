@@ -41,7 +41,7 @@ struct MixtureOptions: ParsableArguments {
 
     @Option(help: .hidden) var blockMerges: Int?
 
-    @Option(help: "Stop solving after this many seconds (from the start of counting) and report the best mixture found so far, with how far its objective may be from the optimum (a warning on stderr; JSON: time_limit_reached, relative_gap). Checked between solver rounds, so the run may overshoot by a round; with blocks, the blocks' program gets the first half. Default: solve to the optimum.")
+    @Option(help: "Stop solving by this many seconds (from the start of counting) and report the best mixture found, with how far its objective may be from the optimum (a warning on stderr; JSON: time_limit_reached, relative_gap). The solver stops before a round that would end past the limit (judged by the last round); its first round always runs, so a tight limit may be passed. With blocks, the blocks' program gets the first half. Default: solve to the optimum.")
     var timeLimit: Double?
 
     @Flag(help: .hidden) var solverLog = false

@@ -10,9 +10,9 @@ extension MixtureLP {
     /// already in the program, or when L stopped rising (`stallGap`): α with its exact slacks is
     /// then a feasible solution of the full program (every row covered) whose objective is F(α),
     /// within the logged gap of a lower bound (with CLP at tolerance 1e-9: 3e-8 or less relative
-    /// at T = 30000). Each round's matching starts from the last one's. Past `deadline` it stops
-    /// after the round in progress: α and F(α) still belong together (a feasible point), only
-    /// further from the lower bound.
+    /// at T = 30000). Each round's matching starts from the last one's. With a `deadline` it
+    /// stops after the first round once another round as long as the last would end past it:
+    /// α and F(α) still belong together (a feasible point), only further from the lower bound.
     func solveByMatching(warmHorizon: Int = 1000, warmEntries: Int = 300_000, relativeGap: Double = 1e-7, stallGap: Double = 1e-8,
                          deadline: Date? = nil,
                          progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> LPSolution {
@@ -41,6 +41,7 @@ extension MixtureLP {
         var previousLower = -Double.infinity
         var cover: RunCover
         var timedOut = false
+        var roundClock = Date()
         while true {
             rounds += 1
             let c1 = Date()
@@ -73,10 +74,12 @@ extension MixtureLP {
             if rounds == 1 { firstGap = max(gap, relativeGap * 10) }
             progress(Int(999 * min(1, max(0, Foundation.log(firstGap / gap) / Foundation.log(firstGap / relativeGap)))), 1000)
             if added == 0 || stalled || cover.value - lower <= relativeGap * max(1, abs(cover.value)) { break }
-            if let deadline, Date() >= deadline {
+            // A round is a re-solve and a matching; the next is taken to last as long as this one.
+            if let deadline, Date().addingTimeInterval(Date().timeIntervalSince(roundClock)) >= deadline {
                 timedOut = true
                 break
             }
+            roundClock = Date()
             try resolve(LazySchedule(dropAfter: 0))
             previousLower = lower
             lower = lp.objective

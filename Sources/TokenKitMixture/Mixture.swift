@@ -64,10 +64,10 @@ public struct MixtureInference {
         public var blocks = 16
         public var blockMerges = 3000
         public var minimumBlockBytes = 64 << 10
-        /// Seconds from the start of `infer` after which the matching rounds stop, at a feasible
+        /// Seconds from the start of `infer` by which the matching rounds stop, at a feasible
         /// mixture short of the optimum (`Result.timedOut`, `relativeGap`); nil = until the gap
-        /// closes. Checked between rounds, so a run overshoots by the round in progress; with
-        /// blocks, the blocks' program gets the first half.
+        /// closes. A round that would end past it (as long as the last) is not started, but each
+        /// program's first round always runs; with blocks, the blocks' program gets the first half.
         public var timeLimit: Double?
 
         public static let `default` = Configuration()

@@ -277,12 +277,21 @@ public indirect enum PreTokenizer: Sendable {
 
 /// Runs a regex over text that may hold invalid UTF-8: valid runs go to ICU, and each invalid
 /// byte becomes a match of its own so byte-level models keep every byte.
+/// A loop, not recursion: a run of invalid bytes (a Latin-1 file) would nest a call per byte.
 func regexMatches(_ m: ICURegex.Matcher, _ p: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-    guard let bad = UTF8Scan.firstInvalid(p) else { return m.matches(p) }
-    var out = m.matches(UnsafeBufferPointer(rebasing: p[..<bad]))
-    out.append(bad..<(bad + 1))
-    let rest = regexMatches(m, UnsafeBufferPointer(rebasing: p[(bad + 1)...]))
-    out += rest.map { ($0.lowerBound + bad + 1)..<($0.upperBound + bad + 1) }
+    var out: [Range<Int>] = []
+    var start = 0
+    while start < p.count {
+        let rest = UnsafeBufferPointer(rebasing: p[start...])
+        let bad = UTF8Scan.firstInvalid(rest).map { start + $0 }
+        let end = bad ?? p.count
+        if end > start {
+            out += m.matches(UnsafeBufferPointer(rebasing: p[start..<end])).map { ($0.lowerBound + start)..<($0.upperBound + start) }
+        }
+        guard let bad else { break }
+        out.append(bad..<(bad + 1))
+        start = bad + 1
+    }
     return out
 }
 

@@ -50,6 +50,20 @@ import TestSupport
         #expect(jsonl.out == "a\nb\n")
     }
 
+    /// `encode --lines | decode --lines` keeps empty lines (a line per document, so parallel
+    /// files stay aligned) in every ids format, also when no line holds text.
+    @Test func linesRoundTripKeepsEmptyLines() throws {
+        for text in ["a\n\nb\n\n\n", "\n\n", "a\n \nb", "x"] {
+            for format in ["ids", "json", "jsonl"] {
+                let ids = try run(["encode", "-m", r50k, "--lines", "--format", format], stdin: Array(text.utf8))
+                #expect(ids.status == 0, "\(ids.stderr)")
+                let back = try run(["decode", "-m", r50k, "--lines", "-"], stdin: ids.stdout)
+                let expected = text.hasSuffix("\n") ? text : text + "\n"
+                #expect(back.out == expected, "\(format) \(text.debugDescription): \(back.out.debugDescription)")
+            }
+        }
+    }
+
     @Test func countJSONShape() throws {
         try withTempDir { dir in
             try writeFileAtomically(dir + "/a.txt", Array("Hello world\n".utf8))

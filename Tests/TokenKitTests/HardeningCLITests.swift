@@ -18,6 +18,21 @@ import TokenKitCommands
         #expect(r.stderr.contains("--threads"))
     }
 
+    /// A long run of invalid UTF-8 (a Latin-1 file) through an ICU split regex: each bad byte is
+    /// a piece of its own (it used to recurse once per byte and overflow the stack), and the
+    /// bytes come back on decode.
+    @Test func invalidUTF8RunsThroughARegexSplit() throws {
+        let line: [UInt8] = [0x63, 0x61, 0x66, 0xE9, 0x20, 0xFF, 0x0A]  // "café \xFF\n" in Latin-1
+        let latin1 = Array([[UInt8]](repeating: line, count: 20_000).joined())
+        let bad = [UInt8](repeating: 0xFF, count: 150_000) + latin1
+        let r = try run(["count", "-m", r50k, "--pattern", "a|b", "--format", "tsv", "-"], stdin: bad)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.out.contains("\t\(bad.count)\t"), "\(r.out)")
+        let ids = try run(["encode", "-m", r50k, "--pattern", "\\p{L}+|[^\\p{L}]+", "-"], stdin: latin1)
+        #expect(ids.status == 0, "\(ids.stderr)")
+        #expect(try run(["decode", "-m", r50k, "-"], stdin: ids.stdout).stdout == latin1)
+    }
+
     @Test func catastrophicRegexIsReportedNotRunForever() throws {
         let clock = ContinuousClock()
         let t0 = clock.now
