@@ -83,7 +83,7 @@ struct Count: ParsableCommand {
         case .tsv:
             try out.write("file\ttokens\tbytes\tchars\tbytes_per_token" + (multiWord ? "\tmulti_word\n" : "\n"))
             for r in rows + [total] {
-                try out.write("\(r.name)\t\(r.tokens)\t\(r.bytes)\t\(r.chars)\t\(fmt(r.bytesPerToken))" + (multiWord ? "\t\(r.multiWord)\n" : "\n"))
+                try out.write("\(Info.tsvField(r.name))\t\(r.tokens)\t\(r.bytes)\t\(r.chars)\t\(fmt(r.bytesPerToken))" + (multiWord ? "\t\(r.multiWord)\n" : "\n"))
             }
         case .text:
             let width = max(5, (rows.map(\.name.count).max() ?? 0))

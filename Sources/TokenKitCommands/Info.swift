@@ -136,6 +136,7 @@ struct Convert: ParsableCommand {
             }
         case .tiktoken:
             do { bytes = try TiktokenFormat.write(tok) } catch let e as TokenKitError { throw e.inFile(input) }
+            rankFileNotes(tok, path: output, quiet: quietOption.quiet)
             // A rank file holds no special tokens: they go to a sidecar, in tiktoken's terms.
             let modelVocab = tok.model.vocab
             let specials = tok.addedTokens.filter { !modelVocab.contains($0.id) }

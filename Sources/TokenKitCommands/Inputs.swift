@@ -35,22 +35,35 @@ struct InputOptions: ParsableArguments {
         return include.contains { glob in fnmatch(glob, glob.contains("/") ? relative : name, glob.contains("/") ? FNM_PATHNAME : 0) == 0 }
     }
 
-    /// Regular files under `dir`, as paths relative to it, sorted.
+    /// Regular files under `dir` (links to files followed, links to folders not, so no loops),
+    /// as paths relative to it, sorted. Read with
+    /// readdir, not FileManager, whose listing silently leaves out names that are not UTF-8:
+    /// such a name is an error here, not a file quietly lost.
     static func files(under dir: String) throws -> [String] {
-        guard let walk = FileManager.default.enumerator(atPath: dir) else {
-            throw TokenKitError.badInput("cannot list this folder", file: dir)
-        }
         var out: [String] = []
-        while let rel = walk.nextObject() as? String {
-            let name = rel.split(separator: "/").last.map(String.init) ?? rel
-            let type = walk.fileAttributes?[.type] as? FileAttributeType
-            if name.hasPrefix(".") {
-                if type == .typeDirectory { walk.skipDescendants() }
-                continue
+        func walk(_ rel: String) throws {
+            let path = rel.isEmpty ? dir : dir + "/" + rel
+            guard let d = opendir(path) else { throw TokenKitError.badInput("cannot list this folder: \(String(cString: strerror(errno)))", file: path) }
+            defer { closedir(d) }
+            while let entry = readdir(d) {
+                let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+                guard bytes.first != UInt8(ascii: ".") else { continue }  // ".", ".." and hidden files
+                guard let name = String(validating: bytes, as: UTF8.self) else {
+                    throw TokenKitError.badInput("a file name here is not UTF-8 (\(String(decoding: bytes, as: UTF8.self).debugDescription)), "
+                                                 + "which tokenkit cannot pass on: rename it", file: path)
+                }
+                let child = rel.isEmpty ? name : rel + "/" + name
+                var st = stat()
+                guard lstat(dir + "/" + child, &st) == 0 else { continue }
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    try walk(child)
+                } else if (st.st_mode & S_IFMT) == S_IFREG || (st.st_mode & S_IFMT) == S_IFLNK && stat(dir + "/" + child, &st) == 0
+                            && (st.st_mode & S_IFMT) == S_IFREG {
+                    out.append(child)
+                }
             }
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir + "/" + rel, isDirectory: &isDir), !isDir.boolValue { out.append(rel) }
         }
+        try walk("")
         return out.sorted()
     }
 }

@@ -209,7 +209,7 @@ struct Mixture: ParsableCommand {
 
     static func tsv(_ r: MixtureInference.Result) -> String {
         "category\tbytes_share\tpair_share\tsample_bytes\n"
-            + r.names.indices.map { "\(r.names[$0])\t\(number(r.proportions[$0]))\t\(number(r.pairShares[$0]))\t\(r.sampleBytes[$0])\n" }.joined()
+            + r.names.indices.map { "\(Info.tsvField(r.names[$0]))\t\(number(r.proportions[$0]))\t\(number(r.pairShares[$0]))\t\(r.sampleBytes[$0])\n" }.joined()
     }
 
     static func text(_ r: MixtureInference.Result) -> String {

@@ -7,7 +7,7 @@ import TokenKitFormats
 
 /// `--pattern`, the split pattern of tiktoken rank files.
 struct PatternOptions: ParsableArguments {
-    @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex. Known OpenAI files are recognised.")
+    @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex (as in tiktoken, text the regex does not match is dropped). Known OpenAI files are recognised.")
     var pattern: String?
 
     @Flag(help: "Parse the model file, neither reading nor writing the model cache ($XDG_CACHE_HOME/tokenkit or ~/.cache/tokenkit).")
@@ -44,6 +44,14 @@ struct PatternOptions: ParsableArguments {
         }
         if pattern != nil, tok.format != .tiktoken {
             throw TokenKitError.usage("--pattern applies to tiktoken rank files; \(path) is a \(tok.format.rawValue) file with its own pre-tokenizer")
+        }
+        // A rank file holds no split pattern: a guess changes the ids, so say so (ModelOptions
+        // does not see the command's --quiet, hence the look at the arguments).
+        if let guess = tok.notes.first(where: { $0.0 == TiktokenFormat.assumedPatternNote })?.1,
+           !CommandLine.arguments.contains(where: { $0 == "-q" || $0 == "--quiet" }) {
+            FileHandle.standardError.write(Data(("tokenkit: note: \(path) is not a tiktoken file tokenkit knows, and rank files do not "
+                + "say how text is split: the split pattern is \(guess); give --pattern (r50k, cl100k, o200k or a regex) if its "
+                + "tokenizer splits otherwise\n").utf8))
         }
         return tok
     }

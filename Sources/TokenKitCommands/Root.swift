@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitText
 
 /// `tokenkit`: the command-line front end. Commands are thin: they parse flags, call the
 /// library and format its results.
@@ -120,4 +121,30 @@ func note(_ message: String, quiet: Bool) {
 /// For tests: the argument rewriting done before parsing (`--stochastok` alone, k/M sizes).
 public enum TokenKitCommandSupport {
     public static func expand(_ args: [String]) -> [String] { TokenKitCommand.withOptionalValues(args) }
+}
+
+/// Notes for a tiktoken rank file written from `tok`: the file holds ranks only, so it says how
+/// to load it with the same split (`--pattern`), or that the split or normalizer is lost.
+func rankFileNotes(_ tok: Tokenizer, path: String, quiet: Bool) {
+    var pattern: String?
+    var steps: [PreTokenizer] = [tok.preTokenizer]
+    if case .sequence(let s) = tok.preTokenizer { steps = s }
+    steps.removeAll { if case .byteLevel(false, false) = $0 { return true } else { return false } }
+    // Every scanner's name is a --pattern value.
+    if let b = tok.preTokenizer.scanner {
+        pattern = b.rawValue
+    } else if steps.count == 1, case .regex(let re, let behavior, let invert) = steps[0],
+              behavior == .removed && invert || behavior == .isolated && !invert {
+        // tiktoken encodes a pattern's matches only: the same split when nothing is left between them.
+        pattern = "'\(re.pattern)'" + (behavior == .isolated ? " (text it does not match would be dropped)" : "")
+    }
+    if let pattern {
+        note("\(path) holds ranks only: load it with --pattern \(pattern) to split text as \(tok.name) does", quiet: quiet)
+    } else {
+        note("warning: \(path) holds ranks only, and \(tok.name)'s pre-tokenizer (\(tok.patternDescription)) is no single split "
+             + "pattern: loading it with --pattern gives other ids", quiet: quiet)
+    }
+    if tok.normalizer != nil {
+        note("warning: \(path) holds ranks only: \(tok.name)'s normalizer is not kept, so the same text may give other ids", quiet: quiet)
+    }
 }

@@ -157,7 +157,10 @@ struct TrainSuperBPE: ParsableCommand {
         }
         let tok = try superword.tokenizer(result, specials: specials, name: TokenizerLoader.displayName(output))
         try writeFileAtomically(output, try TokenizerJSON.write(tok), userOutput: true)
-        if let tiktoken { try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok), userOutput: true) }
+        if let tiktoken {
+            try writeFileAtomically(tiktoken, try TiktokenFormat.write(tok), userOutput: true)
+            rankFileNotes(tok, path: tiktoken, quiet: quiet)
+        }
     }
 }
 

@@ -204,6 +204,7 @@ struct TrainBPE: ParsableCommand {
         var files = [(path: output, bytes: try TokenizerJSON.write(tok))]
         if let tiktoken { files.append((tiktoken, try TiktokenFormat.write(tok))) }
         try writeFilesAtomically(files, userOutput: true)
+        if let tiktoken { rankFileNotes(tok, path: tiktoken, quiet: runOptions.quiet) }
     }
 }
 

@@ -344,12 +344,21 @@ public func rejectDirectory(_ fd: Int32, path: String) throws {
     if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw TokenKitError.badInput("is a directory, not a file", file: path) }
 }
 
+/// The error of an input that would not open. A name that was not UTF-8 reaches Swift with
+/// U+FFFD in place of its bad bytes, so the file it names cannot be found: say so.
+public func openError(_ path: String) -> TokenKitError {
+    let reason = String(cString: strerror(errno))
+    if errno == ENOENT, path.contains("\u{FFFD}") {
+        return TokenKitError.badInput("cannot open: \(reason) (the name holds bytes that are not UTF-8, which tokenkit cannot "
+                                      + "pass on: rename the file)", file: path)
+    }
+    return TokenKitError.badInput("cannot open: \(reason)", file: path)
+}
+
 /// Reads a whole file, or standard input for "-".
 public func readFile(_ path: String) throws -> [UInt8] {
     let fd = path == "-" ? 0 : open(path, O_RDONLY)
-    if fd < 0 {
-        throw TokenKitError.badInput("cannot open: \(String(cString: strerror(errno)))", file: path)
-    }
+    if fd < 0 { throw openError(path) }
     defer { if fd != 0 { close(fd) } }
     RunFiles.noteInput(fd)
     try rejectDirectory(fd, path: path)

@@ -36,7 +36,7 @@ public struct ChunkReader {
         self.lines = lines
         self.whole = whole
         fd = path == "-" ? 0 : Glibc.open(path, O_RDONLY)
-        if fd < 0 { throw TokenKitError.badInput("cannot open: \(String(cString: strerror(errno)))", file: path) }
+        if fd < 0 { throw openError(path) }
         RunFiles.noteInput(fd)
         do { try rejectDirectory(fd, path: path) } catch {
             if fd != 0 { Glibc.close(fd) }

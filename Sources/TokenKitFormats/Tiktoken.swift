@@ -77,9 +77,13 @@ public enum TiktokenFormat {
         return try TokenTable(entries)
     }
 
+    /// The note of a rank file whose split pattern was guessed (the file does not carry one).
+    public static let assumedPatternNote = "pattern_assumed"
+
     /// Loads a rank file. `pattern` (r50k, p50k, cl100k, o200k or a regex) overrides the pattern
     /// of a recognised file and is needed for an unrecognised one; without it an unrecognised
-    /// file gets cl100k's pattern (as Llama 3 uses) when it has 100k+ ranks, else GPT-2's.
+    /// file gets o200k's pattern when it has 199k+ ranks (as Llama 4), cl100k's when 100k+ (as
+    /// Llama 3), else GPT-2's, and the note `assumedPatternNote`.
     public static func load(_ data: [UInt8], name: String, pattern: String?) throws -> Tokenizer {
         try tokenizer(BPEModel.fromRanks(try parseRanks(data)), hash: SHA256.hex(data), name: name, pattern: pattern)
     }
@@ -97,7 +101,7 @@ public enum TiktokenFormat {
             pre = .builtin(recognised.pattern)
             description = recognised.pattern.rawValue
         } else {
-            let guess: BuiltinPattern = ranks.tokenCount >= 100_000 ? .cl100k : .r50k
+            let guess: BuiltinPattern = ranks.tokenCount >= 199_000 ? .o200k : ranks.tokenCount >= 100_000 ? .cl100k : .r50k
             pre = .builtin(guess)
             description = guess.rawValue + " (assumed from the vocabulary size)"
         }
@@ -109,11 +113,14 @@ public enum TiktokenFormat {
                                 defaultPolicy: .tiktoken)
         tok.notes.append(("sha256", hash))
         if let recognised { tok.notes.append(("encoding", recognised.name)) }
+        if pattern == nil && recognised == nil { tok.notes.append((assumedPatternNote, description)) }
         return tok
     }
 
-    /// `r50k|p50k|gpt2|cl100k|o200k` or a regex.
-    public static func preTokenizer(for pattern: String) throws -> (PreTokenizer, String) {
+    /// `r50k|p50k|gpt2|cl100k|o200k` or a regex. tiktoken encodes only a regex's matches (text
+    /// between them is dropped: `find_iter`), and so does this unless `matchesOnly` is false
+    /// (trained tokenizers, whose tokenizer.json Split keeps that text as pieces).
+    public static func preTokenizer(for pattern: String, matchesOnly: Bool = true) throws -> (PreTokenizer, String) {
         switch pattern {
         case "r50k", "r50k_base", "p50k", "p50k_base", "gpt2": return (.builtin(.r50k), "r50k")
         case "cl100k", "cl100k_base": return (.builtin(.cl100k), "cl100k")
@@ -125,7 +132,8 @@ public enum TiktokenFormat {
         case "superword": return (.builtin(.superword), "superword")
         default:
             if let b = BuiltinPattern.matching(regex: pattern) { return (.builtin(b), b.rawValue) }
-            return (.regex(try ICURegex(pattern), .isolated, invert: false), pattern)
+            return (matchesOnly ? .regex(try ICURegex(pattern), .removed, invert: true) : .regex(try ICURegex(pattern), .isolated, invert: false),
+                    pattern)
         }
     }
 

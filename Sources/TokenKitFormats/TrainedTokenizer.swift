@@ -110,7 +110,8 @@ public struct TrainingPipeline: Sendable {
             preTokenizerJSON = split(b.hfRegex)
             splitJSON = splitOnly(b.hfRegex)
         case .whitespace:
-            self.preTokenizer = .regex(try ICURegex(#"\w+|[^\w\s]+"#), .isolated, invert: false)
+            // As the tokenizer.json it writes (HF's Whitespace keeps only the matches).
+            self.preTokenizer = .regex(try ICURegex(#"\w+|[^\w\s]+"#), .removed, invert: true)
             preTokenizerJSON = "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Whitespace\"}, \(byteLevel)]}"
             splitJSON = "{\"type\": \"Whitespace\"}"
         case .none:
@@ -119,7 +120,7 @@ public struct TrainingPipeline: Sendable {
             splitJSON = "null"
         case .regex(let pattern):
             let pre: PreTokenizer
-            do { (pre, _) = try TiktokenFormat.preTokenizer(for: pattern) } catch let e as TokenKitError {
+            do { (pre, _) = try TiktokenFormat.preTokenizer(for: pattern, matchesOnly: false) } catch let e as TokenKitError {
                 throw TokenKitError.usage(e.message, setting: .preTokenizer)
             }
             self.preTokenizer = pre

@@ -2,7 +2,8 @@ import CICU
 import TokenKitCore
 
 /// Unicode properties the split patterns ask about, one bit each, from ICU's character data
-/// (the same data the ICU regex fallback uses, so the two agree by construction).
+/// (Unicode 15.0) brought up to Unicode 16.0 by `unicodeUpdate`, as tiktoken's and HF's regex
+/// engines know it. (The ICU regex fallback still sees Unicode 15.0.)
 public enum CharClass {
     public static let letter: UInt8 = 1        // \p{L}
     public static let number: UInt8 = 2        // \p{N}
@@ -11,6 +12,8 @@ public enum CharClass {
     public static let lowerish: UInt8 = 16     // [\p{Ll}\p{Lm}\p{Lo}\p{M}] (o200k)
     public static let mark: UInt8 = 32         // \p{M}
     public static let punct: UInt8 = 64        // \p{P}
+    /// Assigned after Unicode 9.0, the version of HF tokenizers' normalization tables.
+    public static let newerThanUnicode9: UInt8 = 128
 
     /// Classes of code points below `tableLimit`, computed once; the BMP plus the planes that
     /// hold emoji and CJK extensions, so nearly every lookup is one load.
@@ -19,7 +22,7 @@ public enum CharClass {
 
     static func compute(_ c: UInt32) -> UInt8 {
         var bits: UInt8 = 0
-        let t = tk_char_type(Int32(bitPattern: c))
+        let t = updatedCategory(c) ?? tk_char_type(Int32(bitPattern: c))
         switch t {
         case 1, 3: bits |= letter | upperish                  // Lu, Lt
         case 2: bits |= letter | lowerish                     // Ll
@@ -30,7 +33,18 @@ public enum CharClass {
         default: break
         }
         if tk_is_white_space(Int32(bitPattern: c)) != 0 { bits |= space }
+        if tk_char_age(Int32(bitPattern: c)) >= 1000 { bits |= newerThanUnicode9 }
         return bits
+    }
+
+    /// The Unicode 16.0 category where it differs from ICU's 15.0 (a binary search of the runs).
+    static func updatedCategory(_ c: UInt32) -> Int32? {
+        var lo = 0, hi = unicodeUpdate.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if unicodeUpdate[mid].last < c { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < unicodeUpdate.count && unicodeUpdate[lo].first <= c ? unicodeUpdate[lo].category : nil
     }
 
     @inline(__always)

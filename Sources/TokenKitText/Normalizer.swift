@@ -71,7 +71,11 @@ public indirect enum Normalizer: Sendable {
 
     /// Applies an ICU transform to each valid UTF-8 run, keeping invalid bytes as they are.
     /// ASCII text is returned as is: every form and lowercase fix it except uppercase letters.
-    static func eachValidRun(_ text: [UInt8], _ transform: (UnsafeBufferPointer<UInt8>) -> [UInt8]) -> [UInt8] {
+    /// With `keepNewerThanUnicode9`, characters assigned after Unicode 9.0 are also kept as they
+    /// are, between runs: HF tokenizers normalizes with Unicode 9.0 tables, where they have no
+    /// decomposition and combining class 0, so nothing moves or composes across them.
+    static func eachValidRun(_ text: [UInt8], keepNewerThanUnicode9: Bool = false,
+                             _ transform: (UnsafeBufferPointer<UInt8>) -> [UInt8]) -> [UInt8] {
         text.withUnsafeBufferPointer { p in
             var out: [UInt8] = []
             out.reserveCapacity(p.count)
@@ -79,10 +83,14 @@ public indirect enum Normalizer: Sendable {
             while i < p.count {
                 if p[i] < 0x80 { i += 1; continue }
                 let d = UTF8Scan.decode(p, i)
-                if d.valid { i += d.length; continue }
+                if d.valid && !(keepNewerThanUnicode9 && CharClass.of(d.scalar) & CharClass.newerThanUnicode9 != 0) {
+                    i += d.length
+                    continue
+                }
+                let length = d.valid ? d.length : 1
                 out += transform(UnsafeBufferPointer(rebasing: p[start..<i]))
-                out.append(p[i])
-                i += 1
+                out += UnsafeBufferPointer(rebasing: p[i..<(i + length)])
+                i += length
                 start = i
             }
             out += transform(UnsafeBufferPointer(rebasing: p[start..<p.count]))
@@ -100,7 +108,7 @@ public indirect enum Normalizer: Sendable {
 
     static func unicode(_ form: Int32, _ text: [UInt8]) -> [UInt8] {
         if text.withUnsafeBufferPointer({ UTF8Scan.isASCII($0) }) { return text }
-        return eachValidRun(text) { p in icu(p) { tk_normalize(form, $0, $1, $2) } }
+        return eachValidRun(text, keepNewerThanUnicode9: true) { p in icu(p) { tk_normalize(form, $0, $1, $2) } }
     }
 
     static func lowercase(_ text: [UInt8]) -> [UInt8] {

@@ -8,7 +8,9 @@ import Glibc
 ///
 /// Patterns in tokenizer.json are written for Oniguruma (HF) or fancy-regex (tiktoken), where
 /// `\s` is Unicode White_Space and `$` is the end of the text. ICU's `\s` omits U+000B and U+0085
-/// and its `$` also matches before a final line break, so `translate` rewrites both.
+/// and its `$` also matches before a final line break, so `translate` rewrites both. Both know
+/// Unicode 16.0 and ICU 72 knows 15.0, so `translate` also adds the characters `unicodeUpdate`
+/// lists to the general categories (`\p{L}`, `\p{Lu}`, `\P{N}`, …) and to `\w` and `\d`.
 public final class ICURegex: @unchecked Sendable {
     public let pattern: String
     let compiled: OpaquePointer
@@ -76,6 +78,23 @@ public final class ICURegex: @unchecked Sendable {
                 switch next {
                 case "s": out += #"\p{White_Space}"#
                 case "S": out += #"\P{White_Space}"#
+                case "w", "d": out += updated("\\" + String(next), extra: next == "w" ? "w" : "Nd", negated: false)
+                case "p", "P":
+                    // \pL or \p{Name}: a general category gets the Unicode 16.0 additions.
+                    var name = ""
+                    if chars.first == "{" {
+                        let body = chars.dropFirst().prefix { $0 != "}" }
+                        if chars.dropFirst(body.count + 1).first == "}" { name = String(String.UnicodeScalarView(body)) }
+                    } else if let letter = chars.first {
+                        name = String(letter)
+                    }
+                    let spelled = chars.first == "{" ? "{\(name)}" : name
+                    if !name.isEmpty, ICURegex.categoryAdditions[name] != nil {
+                        chars.removeFirst(spelled.unicodeScalars.count)
+                        out += updated("\\" + String(next) + spelled, extra: name, negated: next == "P")
+                    } else {
+                        out.unicodeScalars.append(c); out.unicodeScalars.append(next)
+                    }
                 default: out.unicodeScalars.append(c); out.unicodeScalars.append(next)
                 }
                 continue
@@ -86,6 +105,29 @@ public final class ICURegex: @unchecked Sendable {
         }
         return out
     }
+
+    /// `item` as a set with the Unicode 16.0 additions of `extra` (removed when `negated`).
+    static func updated(_ item: String, extra: String, negated: Bool) -> String {
+        guard let add = categoryAdditions[extra], !add.isEmpty else { return item }
+        return negated ? "[\(item)--[\(add)]]" : "[\(item)\(add)]"
+    }
+
+    /// ICU set ranges of the characters `unicodeUpdate` assigns to each general category, by
+    /// one- and two-letter name, and to `\w` (letters, marks, Nd, Pc).
+    static let categoryAdditions: [String: String] = {
+        let names = ["Cn", "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Me", "Mc", "Nd", "Nl", "No", "Zs", "Zl", "Zp", "Cc", "Cf", "Co",
+                     "Cs", "Pd", "Ps", "Pe", "Pc", "Po", "Sm", "Sc", "Sk", "So", "Pi", "Pf"]
+        var sets: [String: String] = [:]
+        for name in names + ["L", "M", "N", "P", "S", "Z", "w"] { sets[name] = "" }
+        for run in unicodeUpdate where run.category > 0 && Int(run.category) < names.count {
+            let name = names[Int(run.category)]
+            let range = "\\x{\(String(run.first, radix: 16))}-\\x{\(String(run.last, radix: 16))}"
+            sets[name]! += range
+            sets[String(name.prefix(1))]! += range
+            if "LM".contains(name.prefix(1)) || name == "Nd" || name == "Pc" { sets["w"]! += range }
+        }
+        return sets
+    }()
 
     /// ICU pattern for a literal string.
     public static func literal(_ s: String) -> String {

@@ -35,9 +35,14 @@ import TokenKitCore
             let given = try info(dir + "/x.tiktoken", ["--pattern", "cl100k"])
             #expect(given["pre_tokenizer"] == "cl100k")
             // The pattern changes the ids: cl100k splits digits in threes, r50k does not.
-            let a = try cli.run(["encode", "-m", dir + "/x.tiktoken", "-"], stdin: Array("12345678".utf8)).out
+            let guessed = try cli.run(["encode", "-m", dir + "/x.tiktoken", "-"], stdin: Array("12345678".utf8))
+            let a = guessed.out
             let b = try cli.run(["encode", "-m", dir + "/x.tiktoken", "--pattern", "cl100k", "-"], stdin: Array("12345678".utf8)).out
             #expect(a != b && b.split(separator: " ").count >= 3)
+            // The guess is said on stderr, unless the pattern is given or --quiet asks for silence.
+            #expect(guessed.stderr.contains("split pattern is r50k") && guessed.stderr.contains("--pattern"), "\(guessed.stderr)")
+            #expect(try cli.run(["encode", "-m", dir + "/x.tiktoken", "--pattern", "cl100k", "-"], stdin: []).stderr.isEmpty)
+            #expect(try cli.run(["count", "-q", "-m", dir + "/x.tiktoken", "-"], stdin: []).stderr.isEmpty)
         }
     }
 
@@ -52,6 +57,25 @@ import TokenKitCore
             let got = try cli.run(["encode", "-m", dir + "/q.tiktoken", "--pattern", "qwen2", "-"], stdin: text)
             #expect(got.status == 0, "\(got.stderr)")
             #expect(got.out == want.out)
+            // What the rank file cannot hold is said: the pattern to load it with, the normalizer lost.
+            #expect(r.stderr.contains("--pattern qwen2") && r.stderr.contains("normalizer is not kept"), "\(r.stderr)")
+            // A regex split is given back as tiktoken reads it (matches only), and gives the same ids.
+            let botchan = fixture("sentencepiece/botchan.txt")
+            let trained = try cli.run(["train", "bpe", "--vocab-size", "300", "--pre-tokenizer", "whitespace", "-o", dir + "/w.json",
+                                       "--tiktoken", dir + "/w.tiktoken", botchan])
+            #expect(trained.status == 0, "\(trained.stderr)")
+            #expect(trained.stderr.contains(#"--pattern '\w+|[^\w\s]+'"#) && !trained.stderr.contains("normalizer"), "\(trained.stderr)")
+            let ranks = try cli.run(["encode", "-m", dir + "/w.tiktoken", "--pattern", #"\w+|[^\w\s]+"#, botchan])
+            let json = try cli.run(["encode", "-m", dir + "/w.json", botchan])
+            #expect(ranks.status == 0 && ranks.out == json.out)
+            // A split that no single pattern expresses is a warning.
+            let none = try cli.run(["train", "bpe", "--vocab-size", "300", "--pre-tokenizer", "none", "-o", dir + "/n.json",
+                                    "--tiktoken", dir + "/n.tiktoken", botchan])
+            #expect(none.status == 0 && none.stderr.contains("no single split pattern"), "\(none.stderr)")
+            let r50k = try cli.run(["convert", fixture("models/r50k_base.tiktoken"), "-o", dir + "/r.json"])
+            #expect(r50k.status == 0 && !r50k.stderr.contains("ranks only"))
+            let back = try cli.run(["convert", dir + "/r.json", "-o", dir + "/r.tiktoken", "-q"])
+            #expect(back.status == 0 && back.stderr.isEmpty, "\(back.stderr)")
         }
     }
 

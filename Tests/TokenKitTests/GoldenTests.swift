@@ -3,6 +3,7 @@ import Testing
 import TokenKit
 import TokenKitCore
 import TokenKitFormats
+import TokenKitText
 
 /// Ids must equal those of the reference libraries (tiktoken, HF tokenizers), recorded by
 /// Scripts/make_goldens.py on Fixtures/text/golden.txt and edge cases.
@@ -26,8 +27,32 @@ struct Golden: Decodable {
     static let names = ["r50k", "p50k", "cl100k", "qwen2.5", "deepseek-coder", "llama2-spm", "hf-botchan-unigram",
                         "spm-llama2", "spm-mistral-v1", "spm-mistral-v3", "spm-botchan-bpe", "spm-botchan-unigram", "spm-kyoto-unigram",
                         "wordpiece-bert", "wordpiece-bertnorm", "wordpiece-bytelevel"]
+    /// Characters whose category changed in Unicode 16.0 (Scripts/make_unicode_goldens.py).
+    static let unicode16 = ["unicode16-r50k", "unicode16-cl100k", "unicode16-qwen2.5", "unicode16-deepseek-coder"]
 
-    @Test(arguments: names)
+    /// HF's NFC/NFD/NFKC/NFKD use Unicode 9.0 tables: characters assigned later neither change nor
+    /// reorder (Scripts/make_unicode_goldens.py: every character with a decomposition or a
+    /// combining class, between "a" and U+0316).
+    @Test func normalizersMatchHF() throws {
+        struct File: Decodable { let texts: [String]; let forms: [String: [String]] }
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("goldens/unicode-normalizers.json"))))
+        #expect(file.texts.count > 100)
+        for (name, form) in [("NFC", Normalizer.nfc), ("NFD", .nfd), ("NFKC", .nfkc), ("NFKD", .nfkd)] {
+            let want = try #require(file.forms[name])
+            var failures = 0
+            for (text, expected) in zip(file.texts, want) where form.apply(Array(text.utf8)) != Array(expected.utf8) {
+                failures += 1
+                if failures <= 3 {
+                    let got = String(decoding: form.apply(Array(text.utf8)), as: UTF8.self)
+                    let at = zip(got.unicodeScalars, expected.unicodeScalars).enumerated().first { $0.element.0 != $0.element.1 }
+                    Issue.record("\(name): first difference at scalar \(at.map { "\($0.offset): \(String($0.element.0.value, radix: 16)) vs \(String($0.element.1.value, radix: 16))" } ?? "length")")
+                }
+            }
+            #expect(failures == 0, "\(name): \(failures) of \(want.count) lines differ")
+        }
+    }
+
+    @Test(arguments: names + unicode16)
     func idsMatchReference(_ name: String) throws {
         let golden = try Golden.load(name)
         let tok = try Models.shared.get(golden.model)

@@ -82,8 +82,20 @@ import TokenKitCore
     }
 
     @Test func regexTranslationUsesRustMeanings() {
-        #expect(ICURegex.translate(#"\s+(?!\S)|[^\s\p{L}]|\\s$"#) == #"\p{White_Space}+(?!\P{White_Space})|[^\p{White_Space}\p{L}]|\\s\z"#)
+        let letters = ICURegex.categoryAdditions["L"]!
+        #expect(letters.hasPrefix(#"\x{1c89}-\x{1c89}"#))
+        #expect(ICURegex.translate(#"\s+(?!\S)|[^\s\p{L}]|\\s$"#)
+                == #"\p{White_Space}+(?!\P{White_Space})|[^\p{White_Space}[\p{L}"# + letters + #"]]|\\s\z"#)
         #expect(ICURegex.translate("[$]x$") == #"[$]x\z"#)
+        // Unicode 16.0 additions: \pN, \P{Lu}, \d, \w; an escaped backslash and other properties are left alone.
+        #expect(ICURegex.translate(#"\P{Lu}"#) == "[\\P{Lu}--[" + ICURegex.categoryAdditions["Lu"]! + "]]")
+        #expect(ICURegex.translate(#"\pN\d"#) == "[\\pN" + ICURegex.categoryAdditions["N"]! + "][\\d" + ICURegex.categoryAdditions["Nd"]! + "]")
+        #expect(ICURegex.translate(#"\\p{L}\p{Han}\p{Zl}"#) == #"\\p{L}\p{Han}\p{Zl}"#)
+        // Unicode 16.0 letters (U+1C89/A, Cyrillic Tje) and digits (U+1E5F1/2, Ol Onal) match as such.
+        let re = try! ICURegex(#"\p{L}+|\d+"#)
+        let text = Array("\u{1C89}\u{1C8A} \u{1E5F1}\u{1E5F2}".utf8)
+        let pieces = text.withUnsafeBufferPointer { re.matcher().matches($0) }
+        #expect(pieces.count == 2 && pieces[0] == 0..<6, "\(pieces)")
     }
 
     @Test func gpt2SpellingIsRecognised() {
