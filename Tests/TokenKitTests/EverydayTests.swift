@@ -475,6 +475,29 @@ import TokenKitSentencePiece
             let sub = try cli.run(["count", "-m", r50k, "--include", "sub/*", "--format", "tsv", dir + "/docs"])
             #expect(lines(sub).count == 4)
             #expect(try cli.run(["count", "-m", r50k, "--include", "*.rst", dir + "/docs"]).status == 1)
+            // A link to a file is listed; a link to a folder is not followed (no loops).
+            try FileManager.default.createSymbolicLink(atPath: dir + "/docs/sub/link.md", withDestinationPath: dir + "/docs/b.md")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/docs/sub/loop", withDestinationPath: dir + "/docs")
+            let linked = try cli.run(["count", "-m", r50k, "--include", "*.md", "--format", "tsv", dir + "/docs"])
+            #expect(lines(linked).dropFirst().map { String($0.split(separator: "\t")[0]) }
+                    == ["b.md", "sub/a.md", "sub/link.md"].map { dir + "/docs/" + $0 } + ["total"])
+            // TSV escapes a tab in a file name.
+            try writeFileAtomically(dir + "/docs/sub/t\tab.md", Array("x".utf8))
+            let tab = try cli.run(["count", "-m", r50k, "--include", "t*", "--format", "tsv", dir + "/docs"])
+            #expect(lines(tab).dropFirst().first?.hasPrefix(dir + "/docs/sub/t\\tab.md\t") == true, "\(tab.out)")
+            // A name that is not UTF-8 is an error naming the folder, not a file silently skipped.
+            let bad = Array((dir + "/docs/sub/").utf8) + [0x62, 0xFF, 0x2E, 0x6D, 0x64, 0]
+            let fd = bad.withUnsafeBufferPointer { $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bad.count) { open($0, O_CREAT | O_WRONLY, 0o644) } }
+            #expect(fd >= 0)
+            close(fd)
+            let refused = try cli.run(["count", "-m", r50k, dir + "/docs"])
+            #expect(refused.status == 1 && refused.stderr.contains("not UTF-8") && refused.stderr.contains(dir + "/docs/sub"), "\(refused.stderr)")
+            let missing = try cli.run(["count", "-m", r50k, dir + "/b\u{FFFD}.md"])
+            #expect(missing.status == 1 && missing.stderr.contains("not UTF-8"), "\(missing.stderr)")
+            _ = bad.withUnsafeBufferPointer { $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bad.count) { unlink($0) } }
+            try FileManager.default.removeItem(atPath: dir + "/docs/sub/link.md")
+            try FileManager.default.removeItem(atPath: dir + "/docs/sub/loop")
+            try FileManager.default.removeItem(atPath: dir + "/docs/sub/t\tab.md")
             // -m FOLDER: tokenizer.json, or vocab.json + merges.txt, inside it.
             try FileManager.default.createDirectory(atPath: dir + "/model", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: fixture("models/qwen2.5/tokenizer.json"), toPath: dir + "/model/tokenizer.json")
