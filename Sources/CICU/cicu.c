@@ -34,12 +34,14 @@ struct tk_regex { URegularExpression *re; };
 tk_regex *tk_regex_open(const char *pattern, size_t length, char *err, size_t errlen) {
     UErrorCode status = U_ZERO_ERROR;
     UParseError pe;
+    pe.offset = -1;  // Set by syntax errors only.
     UText *pt = utext_openUTF8(NULL, pattern, (int64_t)length, &status);
     if (U_FAILURE(status)) { snprintf(err, errlen, "%s", u_errorName(status)); return NULL; }
     URegularExpression *re = uregex_openUText(pt, 0, &pe, &status);
     utext_close(pt);
     if (U_FAILURE(status)) {
-        snprintf(err, errlen, "%s at offset %d", u_errorName(status), pe.offset);
+        if (pe.offset >= 0) snprintf(err, errlen, "%s at offset %d", u_errorName(status), pe.offset);
+        else snprintf(err, errlen, "%s", u_errorName(status));
         return NULL;
     }
     uregex_setTimeLimit(re, TK_REGEX_TIME_LIMIT, &status);

@@ -73,7 +73,11 @@ struct Info: ParsableCommand {
             for (k, v) in facts { try out.write("\(k)\t\(Info.tsvField(v))\n") }
             for t in tok.addedTokens { try out.write("special_token.\(t.id)\t\(Info.tsvField(t.text))\n") }
         case .text:
-            for (k, v) in facts { try out.write(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v + "\n") }
+            // Line breaks and tabs (in a pattern, say) are shown escaped, one fact per line.
+            for (k, v) in facts {
+                let shown = v.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
+                try out.write(k.padding(toLength: 14, withPad: " ", startingAt: 0) + shown + "\n")
+            }
             let shown = tok.addedTokens.prefix(12).map { "\($0.text)=\($0.id)" }.joined(separator: " ")
             if !tok.addedTokens.isEmpty {
                 try out.write("specials      " + shown + (tok.addedTokens.count > 12 ? " …" : "") + "\n")

@@ -16,6 +16,7 @@ public final class ICURegex: @unchecked Sendable {
     let compiled: OpaquePointer
 
     public init(_ pattern: String) throws {
+        guard !pattern.isEmpty else { throw TokenKitError.badInput("invalid regex \"\": the pattern is empty") }
         self.pattern = pattern
         let translated = Array(ICURegex.translate(pattern).utf8)
         var err = [CChar](repeating: 0, count: 256)

@@ -33,6 +33,18 @@ import TokenKitCommands
         #expect(try run(["decode", "-m", r50k, "-"], stdin: ids.stdout).stdout == latin1)
     }
 
+    /// An empty --pattern is named as such (ICU's own error had a meaningless offset), and `info`
+    /// shows a pattern's line breaks escaped, one fact per line.
+    @Test func emptyPatternAndEscapedInfo() throws {
+        let r = try run(["encode", "-m", r50k, "--pattern", "", "-"], stdin: Array("x".utf8))
+        #expect(r.status != 0 && r.stderr.contains("empty") && !r.stderr.contains("offset"), "\(r.stderr)")
+        try withTempDir { dir in
+            try write(dir + "/x.tiktoken", String(decoding: try readFile(r50k), as: UTF8.self))
+            let info = try run(["info", "--pattern", "[\r\n]+|\\p{L}+", dir + "/x.tiktoken"])
+            #expect(info.status == 0 && info.out.contains("pre_tokenizer [\\r\\n]+|"), "\(info.out)")
+        }
+    }
+
     @Test func catastrophicRegexIsReportedNotRunForever() throws {
         let clock = ContinuousClock()
         let t0 = clock.now
