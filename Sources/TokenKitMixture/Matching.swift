@@ -11,7 +11,8 @@ extension MixtureLP {
     /// then a feasible solution of the full program (every row covered) whose objective is F(α),
     /// within the logged gap of a lower bound (with CLP at tolerance 1e-9: 3e-8 or less relative
     /// at T = 30000). Each round's matching starts from the last one's. With a `deadline` it
-    /// stops after the first round once another round as long as the last would end past it:
+    /// stops after the first round once another round twice as long as the last would end past
+    /// it (rounds grow as rows pile up: on cl100k, 21 categories, 133 s then 360 s):
     /// α and F(α) still belong together (a feasible point), only further from the lower bound.
     func solveByMatching(warmHorizon: Int = 1000, warmEntries: Int = 300_000, relativeGap: Double = 1e-7, stallGap: Double = 1e-8,
                          deadline: Date? = nil,
@@ -74,8 +75,8 @@ extension MixtureLP {
             if rounds == 1 { firstGap = max(gap, relativeGap * 10) }
             progress(Int(999 * min(1, max(0, Foundation.log(firstGap / gap) / Foundation.log(firstGap / relativeGap)))), 1000)
             if added == 0 || stalled || cover.value - lower <= relativeGap * max(1, abs(cover.value)) { break }
-            // A round is a re-solve and a matching; the next is taken to last as long as this one.
-            if let deadline, Date().addingTimeInterval(Date().timeIntervalSince(roundClock)) >= deadline {
+            // A round is a re-solve and a matching; the next may take twice as long as this one.
+            if let deadline, Date().addingTimeInterval(2 * Date().timeIntervalSince(roundClock)) >= deadline {
                 timedOut = true
                 break
             }

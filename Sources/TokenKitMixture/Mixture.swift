@@ -66,7 +66,7 @@ public struct MixtureInference {
         public var minimumBlockBytes = 64 << 10
         /// Seconds from the start of `infer` by which the matching rounds stop, at a feasible
         /// mixture short of the optimum (`Result.timedOut`, `relativeGap`); nil = until the gap
-        /// closes. A round that would end past it (as long as the last) is not started, but each
+        /// closes. A round that could end past it (twice the last) is not started, but each
         /// program's first round always runs; with blocks, the blocks' program gets the first half.
         public var timeLimit: Double?
 
