@@ -9,6 +9,7 @@
 import Foundation
 import TokenKit
 import TokenKitCore
+import TokenKitModels
 import TokenKitText
 
 /// A tokenizer seen as a map between byte strings and token sequences ("model space").
@@ -133,7 +134,7 @@ public final class TokenSpace: @unchecked Sendable {
                     if anyModel && inside[i] { base[i] = true; continue }
                     let m = (anchored || prefix.isEmpty || bytes[i].first == 0x20) ? bytes[i] : nil
                     if let m, let ids = Self.encodeModel(tok, prefix: prefix, m[...]) {
-                        base[i] = ids == [TokenID(i)]
+                        base[i] = ids == [TokenID(i)] || Self.mergesAsPartOfACharacter(tok, m, TokenID(i))
                     } else {
                         // A word-internal SentencePiece piece: judged in its word's window instead.
                         base[i] = true
@@ -215,6 +216,17 @@ public final class TokenSpace: @unchecked Sendable {
     /// SentencePiece, at a space). Nil when the window cannot be encoded on its own.
     public func encode(_ m: ArraySlice<UInt8>) -> [TokenID]? {
         Self.encodeModel(tokenizer, prefix: prefix, m)
+    }
+
+    /// A byte-level token that is part of a character (invalid UTF-8 alone, r50k's `ー` + half of
+    /// `ダ`): the pre-tokenizer splits its bytes when they stand alone, but in text they sit inside
+    /// one piece, so the BPE model alone judges it.
+    static func mergesAsPartOfACharacter(_ tok: Tokenizer, _ bytes: [UInt8], _ id: TokenID) -> Bool {
+        guard tok.model.isByteLevel, let bpe = tok.model.bpe, UTF8Scan.firstInvalid(bytes) != nil else { return false }
+        var ids: [TokenID] = []
+        var scratch = BPEScratch()
+        bytes.withUnsafeBufferPointer { bpe.encode($0, into: &ids, scratch: &scratch) }
+        return ids == [id]
     }
 
     static func encodeModel(_ tok: Tokenizer, prefix: [UInt8], _ m: ArraySlice<UInt8>) -> [TokenID]? {

@@ -36,7 +36,7 @@ struct LMOptions: ParsableArguments {
     @Option(help: "Token n-gram LM in ARPA (from `tokenkit train lm -m`).")
     var lm: [String] = []
 
-    @Option(help: "External LM: a command speaking the JSON-lines protocol of CLI.md.")
+    @Option(help: "External LM: a command that reads {\"context\": [ids]} lines on stdin and answers {\"logprobs\": {\"id\": logp, …}, \"eos\": logp} lines (README.md, byteprob).")
     var lmCommand: [String] = []
 
     @Option(help: "Split pattern for tiktoken files: r50k, p50k, cl100k, o200k or a regex.")

@@ -81,7 +81,7 @@ struct Encode: ParsableCommand {
     @Option(help: "With --format bin: a token (its text, such as <|endoftext|>, or its id) written between documents: files, or lines with --lines.")
     var separator: String?
 
-    @Option(help: "Write this many independently sampled encodings (with -o: OUT.e0, OUT.e1 …).")
+    @Option(help: "Write this many independently sampled encodings (with -o: the epoch goes before the extension, train.bin → train.e0.bin, train.e1.bin …).")
     var epochs: Int = 1
 
     @Argument(help: "Input files or folders (every file under them); - or none for stdin.")
@@ -128,11 +128,23 @@ struct Encode: ParsableCommand {
             try listBest(tok)
             return
         }
-        if alpha != nil || nbest != nil, tok.sentencePiece?.modelType != .unigram {
+        // Unigram sampling runs on SentencePiece's lattice: a Unigram tokenizer.json converts to one.
+        let spmUnigram = tok.sentencePiece?.modelType == .unigram
+        let convertHint = "convert it first (tokenkit convert \(model.model) -o model.model) to sample with --alpha"
+        if alpha != nil || nbest != nil, !spmUnigram {
+            if case .unigram = tok.model {
+                throw TokenKitError.usage("--alpha and --nbest sample SentencePiece Unigram models; \(tok.name) is a Unigram tokenizer.json: \(convertHint), or use --stochastok")
+            }
             throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a \(tok.modelName) model (use --dropout or --stochastok)")
         }
         if dropout != nil, !Encode.takesDropout(tok.model) {
-            throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (use --stochastok, or --alpha for Unigram sampling)")
+            let instead: String
+            if spmUnigram { instead = "use --stochastok, or --alpha for Unigram sampling" } else if case .unigram = tok.model {
+                instead = "use --stochastok, or \(convertHint)"
+            } else {
+                instead = "use --stochastok"
+            }
+            throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (\(instead))")
         }
         let inputs = try inputOptions.expand(files)
         let frame = addSpecialTokens ? try tok.postProcessorFrame() : nil

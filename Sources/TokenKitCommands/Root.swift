@@ -123,6 +123,14 @@ public enum TokenKitCommandSupport {
     public static func expand(_ args: [String]) -> [String] { TokenKitCommand.withOptionalValues(args) }
 }
 
+/// `--special-tokens A,B,…` naming a token twice would give it two ids.
+func refuseRepeatedSpecials(_ list: String?) throws {
+    let specials = (list ?? "").split(separator: ",")
+    if let twice = specials.first(where: { s in specials.filter { $0 == s }.count > 1 }) {
+        throw ValidationError("--special-tokens lists \(String(twice).debugDescription) twice")
+    }
+}
+
 /// Notes for a tiktoken rank file written from `tok`: the file holds ranks only, so it says how
 /// to load it with the same split (`--pattern`), or that the split or normalizer is lost.
 func rankFileNotes(_ tok: Tokenizer, path: String, quiet: Bool) {

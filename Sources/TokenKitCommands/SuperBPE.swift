@@ -87,6 +87,9 @@ struct TrainSuperBPE: ParsableCommand {
         if transition < 0 { throw ValidationError("--transition must be at least 0") }
         if maxWords < 1 { throw ValidationError("--max-words must be at least 1") }
         if minFrequency < 1 { throw ValidationError("--min-frequency must be at least 1") }
+        try refuseRepeatedSpecials(specialTokens)
+        // Stage 2 reads the text a second time, which standard input cannot give.
+        if files.contains("-") { throw ValidationError("train superbpe reads its text twice: give files, not - (e.g. save stdin to a file first)") }
         // Written so that no sum can overflow (--transition 2^63-1 is a number like any other).
         if vocabSize < 256 || transition > vocabSize - 256 { throw ValidationError("--transition \(transition) leaves no room: 256 + T must not exceed --vocab-size \(vocabSize)") }
     }

@@ -80,7 +80,6 @@ struct SupertokensAdd: ParsableCommand {
         let chosen = MultiWordTokens.top(counts, k: top, minCount: minCount)
         if chosen.count < top { note("only \(chosen.count) n-grams occur \(minCount)+ times", quiet: runOptions.quiet) }
         let extended = try MultiWordTokens.extend(tok, with: chosen.map(\.bytes))
-        try writeFileAtomically(output, try TokenizerJSON.write(extended), userOutput: true)
 
         // The summary: what was added, and with --held-out the saving on that file.
         let added = extended.addedTokens.count - tok.addedTokens.count
@@ -95,6 +94,8 @@ struct SupertokensAdd: ParsableCommand {
                        ("tokens_after", "\(after.tokens)", true), ("tokens_saved", "\(saved)", true), ("saving", fmt(share), true)]
             text += "\(heldOut): \(before.tokens) tokens before, \(after.tokens) after: \(saved) saved (\(fmt(100 * share, digits: 2))%)\n"
         }
+        // Written once the held-out file was read: a run that fails leaves the old output alone.
+        try writeFileAtomically(output, try TokenizerJSON.write(extended), userOutput: true)
         let out = try Output(path: nil)
         switch format {
         case .json:

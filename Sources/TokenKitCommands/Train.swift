@@ -141,10 +141,7 @@ struct TrainBPE: ParsableCommand {
         if files.isEmpty && fromCounts.isEmpty { throw ValidationError("give training files or --from-counts") }
         if !files.isEmpty && !fromCounts.isEmpty { throw ValidationError("give training files or --from-counts, not both") }
         if minFrequency < 1 { throw ValidationError("--min-frequency must be at least 1") }
-        let specials = (specialTokens ?? "").split(separator: ",")
-        if let twice = specials.first(where: { s in specials.filter { $0 == s }.count > 1 }) {
-            throw ValidationError("--special-tokens lists \(String(twice).debugDescription) twice")
-        }
+        try refuseRepeatedSpecials(specialTokens)
         if !(0...1).contains(characterCoverage) || characterCoverage == 0 { throw ValidationError("--character-coverage must be in (0, 1]") }
         if !characterLevel && characterCoverage != BPETrainer.Configuration.default.characterCoverage {
             throw ValidationError("--character-coverage applies to --character-level (a byte-level alphabet is all 256 bytes)")

@@ -37,7 +37,7 @@ struct TrainLM: ParsableCommand {
     @Option(help: "Token LM: split files into documents at this separator (escapes \\n, \\t, \\xNN). Default: a file is one document.")
     var documentSeparator: String?
 
-    @Option(help: "Longest context in bytes (1-7).")
+    @Option(help: "Byte LM (--bytes): the longest context in bytes (1-7). Token LM (-m): the n-gram order (1-6).")
     var order = ByteLMBuilder.Configuration.default.order
 
     @Option(name: .shortAndLong, help: "Output model file (written atomically).")

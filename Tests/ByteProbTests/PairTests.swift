@@ -5,6 +5,16 @@ import TokenKitByteProb
 import TokenKitCore
 
 @Suite struct PairTests {
+    /// A token that is part of a character is reachable when the BPE model alone merges its bytes
+    /// into it, though the pre-tokenizer splits them when they stand alone: r50k's 12045 (ー and
+    /// two bytes of ダ) is in the encoding of "ーダ" (tiktoken's too).
+    @Test func partialCharacterTokensAreReachable() throws {
+        let space = try Spaces.shared.get("models/r50k_base.tiktoken")
+        #expect(try space.tokenizer.encode(Array("ーダ".utf8)) == [12045, 222])
+        #expect(try space.tokenizer.encode(Array("の宀".utf8)) == [49149, 222])
+        #expect(space.reachable[12045] && space.reachable[49149])
+    }
+
     /// The merge-structure check (no re-encoding) agrees with encode(decode([a, b])) == [a, b] on
     /// random pairs, and on random pairs whose bytes make one pre-tokenizer piece, where only the
     /// merge ranks decide. BENCHMARKS has the 10^6-pair runs (`byteprob check-pairs`).

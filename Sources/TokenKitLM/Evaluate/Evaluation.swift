@@ -23,11 +23,13 @@ public enum TokenizerEvaluation {
         }
 
         /// A tokenkit tokenizer: token ends from the ids' bytes (`<0xNN>` pieces stand for their
-        /// byte, control pieces for nothing), in the text when they add up to it.
+        /// byte, control pieces for nothing), in the text when they add up to it. A tiktoken
+        /// file's special tokens are text here (as `premium` counts them), not an error.
         public init(_ tok: Tokenizer, name: String) {
             let pieces = tok.sentencePiece?.pieces
+            let policy: SpecialPolicy = tok.format == .tiktoken ? .ordinary : tok.defaultPolicy
             self.init(name: name, vocabSize: tok.vocabSize) { text in
-                let ids = try tok.encode(text)
+                let ids = try tok.encode(text, policy: policy)
                 var ends: [Int] = []
                 ends.reserveCapacity(ids.count)
                 var surface: [UInt8] = []
