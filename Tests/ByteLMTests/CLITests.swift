@@ -22,6 +22,10 @@ import TestSupport
             #expect(r.status == 2)
             r = try run(["evaluate", "--text", text])
             #expect(r.status == 2)
+            // A tiktoken file's special token in the text is text, as premium counts it.
+            try writeFileAtomically(dir + "/eot.txt", Array("x <|endoftext|> y\n".utf8))
+            r = try run(["evaluate", "--text", dir + "/eot.txt", "-m", fixtures + "/models/r50k_base.tiktoken", "--format", "tsv"])
+            #expect(r.status == 0 && r.out.contains("r50k_base.tiktoken\t50257\t"), "\(r.err)")
             // Bad input: exit 1 naming the file.
             r = try run(["lm", "score", dir + "/missing.bytelm", text])
             #expect(r.status == 1 && r.err.contains("missing.bytelm"))

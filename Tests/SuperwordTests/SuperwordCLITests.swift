@@ -117,6 +117,26 @@ import TestSupport
         }
     }
 
+    /// Failures that must leave earlier output alone or be refused before work starts: a missing
+    /// --held-out file (the tokenizer was written first), stdin for superbpe (read twice), and a
+    /// special token listed twice (it would get two ids).
+    @Test func refusedRunsLeaveOutputsAlone() throws {
+        try withDir { dir in
+            let r50k = fixture("models/r50k_base.tiktoken")
+            try Data("keep".utf8).write(to: URL(fileURLWithPath: dir + "/mwt.json"))
+            var r = try runTokenkit(["supertokens", "add", "-q", "-m", r50k, "--top", "5", "-o", dir + "/mwt.json",
+                                     "--held-out", dir + "/missing.txt", fiction])
+            #expect(r.status == 1 && r.err.contains("missing.txt"))
+            #expect(try String(contentsOfFile: dir + "/mwt.json", encoding: .utf8) == "keep")
+            r = try runTokenkit(["train", "superbpe", "--vocab-size", "300", "--transition", "10", "-o", dir + "/s.json", "-"])
+            #expect(r.status == 2 && r.err.contains("twice"), "\(r.err)")
+            r = try runTokenkit(["train", "superbpe", "--vocab-size", "300", "--transition", "10", "--special-tokens", "<a>,<a>",
+                                 "-o", dir + "/s.json", fiction])
+            #expect(r.status == 2 && r.err.contains("\"<a>\" twice"), "\(r.err)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/s.json"))
+        }
+    }
+
     /// A SentencePiece .model is extended through its tokenizer.json conversion.
     @Test func supertokensAddOnSentencePiece() throws {
         try withDir { dir in
