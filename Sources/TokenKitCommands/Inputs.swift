@@ -36,9 +36,9 @@ struct InputOptions: ParsableArguments {
     }
 
     /// Regular files under `dir` (links to files followed, links to folders not, so no loops),
-    /// as paths relative to it, sorted. Read with
-    /// readdir, not FileManager, whose listing silently leaves out names that are not UTF-8:
-    /// such a name is an error here, not a file quietly lost.
+    /// as paths relative to it, sorted. Read with readdir, not FileManager, whose listing
+    /// silently leaves out names that are not UTF-8: such a name is an error here, not a file
+    /// quietly lost.
     static func files(under dir: String) throws -> [String] {
         var out: [String] = []
         func walk(_ rel: String) throws {

@@ -3,7 +3,7 @@ import TokenKitCore
 
 /// Unicode properties the split patterns ask about, one bit each, from ICU's character data
 /// (Unicode 15.0) brought up to Unicode 16.0 by `unicodeUpdate`, as tiktoken's and HF's regex
-/// engines know it. (The ICU regex fallback still sees Unicode 15.0.)
+/// engines know it. (`ICURegex.translate` gives the ICU regex fallback the same additions.)
 public enum CharClass {
     public static let letter: UInt8 = 1        // \p{L}
     public static let number: UInt8 = 2        // \p{N}
