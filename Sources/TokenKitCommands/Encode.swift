@@ -130,21 +130,14 @@ struct Encode: ParsableCommand {
         }
         // Unigram sampling runs on SentencePiece's lattice: a Unigram tokenizer.json converts to one.
         let spmUnigram = tok.sentencePiece?.modelType == .unigram
-        let convertHint = "convert it first (tokenkit convert \(model.model) -o model.model) to sample with --alpha"
+        var samplingHint = spmUnigram ? ", or --alpha for Unigram sampling" : ""
+        if case .unigram = tok.model { samplingHint = ", or convert it to a .model (tokenkit convert \(model.model) -o model.model) to sample with --alpha" }
         if alpha != nil || nbest != nil, !spmUnigram {
-            if case .unigram = tok.model {
-                throw TokenKitError.usage("--alpha and --nbest sample SentencePiece Unigram models; \(tok.name) is a Unigram tokenizer.json: \(convertHint), or use --stochastok")
-            }
-            throw TokenKitError.usage("--alpha and --nbest sample Unigram segmentations; \(tok.name) is a \(tok.modelName) model (use --dropout or --stochastok)")
+            throw TokenKitError.usage("--alpha and --nbest sample SentencePiece Unigram models; \(tok.name) is a \(tok.modelName) model "
+                                      + "(use --stochastok" + (samplingHint.isEmpty ? " or --dropout)" : "\(samplingHint))"))
         }
         if dropout != nil, !Encode.takesDropout(tok.model) {
-            let instead: String
-            if spmUnigram { instead = "use --stochastok, or --alpha for Unigram sampling" } else if case .unigram = tok.model {
-                instead = "use --stochastok, or \(convertHint)"
-            } else {
-                instead = "use --stochastok"
-            }
-            throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (\(instead))")
+            throw TokenKitError.usage("--dropout skips BPE merges; \(tok.name) is a \(tok.modelName) model (use --stochastok\(samplingHint))")
         }
         let inputs = try inputOptions.expand(files)
         let frame = addSpecialTokens ? try tok.postProcessorFrame() : nil

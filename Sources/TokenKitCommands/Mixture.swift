@@ -177,10 +177,10 @@ struct Mixture: ParsableCommand {
             throw e.inFile(model.model)
         }
         progress.finish()
-        if result.timedOut && !runOptions.quiet {
+        if result.timedOut {
             let gap = result.relativeGap.map { String(format: "%.2g", $0) } ?? "unknown"
-            FileHandle.standardError.write(Data(("tokenkit: warning: mixture: --time-limit reached before the optimum: the objective is "
-                + "within a relative \(gap) of it; the shares may still move with more time\n").utf8))
+            note("warning: mixture: --time-limit reached before the optimum: the objective is within a relative \(gap) of it; "
+                 + "the shares may still move with more time", quiet: runOptions.quiet)
         }
         let out = try Output(path: nil)
         switch format {

@@ -47,11 +47,10 @@ struct PatternOptions: ParsableArguments {
         }
         // A rank file holds no split pattern: a guess changes the ids, so say so (ModelOptions
         // does not see the command's --quiet, hence the look at the arguments).
-        if let guess = tok.notes.first(where: { $0.0 == TiktokenFormat.assumedPatternNote })?.1,
-           !CommandLine.arguments.contains(where: { $0 == "-q" || $0 == "--quiet" }) {
-            FileHandle.standardError.write(Data(("tokenkit: note: \(path) is not a tiktoken file tokenkit knows, and rank files do not "
-                + "say how text is split: the split pattern is \(guess); give --pattern (r50k, cl100k, o200k or a regex) if its "
-                + "tokenizer splits otherwise\n").utf8))
+        if let guess = tok.notes.first(where: { $0.0 == TiktokenFormat.assumedPatternNote })?.1 {
+            note("note: \(path) is not a tiktoken file tokenkit knows, and rank files do not say how text is split: the split "
+                 + "pattern is \(guess); give --pattern (r50k, cl100k, o200k or a regex) if its tokenizer splits otherwise",
+                 quiet: CommandLine.arguments.contains { $0 == "-q" || $0 == "--quiet" })
         }
         return tok
     }

@@ -132,8 +132,8 @@ public enum TiktokenFormat {
         case "superword": return (.builtin(.superword), "superword")
         default:
             if let b = BuiltinPattern.matching(regex: pattern) { return (.builtin(b), b.rawValue) }
-            return (matchesOnly ? .regex(try ICURegex(pattern), .removed, invert: true) : .regex(try ICURegex(pattern), .isolated, invert: false),
-                    pattern)
+            let re = try ICURegex(pattern)
+            return (matchesOnly ? .regex(re, .removed, invert: true) : .regex(re, .isolated, invert: false), pattern)
         }
     }
 
